@@ -1,0 +1,458 @@
+"""One validated config object for a training run.
+
+Every field has a type, a default and a one-line help text (`Field(description=...)`): the CLI and
+the dashboard render these, so they are the single source of truth. A bad value fails here, before
+anything is written, with an error that names the field and what is allowed.
+
+Sections: `data`, `model`, `loss`, `optim`, `train`. Overrides use dotted keys: `optim.lr_g=1e-4`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+# ---------------------------------------------------------------------------------------------
+# Facts about datasets and models that validation needs (kept here so config imports nothing
+# heavy; ganplay.data and ganplay.models check that they agree with these tables in tests).
+# ---------------------------------------------------------------------------------------------
+
+POINT_DATASETS = ("ring8", "grid25", "spiral", "moons", "swissroll")
+IMAGE_DATASETS = ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "folder")
+DATASETS = POINT_DATASETS + IMAGE_DATASETS
+# (channels, native size, number of classes); folder is known only once read.
+IMAGE_DATASET_INFO: dict[str, tuple[int, int, int]] = {
+    "mnist5k": (1, 28, 10),
+    "digits": (1, 28, 10),  # sklearn's 8x8 digits, upsampled to 28 by default
+    "mnist": (1, 28, 10),
+    "fashion-mnist": (1, 28, 10),
+    "cifar10": (3, 32, 10),
+}
+FOLDER_DEFAULT_SIZE = 64
+
+ARCHS = ("mlp", "dcgan", "wgan")
+CONV_ARCHS = ("dcgan", "wgan")
+CONV_IMAGE_SIZES = (28, 32, 64)
+LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
+AUGMENTS = ("translation", "cutout")
+
+
+class ConfigError(ValueError):
+    """A config value is wrong. The message names each bad field and what it accepts."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataConfig(_Section):
+    name: Literal[DATASETS] = Field(  # type: ignore[valid-type]
+        "ring8",
+        description="Training data: a 2D mixture (ring8, grid25, spiral, moons, swissroll) or "
+        "images (mnist5k and digits ship with ganplay; mnist, fashion-mnist, cifar10 download "
+        "on request; folder reads your own images).",
+    )
+    root: str = Field(
+        "",
+        description="Folder or .zip of images for `folder`; download/cache directory for "
+        "mnist, fashion-mnist and cifar10 (default ~/.cache/ganplay).",
+    )
+    download: bool = Field(
+        False,
+        description="Allow downloading mnist, fashion-mnist or cifar10 if they are not under "
+        "`root` yet. Off by default: ganplay never downloads unless you ask.",
+    )
+    image_size: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Image side in pixels; 0 means the dataset's own size (28 for MNIST-like, "
+        "32 for CIFAR-10, 64 for folders). DCGAN/WGAN make 28, 32 or 64.",
+    )
+    channels: Literal[0, 1, 3] = Field(
+        0,
+        description="Colour channels for `folder` images: 1 (grey), 3 (RGB) or 0 (decide from "
+        "the images). Other datasets have fixed channels.",
+    )
+
+
+class ModelConfig(_Section):
+    arch: Literal[ARCHS] = Field(  # type: ignore[valid-type]
+        "mlp",
+        description="Architecture: mlp (fully connected; 2D points or small images), dcgan "
+        "(transposed-conv G with BatchNorm, strided-conv D), wgan (DCGAN generator with a "
+        "critic that has no BatchNorm).",
+    )
+    z_dim: int = Field(64, ge=1, le=1024, description="Size of the noise vector z fed to G.")
+    n_classes: int = Field(
+        0,
+        ge=0,
+        le=1000,
+        description="Classes for a conditional GAN (label embedding in G, projection in D); "
+        "0 means unconditional.",
+    )
+    g_hidden: list[int] = Field(
+        [128, 128, 128],
+        min_length=1,
+        max_length=8,
+        description="mlp only: hidden layer widths of the generator.",
+    )
+    d_hidden: list[int] = Field(
+        [128, 128, 128],
+        min_length=1,
+        max_length=8,
+        description="mlp only: hidden layer widths of the discriminator.",
+    )
+    g_batchnorm: bool = Field(False, description="mlp only: BatchNorm after G's hidden layers.")
+    g_channels: int = Field(
+        64, ge=4, le=1024, description="dcgan/wgan: channel width of G's last conv stage."
+    )
+    d_channels: int = Field(
+        64, ge=4, le=1024, description="dcgan/wgan: channel width of D's first conv stage."
+    )
+    residual: bool = Field(
+        False, description="dcgan/wgan: residual up/down blocks instead of plain convolutions."
+    )
+    layernorm: bool = Field(
+        False, description="wgan only: LayerNorm in the critic (safe with gradient penalty)."
+    )
+    spectral_norm: bool = Field(
+        False, description="Spectral normalisation of every D layer (Miyato et al. 2018)."
+    )
+    minibatch_std: bool = Field(
+        False,
+        description="Give D the standard deviation across the minibatch as an extra feature "
+        "(ProGAN), so a collapsed batch is easy to spot.",
+    )
+    minibatch_disc: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Minibatch discrimination kernels (Salimans et al. 2016); 0 is off.",
+    )
+    pack: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="PacGAN packing: D judges this many samples at once (1 is off).",
+    )
+
+
+class LossConfig(_Section):
+    name: Literal[LOSSES] = Field(  # type: ignore[valid-type]
+        "ns",
+        description="Adversarial loss: ns (non-saturating BCE), minimax (the original, "
+        "saturating; for teaching), lsgan (least squares), hinge, wasserstein.",
+    )
+    gp_weight: float = Field(
+        0.0, ge=0, le=1e4, description="Gradient penalty weight (WGAN-GP uses 10); 0 is off."
+    )
+    r1_weight: float = Field(
+        0.0, ge=0, le=1e4, description="R1 penalty on real data (Mescheder et al. 2018); 0 is off."
+    )
+    clip: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Clip D weights to [-clip, clip] after each D step (the original WGAN uses "
+        "0.01); 0 is off.",
+    )
+    label_smoothing: float = Field(
+        0.0,
+        ge=0,
+        lt=0.5,
+        description="One-sided label smoothing: real targets become 1 - this (0.1 is typical).",
+    )
+    instance_noise: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="Std of Gaussian noise added to D's inputs, annealed to 0 over training.",
+    )
+    feature_matching: float = Field(
+        0.0,
+        ge=0,
+        le=100,
+        description="Weight of feature matching in G's loss (match D's mean features on real "
+        "and fake); 0 is off.",
+    )
+
+
+class OptimConfig(_Section):
+    name: Literal["adam", "rmsprop"] = Field(
+        "adam", description="Optimiser: adam, or rmsprop (the original WGAN's)."
+    )
+    lr_g: float = Field(2e-4, gt=0, le=1.0, description="Generator learning rate.")
+    lr_d: float = Field(
+        2e-4,
+        gt=0,
+        le=1.0,
+        description="Discriminator learning rate (a different one from G's is TTUR).",
+    )
+    beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1 (momentum).")
+    beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2.")
+    n_critic: int = Field(1, ge=1, le=100, description="D steps per G step (WGANs use 5).")
+    schedule: Literal["constant", "linear", "cosine"] = Field(
+        "constant",
+        description="Learning-rate schedule over the run: constant, linear decay to 0, cosine.",
+    )
+    ema: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Exponential moving average of G's weights for sampling (e.g. 0.999); 0 is off.",
+    )
+
+
+class TrainConfig(_Section):
+    steps: int = Field(2000, ge=1, le=10_000_000, description="Total generator steps of the run.")
+    batch_size: int = Field(64, ge=1, le=8192, description="Samples per batch (per process).")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Random seed: same seed, same run.")
+    device: Literal["auto", "cpu", "cuda", "mps"] = Field(
+        "auto", description="Where to train: auto picks CUDA, then Apple MPS, then CPU."
+    )
+    precision: Literal["fp32", "bf16"] = Field(
+        "fp32", description="bf16 autocast for the forward passes (faster on recent CPUs/GPUs)."
+    )
+    compile: bool = Field(False, description="torch.compile the models (slow start, faster steps).")
+    augment: list[Literal[AUGMENTS]] = Field(  # type: ignore[valid-type]
+        [],
+        description="DiffAugment-style differentiable augmentation of D's inputs: translation, "
+        "cutout (helps with small image sets).",
+    )
+    log_every: int = Field(
+        50, ge=1, le=1_000_000, description="Write a line to metrics.jsonl every this many steps."
+    )
+    sample_every: int = Field(
+        250, ge=1, le=1_000_000, description="Save a fixed-noise sample grid every this many steps."
+    )
+    checkpoint_every: int = Field(
+        1000, ge=1, le=10_000_000, description="Save a resumable checkpoint every this many steps."
+    )
+    keep_checkpoints: int = Field(
+        0, ge=0, le=10_000, description="Keep only the newest this many checkpoints; 0 keeps all."
+    )
+    tensorboard: bool = Field(
+        False, description="Also write TensorBoard events into the run directory."
+    )
+
+
+class Config(BaseModel):
+    """A whole training run. Build with `Config.from_dict`, `load_config` or `from_preset`."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    name: str = Field("", max_length=80, description="A short name for the run (optional).")
+    data: DataConfig = Field(default_factory=DataConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    loss: LossConfig = Field(default_factory=LossConfig)
+    optim: OptimConfig = Field(default_factory=OptimConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+
+    # -- derived facts ---------------------------------------------------------------------
+    @property
+    def is_points(self) -> bool:
+        return self.data.name in POINT_DATASETS
+
+    @property
+    def image_size(self) -> int:
+        """The resolved image side (0 for 2D data)."""
+        if self.is_points:
+            return 0
+        if self.data.image_size:
+            return self.data.image_size
+        if self.data.name == "folder":
+            return FOLDER_DEFAULT_SIZE
+        return IMAGE_DATASET_INFO[self.data.name][1]
+
+    # -- cross-field checks ----------------------------------------------------------------
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "Config":
+        errors: list[str] = []
+        d, m, lo, t = self.data, self.model, self.loss, self.train
+        if self.is_points:
+            if m.arch != "mlp":
+                errors.append(
+                    f"model.arch: 2D data ({d.name}) needs 'mlp'; got {m.arch!r} "
+                    f"(dcgan/wgan are for images)"
+                )
+            if m.n_classes:
+                errors.append(f"model.n_classes: 2D data ({d.name}) has no labels; use 0")
+            if t.augment:
+                errors.append("train.augment: image augmentation does not apply to 2D data; use []")
+        else:
+            size = self.image_size
+            if m.arch in CONV_ARCHS and size not in CONV_IMAGE_SIZES:
+                errors.append(
+                    f"data.image_size: {m.arch} makes {', '.join(map(str, CONV_IMAGE_SIZES))} px "
+                    f"images; got {size}"
+                )
+            if m.arch == "mlp" and not 4 <= size <= 64:
+                errors.append(f"data.image_size: mlp makes 4..64 px images; got {size}")
+            info = IMAGE_DATASET_INFO.get(d.name)
+            if m.n_classes and info and m.n_classes != info[2]:
+                errors.append(
+                    f"model.n_classes: {d.name} has {info[2]} classes; use {info[2]} "
+                    f"(conditional) or 0 (unconditional), got {m.n_classes}"
+                )
+            if d.name == "folder" and not d.root:
+                errors.append("data.root: `folder` needs the path of a directory or .zip of images")
+            if d.channels and d.name != "folder":
+                errors.append(f"data.channels: only `folder` takes channels; {d.name} has its own")
+        if m.residual and m.arch not in CONV_ARCHS:
+            errors.append("model.residual: only dcgan and wgan have residual blocks")
+        if m.layernorm and m.arch != "wgan":
+            errors.append("model.layernorm: only the wgan critic takes LayerNorm")
+        if m.pack > 1:
+            if m.n_classes:
+                errors.append("model.pack: packing and conditional labels do not mix; use pack 1")
+            if t.batch_size % m.pack:
+                errors.append(
+                    f"train.batch_size: must be a multiple of model.pack ({m.pack}); "
+                    f"got {t.batch_size}"
+                )
+        if lo.name == "wasserstein" and lo.clip == 0 and lo.gp_weight == 0:
+            errors.append(
+                "loss.clip / loss.gp_weight: a Wasserstein critic needs a Lipschitz constraint: "
+                "set loss.clip (e.g. 0.01, WGAN) or loss.gp_weight (e.g. 10, WGAN-GP)"
+            )
+        if lo.label_smoothing and lo.name not in ("ns", "minimax", "lsgan"):
+            errors.append(
+                f"loss.label_smoothing: applies to ns, minimax and lsgan targets, not {lo.name}"
+            )
+        if lo.clip and m.spectral_norm:
+            errors.append("loss.clip: weight clipping and spectral norm fight each other; pick one")
+        if m.minibatch_disc and m.pack > 1:
+            errors.append("model.minibatch_disc: use either minibatch discrimination or packing")
+        if errors:
+            raise ValueError("\n".join(errors))
+        return self
+
+    # -- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Config":
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise ConfigError(format_validation_error(exc)) from None
+
+    @classmethod
+    def from_preset(cls, name: str, overrides: list[str] | None = None) -> "Config":
+        from ganplay.presets import preset_values
+
+        return cls.from_dict(apply_overrides(preset_values(name), overrides or []))
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False)
+
+    def with_overrides(self, overrides: list[str]) -> "Config":
+        return Config.from_dict(apply_overrides(self.to_dict(), overrides))
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading, overrides and error messages
+# ---------------------------------------------------------------------------------------------
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read a YAML or JSON config file, apply `key=value` overrides, validate."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+    if values is None:
+        values = {}
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (data, model, ...) at the top")
+    return Config.from_dict(apply_overrides(values, overrides or []))
+
+
+def parse_value(text: str) -> Any:
+    """Parse an override's value: JSON first (so 1e-4 is a number), then YAML, else a string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of `values` with each `a.b=value` override set. Unknown keys are left for
+    validation to report (with the list of known ones)."""
+    out = json.loads(json.dumps(values))  # deep copy of plain data
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r}: expected key=value, e.g. optim.lr_g=1e-4")
+        key, raw = item.split("=", 1)
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ConfigError(f"override {item!r}: empty key")
+        node = out
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {item!r}: {part} is not a section")
+            node = child
+        node[parts[-1]] = parse_value(raw.strip())
+    return out
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        ann = field.annotation if field else None
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return []
+        model = ann
+    return list(model.model_fields)
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Turn pydantic's error into lines that name the field, the value and what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field = ".".join(str(p) for p in loc) or "config"
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            known = _allowed_keys(loc)
+            lines.append(f"{field}: unknown setting; known here: {', '.join(known)}")
+        elif kind == "value_error":
+            # our cross-field messages already name their fields
+            lines.extend(msg.strip() for msg in str(err["ctx"]["error"]).splitlines())
+        else:
+            got = err.get("input")
+            lines.append(f"{field}: {err['msg']} (got {got!r})")
+    return "invalid config:\n  " + "\n  ".join(lines)
+
+
+def field_help() -> dict[str, dict[str, Any]]:
+    """Dotted field name -> {default, help, annotation}; what forms and `--help` render."""
+    out: dict[str, dict[str, Any]] = {}
+    for section, sfield in Config.model_fields.items():
+        ann = sfield.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            for name, f in ann.model_fields.items():
+                out[f"{section}.{name}"] = {
+                    "default": f.get_default(call_default_factory=True),
+                    "help": f.description,
+                    "annotation": f.annotation,
+                }
+        else:
+            out[section] = {"default": sfield.default, "help": sfield.description, "annotation": ann}
+    return out
