@@ -1,0 +1,203 @@
+"""The `ganplay` command line: train, sample, presets, bench. A thin shell over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 3
+
+
+class UserError(Exception):
+    """Bad input from the person at the keyboard: print the message, no traceback."""
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from ganplay.config import ConfigError
+    from ganplay.data import DataError
+    from ganplay.sampling import SamplingError
+    from ganplay.train.checkpoint import CheckpointError
+    from ganplay.train.distributed import DeviceError
+
+    return (UserError, ConfigError, DataError, SamplingError, CheckpointError, DeviceError,
+            FileNotFoundError)
+
+
+# ---------------------------------------------------------------------------------------------
+# train
+# ---------------------------------------------------------------------------------------------
+def _train_config(args: argparse.Namespace):
+    from ganplay.config import Config, load_config
+
+    overrides = list(args.set or [])
+    if args.steps is not None:
+        overrides.append(f"train.steps={args.steps}")
+    if args.device:
+        overrides.append(f"train.device={args.device}")
+    if args.seed is not None:
+        overrides.append(f"train.seed={args.seed}")
+    if args.tensorboard:
+        overrides.append("train.tensorboard=true")
+    if args.preset and args.config:
+        raise UserError("give either --preset or --config, not both")
+    if args.preset:
+        return Config.from_preset(args.preset, overrides)
+    if args.config:
+        return load_config(args.config, overrides)
+    raise UserError("say what to train: --preset NAME (see `ganplay presets`) or --config FILE, "
+                    "or --resume RUN_DIR")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from ganplay.train import Trainer
+
+    if args.resume:
+        if args.preset or args.config or args.set:
+            raise UserError("--resume continues a run as it was configured; drop --preset/--config/--set "
+                            "(only --steps may change the total)")
+        trainer = Trainer.from_run(args.resume, steps=args.steps)
+        run = trainer.run
+    else:
+        cfg = _train_config(args)
+        trainer = Trainer(cfg)  # loads data and builds models: fails before anything is written
+        run = trainer.start(args.out)
+    main = trainer.dist.is_main
+    total = trainer.cfg.train.steps
+    if main:
+        what = "resuming" if args.resume else "training"
+        print(f"{what} {trainer.cfg.name or trainer.cfg.data.name} on {trainer.device} "
+              f"(x{trainer.dist.world_size}) -> {run.path}", file=sys.stderr)
+    bar = None
+    if main and not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr)
+
+    def on_step(step: int, total: int, row: dict | None) -> None:
+        if bar is None:
+            return
+        bar.update(step - bar.n)
+        if row is not None:
+            bar.set_postfix(loss_d=f"{row['loss_d']:.3f}", loss_g=f"{row['loss_g']:.3f}",
+                            img_s=f"{row['images_per_s']:.0f}", refresh=False)
+
+    try:
+        state = trainer.fit(on_step=on_step)
+    finally:
+        if bar is not None:
+            bar.close()
+        from ganplay.train.distributed import shutdown_distributed
+
+        shutdown_distributed()
+    if not main:
+        return EXIT_OK if state == "done" else EXIT_FAILED
+    status = run.read_status()
+    if state == "done":
+        print(f"done: {status.get('step')} steps in {status.get('wall_time', 0):.1f} s -> {run.path}")
+        return EXIT_OK
+    if state == "stopped":
+        print(f"stopped at step {status.get('step')}; continue with: ganplay train --resume {run.path}",
+              file=sys.stderr)
+        return EXIT_STOPPED
+    print(f"error: run failed: {status.get('error')}\n  run directory: {run.path}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------------------------
+# sample, presets, bench
+# ---------------------------------------------------------------------------------------------
+def cmd_sample(args: argparse.Namespace) -> int:
+    from ganplay.sampling import load_generator, sample_png
+    from ganplay.train.rundir import atomic_write_bytes
+
+    if not 1 <= args.n <= 4096:
+        raise UserError(f"--n must be 1..4096, got {args.n}")
+    gen = load_generator(args.source, use_ema=not args.no_ema)
+    data = sample_png(gen, args.n, args.seed, args.label)
+    atomic_write_bytes(args.out, data)
+    print(f"wrote {args.n} samples (step {gen.step}, seed {args.seed}) to {args.out}")
+    return EXIT_OK
+
+
+def cmd_presets(args: argparse.Namespace) -> int:
+    from ganplay.presets import PRESETS
+
+    if args.json:
+        print(json.dumps({name: p for name, p in PRESETS.items()}, indent=2))
+        return EXIT_OK
+    width = max(map(len, PRESETS))
+    for name, p in PRESETS.items():
+        print(f"{name:<{width}}  {p['help']}")
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from ganplay.bench import run_bench
+
+    report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
+                       batch_size=args.batch_size, include_bf16=not args.no_bf16)
+    print(report.table())
+    if args.json:
+        Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(json.dumps(report.as_dict()))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ganplay", description="An interactive GAN playground.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a GAN into a run directory")
+    t.add_argument("--preset", help="a named preset (see `ganplay presets`)")
+    t.add_argument("--config", help="a YAML or JSON config file")
+    t.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="override config values, e.g. --set optim.lr_g=1e-4 train.batch_size=128")
+    t.add_argument("--steps", type=int, help="total steps of the run (also when resuming)")
+    t.add_argument("--out", default="runs", help="parent folder for new run directories (default: runs)")
+    t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
+    t.add_argument("--seed", type=int, help="random seed")
+    t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")
+    t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="sample a grid from a trained generator")
+    s.add_argument("source", metavar="RUN_DIR_OR_WEIGHTS")
+    s.add_argument("--n", type=int, default=64, help="number of samples (default 64)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="class label for a conditional generator")
+    s.add_argument("--out", default="samples.png", help="output PNG (default samples.png)")
+    s.add_argument("--no-ema", action="store_true", help="use the raw G even if an EMA copy exists")
+    s.set_defaults(func=cmd_sample)
+
+    pr = sub.add_parser("presets", help="list the presets")
+    pr.add_argument("--json", action="store_true", help="print the presets' configs as JSON")
+    pr.set_defaults(func=cmd_presets)
+
+    b = sub.add_parser("bench", help="training throughput: ganplay's loop vs a plain PyTorch loop")
+    b.add_argument("--preset", default="mnist-dcgan")
+    b.add_argument("--steps", type=int, default=60, help="timed steps per measurement")
+    b.add_argument("--repeats", type=int, default=3, help="alternating measurements per variant")
+    b.add_argument("--batch-size", type=int, default=64)
+    b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
+    b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
+    b.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except _user_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

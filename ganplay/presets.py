@@ -1,0 +1,133 @@
+"""Named starting points. Each is a partial config (unset fields keep their defaults) plus a line
+of help. `ganplay presets` lists them; `ganplay train --preset NAME` trains one.
+
+Step counts are chosen so each preset finishes on a 2-core laptop CPU in minutes; README.md lists
+the measured times.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ganplay.config import ConfigError
+
+_MLP_2D = {"arch": "mlp", "z_dim": 8, "g_hidden": [128, 128, 128], "d_hidden": [128, 128, 128]}
+_MNIST_DCGAN = {"arch": "dcgan", "z_dim": 64, "g_channels": 32, "d_channels": 32}
+_MNIST_CRITIC = {"arch": "wgan", "z_dim": 64, "g_channels": 32, "d_channels": 32}
+_LOG_2D = {"log_every": 50, "sample_every": 250, "checkpoint_every": 1000}
+_LOG_IMG = {"log_every": 50, "sample_every": 250, "checkpoint_every": 1000}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "ring8-gan": {
+        "help": "Vanilla GAN on 8 Gaussians in a ring: watch it collapse onto a few modes.",
+        "config": {
+            "data": {"name": "ring8"},
+            "model": _MLP_2D,
+            "loss": {"name": "ns"},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5},
+            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+        },
+    },
+    "ring8-wgan-gp": {
+        "help": "WGAN-GP on the ring: the gradient penalty keeps every mode covered.",
+        "config": {
+            "data": {"name": "ring8"},
+            "model": _MLP_2D,
+            "loss": {"name": "wasserstein", "gp_weight": 0.1},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.9, "n_critic": 5,
+                      "schedule": "linear"},
+            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+        },
+    },
+    "grid25-gan": {
+        "help": "Vanilla GAN on a 5x5 grid of Gaussians: misses many of the 25 modes.",
+        "config": {
+            "data": {"name": "grid25"},
+            "model": _MLP_2D,
+            "loss": {"name": "ns"},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5},
+            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+        },
+    },
+    "grid25-wgan-gp": {
+        "help": "WGAN-GP on the 5x5 grid: spreads over the modes the vanilla GAN misses.",
+        "config": {
+            "data": {"name": "grid25"},
+            "model": _MLP_2D,
+            "loss": {"name": "wasserstein", "gp_weight": 0.1},
+            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "beta2": 0.9, "n_critic": 5,
+                      "schedule": "linear"},
+            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+        },
+    },
+    "mnist-dcgan": {
+        "help": "DCGAN on the bundled MNIST-5k digits (Radford et al. 2016).",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": _MNIST_DCGAN,
+            "loss": {"name": "ns"},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
+            "train": {"steps": 3000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
+    "mnist-cdcgan": {
+        "help": "Conditional DCGAN on MNIST-5k: ask for a digit, get that digit.",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": {**_MNIST_DCGAN, "n_classes": 10},
+            "loss": {"name": "ns"},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
+            "train": {"steps": 3000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
+    "mnist-wgan": {
+        "help": "The original WGAN on MNIST-5k: weight clipping, RMSProp, 5 critic steps.",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": _MNIST_CRITIC,
+            "loss": {"name": "wasserstein", "clip": 0.01},
+            "optim": {"name": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, "n_critic": 5},
+            "train": {"steps": 3000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
+    "mnist-wgan-gp": {
+        "help": "WGAN-GP on MNIST-5k: gradient penalty, LayerNorm critic, 5 critic steps.",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": {**_MNIST_CRITIC, "layernorm": True},
+            "loss": {"name": "wasserstein", "gp_weight": 10.0},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.9, "n_critic": 5},
+            "train": {"steps": 2000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
+    "mnist-mlp": {
+        "help": "The classic fully connected GAN of first tutorials (G 100-128-256-784).",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": {"arch": "mlp", "z_dim": 100, "g_hidden": [128, 256],
+                      "d_hidden": [256, 128]},
+            "loss": {"name": "ns"},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
+            "train": {"steps": 5000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
+}
+
+
+def preset_names() -> list[str]:
+    return list(PRESETS)
+
+
+def preset_help(name: str) -> str:
+    return PRESETS[name]["help"]
+
+
+def preset_values(name: str) -> dict[str, Any]:
+    """The preset's partial config as plain data (a fresh copy), named after the preset."""
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+    import copy
+
+    values = copy.deepcopy(PRESETS[name]["config"])
+    values.setdefault("name", name)
+    return values

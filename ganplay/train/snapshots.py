@@ -1,0 +1,70 @@
+"""What the trainer shows of G as it learns: image grids (PNG) and, for 2D data, the points, D's
+field and G's gradient field (.npz, plus a small scatter PNG). Pure functions from tensors to bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw
+from torchvision.utils import make_grid
+
+
+def grid_columns(n: int, n_classes: int = 0) -> int:
+    """One column per class for conditional grids, else close to square."""
+    if 0 < n_classes <= 16:
+        return n_classes
+    return max(1, int(math.ceil(math.sqrt(n))))
+
+
+def image_grid(x: torch.Tensor, ncol: int, pad: int = 2) -> Image.Image:
+    """(B, C, H, W) in [-1, 1] -> a PIL grid image."""
+    grid = make_grid(x.detach().float().cpu().clamp(-1, 1), nrow=ncol, padding=pad, pad_value=1.0)
+    arr = ((grid + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+    if arr.shape[2] == 1 or (x.shape[1] == 1):
+        return Image.fromarray(arr[:, :, 0], mode="L")
+    return Image.fromarray(arr, mode="RGB")
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def points_bounds(real: np.ndarray, margin: float = 0.25) -> tuple[float, float]:
+    """A square view around the data (the same for every snapshot of a run)."""
+    r = float(np.abs(real).max()) if real.size else 1.0
+    r = r * (1 + margin) if r > 0 else 1.0
+    return -r, r
+
+
+def points_image(real: np.ndarray, fake: np.ndarray, lo: float, hi: float, size: int = 320) -> Image.Image:
+    """A plain scatter of real (grey) and generated (orange) points, no plotting library needed."""
+    img = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(img)
+
+    def to_px(p: np.ndarray) -> np.ndarray:
+        return (p - lo) / (hi - lo) * (size - 1)
+
+    for pts, colour, r in ((real, (150, 150, 150), 1), (fake, (230, 110, 20), 1.5)):
+        for x, y in to_px(pts):
+            y = size - 1 - y
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)
+    return img
+
+
+def field_grid(lo: float, hi: float, n: int = 64) -> torch.Tensor:
+    """(n*n, 2) grid points, row-major with y varying slowest (for reshaping to an (n, n) image)."""
+    xs = torch.linspace(lo, hi, n)
+    yy, xx = torch.meshgrid(xs, xs, indexing="ij")
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def npz_bytes(**arrays: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    return buf.getvalue()
