@@ -1,0 +1,109 @@
+"""The config object: defaults, overrides, presets, and errors that name the field."""
+
+import json
+
+import pytest
+
+from ganplay.config import Config, ConfigError, apply_overrides, field_help, load_config
+from ganplay.presets import PRESETS, preset_values
+
+REQUIRED_PRESETS = {"ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp", "mnist-dcgan",
+                    "mnist-cdcgan", "mnist-wgan", "mnist-wgan-gp", "mnist-mlp"}
+
+
+def test_every_field_has_help_and_default():
+    fields = field_help()
+    assert len(fields) > 40
+    for name, info in fields.items():
+        assert info["help"] and len(info["help"]) > 10, name
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_validate(name):
+    cfg = Config.from_preset(name)
+    assert cfg.name == name
+    assert cfg.train.steps > 0
+
+
+def test_required_presets_exist():
+    assert REQUIRED_PRESETS <= set(PRESETS)
+    assert Config.from_preset("mnist-cdcgan").model.n_classes == 10
+    mlp = Config.from_preset("mnist-mlp").model
+    assert (mlp.z_dim, mlp.g_hidden, mlp.d_hidden) == (100, [128, 256], [256, 128])
+    assert Config.from_preset("mnist-wgan").loss.clip > 0
+    assert Config.from_preset("mnist-wgan").optim.name == "rmsprop"
+    assert Config.from_preset("ring8-wgan-gp").loss.gp_weight > 0
+
+
+@pytest.mark.parametrize(
+    "override, field, hint",
+    [
+        ("train.batch_size=0", "train.batch_size", "greater than or equal to 1"),
+        ("optim.lr_g=0", "optim.lr_g", "greater than 0"),
+        ("optim.lr_d=-1e-3", "optim.lr_d", "greater than 0"),
+        ("model.arch=resnet", "model.arch", "'mlp', 'dcgan' or 'wgan'"),
+        ("loss.name=kl", "loss.name", "'ns'"),
+        ("train.steps=many", "train.steps", "valid integer"),
+        ("model.bogus=1", "model.bogus", "known here: arch"),
+        ("nonsense=1", "nonsense", "known here: name, data"),
+        ("optim.schedule=step", "optim.schedule", "'constant', 'linear' or 'cosine'"),
+    ],
+)
+def test_bad_values_name_the_field(override, field, hint):
+    with pytest.raises(ConfigError) as err:
+        Config.from_preset("mnist-dcgan", [override])
+    msg = str(err.value)
+    assert field in msg and hint in msg
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"data": {"name": "mnist5k", "image_size": 40}, "model": {"arch": "dcgan"}},
+         "data.image_size: dcgan makes 28, 32, 64"),
+        ({"data": {"name": "ring8"}, "model": {"arch": "dcgan"}}, "model.arch: 2D data"),
+        ({"data": {"name": "mnist5k"}, "model": {"arch": "dcgan", "n_classes": 7}}, "has 10 classes"),
+        ({"loss": {"name": "wasserstein"}}, "Lipschitz"),
+        ({"data": {"name": "folder"}, "model": {"arch": "dcgan"}}, "data.root"),
+        ({"model": {"pack": 3}, "train": {"batch_size": 64}}, "multiple of model.pack"),
+        ({"model": {"layernorm": True}}, "only the wgan critic"),
+    ],
+)
+def test_cross_field_errors(values, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")):
+        Config.from_dict(values)
+
+
+def test_overrides_parse_types():
+    out = apply_overrides({"optim": {"lr_g": 1.0}}, ["optim.lr_g=1e-4", "model.g_hidden=[8, 16]",
+                                                     "train.compile=true", "loss.name=hinge"])
+    assert out == {"optim": {"lr_g": 1e-4}, "model": {"g_hidden": [8, 16]},
+                   "train": {"compile": True}, "loss": {"name": "hinge"}}
+    with pytest.raises(ConfigError, match="key=value"):
+        apply_overrides({}, ["optim.lr_g"])
+
+
+def test_load_yaml_and_json(tmp_path):
+    y = tmp_path / "c.yaml"
+    y.write_text("data:\n  name: grid25\noptim:\n  lr_g: 1.0e-4\n")
+    cfg = load_config(y, ["train.seed=3"])
+    assert (cfg.data.name, cfg.optim.lr_g, cfg.train.seed) == ("grid25", 1e-4, 3)
+    j = tmp_path / "c.json"
+    j.write_text(json.dumps(cfg.to_dict()))
+    assert load_config(j) == cfg
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: [unclosed")
+    with pytest.raises(ConfigError, match="not valid"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+def test_round_trip_and_preset_copy_is_fresh():
+    cfg = Config.from_preset("ring8-wgan-gp")
+    assert Config.from_dict(json.loads(cfg.to_json())) == cfg
+    values = preset_values("ring8-gan")
+    values["train"]["steps"] = 1
+    assert PRESETS["ring8-gan"]["config"]["train"]["steps"] != 1
+    with pytest.raises(ConfigError, match="unknown preset"):
+        preset_values("nope")
