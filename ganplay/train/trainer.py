@@ -141,11 +141,12 @@ class Trainer:
         self.D.requires_grad_(True)
         for _ in range(self.n_critic):
             real, labels = self._next_batch()
-            with torch.no_grad(), self._autocast():
-                fake = G(self._noise(real.shape[0]), labels)
-            d_real, real_features = D(self._d_view(real), labels, return_features=True)
-            d_fake = D(self._d_view(fake), labels)
-            penalty = self._d_penalty(real, fake, labels)
+            with self._autocast():
+                with torch.no_grad():
+                    fake = G(self._noise(real.shape[0]), labels)
+                d_real, real_features = D(self._d_view(real), labels, return_features=True)
+                d_fake = D(self._d_view(fake), labels)
+                penalty = self._d_penalty(real, fake, labels)
             loss_d = losses.d_loss(self.loss_name, d_real, d_fake, cfg.loss.label_smoothing) + penalty
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
@@ -159,7 +160,7 @@ class Trainer:
         D_for_g = self.D_train.module if self.dist.enabled else self.D_train  # no DDP sync for D here
         with self._autocast():
             fake = G(self._noise(real.shape[0]), labels)
-        d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
+            d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
         loss_g = losses.g_loss(self.loss_name, d_fake_g)
         if cfg.loss.feature_matching:
             loss_g = loss_g + cfg.loss.feature_matching * losses.feature_matching_loss(

@@ -1,0 +1,217 @@
+"""The trainer end to end on CPU: the run directory it writes, determinism, exact resume,
+divergence, control requests, every stabiliser switch."""
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ganplay import losses
+from ganplay.train import Trainer
+from ganplay.train import checkpoint as ckpt
+from ganplay.train.control import send
+from ganplay.train.rundir import RunDir
+
+WALL_CLOCK = {"time", "steps_per_s", "images_per_s"}
+
+
+def train_run(cfg, out, **fit_kwargs):
+    trainer = Trainer(cfg)
+    run = trainer.start(out)
+    state = trainer.fit(**fit_kwargs)
+    return trainer, run, state
+
+
+def metrics_without_clock(run):
+    return [{k: v for k, v in r.items() if k not in WALL_CLOCK} for r in run.read_metrics()]
+
+
+def test_2d_run_writes_the_whole_run_directory(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("ring8-gan", steps=6)
+    _, run, state = train_run(cfg, tmp_path)
+    assert state == "done"
+    assert json.loads(run.config_path.read_text()) == cfg.to_dict()
+    status = run.read_status()
+    assert (status["state"], status["step"], status["steps"], status["device"]) == ("done", 6, 6, "cpu")
+    assert status["error"] == ""
+    rows = run.read_metrics()
+    assert [r["step"] for r in rows] == [2, 4, 6]
+    for key in ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "images_per_s",
+                "lr_g", "lr_d", "time"):
+        assert all(np.isfinite(r[key]) for r in rows), key
+    assert 0 <= rows[-1]["d_real"] <= 1  # ns: shown as a probability
+    npz = np.load(run.samples_dir / "step-0000006.npz")
+    assert npz["real"].shape == (1000, 2) and npz["fake"].shape == (1000, 2)
+    assert npz["field"].shape == (48, 48) and npz["g_grad"].shape == (1000, 2)
+    assert ((npz["field"] >= 0) & (npz["field"] <= 1)).all()
+    assert sorted(p.name for p in run.sample_paths(".png")) == [
+        "step-0000000.png", "step-0000003.png", "step-0000006.png"]
+    assert [p.name for p in run.checkpoint_paths()] == ["step-0000003.safetensors", "step-0000006.safetensors"]
+
+
+def test_image_run_writes_grids_and_conditional_layout(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("mnist-cdcgan", steps=3)
+    _, run, state = train_run(cfg, tmp_path)
+    assert state == "done"
+    img = Image.open(run.sample_paths()[-1])
+    # 10 classes x 6 per class = 60 samples in 10 columns of 28 px (+2 px padding)
+    assert img.size == (10 * 30 + 2, 6 * 30 + 2)
+
+
+def test_same_seed_same_metrics(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("mnist-dcgan", "loss.instance_noise=0.1", "train.augment=[translation, cutout]", steps=4)
+    _, run_a, _ = train_run(cfg, tmp_path / "a")
+    _, run_b, _ = train_run(cfg, tmp_path / "b")
+    assert metrics_without_clock(run_a) == metrics_without_clock(run_b)
+    other = cfg.with_overrides(["train.seed=1"])
+    _, run_c, _ = train_run(other, tmp_path / "c")
+    assert metrics_without_clock(run_c) != metrics_without_clock(run_a)
+
+
+@pytest.mark.parametrize("preset, extra", [
+    ("mnist-dcgan", ["optim.ema=0.9", "optim.schedule=linear"]),
+    ("ring8-wgan-gp", []),
+])
+def test_stop_and_resume_equals_straight_run(tiny_cfg, tmp_path, preset, extra):
+    cfg = tiny_cfg(preset, *extra, "train.checkpoint_every=100", steps=8)
+    straight, _, _ = train_run(cfg, tmp_path / "straight")
+
+    first = Trainer(cfg)
+    run = first.start(tmp_path / "split")
+    assert first.fit(stop_after=4) == "stopped"
+    assert run.read_status()["state"] == "stopped"
+    assert [p.name for p in run.checkpoint_paths()] == ["step-0000004.safetensors"]
+    resumed = Trainer.from_run(run.path)
+    assert resumed.step == 4
+    assert resumed.fit() == "done"
+    for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.D.state_dict().values(), resumed.D.state_dict().values()):
+        assert torch.equal(a, b)
+    if straight.G_ema is not None:
+        for a, b in zip(straight.G_ema.state_dict().values(), resumed.G_ema.state_dict().values()):
+            assert torch.equal(a, b)
+
+
+def test_resume_after_kill_drops_metrics_past_the_checkpoint(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("ring8-gan", steps=8)  # checkpoints every 3 steps
+    trainer = Trainer(cfg)
+    run = trainer.start(tmp_path)
+    trainer.fit(stop_after=5)
+    # simulate a kill after step 5: no stop checkpoint, status left at "running"
+    (run.checkpoints_dir / "step-0000005.safetensors").unlink()
+    (run.checkpoints_dir / "step-0000005.json").unlink()
+    run.write_status(state="running")
+    assert max(r["step"] for r in run.read_metrics()) == 4
+    resumed = Trainer.from_run(run.path)
+    assert resumed.step == 3
+    assert max(r["step"] for r in run.read_metrics()) == 2  # steps after 3 will be trained again
+    assert resumed.fit() == "done"
+    assert [r["step"] for r in run.read_metrics()] == [2, 4, 6, 8]
+
+
+def test_divergence_stops_with_failed_status_and_keeps_last_good_checkpoint(tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg("ring8-gan", steps=10)
+    real_d_loss = losses.d_loss
+    calls = {"n": 0}
+
+    def exploding(name, real, fake, smoothing=0.0):
+        calls["n"] += 1
+        out = real_d_loss(name, real, fake, smoothing)
+        return out * float("nan") if calls["n"] >= 5 else out
+
+    monkeypatch.setattr(losses, "d_loss", exploding)
+    trainer, run, state = train_run(cfg, tmp_path)
+    assert state == "failed"
+    status = run.read_status()
+    assert status["state"] == "failed"
+    assert "diverged at step 5" in status["error"] and "loss_d" in status["error"]
+    assert "step-0000003.safetensors" in status["error"]
+    assert [p.name for p in run.checkpoint_paths()] == ["step-0000003.safetensors"]
+    good = ckpt.load_checkpoint(run.checkpoint_paths()[0])
+    assert all(torch.isfinite(t).all() for t in good.tensors.values())
+
+
+def test_pause_set_resume_stop_from_another_thread(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("ring8-gan", steps=100000, )
+    cfg = cfg.with_overrides(["train.log_every=1", "train.sample_every=100000", "train.checkpoint_every=100000"])
+    trainer = Trainer(cfg)
+    run = trainer.start(tmp_path)
+    result = {}
+    thread = threading.Thread(target=lambda: result.setdefault("state", trainer.fit()))
+    thread.start()
+
+    def wait_for(predicate, timeout=20.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return False
+
+    try:
+        assert wait_for(lambda: run.read_status().get("step", 0) >= 3)
+        send(run.path, "pause")
+        assert wait_for(lambda: run.read_status().get("state") == "paused")
+        paused_at = run.read_status()["step"]
+        time.sleep(0.5)
+        assert run.read_status()["step"] == paused_at  # no training while paused
+        send(run.path, "set", lr_g=1e-5, n_critic=2)
+        send(run.path, "resume")
+        assert wait_for(lambda: run.read_status().get("state") == "running"
+                        and run.read_status().get("step", 0) > paused_at + 2)
+        send(run.path, "stop")
+        thread.join(timeout=20)
+        assert not thread.is_alive()
+    finally:
+        trainer.request_stop()
+        thread.join(timeout=20)
+    assert result["state"] == "stopped"
+    assert run.read_status()["state"] == "stopped"
+    rows = run.read_metrics()
+    events = [r for r in rows if r.get("event") == "set"]
+    assert events and events[0]["lr_g"] == 1e-5 and events[0]["n_critic"] == 2
+    after = [r for r in rows if "loss_d" in r and r["step"] > events[0]["step"]]
+    assert after and after[-1]["lr_g"] == pytest.approx(1e-5) and after[-1]["n_critic"] == 2
+    assert run.latest_checkpoint() is not None  # a stopped run keeps a checkpoint
+
+
+SWITCHES = [
+    ("mnist-dcgan", ["model.spectral_norm=true", "model.minibatch_std=true", "loss.label_smoothing=0.1"]),
+    ("mnist-dcgan", ["model.minibatch_disc=4", "loss.feature_matching=1.0", "loss.instance_noise=0.1"]),
+    ("mnist-dcgan", ["loss.name=lsgan", "optim.ema=0.99", "optim.schedule=cosine", "loss.r1_weight=1"]),
+    ("mnist-dcgan", ["loss.name=hinge", "optim.lr_d=4e-4", "optim.n_critic=2", "train.augment=[translation]"]),
+    ("mnist-dcgan", ["loss.name=minimax", "model.residual=true", "data.image_size=32"]),
+    ("mnist-wgan", []),
+    ("mnist-wgan-gp", ["model.n_classes=10"]),
+    ("mnist-mlp", ["train.precision=bf16"]),
+    ("ring8-gan", ["model.pack=4", "model.minibatch_std=true"]),
+    ("grid25-wgan-gp", ["optim.name=rmsprop"]),
+]
+
+
+@pytest.mark.parametrize("preset, overrides", SWITCHES, ids=[f"{p}:{','.join(o)}" for p, o in SWITCHES])
+def test_every_switch_trains(tiny_cfg, tmp_path, preset, overrides):
+    cfg = tiny_cfg(preset, *overrides, steps=3)
+    trainer, run, state = train_run(cfg, tmp_path)
+    assert state == "done", run.read_status()
+    rows = [r for r in run.read_metrics() if "loss_d" in r]
+    assert rows and all(np.isfinite(r["loss_d"]) and np.isfinite(r["loss_g"]) for r in rows)
+    if cfg.loss.name == "wasserstein":
+        assert "wasserstein" in rows[-1]
+    if cfg.loss.clip:
+        assert max(p.abs().max().item() for p in trainer.D.parameters()) <= cfg.loss.clip + 1e-7
+    if cfg.loss.gp_weight or cfg.loss.r1_weight:
+        assert rows[-1]["penalty"] > 0
+
+
+def test_tensorboard_events(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("ring8-gan", "train.tensorboard=true", steps=2)
+    _, run, state = train_run(cfg, tmp_path)
+    assert state == "done"
+    events = list((run.path / "tensorboard").glob("events.out.tfevents.*"))
+    assert events and events[0].stat().st_size > 0
