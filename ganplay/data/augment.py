@@ -19,7 +19,8 @@ TRANSLATION_RATIO = 0.125
 CUTOUT_RATIO = 0.5
 
 
-def _randint(low: int, high: int, n: int, generator: torch.Generator, device: torch.device) -> Tensor:
+def _randint(low: int, high: int, n: int, generator: torch.Generator,
+             device: torch.device) -> Tensor:
     # drawn where the generator lives, then moved: a CPU generator also works for CUDA images
     return torch.randint(low, high, (n,), generator=generator, device=generator.device).to(device)
 

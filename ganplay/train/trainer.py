@@ -146,7 +146,7 @@ class Trainer:
                     fake = G(self._noise(real.shape[0]), labels)
                 d_real, real_features = D(self._d_view(real), labels, return_features=True)
                 d_fake = D(self._d_view(fake), labels)
-                penalty = self._d_penalty(real, fake, labels)
+            penalty = self._d_penalty(real, fake, labels)  # in fp32: bf16 input gradients are coarse
             loss_d = losses.d_loss(self.loss_name, d_real, d_fake, cfg.loss.label_smoothing) + penalty
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()

@@ -1,0 +1,60 @@
+"""Training data: 2D mixtures, bundled MNIST-5k and sklearn digits, torchvision sets, your own
+folders of images; which samples make up each batch; differentiable augmentation.
+
+    data = load_dataset(cfg)                      # a Dataset, all in memory
+    idx = batch_indices(len(data), 64, b, seed)   # batch b of a seeded endless stream
+    x, labels = data.batch(idx)                   # float32; images in [-1, 1]
+
+Every problem with the data raises `DataError` (a ValueError) with a message that says what to do.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ganplay.config import POINT_DATASETS, Config
+from ganplay.data.augment import diff_augment
+from ganplay.data.dataset import DataError, Dataset
+from ganplay.data.mixtures import MIXTURES, mixture
+from ganplay.data.sampler import batch_indices
+
+__all__ = ["DataError", "Dataset", "MIXTURES", "batch_indices", "diff_augment", "load_dataset",
+           "mixture", "N_POINTS"]
+
+N_POINTS = 100_000  # points in a 2D training set
+SPLITS = ("train", "heldout")
+HELDOUT_SETS = ("mnist5k",)
+
+
+def load_dataset(cfg: Config, split: str = "train") -> Dataset:
+    """The data set `cfg.data` names, at `cfg.image_size` for images.
+
+    `split="heldout"` gives mnist5k's 500 held-out digits (50 per class), never trained on.
+    """
+    name = cfg.data.name
+    if split not in SPLITS:
+        raise DataError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+    if split == "heldout" and name not in HELDOUT_SETS:
+        raise DataError(f"{name} has no held-out split; only {', '.join(HELDOUT_SETS)} has one")
+    if name in POINT_DATASETS:
+        return _points(name, cfg.train.seed)
+
+    from ganplay.data import folder, images
+
+    size = cfg.image_size
+    if name == "mnist5k":
+        return images.mnist5k(size, split)
+    if name == "digits":
+        return images.digits(size)
+    if name in images.TORCHVISION_SETS:
+        return images.torchvision_set(name, cfg.data.root, cfg.data.download, size)
+    if name == "folder":
+        return folder.load_folder(cfg.data.root, size, cfg.data.channels)
+    raise DataError(f"unknown data set {name!r}")
+
+
+def _points(name: str, seed: int) -> Dataset:
+    dist = mixture(name)
+    x = dist.sample(N_POINTS, torch.Generator().manual_seed(seed))
+    centres = dist.centres.clone() if dist.centres is not None else None
+    return Dataset(name, "points", x, centres=centres, std=dist.std)
