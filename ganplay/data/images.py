@@ -63,7 +63,8 @@ def mnist5k(size: int, split: str) -> Dataset:
     for digit in range(10):
         heldout[(shuffled == digit).nonzero()[:MNIST5K_HELDOUT_PER_CLASS, 0]] = True
     keep = order[heldout if split == "heldout" else ~heldout]
-    return Dataset("mnist5k", "images", resize(x[keep], size), labels[keep], 10, DIGIT_NAMES)
+    return Dataset("mnist5k", "images", resize(x[keep], size), labels[keep], 10,
+                   list(DIGIT_NAMES))
 
 
 def digits(size: int) -> Dataset:
@@ -73,7 +74,7 @@ def digits(size: int) -> Dataset:
     bunch = load_digits()
     x = torch.from_numpy(bunch.images * (255 / 16)).round().to(torch.uint8).unsqueeze(1)
     return Dataset("digits", "images", resize(x, size), torch.from_numpy(bunch.target).long(), 10,
-                   DIGIT_NAMES)
+                   list(DIGIT_NAMES))
 
 
 def _offline() -> bool:
