@@ -12,6 +12,10 @@ from typing import Any
 from ganplay.config import ConfigError
 
 _MLP_2D = {"arch": "mlp", "z_dim": 8, "g_hidden": [128, 128, 128], "d_hidden": [128, 128, 128]}
+# The unrolled-GAN paper's toy setup (Metz et al. 2017): z of 256, G 2x128, D 1x128, Adam 1e-4,
+# batch 512. A vanilla GAN here collapses onto one mode and hops between modes as D catches up.
+_MLP_2D_VANILLA = {"arch": "mlp", "z_dim": 256, "g_hidden": [128, 128], "d_hidden": [128]}
+_VANILLA_OPTIM = {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5}
 _MNIST_DCGAN = {"arch": "dcgan", "z_dim": 64, "g_channels": 32, "d_channels": 32}
 _MNIST_CRITIC = {"arch": "wgan", "z_dim": 64, "g_channels": 32, "d_channels": 32}
 _LOG_2D = {"log_every": 50, "sample_every": 250, "checkpoint_every": 1000}
@@ -19,13 +23,13 @@ _LOG_IMG = {"log_every": 50, "sample_every": 250, "checkpoint_every": 1000}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "ring8-gan": {
-        "help": "Vanilla GAN on 8 Gaussians in a ring: watch it collapse onto a few modes.",
+        "help": "Vanilla GAN on 8 Gaussians in a ring: watch it collapse onto one mode and hop.",
         "config": {
             "data": {"name": "ring8"},
-            "model": _MLP_2D,
+            "model": _MLP_2D_VANILLA,
             "loss": {"name": "ns"},
-            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5},
-            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+            "optim": _VANILLA_OPTIM,
+            "train": {"steps": 6000, "batch_size": 512, **_LOG_2D},
         },
     },
     "ring8-wgan-gp": {
@@ -43,10 +47,10 @@ PRESETS: dict[str, dict[str, Any]] = {
         "help": "Vanilla GAN on a 5x5 grid of Gaussians: misses many of the 25 modes.",
         "config": {
             "data": {"name": "grid25"},
-            "model": _MLP_2D,
+            "model": _MLP_2D_VANILLA,
             "loss": {"name": "ns"},
-            "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5},
-            "train": {"steps": 3000, "batch_size": 256, **_LOG_2D},
+            "optim": _VANILLA_OPTIM,
+            "train": {"steps": 6000, "batch_size": 512, **_LOG_2D},
         },
     },
     "grid25-wgan-gp": {

@@ -215,3 +215,26 @@ def test_tensorboard_events(tiny_cfg, tmp_path):
     assert state == "done"
     events = list((run.path / "tensorboard").glob("events.out.tfevents.*"))
     assert events and events[0].stat().st_size > 0
+
+
+def _write_folder(root, classes):
+    for k, name in enumerate(classes):
+        d = root / name
+        d.mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (40 + i, 30), (40 * k, 20 * i, 100)).save(d / f"{i}.png")
+
+
+def test_folder_labels_make_a_conditional_gan(tmp_path):
+    from ganplay.config import Config, ConfigError
+
+    _write_folder(tmp_path / "imgs", ["cats", "dogs"])
+    values = {"data": {"name": "folder", "root": str(tmp_path / "imgs"), "image_size": 32},
+              "model": {"arch": "dcgan", "g_channels": 8, "d_channels": 8, "n_classes": 2},
+              "train": {"steps": 2, "batch_size": 4}}
+    trainer, run, state = train_run(Config.from_dict(values), tmp_path / "runs")
+    assert state == "done" and trainer.G.n_classes == 2
+    assert trainer.data.sample_shape == (3, 32, 32)
+    values["model"]["n_classes"] = 3
+    with pytest.raises(ConfigError, match="model.n_classes: folder has 2 classes; got 3"):
+        Trainer(Config.from_dict(values))

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from ganplay import losses
-from ganplay.config import Config
+from ganplay.config import Config, ConfigError
 from ganplay.data import load_dataset
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
@@ -84,7 +84,11 @@ class Trainer:
             self.data.x = self.data.x.to(device)
             if self.data.labels is not None:
                 self.data.labels = self.data.labels.to(device)
-        self.n_classes = self.data.n_classes if cfg.model.n_classes else 0
+        if cfg.model.n_classes and cfg.model.n_classes != self.data.n_classes:
+            found = f"{self.data.n_classes} classes" if self.data.n_classes else "no labels (no subfolders)"
+            raise ConfigError(f"model.n_classes: {cfg.data.name} has {found}; got {cfg.model.n_classes} "
+                              f"(use {self.data.n_classes} for a conditional GAN, or 0)")
+        self.n_classes = cfg.model.n_classes
         self.G, self.D = build_models(cfg, self.data.sample_shape, self.n_classes)
         self.G.to(device)
         self.D.to(device)
