@@ -180,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="training throughput: ganplay's loop vs a plain PyTorch loop")
     b.add_argument("--preset", default="mnist-dcgan")
-    b.add_argument("--steps", type=int, default=60, help="timed steps per measurement")
-    b.add_argument("--repeats", type=int, default=3, help="alternating measurements per variant")
+    b.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
+    b.add_argument("--repeats", type=int, default=5, help="alternating measurements per variant")
     b.add_argument("--batch-size", type=int, default=64)
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")

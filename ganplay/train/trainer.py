@@ -58,11 +58,20 @@ def _step_seed(seed: int, rank: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, rank, step]).generate_state(1)[0])
 
 
+def _grad_norm(module: torch.nn.Module) -> Tensor:
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if hasattr(torch.nn.utils, "get_total_norm"):  # torch >= 2.6; no clipping multiply
+        return torch.nn.utils.get_total_norm(grads)
+    return torch.nn.utils.clip_grad_norm_(module.parameters(), float("inf"))
+
+
 def _make_optimizer(cfg: Config, params, lr: float) -> torch.optim.Optimizer:
     o = cfg.optim
+    # foreach: one fused update over all tensors; PyTorch picks it by default only on CUDA, and on
+    # CPU it is faster too (measured with `ganplay bench`)
     if o.name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
-    return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2))
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2), foreach=True)
 
 
 class Trainer:
@@ -143,18 +152,19 @@ class Trainer:
 
         # (1) Update D: push D(x) up and D(G(z)) down (plus any penalty), n_critic times
         self.D.requires_grad_(True)
-        for _ in range(self.n_critic):
+        for i in range(self.n_critic):
             real, labels = self._next_batch()
+            last = i == self.n_critic - 1  # the last fake batch, graph kept, also serves G's step
             with self._autocast():
-                with torch.no_grad():
+                with torch.set_grad_enabled(last):
                     fake = G(self._noise(real.shape[0]), labels)
                 d_real, real_features = D(self._d_view(real), labels, return_features=True)
-                d_fake = D(self._d_view(fake), labels)
-            penalty = self._d_penalty(real, fake, labels)  # in fp32: bf16 input gradients are coarse
+                d_fake = D(self._d_view(fake.detach()), labels)
+            penalty = self._d_penalty(real, fake.detach(), labels)  # fp32: bf16 input grads are coarse
             loss_d = losses.d_loss(self.loss_name, d_real, d_fake, cfg.loss.label_smoothing) + penalty
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
-            grad_norm_d = torch.nn.utils.clip_grad_norm_(self.D.parameters(), float("inf"))
+            grad_norm_d = _grad_norm(self.D)
             self.opt_d.step()
             if cfg.loss.clip:
                 losses.clip_weights(self.D, cfg.loss.clip)
@@ -163,7 +173,6 @@ class Trainer:
         self.D.requires_grad_(False)  # G's step needs D's input gradients, not its weight gradients
         D_for_g = self.D_train.module if self.dist.enabled else self.D_train  # no DDP sync for D here
         with self._autocast():
-            fake = G(self._noise(real.shape[0]), labels)
             d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
         loss_g = losses.g_loss(self.loss_name, d_fake_g)
         if cfg.loss.feature_matching:
@@ -172,7 +181,7 @@ class Trainer:
             )
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        grad_norm_g = torch.nn.utils.clip_grad_norm_(self.G.parameters(), float("inf"))
+        grad_norm_g = _grad_norm(self.G)
         self.opt_g.step()
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
