@@ -34,8 +34,8 @@ IMAGE_DATASET_INFO: dict[str, tuple[int, int, int]] = {
 }
 FOLDER_DEFAULT_SIZE = 64
 
-ARCHS = ("mlp", "dcgan", "wgan")
-CONV_ARCHS = ("dcgan", "wgan")
+ARCHS = ("mlp", "dcgan", "wgan", "stylegan-lite")
+CONV_ARCHS = ("dcgan", "wgan", "stylegan-lite")
 CONV_IMAGE_SIZES = (28, 32, 64)
 LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
 AUGMENTS = ("translation", "cutout")
@@ -85,7 +85,7 @@ class ModelConfig(_Section):
         "mlp",
         description="Architecture: mlp (fully connected; 2D points or small images), dcgan "
         "(transposed-conv G with BatchNorm, strided-conv D), wgan (DCGAN generator with a "
-        "critic that has no BatchNorm).",
+        "critic that has no BatchNorm), stylegan-lite (mapping network, modulated convolutions).",
     )
     z_dim: int = Field(64, ge=1, le=1024, description="Size of the noise vector z fed to G.")
     n_classes: int = Field(
@@ -134,6 +134,16 @@ class ModelConfig(_Section):
         le=256,
         description="Minibatch discrimination kernels (Salimans et al. 2016); 0 is off.",
     )
+    mapping_layers: int = Field(
+        4, ge=1, le=8, description="stylegan-lite only: fully connected layers mapping z to w."
+    )
+    style_mixing: float = Field(
+        0.9,
+        ge=0,
+        le=1,
+        description="stylegan-lite only: probability of mixing two w's per training batch "
+        "(style-mixing regularisation); 0 is off.",
+    )
     pack: int = Field(
         1,
         ge=1,
@@ -153,6 +163,13 @@ class LossConfig(_Section):
     )
     r1_weight: float = Field(
         0.0, ge=0, le=1e4, description="R1 penalty on real data (Mescheder et al. 2018); 0 is off."
+    )
+    r1_every: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Lazy regularisation: apply R1 every this many D steps, scaled up to match "
+        "(StyleGAN2 uses 16).",
     )
     clip: float = Field(
         0.0,
@@ -236,6 +253,13 @@ class TrainConfig(_Section):
     keep_checkpoints: int = Field(
         0, ge=0, le=10_000, description="Keep only the newest this many checkpoints; 0 keeps all."
     )
+    eval_every: int = Field(
+        0,
+        ge=0,
+        le=10_000_000,
+        description="Log cheap quality metrics (mode coverage, class coverage, ...) every this "
+        "many steps; 0 is off.",
+    )
     tensorboard: bool = Field(
         False, description="Also write TensorBoard events into the run directory."
     )
@@ -303,7 +327,7 @@ class Config(BaseModel):
                 errors.append("data.root: `folder` needs the path of a directory or .zip of images")
             if d.channels and d.name != "folder":
                 errors.append(f"data.channels: only `folder` takes channels; {d.name} has its own")
-        if m.residual and m.arch not in CONV_ARCHS:
+        if m.residual and m.arch not in ("dcgan", "wgan"):
             errors.append("model.residual: only dcgan and wgan have residual blocks")
         if m.layernorm and m.arch != "wgan":
             errors.append("model.layernorm: only the wgan critic takes LayerNorm")

@@ -237,8 +237,9 @@ class Trainer:
             penalty = penalty + lo.gp_weight * losses.gradient_penalty(
                 self.D_train, real, fake.float(), labels, self.rng
             )
-        if lo.r1_weight:
-            penalty = penalty + lo.r1_weight * losses.r1_penalty(self.D_train, real, labels)
+        # lazy R1 (StyleGAN2): every r1_every-th D step, scaled by r1_every to keep its strength
+        if lo.r1_weight and self.batches_drawn % lo.r1_every == 0:
+            penalty = penalty + lo.r1_weight * lo.r1_every * losses.r1_penalty(self.D_train, real, labels)
         return penalty
 
     def _set_lrs(self) -> None:
