@@ -7,6 +7,7 @@ Only our own safetensors files are read; nothing is ever unpickled.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,21 @@ class LoadedGenerator:
     def device(self) -> torch.device:
         return next(self.G.parameters()).device
 
-    def noise(self, n: int, seed: int) -> Tensor:
-        return torch.randn(n, self.z_dim, generator=torch.Generator().manual_seed(seed))
+    @property
+    def has_w_truncation(self) -> bool:
+        """StyleGAN-lite truncates in w space (toward the mean w); others truncate z."""
+        return "truncation" in inspect.signature(self.G.forward).parameters
+
+    def noise(self, n: int, seed: int, truncation: float = 1.0) -> Tensor:
+        """z for `seed`. With truncation psi < 1 and a generator without a w space, z is drawn
+        from a normal truncated to [-3 psi, 3 psi] (the truncation trick; psi=0 gives z=0)."""
+        gen = torch.Generator().manual_seed(seed)
+        if truncation >= 1.0 or self.has_w_truncation:
+            return torch.randn(n, self.z_dim, generator=gen)
+        if truncation <= 0:
+            return torch.zeros(n, self.z_dim)
+        bound = 3.0 * truncation
+        return torch.nn.init.trunc_normal_(torch.empty(n, self.z_dim), 0.0, 1.0, -bound, bound, generator=gen)
 
     def check_label(self, label: int | None) -> None:
         if label is None:
@@ -67,28 +81,39 @@ class LoadedGenerator:
             raise SamplingError(f"label must be 0..{self.n_classes - 1}, got {label}")
 
     @torch.inference_mode()
-    def generate(self, z: Tensor, labels: Tensor | None = None, batch_size: int = 256) -> Tensor:
-        """Images in [-1, 1] (or 2D points) for the given noise, in batches, on the CPU."""
+    def generate(self, z: Tensor, labels: Tensor | None = None, truncation: float = 1.0,
+                 batch_size: int = 256) -> Tensor:
+        """Images in [-1, 1] (or 2D points) for the given noise, in batches, on the CPU.
+        `truncation` acts here only for generators with a w space; for the others pass
+        truncated noise (`noise(n, seed, truncation)`)."""
         if self.n_classes and labels is None:
             raise SamplingError(f"this generator is conditional: give labels 0..{self.n_classes - 1}")
+        kwargs = {"truncation": truncation} if self.has_w_truncation else {}
         out = []
         for i in range(0, len(z), batch_size):
             zb = z[i : i + batch_size].to(self.device)
             yb = labels[i : i + batch_size].to(self.device) if labels is not None else None
-            out.append(self.G(zb, yb if self.n_classes else None).float().cpu())
+            out.append(self.G(zb, yb if self.n_classes else None, **kwargs).float().cpu())
         return torch.cat(out) if out else torch.empty(0, *self.out_shape)
 
-    def sample(self, n: int, seed: int = 0, label: int | None = None) -> tuple[Tensor, Tensor | None]:
+    def sample(self, n: int, seed: int = 0, label: int | None = None,
+               truncation: float = 1.0) -> tuple[Tensor, Tensor | None]:
         """`n` samples from seed; a conditional G gets `label`, or labels cycling 0..K-1."""
         self.check_label(label)
         labels = None
         if self.n_classes:
             labels = torch.full((n,), label) if label is not None else torch.arange(n) % self.n_classes
-        return self.generate(self.noise(n, seed), labels), labels
+        return self.generate(self.noise(n, seed, truncation), labels, truncation), labels
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    path = Path(path)
+    """A run directory (its newest checkpoint), a checkpoint file, or a zoo name."""
+    from ganplay.zoo import ZooError, resolve
+
+    try:
+        path = resolve(path)
+    except ZooError as exc:
+        raise SamplingError(str(exc)) from None
     if path.is_dir():
         run = RunDir(path)
         if not run.is_run():

@@ -79,8 +79,9 @@ def save_checkpoint(
     config: dict,
     meta: dict,
     tensors: dict[str, torch.Tensor],
+    sidecar: bool = True,
 ) -> None:
-    """Write `path` (.safetensors) and its .json sidecar atomically."""
+    """Write `path` (.safetensors) and, unless told not to, its .json sidecar, atomically."""
     path = Path(path)
     header = {
         "format": FORMAT,
@@ -89,7 +90,8 @@ def save_checkpoint(
         "meta": json.dumps(meta),
     }
     atomic_write_bytes(path, st_save_bytes(tensors, metadata=header))
-    atomic_write_json(path.with_suffix(".json"), {"format": FORMAT, "version": VERSION, **meta})
+    if sidecar:
+        atomic_write_json(path.with_suffix(".json"), {"format": FORMAT, "version": VERSION, **meta})
 
 
 def read_header(path: str | Path) -> dict[str, str]:

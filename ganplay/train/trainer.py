@@ -149,6 +149,8 @@ class Trainer:
         """One G step (after n_critic D steps). Returns the step's stats, as one tensor."""
         cfg, G, D = self.cfg, self.G_train, self.D_train
         self.rng.manual_seed(_step_seed(cfg.train.seed, self.dist.rank, self.step))
+        if hasattr(self.G, "rng"):  # models that draw their own randomness (StyleGAN-lite) use ours
+            self.G.rng = self.rng
 
         # (1) Update D: push D(x) up and D(G(z)) down (plus any penalty), n_critic times
         self.D.requires_grad_(True)
