@@ -22,8 +22,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from ganplay.train.checkpoint import CheckpointError
     from ganplay.train.distributed import DeviceError
 
+    from ganplay.zoo import ZooError
+
     return (UserError, ConfigError, DataError, SamplingError, CheckpointError, DeviceError,
-            FileNotFoundError)
+            ZooError, FileNotFoundError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,6 +149,57 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from ganplay.export import export_dataset, export_onnx
+    from ganplay.sampling import load_generator
+
+    if not (args.onnx or args.dataset):
+        raise UserError("say what to export: --onnx FILE.onnx and/or --dataset FILE.zip")
+    gen = load_generator(args.source)
+    if args.onnx:
+        path = export_onnx(gen, args.onnx)
+        inputs = "z [B, %d]" % gen.z_dim + (", labels [B] (int64)" if gen.n_classes else "")
+        print(f"wrote {path} (inputs: {inputs})")
+    if args.dataset:
+        path = export_dataset(gen, args.dataset, args.n, seed=args.seed, per_class=args.per_class)
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_zoo(args: argparse.Namespace) -> int:
+    from ganplay import zoo
+
+    if args.action == "list":
+        for name, entry in zoo.ZOO.items():
+            built = "built" if zoo.weights_path(name).exists() else "not built"
+            print(f"{name:<22} {built:<10} {entry.help}")
+        return EXIT_OK
+    if args.action == "table":
+        from ganplay.zoo_table import readme_table, update_readme
+
+        if args.write_readme:
+            update_readme()
+            print("README.md results table updated")
+        else:
+            print(readme_table())
+        return EXIT_OK
+    names = list(zoo.ZOO) if args.all else args.names
+    if not names:
+        raise UserError(f"name the zoo models to {args.action} (or --all): {', '.join(zoo.ZOO)}")
+    for name in names:
+        if args.action == "build":
+            card = zoo.build(name)
+        else:
+            card = zoo.read_card(name)
+            card.update(zoo.evaluate_card(name))
+            from ganplay.train.rundir import atomic_write_json
+
+            atomic_write_json(zoo.card_path(name), card)
+        print(json.dumps({"name": name, "steps": card["steps"], "wall_time_s": card["wall_time_s"],
+                          "metrics": card.get("metrics")}))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganplay", description="An interactive GAN playground.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -186,6 +239,21 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
     b.set_defaults(func=cmd_bench)
+    ex = sub.add_parser("export", help="export a generator as ONNX or a synthetic data set")
+    ex.add_argument("source", metavar="RUN_DIR_OR_WEIGHTS")
+    ex.add_argument("--onnx", metavar="FILE.onnx", help="write the generator as ONNX")
+    ex.add_argument("--dataset", metavar="FILE.zip", help="write a zip of PNGs plus labels.csv")
+    ex.add_argument("--n", type=int, default=1000, help="images to generate (per class with --per-class)")
+    ex.add_argument("--per-class", action="store_true", help="--n images for every class")
+    ex.add_argument("--seed", type=int, default=0)
+    ex.set_defaults(func=cmd_export)
+
+    z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate), eval, table")
+    z.add_argument("action", choices=["list", "build", "eval", "table"])
+    z.add_argument("names", nargs="*", help="zoo model names")
+    z.add_argument("--all", action="store_true", help="every zoo model")
+    z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")
+    z.set_defaults(func=cmd_zoo)
     return p
 
 

@@ -1,0 +1,108 @@
+"""The README's results table, generated from the zoo's cards (never typed by hand).
+
+`ganplay zoo table` prints it; `ganplay zoo table --write-readme` rewrites the block between
+`<!-- zoo:start -->` and `<!-- zoo:end -->` in README.md; a test checks the two agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ganplay.zoo import PRETRAINED, cards
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- zoo:start -->", "<!-- zoo:end -->"
+
+# (metric key, column title, format)
+IMAGE_COLUMNS = [
+    ("label_acc", "label acc.", "{:.1%}"),
+    ("classes", "classes", "{:.0f}/10"),
+    ("class_kl", "class KL", "{:.3f}"),
+    ("fid", "FID*", "{:.2f}"),
+    ("kid", "KID*", "{:.4f}"),
+    ("is", "IS*", "{:.2f}"),
+    ("precision", "precision", "{:.2f}"),
+    ("recall", "recall", "{:.2f}"),
+]
+POINT_COLUMNS = [
+    ("modes", "modes", "{:.1f}"),
+    ("hq", "high quality", "{:.1%}"),
+    ("kl", "reverse KL", "{:.2f}"),
+]
+
+
+def _fmt(metrics: dict, key: str, fmt: str) -> str:
+    value = metrics.get(key)
+    if value is None:
+        return "–"
+    if isinstance(value, dict):  # mean/stderr over seeds
+        mean, se = value.get("mean"), value.get("stderr")
+        return fmt.format(mean) + (f" ± {fmt.format(se).rstrip('%/10')}" if se else "")
+    return fmt.format(value)
+
+
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _time(card: dict) -> str:
+    return f"{card.get('steps', 0):,} steps, {card.get('wall_time_s', 0):.0f} s on {card.get('device', '?')}"
+
+
+def readme_table(root: Path = PRETRAINED) -> str:
+    all_cards = cards(root)
+    images = [c for c in all_cards if c.get("metrics", {}).get("kind") == "images"]
+    points = [c for c in all_cards if c.get("metrics", {}).get("kind") == "points"]
+    out: list[str] = []
+    if images:
+        out.append(_row(["model"] + [t for _, t, _ in IMAGE_COLUMNS] + ["training"]))
+        out.append(_row(["---"] * (len(IMAGE_COLUMNS) + 2)))
+        for c in images:
+            m = c["metrics"]
+            out.append(_row([f"`{c['name']}`"] + [_fmt(m, k, f) for k, _, f in IMAGE_COLUMNS] + [_time(c)]))
+        floor = images[0]["metrics"].get("floor")
+        if floor:
+            out.append(_row(["real held-out digits (the floor)"] + [_fmt(floor, k, f) for k, _, f in IMAGE_COLUMNS]
+                            + ["500 held-out vs 4,500 training images"]))
+        n = images[0].get("eval", {}).get("n")
+        out.append("")
+        out.append(f"Measured by `ganplay eval` on {n:,} samples per model with our MNIST classifier. "
+                   "\\*FID, KID and IS use that classifier's features, not Inception's: compare them "
+                   "with the floor row, not with published numbers.")
+        out.append("")
+    if points:
+        out.append(_row(["model"] + [t for _, t, _ in POINT_COLUMNS] + ["training"]))
+        out.append(_row(["---"] * (len(POINT_COLUMNS) + 2)))
+        for c in points:
+            m = c["metrics"]
+            total = m.get("n_modes")
+            cells = [_fmt(m, k, f) + (f"/{total}" if k == "modes" and total else "") for k, _, f in POINT_COLUMNS]
+            out.append(_row([f"`{c['name']}`"] + cells + [_time(c)]))
+        out.append("")
+        out.append("The VEEGAN/PacGAN protocol: 2,500 samples per seed; a sample is high quality within 3 "
+                   "std of its nearest centre; a mode is covered with at least one high-quality sample; "
+                   "mean ± standard error over seeds.")
+    classifier = root / "classifier.json"
+    if classifier.exists():
+        card = json.loads(classifier.read_text())
+        acc = card.get("heldout_accuracy")
+        if acc is not None:
+            out.append("")
+            out.append(f"The classifier behind the image metrics: {acc:.1%} accuracy on the 500 held-out "
+                       "MNIST-5k digits.")
+    return "\n".join(out).strip() + "\n"
+
+
+def update_readme(readme: Path = README, root: Path = PRETRAINED) -> None:
+    text = readme.read_text()
+    if START not in text or END not in text:
+        raise ValueError(f"{readme} has no {START} ... {END} block")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(head + START + "\n" + readme_table(root) + END + tail)
+
+
+def readme_block(readme: Path = README) -> str:
+    text = readme.read_text()
+    return text.split(START, 1)[1].split(END, 1)[0].lstrip("\n")
