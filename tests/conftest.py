@@ -20,7 +20,7 @@ def tiny_cfg():
     def make(preset: str, *overrides: str, steps: int = 6):
         base = TINY_2D if preset.startswith(("ring8", "grid25")) else TINY_IMAGE
         every = [f"train.steps={steps}", "train.log_every=2", "train.sample_every=3",
-                 "train.checkpoint_every=3"]
+                 "train.checkpoint_every=3", "train.eval_every=0"]
         return Config.from_preset(preset, [*base, *every, *overrides])
 
     return make

@@ -238,3 +238,12 @@ def test_folder_labels_make_a_conditional_gan(tmp_path):
     values["model"]["n_classes"] = 3
     with pytest.raises(ConfigError, match="model.n_classes: folder has 2 classes; got 3"):
         Trainer(Config.from_dict(values))
+
+
+def test_periodic_eval_lines(tiny_cfg, tmp_path):
+    cfg = tiny_cfg("ring8-gan", "train.eval_every=2", steps=4)
+    _, run, state = train_run(cfg, tmp_path)
+    assert state == "done"
+    evals = [r for r in run.read_metrics() if r.get("event") == "eval"]
+    assert [r["step"] for r in evals] == [2, 4]
+    assert all(0 <= r["modes"] <= 8 and 0 <= r["hq"] <= 1 for r in evals)

@@ -138,6 +138,7 @@ class Trainer:
         self._stop_requested = False
         self._paused = False
         self._state = "starting"
+        self._eval_broken = False
         self._tb = None
         self._fixed_z, self._fixed_labels = self._fixed_noise()
         self._real_points = self._snapshot_real_points()
@@ -349,6 +350,9 @@ class Trainer:
                         self._write_status("running")
                 if main and (self.step % self.cfg.train.sample_every == 0 or self.step == total):
                     self._snapshot()
+                if main and self.cfg.train.eval_every and (
+                        self.step % self.cfg.train.eval_every == 0 or self.step == total):
+                    self._log_eval()
                 if self.step % self.cfg.train.checkpoint_every == 0 and self.step < total:
                     self.save()
                 if on_step is not None:
@@ -486,6 +490,23 @@ class Trainer:
             steps_per_s * self.cfg.train.batch_size * self.n_critic * self.dist.world_size, 1
         )
         return row
+
+    def _log_eval(self) -> None:
+        """Cheap quality numbers (mode or class coverage) as an `eval` line in metrics.jsonl."""
+        if self._eval_broken:
+            return
+        from ganplay.metrics import cheap_metrics
+
+        try:
+            values = cheap_metrics(self.sampling_generator(), self.cfg)
+        except Exception as exc:  # e.g. the classifier file is missing: training goes on
+            self._eval_broken = True
+            log.warning("periodic metrics are off for this run: %s", exc)
+            return
+        if values:
+            row = {"step": self.step, "event": "eval", **{k: round(v, 6) for k, v in values.items()}}
+            self.run.append_metrics(row)
+            self._tensorboard({f"eval/{k}": v for k, v in values.items()})
 
     def _open_tensorboard(self):
         try:
