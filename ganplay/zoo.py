@@ -51,7 +51,9 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k (which digits does it make?).",
                  ("train.steps=6000", "optim.ema=0.999")),
         ZooEntry("ring8-gan", "ring8-gan", "Vanilla GAN on ring8: collapsed onto one mode.", ()),
+        ZooEntry("ring8-pacgan", "ring8-pacgan", "PacGAN on ring8: covers every mode.", ()),
         ZooEntry("grid25-gan", "grid25-gan", "Vanilla GAN on grid25: misses modes.", ()),
+        ZooEntry("grid25-pacgan", "grid25-pacgan", "PacGAN on grid25: covers every mode.", ()),
     ]
 }
 
