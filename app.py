@@ -1,44 +1,55 @@
-"""ganplay's app: `streamlit run app.py`.
+"""ganplay's app: `streamlit run app.py` serves everything on one port.
 
-For now a single page that lists the presets and the runs under ./runs (or $GANPLAY_RUNS) with
-their state and newest sample grid; the full dashboard and the Gradio panel come next.
+Since Streamlit 1.57 an app can be an ASGI application (`st.App`): `streamlit run` finds the `app`
+below and serves the dashboard script (`ganplay/dashboard/main.py`, its pages in
+`ganplay/dashboard/views/`) together with any extra routes. The Gradio panel will be one of them,
+mounted at /panel/ and embedded by the Explore page with the relative address "/panel/" (so it
+works from any host, behind a proxy, on a Hugging Face Docker Space).
+
+Nothing here imports torch: the first page opens in a few seconds. Once the server is up, a
+background thread imports the sampling code (torch included), so the Home page's pretrained
+samples do not wait for that import when the first browser arrives.
 """
 
 from __future__ import annotations
 
-import os
+import threading
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import streamlit as st
 
-from ganplay.presets import PRESETS
-from ganplay.train.rundir import RunDir
+from ganplay.dashboard import hosting
 
-RUNS = Path(os.environ.get("GANPLAY_RUNS", "runs"))
+DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
 
-st.set_page_config(page_title="ganplay", layout="wide")
-st.title("ganplay")
-st.write(
-    "A GAN is two networks in a game: a **generator** turns random noise into samples, and a "
-    "**discriminator** learns to tell those samples from real data. Each gets better by beating "
-    "the other. Train one from the terminal with `ganplay train --preset ring8-gan` and watch "
-    "the run appear below."
-)
+# --- extra apps on the same port ----------------------------------------------------------------
+# Add them here, above `app = st.App(...)` (which copies these lists):
+#   ROUTES: Starlette routes, e.g. Mount("/panel", app=gr.mount_gradio_app(FastAPI(), blocks,
+#           path="/", root_path="/panel", ssr_mode=False))
+#   LIFESPANS: async context managers (called with the st.App) entered for the server's lifetime,
+#           e.g. the mounted Gradio app's own lifespan (Starlette does not run a mounted app's
+#           lifespan by itself)
+#   hosting.mount("/panel"): tells the Explore page that the panel is there to embed
+ROUTES: list = []
+LIFESPANS: list = []
 
-st.subheader("Presets")
-st.table({"preset": list(PRESETS), "what it shows": [p["help"] for p in PRESETS.values()]})
 
-st.subheader(f"Runs in {RUNS}")
-runs = sorted((RunDir(p) for p in RUNS.glob("*") if RunDir(p).is_run()), key=lambda r: r.path.name,
-              reverse=True) if RUNS.is_dir() else []
-if not runs:
-    st.info("No runs yet. Start one with `ganplay train --preset mnist-dcgan`.")
-for run in runs[:20]:
-    status = run.read_status()
-    with st.expander(f"{run.path.name}: {status.get('state', '?')}, step {status.get('step', 0)}"
-                     f"/{status.get('steps', '?')}"):
-        if status.get("error"):
-            st.error(status["error"])
-        samples = run.sample_paths(".png")
-        if samples:
-            st.image(str(samples[-1]), caption=samples[-1].name, width=320)
+def _warm_up() -> None:
+    try:
+        import ganplay.sampling  # noqa: F401  (torch, the models)
+    except Exception:  # only a head start; the page imports it again and reports problems
+        pass
+
+
+@asynccontextmanager
+async def lifespan(app):
+    threading.Thread(target=_warm_up, name="ganplay-warm-up", daemon=True).start()
+    async with AsyncExitStack() as stack:
+        state: dict = {}
+        for make in LIFESPANS:
+            state.update(await stack.enter_async_context(make(app)) or {})
+        yield state
+
+
+app = st.App(DASHBOARD, routes=ROUTES, lifespan=lifespan)

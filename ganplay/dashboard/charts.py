@@ -1,0 +1,146 @@
+"""Plotly figures of a run's metrics: the live loss curves and the overlay of several runs.
+
+Input is `metrics.jsonl` as read by `RunDir.read_metrics()`: rows with a `step` and numbers, plus
+`{"step", "event": "set", ...}` lines when someone steered the job (vertical markers on the charts)
+and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their own chart).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Iterable
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+# (key, legend label, colour)
+LOSS_SERIES = (("loss_d", "D loss", "#1f77b4"), ("loss_g", "G loss", "#ff7f0e"),
+               ("wasserstein", "Wasserstein estimate", "#2ca02c"))
+SCORE_SERIES = (("d_real", "D(x) real", "#2ca02c"), ("d_fake", "D(G(z)) fake", "#d62728"))
+GRAD_SERIES = (("grad_norm_d", "‖∇D‖", "#1f77b4"), ("grad_norm_g", "‖∇G‖", "#ff7f0e"))
+PANELS = ("Losses", "Discriminator outputs", "Gradient norms")
+
+
+EVAL_LABELS = {"modes": "modes covered", "hq": "share of high-quality points",
+               "kl": "KL(mode histogram ‖ uniform)", "classes": "classes produced"}
+
+
+def split_events(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
+    """(training metric rows, steering events). Other event lines (eval) are in neither."""
+    metrics, events = [], []
+    for row in rows:
+        if "event" not in row:
+            metrics.append(row)
+        elif row["event"] == "set":
+            events.append(row)
+    return metrics, events
+
+
+def eval_rows(rows: Iterable[dict]) -> list[dict]:
+    """The periodic quality metrics (`"event": "eval"` lines)."""
+    return [r for r in rows if r.get("event") == "eval"]
+
+
+def _numeric(row: dict) -> dict:
+    return {k: v for k, v in row.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("step", "time")}
+
+
+def eval_figure(rows: list[dict], height: int = 230) -> go.Figure | None:
+    """One small panel per eval metric (modes covered, classes, ...); None if none were logged."""
+    evals = eval_rows(rows)
+    keys = list(dict.fromkeys(k for r in evals for k in _numeric(r)))
+    if not keys:
+        return None
+    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[EVAL_LABELS.get(k, k) for k in keys],
+                        horizontal_spacing=0.06)
+    for col, key in enumerate(keys, start=1):
+        xs, ys = series(evals, key)
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=EVAL_LABELS.get(key, key), mode="lines+markers",
+                                 line={"color": "#9467bd"}, showlegend=False, meta=key), row=1, col=col)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
+    return fig
+
+
+def series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
+    """Steps and finite values of `key` (rows without it, or with NaN/inf, are skipped)."""
+    xs, ys = [], []
+    for row in rows:
+        value = row.get(key)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            xs.append(int(row.get("step", 0)))
+            ys.append(float(value))
+    return xs, ys
+
+
+def event_label(event: dict) -> str:
+    changes = ", ".join(f"{k}={event[k]:g}" if isinstance(event[k], float) else f"{k}={event[k]}"
+                        for k in ("lr_g", "lr_d", "n_critic") if k in event)
+    return f"step {event.get('step', 0)}: {event.get('event', 'event')} {changes}".strip()
+
+
+def loss_figure(rows: list[dict], height: int = 330) -> go.Figure:
+    """Three panels side by side: losses (+ Wasserstein estimate), D's outputs, gradient norms;
+    steering events as dotted vertical lines on each."""
+    metrics, events = split_events(rows)
+    fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.07)
+    for col, group in enumerate((LOSS_SERIES, SCORE_SERIES, GRAD_SERIES), start=1):
+        legend = "legend" if col == 1 else f"legend{col}"
+        for key, label, colour in group:
+            xs, ys = series(metrics, key)
+            if not xs:
+                continue
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="lines",
+                                     line={"color": colour, "width": 2},
+                                     legend=legend, meta=key), row=1, col=col)
+    for event in events:
+        for col in (1, 2, 3):
+            fig.add_vline(x=event.get("step", 0), line={"dash": "dot", "color": "#7f7f7f", "width": 1},
+                          row=1, col=col)
+        fig.add_annotation(x=event.get("step", 0), y=1.0, yref="paper", xref="x", text="set",
+                           hovertext=event_label(event), showarrow=False, yanchor="bottom",
+                           font={"size": 10, "color": "#7f7f7f"})
+    fig.update_yaxes(type="log", dtick=1, row=1, col=3)  # one tick per decade
+    fig.update_xaxes(title_text="step")
+    # a legend under each panel, so each colour is read against its own panel
+    legends = {}
+    for col, name in enumerate(("legend", "legend2", "legend3"), start=1):
+        domain = fig.layout[f"xaxis{'' if col == 1 else col}"].domain
+        legends[name] = {"orientation": "h", "x": domain[0], "xanchor": "left", "y": -0.3,
+                         "yanchor": "top", "font": {"size": 11}}
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep",
+                      **legends)
+    return fig
+
+
+def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> go.Figure:
+    """One metric of several runs on one chart."""
+    fig = go.Figure()
+    for name, rows in runs.items():
+        xs, ys = series(_measurements(rows), key)
+        if xs:
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      xaxis_title="step", yaxis_title=key, legend={"orientation": "h", "y": -0.2})
+    return fig
+
+
+def _measurements(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if "event" not in r or r["event"] == "eval"]
+
+
+def numeric_keys(rows: list[dict]) -> list[str]:
+    """Metric names present in the rows, training and eval ones (for choosing what to overlay)."""
+    keys: dict[str, None] = {}
+    for row in _measurements(rows):
+        for k in _numeric(row):
+            keys.setdefault(k)
+    return list(keys)
+
+
+def last_values(rows: list[dict]) -> dict:
+    """The newest value of each metric (eval metrics are logged less often, so look back)."""
+    out: dict = {}
+    for row in _measurements(rows):
+        out.update(_numeric(row))
+    return out

@@ -1,0 +1,83 @@
+"""What the Home page shows: samples from the pretrained zoo (`pretrained/*.safetensors` with their
+JSON cards), or, until the zoo is built, the newest sample grids of finished runs.
+
+Listing reads JSON and file names only; torch is imported only to sample a pretrained generator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import ganplay
+from ganplay.jobs import RunInfo
+
+PRETRAINED = Path(ganplay.__file__).resolve().parents[1] / "pretrained"
+
+
+@dataclass(frozen=True)
+class ZooModel:
+    name: str
+    help: str
+    weights: Path
+    card: dict
+
+
+def zoo_models(root: Path = PRETRAINED) -> list[ZooModel]:
+    """Pretrained generators that have both weights and a card (the classifier is not one)."""
+    out = []
+    for card_path in sorted(root.glob("*.json")):
+        weights = card_path.with_suffix(".safetensors")
+        if card_path.stem == "classifier" or not weights.exists():
+            continue
+        try:
+            card = json.loads(card_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        out.append(ZooModel(card_path.stem, card.get("help", ""), weights, card))
+    return out
+
+
+def grid_size(model: ZooModel) -> int:
+    """64 samples, whole rows of classes for a conditional model (6 per class for 10), or 1,000
+    points for a 2D generator."""
+    from ganplay.config import POINT_DATASETS
+
+    if model.card.get("config", {}).get("data", {}).get("name") in POINT_DATASETS:
+        return 1000
+    classes = int(model.card.get("config", {}).get("model", {}).get("n_classes", 0) or 0)
+    return classes * max(1, 64 // classes) if 0 < classes <= 16 else 64
+
+
+def sample_png(weights: Path, n: int, seed: int) -> bytes:
+    """A PNG grid of `n` samples (a conditional model gets labels cycling through its classes)."""
+    from ganplay.sampling import load_generator
+    from ganplay.sampling import sample_png as _sample_png
+
+    return _sample_png(load_generator(weights), n, seed)
+
+
+@dataclass(frozen=True)
+class RunGrid:
+    name: str
+    caption: str
+    image: Path
+
+
+def newest_grids(runs: list[RunInfo], limit: int = 3) -> list[RunGrid]:
+    """The newest sample grid of the most recent runs that have one, finished runs first."""
+    ranked = sorted((r for r in runs if r.kind == "run"),
+                    key=lambda r: (r.state == "done", r.path.name), reverse=True)
+    out = []
+    for info in ranked:
+        samples = info.run.sample_paths(".png")
+        if not samples:
+            continue
+        cfg = info.config
+        what = f"{cfg.get('data', {}).get('name', '?')} · {cfg.get('model', {}).get('arch', '?')} · " \
+               f"{cfg.get('loss', {}).get('name', '?')}"
+        out.append(RunGrid(info.path.name, f"{what} · {info.summary()}", samples[-1]))
+        if len(out) == limit:
+            break
+    return out

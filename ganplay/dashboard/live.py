@@ -1,0 +1,211 @@
+"""The live view of one job: progress, controls, alarms, loss curves, the fixed-noise grid, notes.
+
+Everything is read from the run directory each second (`st.fragment(run_every=1)`), so it is the
+same view in every tab and after a refresh; buttons write control requests through `ganplay.jobs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.dashboard import charts, health, notes, view2d
+from ganplay.dashboard.progress import progress
+from ganplay.dashboard.widgets import badge_markdown, describe_config
+from ganplay.jobs import JobError, RunInfo
+
+POLL_S = 1.0
+METRIC_TILES = (("loss_d", "D loss"), ("loss_g", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))"),
+                ("wasserstein", "Wasserstein"), ("modes", "modes"), ("classes", "classes"),
+                ("images_per_s", "images/s"))
+
+
+def _act(what: str, fn, info: RunInfo, **kwargs) -> None:
+    try:
+        fn(info, **kwargs)
+        st.toast(f"{what}: request sent to {info.name}", icon=":material/send:")
+    except (JobError, ValueError) as exc:
+        st.error(str(exc))
+
+
+def controls(info: RunInfo, root: Path) -> None:
+    cols = st.columns([1, 1, 1, 3])
+    state = info.state
+    with cols[0]:
+        if state == "paused":
+            if st.button("Resume", icon=":material/play_arrow:", key=f"resume-{info.id}", width="stretch"):
+                _act("Resume", jobs.resume, info)
+        else:
+            if st.button("Pause", icon=":material/pause:", key=f"pause-{info.id}", width="stretch",
+                         disabled=state != "running" or info.kind != "run"):
+                _act("Pause", jobs.pause, info)
+    with cols[1]:
+        if st.button("Stop", icon=":material/stop:", key=f"stop-{info.id}", width="stretch",
+                     disabled=not (info.is_active or state == "queued"),
+                     help="Stops after the current step and saves a checkpoint; Continue picks up "
+                          "from there."):
+            _act("Stop", jobs.stop, info)
+    with cols[2]:
+        if info.can_continue and st.button("Continue", icon=":material/replay:", key=f"cont-{info.id}",
+                                           width="stretch", help="Resume from the newest checkpoint "
+                                           "(`ganplay train --resume`)."):
+            try:
+                jobs.continue_run(info.path, root)
+                st.toast(f"Continuing {info.name}", icon=":material/replay:")
+            except JobError as exc:
+                st.error(str(exc))
+
+
+def _header(info: RunInfo) -> None:
+    st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {describe_config(info.config)}")
+
+
+def _tiles(rows: list[dict]) -> None:
+    last = charts.last_values(rows)
+    shown = [(k, label) for k, label in METRIC_TILES if k in last]
+    if not shown:
+        return
+    cols = st.columns(len(shown))
+    for col, (key, label) in zip(cols, shown):
+        col.metric(label, _short(key, last[key]))
+
+
+def _short(key: str, value: float) -> str:
+    if key == "images_per_s":
+        return f"{value / 1000:.1f}k" if value >= 10_000 else f"{value:,.0f}"
+    if key in ("modes", "classes"):
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def _notes(loss_name: str) -> None:
+    items = notes.chart_notes(loss_name)
+    st.markdown("**Reading the curves**")
+    st.markdown(items[0])
+    with st.expander("More about what the curves mean"):
+        for item in items[1:]:
+            st.markdown(f"- {item}")
+
+
+def run_view(info: RunInfo, root: Path) -> None:
+    """The body of the live panel for one entry of `jobs.list_runs`."""
+    _header(info)
+    lim = jobs.limits()
+    if info.kind == "queued":
+        st.info(f"Waiting in the queue, position {info.queue_position}. This server runs "
+                f"{lim.describe()}; the job starts by itself when a slot frees.",
+                icon=":material/schedule:")
+        controls(info, root)
+        return
+    if info.kind == "launch":
+        if info.state == "launching":
+            st.progress(0.0, text="starting: loading data and building the models…")
+            controls(info, root)
+        else:
+            st.error("The job ended before it started training:", icon=":material/error:")
+            st.code(info.note or "(no output)", language=None)
+        return
+
+    rows = info.run.read_metrics()
+    prog = progress(info.status, rows)
+    st.progress(prog.fraction, text=prog.text())
+    controls(info, root)
+    if info.note and info.state != "interrupted":  # interrupted gets its own warning below
+        st.caption(info.note)
+    loss_name = info.config.get("loss", {}).get("name", "ns")
+    coverage = []  # modes hit per snapshot, when the run logs no eval metrics of its own
+    if info.is_points and not any("modes" in r for r in charts.eval_rows(rows)):
+        coverage = view2d.coverage_history(view2d.snapshot_paths(info.path), info.config["data"]["name"])
+    for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage):
+        (st.error if alarm.level == "error" else st.warning)(f"**{alarm.title}.** {alarm.text}")
+    if info.state == "interrupted":
+        st.warning("This job's process is gone (the machine slept, or it was killed). "
+                   + ("Continue it from its last checkpoint." if info.can_continue else
+                      "It had not saved a checkpoint yet, so it cannot continue."),
+                   icon=":material/warning:")
+
+    _tiles(rows)
+    if rows:
+        st.plotly_chart(charts.loss_figure(rows), key=f"loss-chart-{info.id}", width="stretch")
+        quality = charts.eval_figure(rows)
+        if quality is not None:
+            st.plotly_chart(quality, key=f"eval-chart-{info.id}", width="stretch")
+    else:
+        st.info("The first metrics appear after `train.log_every` steps.", icon=":material/hourglass_top:")
+    left, right = st.columns([2, 3])
+    with left:
+        samples = info.run.sample_paths(".png")
+        if samples:
+            step = view2d.step_of(samples[-1].with_suffix(".npz"))
+            what = "real (grey) and generated (orange) points" if info.is_points else "fixed-noise samples"
+            st.image(str(samples[-1]), caption=f"{what}, step {step:,}", width=360)
+            if info.is_points:
+                st.page_link("views/playground.py", label="See D's field and G's arrows in the 2D playground",
+                             icon=":material/scatter_plot:")
+        else:
+            st.caption("The first sample grid appears once training starts.")
+    with right:
+        if coverage:
+            st.caption(f"Modes covered in the newest snapshot: **{coverage[-1][1]:.0f}** "
+                       "(at least one generated point within 3σ of the mode's centre)")
+        _notes(loss_name)
+
+
+def live_panel(root: Path, ident: str) -> RunInfo | None:
+    """Poll and draw the job `ident` every second while it is active."""
+    info = jobs.find(root, ident)
+    if info is None:
+        return None
+    polling = info.is_active or info.state == "queued"
+
+    @st.fragment(run_every=POLL_S if polling else None)
+    def panel() -> None:
+        jobs.start_queued(root)
+        fresh = jobs.find(root, ident)
+        if fresh is None:
+            st.info("This run is gone (deleted, or the runs folder changed).")
+            return
+        if polling and (fresh.kind != info.kind or not (fresh.is_active or fresh.state == "queued")):
+            st.rerun()  # it got its run directory, or finished: redraw the page around it
+        run_view(fresh, root)
+
+    panel()
+    return info
+
+
+def steer_form(info: RunInfo) -> None:
+    """Change lr_g, lr_d and n_critic of a running job; the job logs each change as an event
+    that shows on the charts."""
+    if info.kind != "run" or info.state not in ("running", "paused"):
+        return
+    optim = info.config.get("optim", {})
+    current = {"lr_g": optim.get("lr_g", 2e-4), "lr_d": optim.get("lr_d", 2e-4),
+               "n_critic": optim.get("n_critic", 1)}
+    for row in info.run.read_metrics():
+        if row.get("event") == "set":
+            current.update({k: row[k] for k in current if k in row})
+    from ganplay.dashboard.form_spec import form_fields
+
+    help_of = {s.key.split(".")[1]: s.help for s in form_fields() if s.section == "optim"}
+    with st.form(f"steer-{info.id}", border=True):
+        st.markdown("**Steer the running job** (applied at its next step, marked on the charts)")
+        cols = st.columns(4, vertical_alignment="bottom")
+        lr_g = cols[0].number_input("lr_g", value=float(current["lr_g"]), min_value=1e-7, max_value=1.0,
+                                    step=float(current["lr_g"]) / 2, format="%g", help=help_of.get("lr_g"))
+        lr_d = cols[1].number_input("lr_d", value=float(current["lr_d"]), min_value=1e-7, max_value=1.0,
+                                    step=float(current["lr_d"]) / 2, format="%g", help=help_of.get("lr_d"))
+        n_critic = cols[2].number_input("n_critic", value=int(current["n_critic"]), min_value=1,
+                                        max_value=100, step=1, help=help_of.get("n_critic"))
+        if cols[3].form_submit_button("Apply", icon=":material/tune:", width="stretch"):
+            changed = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d), ("n_critic", int(n_critic)))
+                       if v != current[k]}
+            if not changed:
+                st.info("Nothing changed.")
+            else:
+                try:
+                    jobs.steer(info, **changed)
+                    st.success("Sent: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
+                except JobError as exc:
+                    st.error(str(exc))

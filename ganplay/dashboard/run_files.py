@@ -1,0 +1,138 @@
+"""The Runs page's per-run pieces: metrics for comparison, downloads, the config, deleting."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.dashboard import charts
+from ganplay.dashboard.form_spec import flatten
+from ganplay.jobs import JobError, RunInfo
+from ganplay.train.rundir import RunDir
+
+
+def metrics(root: Path, name: str) -> list[dict]:
+    return RunDir(Path(root) / name).read_metrics()
+
+
+def comparison_table(root: Path, names: list[str]) -> dict[str, dict]:
+    """Rows: the last logged value of each metric, then the settings in which the runs differ."""
+    columns: dict[str, dict] = {}
+    configs = {}
+    for name in names:
+        run = RunDir(Path(root) / name)
+        last = charts.last_values(run.read_metrics())
+        status = run.read_status()
+        columns[name] = {"state": status.get("state", "?"), "step": status.get("step", 0),
+                         "wall time (s)": status.get("wall_time")}
+        columns[name].update({k: v for k, v in last.items() if k not in ("step", "time")})
+        try:
+            configs[name] = flatten(json.loads(run.config_path.read_text()))
+        except (OSError, json.JSONDecodeError):
+            configs[name] = {}
+    keys = sorted({k for c in configs.values() for k in c})
+    for key in keys:
+        values = [json.dumps(configs[n].get(key)) for n in names]
+        if len(set(values)) > 1:
+            for n in names:
+                columns[n][key] = json.dumps(configs[n].get(key))
+    # one row per metric/setting, one column per run; all text so mixed types display cleanly
+    order: dict[str, None] = {}
+    for column in columns.values():
+        for k in column:
+            order.setdefault(k)
+    return {n: {k: _fmt(columns[n].get(k)) for k in order} for n in names}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _onnx_bytes(run_path: Path) -> bytes:
+    from ganplay.export import export_onnx
+    from ganplay.sampling import load_generator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "generator.onnx"
+        export_onnx(load_generator(run_path), out)
+        return out.read_bytes()
+
+
+def downloads(info: RunInfo) -> None:
+    run = info.run
+    cols = st.columns(3)
+    ckpt = run.latest_checkpoint()
+    with cols[0]:
+        st.download_button("Newest checkpoint", data=(lambda: ckpt.read_bytes()) if ckpt else b"",
+                           file_name=f"{info.path.name}-{ckpt.name}" if ckpt else "none",
+                           disabled=ckpt is None, icon=":material/download:", width="stretch",
+                           key=f"dl-ckpt-{info.id}",
+                           help="safetensors weights + optimiser state, the config in its header: "
+                                "`ganplay sample FILE` samples from it, `--resume` continues it.")
+    samples = run.sample_paths(".png")
+    with cols[1]:
+        st.download_button("Newest sample grid", data=(lambda: samples[-1].read_bytes()) if samples else b"",
+                           file_name=f"{info.path.name}-{samples[-1].name}" if samples else "none",
+                           mime="image/png", disabled=not samples, icon=":material/image:",
+                           width="stretch", key=f"dl-grid-{info.id}")
+    with cols[2]:
+        key = f"onnx-{info.id}"
+        if st.session_state.get(key) is None:
+            if st.button("Export ONNX", icon=":material/conversion_path:", width="stretch",
+                         disabled=ckpt is None, key=f"onnx-btn-{info.id}",
+                         help="The generator as an ONNX model (inputs: noise z, and labels when "
+                              "conditional)."):
+                try:
+                    with st.spinner("Exporting…"):
+                        st.session_state[key] = _onnx_bytes(info.path)
+                except Exception as exc:  # missing onnxscript, unsupported op: say so, keep the page
+                    st.error(f"ONNX export failed: {exc}")
+        if st.session_state.get(key) is not None:
+            st.download_button("Download ONNX", data=st.session_state[key], icon=":material/download:",
+                               file_name=f"{info.path.name}.onnx", width="stretch", key=f"dl-onnx-{info.id}")
+
+
+def delete_with_confirmation(info: RunInfo) -> None:
+    key = f"confirm-delete-{info.id}"
+    if not st.session_state.get(key):
+        if st.button("Delete this run…", icon=":material/delete:", key=f"del-{info.id}",
+                     disabled=info.is_active,
+                     help="Stop it first." if info.is_active else "Asks for confirmation."):
+            st.session_state[key] = True
+            st.rerun()
+        return
+    st.warning(f"Delete **{info.name}** and everything in `{info.path}`? This cannot be undone.")
+    yes, no = st.columns(2)
+    if yes.button("Yes, delete it", type="primary", key=f"del-yes-{info.id}", width="stretch"):
+        try:
+            jobs.delete(info)
+            st.session_state[key] = False
+            st.toast(f"Deleted {info.name}", icon=":material/delete:")
+            st.rerun()
+        except JobError as exc:
+            st.error(str(exc))
+    if no.button("Cancel", key=f"del-no-{info.id}", width="stretch"):
+        st.session_state[key] = False
+        st.rerun()
+
+
+def detail(info: RunInfo, root: Path) -> None:
+    st.markdown(f"`{info.path}` · {info.summary()}")
+    if info.error:
+        st.error(info.error)
+    if info.kind == "run":
+        downloads(info)
+        with st.expander("Configuration"):
+            st.json(info.config, expanded=False)
+        if info.job and Path(info.job.get("log", "")).exists():
+            with st.expander("Job output (job.log)"):
+                st.code(Path(info.job["log"]).read_text(errors="replace")[-4000:] or "(empty)", language=None)
+    delete_with_confirmation(info)

@@ -1,0 +1,261 @@
+"""The Train page's setup form: a preset picker and one widget per config field (from
+`form_spec`), the validator's messages next to the fields they name, import/export/share.
+
+The form's values live in `st.session_state[STORE]` ({dotted key: value}) so they survive page
+switches (Streamlit forgets the state of widgets that are not drawn); each widget's own state is
+seeded from there before it is drawn.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.config import ConfigError
+from ganplay.dashboard import share
+from ganplay.dashboard.form_spec import (SECTIONS, FieldSpec, FormResult, build_config, errors_by_field,
+                                          flatten, form_fields, format_int_list, parse_int_list)
+from ganplay.presets import PRESETS, preset_values
+
+STORE = "form.values"
+PRESET_KEY = "form.preset"
+NOTICE_KEY = "form.notice"
+APPLIED_QUERY_KEY = "form.applied_query"
+WIDGET_PREFIX = "cfg."
+CUSTOM = "(custom)"
+DEFAULT_PRESET = "ring8-gan"
+
+
+def _wkey(spec: FieldSpec) -> str:
+    return WIDGET_PREFIX + spec.key
+
+
+def _bounds(spec: FieldSpec, lim: jobs.Limits) -> tuple:
+    lo, hi = spec.min_value, spec.max_value
+    if spec.key == "train.steps" and lim.max_steps:
+        hi = lim.max_steps
+    if spec.key == "train.batch_size" and lim.max_batch_size:
+        hi = lim.max_batch_size
+    return lo, hi
+
+
+def _display(spec: FieldSpec, value, lim: jobs.Limits):
+    """A config value as its widget holds it (the right type, inside the widget's bounds)."""
+    try:
+        if spec.kind == "int_list":
+            return format_int_list(value)
+        if spec.kind == "choice":
+            return value if value in spec.options else spec.default
+        if spec.kind == "multichoice":
+            return [v for v in (value or []) if v in spec.options]
+        if spec.kind == "bool":
+            return bool(value)
+        if spec.kind in ("int", "float"):
+            cast = int if spec.kind == "int" else float
+            number = cast(value)
+            lo, hi = _bounds(spec, lim)
+            if lo is not None:
+                number = max(number, cast(lo))
+            if hi is not None:
+                number = min(number, cast(hi))
+            return number
+        return "" if value is None else str(value)
+    except (TypeError, ValueError):
+        return _display(spec, spec.default, lim)
+
+
+def _value(spec: FieldSpec, shown):
+    return parse_int_list(shown) if spec.kind == "int_list" else shown
+
+
+def load_values(flat: dict, notice: str = "") -> None:
+    """Fill the form with `flat` ({dotted key: value}); call before the widgets are drawn or from
+    a widget callback. Demo limits clamp steps and batch size (the notice says so)."""
+    lim = jobs.limits()
+    clamped = []
+    for spec in form_fields():
+        shown = _display(spec, flat.get(spec.key, spec.default), lim)
+        if spec.kind in ("int", "float") and flat.get(spec.key) not in (None, shown):
+            clamped.append(f"{spec.key} {flat.get(spec.key)} → {shown}")
+        st.session_state[_wkey(spec)] = shown
+    st.session_state[STORE] = {spec.key: _value(spec, st.session_state[_wkey(spec)]) for spec in form_fields()}
+    if clamped and lim.demo:
+        notice = (notice + " " if notice else "") + "Demo limits applied: " + ", ".join(clamped) + "."
+    st.session_state[NOTICE_KEY] = notice
+
+
+def _preset_flat(name: str) -> dict:
+    return flatten(preset_values(name))
+
+
+def _on_preset_change() -> None:
+    name = st.session_state[PRESET_KEY]
+    if name != CUSTOM:
+        load_values(_preset_flat(name), f"Loaded preset `{name}`.")
+
+
+def _on_import() -> None:
+    upload = st.session_state.get("form.import")
+    if upload is None:
+        return
+    try:
+        cfg = share.config_from_json(upload.getvalue())
+    except ConfigError as exc:
+        st.session_state[NOTICE_KEY] = ""
+        st.session_state["form.import_error"] = str(exc)
+        return
+    st.session_state["form.import_error"] = ""
+    st.session_state[PRESET_KEY] = CUSTOM
+    load_values(flatten(cfg.to_dict()), f"Imported `{upload.name}`.")
+
+
+def apply_query_params() -> None:
+    """A shared link (`?data.name=grid25&optim.lr_g=0.0001...`) fills the form, once per link."""
+    params = st.query_params.to_dict()
+    if not share.has_config(params):
+        return
+    canonical = json.dumps(params, sort_keys=True)
+    if st.session_state.get(APPLIED_QUERY_KEY) == canonical:
+        return
+    st.session_state[APPLIED_QUERY_KEY] = canonical
+    values, unknown = share.query_to_values(params)
+    st.session_state[PRESET_KEY] = CUSTOM
+    note = "Filled in from the link."
+    if unknown:
+        note += f" Ignored unknown settings: {', '.join(unknown)}."
+    load_values(values, note)
+
+
+def _ensure_state() -> None:
+    if STORE not in st.session_state:
+        st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
+        load_values(_preset_flat(DEFAULT_PRESET))
+    # the preset picker is a widget too: remember its choice across pages
+    st.session_state.setdefault(PRESET_KEY, st.session_state.get(PRESET_KEY + ".last", CUSTOM))
+    store = st.session_state[STORE]
+    lim = jobs.limits()
+    for spec in form_fields():
+        if _wkey(spec) not in st.session_state:
+            st.session_state[_wkey(spec)] = _display(spec, store.get(spec.key, spec.default), lim)
+
+
+def current_values() -> dict:
+    return {spec.key: _value(spec, st.session_state[_wkey(spec)]) for spec in form_fields()}
+
+
+def validate(flat: dict) -> FormResult:
+    result = build_config(flat)
+    if result.config is not None:
+        extra = jobs.limit_errors(result.config, jobs.limits())
+        if extra:
+            return FormResult(result.config, errors_by_field("\n".join(extra)))
+    return result
+
+
+def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits) -> None:
+    key, label = _wkey(spec), spec.label
+    disabled = not spec.applies_to(arch)
+    help_text = spec.help + (f"\n\n*Not used by {arch}.*" if disabled else "")
+    if spec.kind == "choice":
+        st.selectbox(label, spec.options, key=key, help=help_text, disabled=disabled)
+    elif spec.kind == "multichoice":
+        st.multiselect(label, spec.options, key=key, help=help_text, disabled=disabled)
+    elif spec.kind == "bool":
+        st.toggle(label, key=key, help=help_text, disabled=disabled)
+    elif spec.kind in ("int", "float"):
+        lo, hi = _bounds(spec, lim)
+        cast = int if spec.kind == "int" else float
+        st.number_input(label, min_value=None if lo is None else cast(lo),
+                        max_value=None if hi is None else cast(hi), step=cast(spec.step or 1),
+                        format="%d" if spec.kind == "int" else "%g", key=key, help=help_text,
+                        disabled=disabled)
+    elif spec.kind == "int_list":
+        st.text_input(label, key=key, help=help_text + " Widths separated by commas, e.g. 128, 128.",
+                      disabled=disabled)
+    else:
+        st.text_input(label, key=key, help=help_text, disabled=disabled)
+
+
+def _field_errors(spec: FieldSpec, result: FormResult) -> None:
+    for line in result.errors.get(spec.key, []):
+        st.error(line, icon=":material/error:")
+
+
+def render() -> FormResult:
+    """Draw the setup section; returns the validated config (or the errors)."""
+    apply_query_params()
+    _ensure_state()
+    lim = jobs.limits()
+    flat = current_values()
+    result = validate(flat)
+
+    names = [CUSTOM, *PRESETS]
+    top = st.columns([2, 3])
+    with top[0]:
+        st.selectbox("Preset", names, key=PRESET_KEY, on_change=_on_preset_change,
+                     help="A named starting point. Choosing one fills in every field below; change "
+                          "any of them afterwards.")
+    st.session_state[PRESET_KEY + ".last"] = st.session_state[PRESET_KEY]
+    with top[1]:
+        preset = st.session_state.get(PRESET_KEY)
+        if preset in PRESETS:
+            modified = flat != _display_roundtrip(_preset_flat(preset), lim)
+            st.markdown(f"**{preset}**: {PRESETS[preset]['help']}" + (" *(modified)*" if modified else ""))
+        else:
+            st.markdown("Your own setup: every field below comes from the config, with its help on "
+                        "the **?** next to it.")
+    if st.session_state.get(NOTICE_KEY):
+        st.caption(st.session_state[NOTICE_KEY])
+
+    specs = form_fields()
+    arch = flat.get("model.arch", "mlp")
+    with st.expander("All settings", expanded=bool(result.errors)):
+        for spec in (s for s in specs if not s.section):
+            _widget(spec, arch, lim)
+            _field_errors(spec, result)
+        labels = [SECTIONS[s] + (" ⚠" if any(k.startswith(s + ".") for k in result.errors) else "")
+                  for s in SECTIONS]
+        # open the first section with a problem, so its message is in view
+        tabs = st.tabs(labels, default=next((label for label in labels if label.endswith("⚠")), None))
+        for tab, section in zip(tabs, SECTIONS):
+            with tab:
+                fields = [s for s in specs if s.section == section]
+                cols = st.columns(3)
+                for i, spec in enumerate(fields):
+                    with cols[i % 3]:
+                        _widget(spec, arch, lim)
+                        _field_errors(spec, result)
+    st.session_state[STORE] = flat
+    return result
+
+
+def _display_roundtrip(flat: dict, lim: jobs.Limits) -> dict:
+    return {spec.key: _value(spec, _display(spec, flat.get(spec.key, spec.default), lim))
+            for spec in form_fields()}
+
+
+def render_sharing(result: FormResult) -> None:
+    """Export / import the exact config as JSON, and a link that opens this page filled in."""
+    cols = st.columns(3)
+    cfg = result.config if result.ok else None
+    with cols[0]:
+        st.download_button("Export config JSON", data=cfg.to_json() if cfg else "",
+                           file_name=f"{(cfg.name if cfg else '') or 'ganplay-config'}.json",
+                           mime="application/json", disabled=cfg is None, icon=":material/download:",
+                           help="The exact config, seed included: `ganplay train --config FILE` "
+                                "trains the same run.", width="stretch")
+    with cols[1]:
+        with st.popover("Import config JSON", icon=":material/upload:", width="stretch"):
+            st.file_uploader("A config exported from here (or written by hand)", type=["json"],
+                             key="form.import", on_change=_on_import)
+    with cols[2]:
+        with st.popover("Share link", icon=":material/link:", width="stretch", disabled=cfg is None):
+            if cfg is not None:
+                base = (st.context.url or "").split("?")[0] or "train"
+                st.code(f"{base}?{share.query_string(cfg)}", language=None, wrap_lines=True)
+                st.caption("Opens the Train page with this setup filled in (only the settings "
+                           "that differ from the defaults are in the link).")
+    if st.session_state.get("form.import_error"):
+        st.error(st.session_state["form.import_error"])

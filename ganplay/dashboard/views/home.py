@@ -1,0 +1,82 @@
+"""Home: something alive at once (pretrained samples, or the newest runs' grids), what a GAN does,
+and the way to train one."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.config import Config
+from ganplay.dashboard import gallery
+from ganplay.dashboard.notes import WHAT_A_GAN_DOES
+from ganplay.dashboard.widgets import runs_root
+
+st.title("ganplay: watch GANs learn")
+intro, action = st.columns([3, 1], vertical_alignment="center")
+with intro:
+    st.markdown(WHAT_A_GAN_DOES)
+with action:
+    st.page_link("views/train.py", label="**Train your own →**", icon=":material/model_training:")
+    if st.button("Quick start: ring8-gan", type="primary", icon=":material/play_arrow:", width="stretch",
+                 help="Starts the `ring8-gan` preset (about half a minute on a laptop CPU) and opens "
+                      "the Train page to watch it."):
+        try:
+            lim = jobs.limits()
+            cfg = Config.from_preset("ring8-gan")
+            if lim.max_steps and cfg.train.steps > lim.max_steps:
+                cfg = cfg.with_overrides([f"train.steps={lim.max_steps}"])
+            info = jobs.submit(cfg, runs_root(), lim)
+            st.session_state["train.job"] = info.id
+            st.switch_page("views/train.py")
+        except jobs.JobError as exc:
+            st.error(str(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _zoo_png(weights: str, mtime: float, n: int, seed: int) -> bytes:
+    return gallery.sample_png(Path(weights), n, seed)
+
+
+models = gallery.zoo_models()
+if models:
+    st.subheader("Pretrained generators")
+    seed = st.session_state.setdefault("home.seed", 0)
+    if st.button("New samples", icon=":material/casino:"):
+        st.session_state["home.seed"] = seed = seed + 1
+    cols = st.columns(min(3, len(models)))
+    for i, model in enumerate(models):
+        with cols[i % len(cols)]:
+            with st.spinner(f"Sampling {model.name}…"):
+                try:
+                    png = _zoo_png(str(model.weights), model.weights.stat().st_mtime, gallery.grid_size(model), seed)
+                except Exception as exc:  # a broken file must not take the page down
+                    st.warning(f"{model.name}: {exc}")
+                    continue
+            st.image(png, caption=f"{model.name}: {model.help}", width="stretch")
+else:
+    grids = gallery.newest_grids(jobs.list_runs(runs_root()))
+    if grids:
+        st.subheader("Your newest runs")
+        cols = st.columns(3)
+        for col, grid in zip(cols, grids):
+            with col:
+                st.image(str(grid.image), caption=f"{grid.name}: {grid.caption}", width="stretch")
+    else:
+        st.info("No pretrained generators or runs here yet. Press **Quick start**: you will see a "
+                "vanilla GAN chase the eight modes of a ring, and usually catch only a few at a "
+                "time.", icon=":material/lightbulb:")
+
+st.subheader("What you can do here")
+c1, c2, c3 = st.columns(3)
+with c1:
+    st.markdown("**Train** a GAN from a preset or your own setup, watch its losses and samples "
+                "live, pause it, steer its learning rates mid-run.")
+    st.page_link("views/train.py", label="Train", icon=":material/model_training:")
+with c2:
+    st.markdown("**2D playground**: see the discriminator's decision surface and the generator's "
+                "gradient arrows, scrub through a run, or step it by hand like GAN Lab.")
+    st.page_link("views/playground.py", label="2D playground", icon=":material/scatter_plot:")
+with c3:
+    st.markdown("**Runs**: compare runs' curves and metrics, download checkpoints and sample "
+                "grids, clean up.")
+    st.page_link("views/runs.py", label="Runs", icon=":material/folder_open:")

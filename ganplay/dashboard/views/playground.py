@@ -1,0 +1,139 @@
+"""2D playground: real vs generated points over D's decision surface, with G's gradient arrows.
+Watch a run (live, or scrub back through its snapshots), or step a small GAN by hand (GAN Lab)."""
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.config import POINT_DATASETS, Config
+from ganplay.dashboard import view2d
+from ganplay.dashboard.widgets import pick_run, runs_root
+
+WATCH, STEP = "Watch a run", "Step by hand"
+STEP_PRESETS = ("ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp")
+
+st.title("2D playground")
+st.caption("Background: the discriminator's output at each point (blue: D says *real*, red: "
+           "*fake*). Grey dots: real data. Orange dots: the generator's samples. Green arrows: where "
+           "G's loss pushes each sample, i.e. the gradient G follows.")
+mode = st.segmented_control("Mode", [WATCH, STEP], default=WATCH, key="pg.mode", label_visibility="collapsed")
+show = st.columns(3)
+show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
+show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
+                             help="The negative gradient of G's loss at each generated point.")
+
+
+def watch() -> None:
+    root = runs_root()
+    runs = [r for r in jobs.poll(root) if r.kind == "run" and r.is_points]
+    if not runs:
+        st.info("No 2D runs here yet. Start one on the Train page (any ring8, grid25, spiral, moons "
+                "or swissroll preset), or step a GAN by hand.", icon=":material/info:")
+        st.page_link("views/train.py", label="Train", icon=":material/model_training:")
+        return
+    info = pick_run(runs, "pg.run", "Run", preferred=st.session_state.get("train.job"))
+    follow = show[2].toggle("Follow the newest step", value=True, key="pg.follow",
+                            help="Off: scrub back through the run's history with the slider.")
+    data_name = info.config.get("data", {}).get("name", "")
+    loss_name = info.config.get("loss", {}).get("name", "ns")
+    field_label = "D(x)" if loss_name in ("ns", "minimax") else "critic score"
+
+    @st.fragment(run_every=1.0 if (info.is_active and follow) else None)
+    def view() -> None:
+        paths = view2d.snapshot_paths(info.path)
+        if not paths:
+            st.info("The first snapshot appears once training starts.", icon=":material/hourglass_top:")
+            return
+        if follow:
+            path = paths[-1]
+        else:
+            steps = [view2d.step_of(p) for p in paths]
+            step = st.select_slider("Step", steps, value=steps[-1], key=f"pg.step.{info.id}",
+                                    help="Scrub through the snapshots the run saved "
+                                         "(every train.sample_every steps).")
+            path = paths[steps.index(step)]
+        try:
+            snap = view2d.load_snapshot(path)
+        except (OSError, KeyError, ValueError):
+            st.caption("Reading the newest snapshot…")
+            return
+        left, right = st.columns([3, 1])
+        with left:
+            st.plotly_chart(view2d.figure_2d(snap, field_label, show_field=show_field, show_arrows=show_arrows),
+                            key="pg-figure", width="stretch")
+        with right:
+            st.metric("step", f"{snap.step:,}", help=f"of {info.steps:,}; state: {info.state}")
+            coverage = view2d.modes_over_time(info.run.read_metrics(), info.path, data_name)
+            if coverage:
+                now = [v for s, v in coverage if s <= snap.step][-1:] or [coverage[0][1]]
+                total = len(view2d.mode_centres(data_name)[0])
+                st.metric("modes covered", f"{now[0]:.0f} / {total}",
+                          help="Modes with at least one generated sample within 3σ of the centre "
+                               "(the VEEGAN/PacGAN protocol; the run's own eval metric when it "
+                               "logs one).")
+                fig = go.Figure(go.Scatter(x=[c[0] for c in coverage], y=[c[1] for c in coverage],
+                                           mode="lines+markers", line={"color": "#ff7f0e"}))
+                fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                                  title="modes covered over time", yaxis={"range": [0, total + 0.5]})
+                st.plotly_chart(fig, key="pg-coverage", width="stretch")
+            st.caption("A vanilla GAN's orange points tend to bunch on one or two modes and hop "
+                       "between them (mode collapse); WGAN-GP spreads over all of them.")
+
+    view()
+
+
+def step_by_hand() -> None:
+    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+    preset = cols[0].selectbox("Setup", STEP_PRESETS, key="pg.step_preset",
+                               help="The preset's models, loss and optimiser, trained right here.")
+    data = cols[1].selectbox("Data", POINT_DATASETS, key="pg.step_data",
+                             index=POINT_DATASETS.index(Config.from_preset(preset).data.name),
+                             help="Any 2D data set; the preset's models are used as they are.")
+    cfg = Config.from_preset(preset, [f"data.name={data}"])
+    ident = cfg.to_json()
+    reset = cols[2].button("Reset", icon=":material/restart_alt:", width="stretch",
+                           help="New models from the same seed.")
+    stepper = st.session_state.get("pg.stepper")
+    if reset or stepper is None or st.session_state.get("pg.stepper_cfg") != ident:
+        with st.spinner("Building the models…"):
+            from ganplay.dashboard.stepper import Stepper
+
+            stepper = Stepper(cfg)
+        st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
+    b = st.columns(4)
+    if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
+                   help="Update the discriminator once: watch the background shift."):
+        stepper.step("d")
+    if b[1].button("One G step", icon=":material/looks_two:", width="stretch",
+                   help="Update the generator once: the orange points move along the arrows."):
+        stepper.step("g")
+    if b[2].button("D + G step", icon=":material/skip_next:", width="stretch",
+                   help=f"n_critic ({cfg.optim.n_critic}) D steps, then one G step: one training step."):
+        stepper.step("both")
+    if b[3].button("20 training steps", icon=":material/fast_forward:", width="stretch"):
+        stepper.step("both", 20)
+    snap = stepper.snapshot()
+    left, right = st.columns([3, 1])
+    with left:
+        title = f"after {stepper.log.d_steps} D steps and {stepper.log.g_steps} G steps"
+        st.plotly_chart(view2d.figure_2d(snap, stepper.field_label, show_field=show_field,
+                                         show_arrows=show_arrows, title=title),
+                        key="pg-step-figure", width="stretch")
+    with right:
+        st.metric("D steps", stepper.log.d_steps)
+        st.metric("G steps", stepper.log.g_steps)
+        known = view2d.mode_centres(data)
+        if known is not None:
+            st.metric("modes covered", f"{view2d.modes_hit(snap.fake, *known)} / {len(known[0])}",
+                      help="Modes with at least one generated point within 3σ of the centre.")
+        if stepper.log.history:
+            last = stepper.log.history[-1]
+            st.caption(f"Last update: {'D' if last['kind'] == 'd' else 'G'} loss {last['loss']:.4f}")
+        st.caption("Step mode trains a copy of the preset's models in this page, one update at a "
+                   "time; nothing is written to disk. Real runs train in their own process.")
+
+
+if mode == STEP:
+    step_by_hand()
+else:
+    watch()

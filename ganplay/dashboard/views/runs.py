@@ -1,0 +1,51 @@
+"""Runs: every run in the runs folder (running and finished), their curves overlaid, their metrics
+side by side, downloads, and deleting (with a confirmation)."""
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.dashboard import charts, run_files
+from ganplay.dashboard.widgets import ago, describe_config, pick_run, runs_root
+
+st.title("Runs")
+root = runs_root()
+runs = jobs.poll(root)
+st.caption(f"Reading `{root}`. Any folder of ganplay run directories can be watched, including one a "
+           "job on another machine writes (e.g. `torchrun` on a GPU box): change it in the sidebar or "
+           "set GANPLAY_RUNS.")
+if not runs:
+    st.info("No runs here yet.", icon=":material/info:")
+    st.page_link("views/train.py", label="Train one", icon=":material/model_training:")
+    st.stop()
+
+table = []
+for r in runs:
+    last = charts.last_values(r.run.read_metrics()) if r.kind == "run" else {}
+    table.append({"run": r.name, "state": r.state, "step": r.step, "of": r.steps,
+                  "setup": describe_config(r.config), "device": r.status.get("device", ""),
+                  "D loss": last.get("loss_d"), "G loss": last.get("loss_g"),
+                  "images/s": last.get("images_per_s"), "updated": ago(r.status.get("updated"))})
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"step": st.column_config.NumberColumn(format="%d"),
+                            "D loss": st.column_config.NumberColumn(format="%.3f"),
+                            "G loss": st.column_config.NumberColumn(format="%.3f"),
+                            "images/s": st.column_config.NumberColumn(format="%.0f")})
+
+finished = [r for r in runs if r.kind == "run"]
+st.subheader("Compare")
+names = [r.path.name for r in finished]
+chosen = st.multiselect("Runs to compare", names, default=names[:3], key="runs.compare",
+                        help="Their curves on one chart, their last logged values side by side.")
+if chosen:
+    rows = {n: run_files.metrics(root, n) for n in chosen}
+    keys = sorted({k for r in rows.values() for k in charts.numeric_keys(r)},
+                  key=lambda k: (k not in ("loss_d", "loss_g"), k))
+    if keys:
+        metric = st.selectbox("Metric", keys, key="runs.metric")
+        st.plotly_chart(charts.overlay_figure(rows, metric), key="runs-overlay", width="stretch")
+    st.dataframe(run_files.comparison_table(root, chosen), width="stretch")
+
+st.subheader("One run")
+info = pick_run(runs, "runs.detail", "Run", help="Downloads, configuration, deleting.")
+if info is not None:
+    run_files.detail(info, root)

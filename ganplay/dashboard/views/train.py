@@ -1,0 +1,55 @@
+"""Train: set up a run (preset or full form), start it as a job, watch and steer it live."""
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.dashboard import live, train_form
+from ganplay.dashboard.widgets import pick_run, runs_root
+
+JOB_KEY = "train.job"  # the job this session is watching (a job id or run directory name)
+
+st.title("Train")
+root = runs_root()
+lim = jobs.limits()
+
+st.subheader("Setup")
+result = train_form.render()
+errors = result.all_errors()
+if errors:
+    st.error("Fix these before starting:\n" + "\n".join(f"- {e}" for e in errors), icon=":material/error:")
+
+start_col, share_col = st.columns([1, 3], vertical_alignment="bottom")
+with start_col:
+    start = st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=not result.ok,
+                      width="stretch", help="Starts a separate training process that writes a new "
+                      "run directory; closing the browser does not stop it.")
+with share_col:
+    train_form.render_sharing(result)
+if start and result.ok:
+    try:
+        info = jobs.submit(result.config, root, lim)
+        st.session_state[JOB_KEY] = info.id
+        st.toast("Queued: a slot frees when a running job ends" if info.state == "queued"
+                 else "Started", icon=":material/rocket_launch:")
+    except jobs.JobError as exc:
+        st.error(str(exc))
+
+st.divider()
+st.subheader("Live")
+runs = jobs.poll(root)
+if not runs:
+    st.info(f"No runs in `{root}` yet. Pick a preset above and press **Start training**.",
+            icon=":material/info:")
+    st.stop()
+
+queued = [r for r in runs if r.state == "queued"]
+if queued:
+    st.info(f"**{len(queued)} job{'s' if len(queued) > 1 else ''} waiting** for a free slot "
+            f"({lim.describe()}): " + ", ".join(f"#{r.queue_position} {r.name}" for r in queued),
+            icon=":material/schedule:")
+watched = pick_run(runs, JOB_KEY, "Watching", help="Jobs keep running when you leave or close the "
+                   "page; pick any of them here. A second tab shows the same jobs.")
+if watched is not None:
+    info = live.live_panel(root, watched.id)
+    if info is not None:
+        live.steer_form(info)

@@ -1,0 +1,114 @@
+"""Streamlit pieces shared by several pages: the runs folder, the run picker, small formatters."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from ganplay import jobs
+from ganplay.jobs import RunInfo
+
+STATE_BADGES = {
+    "launching": ("blue", ":material/hourglass_top:"),
+    "starting": ("blue", ":material/hourglass_top:"),
+    "running": ("green", ":material/play_arrow:"),
+    "paused": ("orange", ":material/pause:"),
+    "done": ("green", ":material/check:"),
+    "stopped": ("gray", ":material/stop:"),
+    "interrupted": ("orange", ":material/warning:"),
+    "failed": ("red", ":material/error:"),
+    "queued": ("violet", ":material/schedule:"),
+}
+ROOT_KEY = "runs_root"
+
+
+def runs_root() -> Path:
+    """The runs folder this session watches (sidebar), else $GANPLAY_RUNS, else ./runs."""
+    value = st.session_state.get(ROOT_KEY) or ""
+    return jobs.runs_root(value or None)
+
+
+def sidebar() -> None:
+    """The runs folder (any directory can be watched, e.g. one a GPU box writes to) and the demo
+    limits, on every page."""
+    lim = jobs.limits()
+    with st.sidebar:
+        if ROOT_KEY not in st.session_state:
+            st.session_state[ROOT_KEY] = str(jobs.runs_root())
+        st.text_input(
+            "Runs folder", key=ROOT_KEY, disabled=lim.demo,
+            help="The folder whose run directories the dashboard lists and where new jobs write. "
+                 "Point it at any directory, including one a job on another machine writes to "
+                 "(a shared disk, a synced folder), or at a single run directory. Set "
+                 "GANPLAY_RUNS to change the default.",
+        )
+        if lim.demo:
+            st.info(f"**Demo mode**: {lim.describe()}.", icon=":material/public:")
+
+
+def badge_markdown(state: str) -> str:
+    """A coloured state badge, as Markdown (to sit inline with other text)."""
+    colour, icon = STATE_BADGES.get(state, ("gray", ""))
+    return f":{colour}-badge[{icon} {state}]"
+
+
+def run_label(info: RunInfo) -> str:
+    """What a run picker shows: name and state (the live view shows the step; a picker redraws
+    only with the page)."""
+    if info.state == "queued":
+        return f"{info.name} · queued (#{info.queue_position})"
+    return f"{info.name} · {info.state}"
+
+
+def describe_config(cfg: dict) -> str:
+    data, model, loss = cfg.get("data", {}), cfg.get("model", {}), cfg.get("loss", {})
+    bits = [data.get("name", "?"), model.get("arch", "?"), loss.get("name", "?")]
+    if loss.get("gp_weight"):
+        bits.append(f"GP {loss['gp_weight']:g}")
+    if model.get("n_classes"):
+        bits.append("conditional")
+    return " · ".join(bits)
+
+
+def ago(timestamp: float | None) -> str:
+    if not timestamp:
+        return ""
+    seconds = max(0, time.time() - float(timestamp))
+    if seconds < 90:
+        return f"{seconds:.0f} s ago"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h ago"
+    return time.strftime("%Y-%m-%d", time.localtime(float(timestamp)))
+
+
+def pick_run(runs: list[RunInfo], key: str, label: str = "Run", preferred: str | None = None,
+             only=None, help: str | None = None) -> RunInfo | None:
+    """A selectbox of runs that remembers its choice in `st.session_state[key]` (a job id or run
+    name) across reruns, pages and the moment a launching job gets its run directory."""
+    choices = [r for r in runs if only is None or only(r)]
+    if not choices:
+        return None
+    ids = [r.id for r in choices]
+
+    def matches(info: RunInfo, ident: str | None) -> bool:
+        return bool(ident) and ident in (info.id, info.path.name, (info.job or {}).get("id"))
+
+    wanted = st.session_state.get(key) or preferred
+    index = next((i for i, r in enumerate(choices) if matches(r, wanted)), None)
+    if index is None:  # default: the newest active run, else the newest run
+        index = next((i for i, r in enumerate(choices) if r.is_active and r.kind == "run"), 0)
+    widget_key = f"{key}.select"
+    st.session_state[widget_key] = ids[index]
+    by_id = {r.id: r for r in choices}
+
+    def remember() -> None:
+        st.session_state[key] = st.session_state[widget_key]
+
+    chosen = st.selectbox(label, ids, key=widget_key, format_func=lambda i: run_label(by_id[i]),
+                          help=help, on_change=remember)
+    st.session_state[key] = chosen
+    return by_id[chosen]

@@ -1,0 +1,593 @@
+"""Training jobs as child processes: the one place that starts, lists, steers and deletes them.
+
+The dashboard never trains in its own process. `submit(cfg)` starts
+
+    python -m ganplay train --config <root>/.jobs/<id>.config.json --out <root> --quiet
+
+in a new session (so it outlives a browser tab, and even the dashboard), and everything after that
+is read back from disk, so a refresh or a second tab reattaches instead of starting anything twice:
+
+    <root>/.jobs/<id>.json          a launch record (pid, config file, log) until the job has
+                                    created its run directory
+    <root>/<run-id>/job.json        then: who runs this directory (pid, host, job id, log)
+    <root>/<run-id>/job.log         the job's stdout/stderr (moved in from .jobs/)
+    <root>/queue/<id>.json          jobs waiting for a free slot (demo mode caps concurrent jobs)
+
+A run whose status says starting/running/paused but whose process is gone shows as `interrupted`
+and can be continued with `ganplay train --resume`. Pause, resume, stop and mid-run settings go
+through `ganplay.train.control.send`, the same channel the CLI and tests use.
+
+Nothing here imports torch: listing runs must stay cheap enough to poll every second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ganplay.config import Config
+from ganplay.train import control
+from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, read_json
+
+ACTIVE_STATES = ("launching", "starting", "running", "paused")
+JOB_FILE = "job.json"
+LOG_FILE = "job.log"
+LAUNCH_DIR = ".jobs"
+QUEUE_DIR = "queue"
+STALE_AFTER_S = 600  # a run with no job.json and no status update for this long is flagged
+
+
+class JobError(ValueError):
+    """A job request that cannot be honoured; the message says why and what to do."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Where runs live, and the limits that apply (demo mode)
+# ---------------------------------------------------------------------------------------------
+def runs_root(path: str | Path | None = None) -> Path:
+    """The folder holding run directories: `path`, else $GANPLAY_RUNS, else ./runs."""
+    return Path(path or os.environ.get("GANPLAY_RUNS") or "runs").expanduser()
+
+
+def demo_mode() -> bool:
+    """On with GANPLAY_DEMO=1, and by itself on a Hugging Face Space (SPACE_ID is set)."""
+    flag = os.environ.get("GANPLAY_DEMO", "").strip().lower()
+    if flag in ("0", "false", "no", "off"):
+        return False
+    return flag in ("1", "true", "yes", "on") or bool(os.environ.get("SPACE_ID"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what a job may ask for. `None` means no cap."""
+
+    demo: bool = False
+    max_steps: int | None = None
+    max_batch_size: int | None = None
+    max_jobs: int | None = None
+
+    def describe(self) -> str:
+        parts = []
+        if self.max_steps:
+            parts.append(f"at most {self.max_steps:,} steps")
+        if self.max_batch_size:
+            parts.append(f"batch size at most {self.max_batch_size}")
+        if self.max_jobs:
+            parts.append(f"{self.max_jobs} job{'s' if self.max_jobs > 1 else ''} at a time "
+                         "(more wait in a queue)")
+        return ", ".join(parts) or "no limits"
+
+
+def _env_int(name: str, default: int | None) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if value > 0 else None
+
+
+def limits() -> Limits:
+    """Demo mode: 2,000 steps, batch 256, one job at a time (GANPLAY_DEMO_MAX_STEPS,
+    GANPLAY_DEMO_MAX_BATCH, GANPLAY_DEMO_MAX_JOBS change them). Otherwise only GANPLAY_MAX_JOBS."""
+    if demo_mode():
+        return Limits(True, _env_int("GANPLAY_DEMO_MAX_STEPS", 2000),
+                      _env_int("GANPLAY_DEMO_MAX_BATCH", 256), _env_int("GANPLAY_DEMO_MAX_JOBS", 1))
+    return Limits(False, max_jobs=_env_int("GANPLAY_MAX_JOBS", None))
+
+
+def limit_errors(cfg: Config, lim: Limits) -> list[str]:
+    """What in `cfg` the limits refuse, one line per field, in the config's own error style."""
+    errors = []
+    if lim.max_steps and cfg.train.steps > lim.max_steps:
+        errors.append(f"train.steps: this demo allows at most {lim.max_steps:,} steps; got {cfg.train.steps:,}")
+    if lim.max_batch_size and cfg.train.batch_size > lim.max_batch_size:
+        errors.append(f"train.batch_size: this demo allows at most {lim.max_batch_size}; "
+                      f"got {cfg.train.batch_size}")
+    if lim.demo and cfg.data.download:
+        errors.append("data.download: this demo does not download data sets; use mnist5k or digits")
+    if lim.demo and cfg.data.name == "folder":
+        errors.append("data.name: this demo cannot read folders on the server; use a bundled data set")
+    return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------------
+def _proc_start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks (Linux), to tell a reused pid from ours."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _proc_state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
+def process_alive(pid: int | None, start_ticks: int | None = None) -> bool:
+    """Whether process `pid` (started at `start_ticks`, when known) still runs on this machine."""
+    if not pid or pid <= 0:
+        return False
+    if hasattr(os, "WNOHANG"):
+        try:  # our own child that has exited: reap it, so it does not linger as a zombie
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return False
+        except ChildProcessError:
+            pass  # not our child (started by an earlier dashboard): look at it from outside
+        except OSError:
+            pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, belongs to someone else
+    except OSError:
+        return False
+    if _proc_state(pid) == "Z":
+        return False
+    if start_ticks is not None:
+        now = _proc_start_ticks(pid)
+        if now is not None and now != start_ticks:
+            return False  # the pid was reused by another process
+    return True
+
+
+def _job_alive(job: dict) -> bool | None:
+    """True/False for a job of this machine; None when it ran elsewhere (cannot tell)."""
+    if job.get("host") and job["host"] != socket.gethostname():
+        return None
+    return process_alive(job.get("pid"), job.get("pid_start"))
+
+
+def _spawn(args: list[str], log_path: Path) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        kwargs: dict[str, Any] = {"stdout": log, "stderr": subprocess.STDOUT,
+                                  "stdin": subprocess.DEVNULL, "env": env}
+        if os.name == "posix":
+            kwargs["start_new_session"] = True  # its own session: a browser or Ctrl+C does not end it
+        else:  # pragma: no cover - Windows
+            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP
+        return subprocess.Popen([sys.executable, "-m", "ganplay", "train", *args], **kwargs)
+
+
+def _job_record(proc: subprocess.Popen, job_id: str, log: Path, command: list[str]) -> dict:
+    return {"id": job_id, "pid": proc.pid, "pid_start": _proc_start_ticks(proc.pid),
+            "host": socket.gethostname(), "started": time.time(), "log": str(log),
+            "command": command}
+
+
+def _new_id() -> str:
+    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the dashboard lists
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RunInfo:
+    """One row of the jobs list: a run directory, a job still launching, or a queued job.
+
+    `state` is the effective state: the status file's, except `interrupted` (its process is gone),
+    `launching` (process started, no run directory yet), `queued`, and `failed` for a launch that
+    died before creating its run directory (`note` then holds its error output)."""
+
+    kind: str  # "run" | "launch" | "queued"
+    id: str
+    path: Path
+    state: str
+    config: dict = field(default_factory=dict)
+    status: dict = field(default_factory=dict)
+    job: dict | None = None
+    note: str = ""
+    queue_position: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.kind == "run" else f"{self.config.get('name') or 'job'} ({self.id})"
+
+    @property
+    def step(self) -> int:
+        return int(self.status.get("step", 0) or 0)
+
+    @property
+    def steps(self) -> int:
+        return int(self.status.get("steps") or self.config.get("train", {}).get("steps", 0) or 0)
+
+    @property
+    def error(self) -> str:
+        return self.status.get("error") or (self.note if self.state == "failed" else "")
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+    @property
+    def can_continue(self) -> bool:
+        """Stopped or interrupted runs with a checkpoint continue with `--resume`."""
+        return (self.kind == "run" and self.state in ("stopped", "interrupted")
+                and RunDir(self.path).latest_checkpoint() is not None)
+
+    @property
+    def is_points(self) -> bool:
+        from ganplay.config import POINT_DATASETS
+
+        return self.config.get("data", {}).get("name") in POINT_DATASETS
+
+    @property
+    def run(self) -> RunDir:
+        return RunDir(self.path)
+
+    def summary(self) -> str:
+        if self.state == "queued":
+            return f"queued (#{self.queue_position})"
+        if self.kind == "launch":
+            return self.state
+        return f"{self.state}, step {self.step:,}/{self.steps:,}"
+
+
+def _read_json_or(path: Path, default: Any) -> Any:
+    try:
+        return read_json(path)
+    except (OSError, json.JSONDecodeError):
+        return default
+
+
+def run_info(path: str | Path) -> RunInfo | None:
+    """The effective state of one run directory (None if `path` is not one)."""
+    run = RunDir(path)
+    if not run.is_run():
+        return None
+    status = run.read_status()
+    config = _read_json_or(run.config_path, {})
+    job = _read_json_or(run.path / JOB_FILE, None)
+    state = status.get("state", "starting")
+    note = ""
+    alive = _job_alive(job) if job else None
+    # a status written before this job's process started belongs to an earlier session (the run
+    # is being continued): until the new process writes its own, the run is starting
+    stale = bool(job) and float(status.get("updated", 0)) < float(job.get("started", 0))
+    if alive and stale:
+        state = "starting"
+    elif alive is False and (stale or state not in FINAL_STATES):
+        if job.get("stop_requested") and (stale or state == "starting"):
+            state = "stopped"  # stopped by request before it began training
+        elif state not in FINAL_STATES:
+            state = "interrupted"
+            note = "its process ended without finishing; continue it from its last checkpoint"
+        else:
+            note = "continuing it failed: " + (_launch_output(job, 5) or "see job.log")
+    elif job is None and state == "running":
+        age = time.time() - float(status.get("updated", time.time()))
+        if age > STALE_AFTER_S:
+            note = f"no update for {age / 60:.0f} min (started elsewhere; it may have been killed)"
+    return RunInfo("run", run.path.name, run.path, state, config, status, job, note)
+
+
+def _launch_output(record: dict, lines: int = 30) -> str:
+    try:
+        text = Path(record["log"]).read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+_RUN_DIR_LINE = re.compile(r"^(?:training|resuming) .* -> (?P<path>.+?)\s*$", re.M)
+
+
+def _announced_run_dir(record: dict) -> Path | None:
+    """The run directory the job printed (`training ... -> DIR`), once it has created it."""
+    try:
+        text = Path(record["log"]).read_text(errors="replace")
+    except OSError:
+        return None
+    match = _RUN_DIR_LINE.search(text)
+    if not match:
+        return None
+    path = Path(match.group("path"))
+    return path if RunDir(path).is_run() else None
+
+
+def _attach(root: Path, record_path: Path, record: dict) -> Path | None:
+    """Move a launch record into its run directory once that exists. Returns the run dir."""
+    run_path = _announced_run_dir(record)
+    if run_path is None:
+        return None
+    job = {k: v for k, v in record.items() if k != "config_path"}
+    log = Path(record["log"])
+    target_log = run_path / LOG_FILE
+    try:
+        os.replace(log, target_log)  # the child keeps writing to the same open file
+        job["log"] = str(target_log)
+    except OSError:
+        pass
+    if not (run_path / JOB_FILE).exists():
+        atomic_write_json(run_path / JOB_FILE, job)
+    for leftover in (record_path, Path(record.get("config_path", ""))):
+        if leftover.name:
+            leftover.unlink(missing_ok=True)
+    return run_path
+
+
+def _launches(root: Path) -> list[RunInfo]:
+    out = []
+    for record_path in sorted((root / LAUNCH_DIR).glob("*.json")):
+        if record_path.name.endswith(".config.json"):
+            continue
+        record = _read_json_or(record_path, None)
+        if not isinstance(record, dict):
+            continue
+        if _attach(root, record_path, record) is not None:
+            continue
+        if process_alive(record.get("pid"), record.get("pid_start")):
+            state, note = "launching", "loading data and building the models"
+        elif _attach(root, record_path, record) is not None:  # it finished between the two looks
+            continue
+        else:
+            state = "stopped" if record.get("stop_requested") else "failed"
+            note = _launch_output(record) or "the job ended before it created its run directory"
+        config = _read_json_or(Path(record.get("config_path", "")), {}) if record.get("config_path") else {}
+        out.append(RunInfo("launch", record["id"], record_path, state, config, {}, record, note))
+    return out
+
+
+def _queued(root: Path) -> list[RunInfo]:
+    out = []
+    for n, path in enumerate(sorted((root / QUEUE_DIR).glob("*.json")), start=1):
+        entry = _read_json_or(path, None)
+        if not isinstance(entry, dict):
+            continue
+        config = entry.get("config") or _read_json_or(Path(entry.get("resume", "")) / "config.json", {})
+        out.append(RunInfo("queued", path.stem, path, "queued", config, {}, entry, queue_position=n))
+    return out
+
+
+def list_runs(root: str | Path | None = None) -> list[RunInfo]:
+    """Every run directory under `root` (or `root` itself if it is one), newest first, then jobs
+    still launching, then the queue. Pure reading: see `poll` for the version that also acts."""
+    root = runs_root(root)
+    if RunDir(root).is_run():
+        info = run_info(root)
+        return [info] if info else []
+    launches = _launches(root)  # first: attaching writes job.json into new run directories
+    runs = []
+    if root.is_dir():
+        for p in sorted(root.iterdir(), key=lambda p: p.name, reverse=True):
+            if p.is_dir() and not p.name.startswith(".") and p.name != QUEUE_DIR:
+                info = run_info(p)
+                if info is not None:
+                    runs.append(info)
+    return launches + runs + _queued(root)
+
+
+def active_jobs(root: str | Path | None = None) -> int:
+    """Jobs of this machine that hold a slot: launching, or running/paused with a live process."""
+    root = runs_root(root)
+    n = 0
+    for info in list_runs(root):
+        if info.kind == "launch" and info.state == "launching":
+            n += 1
+        elif info.kind == "run" and info.is_active and info.job and _job_alive(info.job):
+            n += 1
+    return n
+
+
+def poll(root: str | Path | None = None) -> list[RunInfo]:
+    """What a page calls on every refresh: attach new run directories, start queued jobs when a
+    slot is free, and list everything."""
+    root = runs_root(root)
+    start_queued(root)
+    return list_runs(root)
+
+
+def find(root: str | Path | None, ident: str) -> RunInfo | None:
+    """A run by directory name, launch/queue id, or the job id recorded in its job.json."""
+    direct = runs_root(root) / ident
+    if ident and not ident.startswith(".") and RunDir(direct).is_run():  # the cheap, common case
+        return run_info(direct)
+    for info in list_runs(root):
+        if ident in (info.id, info.path.name, str(info.path)) or (info.job or {}).get("id") == ident:
+            return info
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Starting jobs
+# ---------------------------------------------------------------------------------------------
+def _launch(cfg_dict: dict, root: Path, job_id: str | None = None) -> RunInfo:
+    job_id = job_id or _new_id()
+    launch_dir = root / LAUNCH_DIR
+    launch_dir.mkdir(parents=True, exist_ok=True)
+    config_path = launch_dir / f"{job_id}.config.json"
+    atomic_write_json(config_path, cfg_dict)
+    log = launch_dir / f"{job_id}.log"
+    args = ["--config", str(config_path.resolve()), "--out", str(root.resolve()), "--quiet"]
+    proc = _spawn(args, log)
+    record = _job_record(proc, job_id, log, ["train", *args])
+    record["config_path"] = str(config_path)
+    record_path = launch_dir / f"{job_id}.json"
+    atomic_write_json(record_path, record)
+    return RunInfo("launch", job_id, record_path, "launching", cfg_dict, {}, record)
+
+
+def _resume(run_path: Path, job_id: str | None = None) -> RunInfo:
+    job_id = job_id or _new_id()
+    log = run_path / LOG_FILE
+    args = ["--resume", str(run_path.resolve()), "--quiet"]
+    proc = _spawn(args, log)
+    atomic_write_json(run_path / JOB_FILE, _job_record(proc, job_id, log, ["train", *args]))
+    return run_info(run_path)  # type: ignore[return-value]
+
+
+def _has_free_slot(root: Path, lim: Limits) -> bool:
+    return not lim.max_jobs or active_jobs(root) < lim.max_jobs
+
+
+def _enqueue(root: Path, entry: dict) -> RunInfo:
+    qdir = root / QUEUE_DIR
+    qdir.mkdir(parents=True, exist_ok=True)
+    job_id = _new_id()
+    atomic_write_json(qdir / f"{job_id}.json", {"queued": time.time(), **entry})
+    return next(q for q in _queued(root) if q.id == job_id)
+
+
+def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = None) -> RunInfo:
+    """Start training `cfg` as a child process, or queue it when every slot is taken.
+    Raises JobError when the limits refuse the config."""
+    root = runs_root(root)
+    lim = lim or limits()
+    errors = limit_errors(cfg, lim)
+    if errors:
+        raise JobError("\n".join(errors))
+    root.mkdir(parents=True, exist_ok=True)
+    if _has_free_slot(root, lim) and not _queued(root):
+        return _launch(cfg.to_dict(), root)
+    queued = _enqueue(root, {"config": cfg.to_dict()})  # first come, first served
+    start_queued(root, lim)
+    return find(root, queued.id) or queued
+
+
+def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits | None = None) -> RunInfo:
+    """Continue a stopped or interrupted run from its newest checkpoint (`--resume`)."""
+    info = run_info(path)
+    if info is None:
+        raise JobError(f"{path} is not a ganplay run directory")
+    if not info.can_continue:
+        raise JobError(f"{info.name} is {info.state}; only stopped or interrupted runs with a "
+                       "checkpoint can continue")
+    root = runs_root(root)
+    lim = lim or limits()
+    if not _has_free_slot(root, lim):
+        return _enqueue(root, {"resume": str(Path(path).resolve())})
+    return _resume(Path(path))
+
+
+def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> list[RunInfo]:
+    """Start queued jobs, oldest first, while slots are free. Safe to call from many sessions:
+    each entry is claimed by an atomic rename, so it starts once."""
+    root = runs_root(root)
+    lim = lim or limits()
+    started = []
+    for entry in _queued(root):
+        if not _has_free_slot(root, lim):
+            break
+        claimed = entry.path.with_suffix(".starting")
+        try:
+            os.replace(entry.path, claimed)
+        except FileNotFoundError:
+            continue  # another session took it
+        try:
+            if entry.job.get("resume"):
+                started.append(_resume(Path(entry.job["resume"]), entry.id))
+            else:
+                started.append(_launch(entry.job["config"], root, entry.id))
+        finally:
+            claimed.unlink(missing_ok=True)
+    return started
+
+
+# ---------------------------------------------------------------------------------------------
+# Steering, stopping, deleting
+# ---------------------------------------------------------------------------------------------
+def _need_run(info: RunInfo, what: str) -> Path:
+    if info.kind != "run":
+        raise JobError(f"cannot {what} {info.name}: it is {info.state}, not running yet")
+    return info.path
+
+
+def pause(info: RunInfo) -> dict:
+    return control.send(_need_run(info, "pause"), "pause")
+
+
+def resume(info: RunInfo) -> dict:
+    return control.send(_need_run(info, "resume"), "resume")
+
+
+def steer(info: RunInfo, **settings: Any) -> dict:
+    """Change lr_g, lr_d and/or n_critic of a running job (logged by the job as an event)."""
+    try:
+        return control.send(_need_run(info, "change"), "set", **settings)
+    except control.ControlError as exc:
+        raise JobError(str(exc)) from None
+
+
+def _terminate(record: dict) -> None:
+    if _job_alive(record):
+        try:
+            os.kill(int(record["pid"]), signal.SIGTERM)  # the trainer saves a checkpoint and stops
+        except OSError:
+            pass
+
+
+def stop(info: RunInfo) -> None:
+    """Stop a job: a queued one leaves the queue; a launching one is terminated; a run gets a
+    `stop` request (it saves a checkpoint and can continue later)."""
+    if info.kind == "queued":
+        info.path.unlink(missing_ok=True)
+        return
+    record_path = info.path if info.kind == "launch" else info.path / JOB_FILE
+    if info.job is not None:
+        atomic_write_json(record_path, {**info.job, "stop_requested": time.time()})
+    if info.kind == "launch" or info.state == "starting":
+        _terminate(info.job or {})  # not polling its control file yet
+    if info.kind == "run":
+        control.send(info.path, "stop")  # a paused job reads requests too
+
+
+def delete(info: RunInfo) -> None:
+    """Delete a run directory (or a failed launch, or a queue entry). Active runs must be stopped
+    first."""
+    if info.is_active:
+        raise JobError(f"{info.name} is {info.state}; stop it before deleting it")
+    if info.kind == "run":
+        if not RunDir(info.path).is_run():
+            raise JobError(f"{info.path} is not a ganplay run directory; not deleting it")
+        shutil.rmtree(info.path)
+        return
+    info.path.unlink(missing_ok=True)
+    if info.job:
+        for key in ("config_path", "log"):
+            if info.job.get(key):
+                Path(info.job[key]).unlink(missing_ok=True)

@@ -1,0 +1,225 @@
+"""The dashboard's pages under Streamlit's AppTest: form validation, starting and reattaching to
+jobs, the control buttons, sharing, and every page rendering without an exception."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganplay import jobs
+from ganplay.config import Config
+from ganplay.train.rundir import RunDir, atomic_write_json
+
+MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
+TINY_FORM = {"model.g_hidden": "32, 32", "model.d_hidden": "32", "model.z_dim": 8,
+             "train.batch_size": 64, "train.log_every": 10, "train.sample_every": 50}
+
+
+def wait_for(predicate, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s")
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_MAX_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    root = tmp_path / "runs"
+    monkeypatch.setenv("GANPLAY_RUNS", str(root))
+    yield root
+    for record in list(root.glob("*/job.json")) + list(root.glob(".jobs/*.json")):
+        try:
+            job = json.loads(record.read_text())
+            if job.get("pid") != os.getpid() and jobs.process_alive(job.get("pid"), job.get("pid_start")):
+                os.kill(job["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
+
+
+def app(page: str | None = None, query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def set_form(at: AppTest, values: dict) -> None:
+    for key, value in values.items():
+        widget = at.get("number_input") + at.get("text_input")
+        match = [w for w in widget if w.key == f"cfg.{key}"]
+        assert match, key
+        match[0].set_value(value)
+    at.run()
+
+
+def errors(at: AppTest) -> list[str]:
+    return [e.value for e in at.error]
+
+
+def test_the_form_shows_the_validators_message_and_blocks_start(runs):
+    at = app("views/train.py")
+    start = [b for b in at.button if b.label == "Start training"][0]
+    assert not start.disabled
+    at.selectbox(key="cfg.model.arch").select("dcgan").run()
+    expected = "model.arch: 2D data (ring8) needs 'mlp'; got 'dcgan' (dcgan/wgan are for images)"
+    assert expected in errors(at), "the message sits next to the field"
+    assert any("Fix these before starting" in e and expected in e for e in errors(at))
+    assert [b for b in at.button if b.label == "Start training"][0].disabled
+    # every form control carries the config's help text
+    from ganplay.config import field_help
+
+    helps = {f"cfg.{k}": v["help"] for k, v in field_help().items()}
+    widgets = [w for kind in ("selectbox", "number_input", "text_input", "toggle", "multiselect")
+               for w in at.get(kind) if str(w.key).startswith("cfg.")]
+    assert len(widgets) == len(helps)
+    assert all(w.help.startswith(helps[w.key]) for w in widgets)
+
+
+def test_a_shared_link_fills_the_form(runs):
+    cfg = Config.from_preset("grid25-wgan-gp", ["optim.lr_g=0.0003", "train.seed=7"])
+    from ganplay.dashboard.share import config_to_query
+
+    at = app("views/train.py", query=config_to_query(cfg))
+    assert at.selectbox(key="cfg.data.name").value == "grid25"
+    assert at.selectbox(key="cfg.loss.name").value == "wasserstein"
+    assert at.number_input(key="cfg.optim.lr_g").value == pytest.approx(3e-4)
+    assert at.number_input(key="cfg.train.seed").value == 7
+    assert not errors(at)
+
+
+def test_start_creates_a_job_and_a_fresh_session_reattaches_with_working_controls(runs):
+    at = app("views/train.py")
+    set_form(at, {**TINY_FORM, "train.steps": 100_000})
+    [b for b in at.button if b.label == "Start training"][0].click().run()
+    assert not at.exception
+    job_id = at.session_state["train.job"]
+    run = wait_for(lambda: (r := [i for i in jobs.list_runs(runs) if i.kind == "run"]) and r[0].step > 0 and r[0],
+                   timeout=90)
+    assert run.job["id"] == job_id, "the job jobs.py started is the one writing the run directory"
+    assert run.config["model"]["g_hidden"] == [32, 32]
+
+    # a new browser tab (a fresh session) shows the same running job and starts nothing
+    fresh = app("views/train.py")
+    assert fresh.selectbox(key="train.job.select").value == run.path.name
+    assert any(run.path.name in m.value for m in fresh.markdown)
+    assert [i.path for i in jobs.list_runs(runs)] == [run.path]
+
+    [b for b in fresh.button if b.label == "Pause"][0].click().run()
+    control = RunDir(run.path).control_path
+    assert [json.loads(line)["command"] for line in control.read_text().splitlines()] == ["pause"]
+    wait_for(lambda: jobs.run_info(run.path).state == "paused", timeout=20)
+    fresh.run()
+    [b for b in fresh.button if b.label == "Resume"][0].click().run()
+    [b for b in fresh.button if b.label == "Stop"][0].click().run()
+    commands = [json.loads(line)["command"] for line in control.read_text().splitlines()]
+    assert commands == ["pause", "resume", "stop"]
+    wait_for(lambda: jobs.run_info(run.path).state == "stopped", timeout=30)
+
+
+def test_steering_form_sends_a_set_request(runs):
+    info = _fake_run(runs, "running", alive=True)
+    at = app("views/train.py")
+    lr = [n for n in at.number_input if n.label == "lr_g"][0]
+    lr.set_value(5e-5)
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert not at.exception
+    request = json.loads(RunDir(info).control_path.read_text().splitlines()[-1])
+    assert request["command"] == "set" and request["lr_g"] == pytest.approx(5e-5)
+
+
+def _fake_run(root: Path, state: str, error: str = "", alive: bool = False) -> Path:
+    """A run directory as a trainer leaves it, without training (for UI states)."""
+    cfg = Config.from_preset("ring8-gan")
+    run = RunDir(root / f"20260101-000000-{state}")
+    run.create()
+    atomic_write_json(run.config_path, cfg.to_dict())
+    run.write_status(state=state, step=120, steps=6000, device="cpu", error=error)
+    for step in range(10, 130, 10):
+        run.append_metrics({"step": step, "loss_d": 1.3, "loss_g": 0.7, "d_real": 0.52, "d_fake": 0.49,
+                            "grad_norm_d": 1.0, "grad_norm_g": 0.5, "steps_per_s": 50.0,
+                            "images_per_s": 25600.0})
+    if alive:  # this test process stands in for the job
+        atomic_write_json(run.path / jobs.JOB_FILE, {"id": "x", "pid": os.getpid(), "started": 0})
+    return run.path
+
+
+def test_a_failed_run_shows_its_error_text_not_a_traceback(runs):
+    _fake_run(runs, "failed", error="training diverged at step 121: loss_d became non-finite")
+    at = app("views/train.py")
+    assert any("training diverged at step 121" in e for e in errors(at))
+    assert not at.exception
+
+
+def test_a_run_whose_process_is_gone_is_interrupted(runs):
+    path = _fake_run(runs, "running")
+    atomic_write_json(path / jobs.JOB_FILE, {"id": "gone", "pid": 2**22 + 4321, "started": 0})
+    at = app("views/train.py")
+    assert "interrupted" in at.selectbox(key="train.job.select").format_func(path.name)
+    assert any("process is gone" in w.value for w in at.warning)
+
+
+@pytest.fixture(scope="module")
+def trained_2d_run(tmp_path_factory):
+    """A tiny real ring8 run, trained in this process."""
+    from ganplay.train import train
+
+    cfg = Config.from_preset("ring8-gan", ["model.g_hidden=[32, 32]", "model.d_hidden=[32]",
+                                            "model.z_dim=8", "train.batch_size=64", "train.steps=40",
+                                            "train.log_every=10", "train.sample_every=20"])
+    root = tmp_path_factory.mktemp("trained")
+    run, state = train(cfg, root)
+    assert state == "done"
+    return root
+
+
+@pytest.mark.parametrize("page", [None, "views/train.py", "views/playground.py", "views/runs.py",
+                                  "views/explore.py", "views/collapse_lab.py"])
+def test_every_page_renders_with_a_finished_run(trained_2d_run, monkeypatch, page):
+    monkeypatch.setenv("GANPLAY_RUNS", str(trained_2d_run))
+    at = app(page)
+    assert at.title, "every page has a title"
+    if page == "views/playground.py":
+        assert at.metric[0].value == "40", "the newest snapshot is shown"
+    if page == "views/runs.py":
+        assert at.dataframe[0].value.shape[0] == 1
+
+
+def test_step_mode_advances_d_and_g(runs):
+    at = app("views/playground.py")
+    at.segmented_control(key="pg.mode").set_value("Step by hand").run()
+    assert not at.exception
+    values = lambda: {m.label: m.value for m in at.metric}  # noqa: E731
+    assert values()["D steps"] == "0"
+    [b for b in at.button if b.label == "One D step"][0].click().run()
+    [b for b in at.button if b.label == "D + G step"][0].click().run()
+    assert values()["D steps"] == "2" and values()["G steps"] == "1"
+
+
+def test_deleting_a_run_asks_first(trained_2d_run, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(trained_2d_run, root)
+    monkeypatch.setenv("GANPLAY_RUNS", str(root))
+    at = app("views/runs.py")
+    [b for b in at.button if b.label == "Delete this run…"][0].click().run()
+    assert any("cannot be undone" in w.value for w in at.warning)
+    assert len(list(root.iterdir())) == 1
+    [b for b in at.button if b.label == "Yes, delete it"][0].click().run()
+    assert not [p for p in root.iterdir() if RunDir(p).is_run()]

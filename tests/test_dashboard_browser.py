@@ -1,0 +1,242 @@
+"""The real thing: `streamlit run app.py` on a free port, driven by Chromium through Playwright.
+
+Starts a short training from the Train page (filled in through a shared link), checks that the
+loss chart gains points and the sample image changes between two polls, does the same for the 2D
+playground, and saves a screenshot of every page under test-artifacts/ (with the measured times in
+test-artifacts/timings.json).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+
+from ganplay import jobs
+from ganplay.config import Config
+from ganplay.train.rundir import RunDir
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"),
+    pytest.mark.slow,
+]
+TIMINGS: dict[str, float] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
+    env.update(GANPLAY_RUNS=str(runs), OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+b")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
+            time.sleep(0.1)
+        yield {"url": url, "runs": runs, "started": started}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        for info in jobs.list_runs(runs):  # the jobs it started run in their own sessions
+            if info.job and jobs.process_alive(info.job.get("pid"), info.job.get("pid_start")):
+                os.kill(info.job["pid"], signal.SIGKILL)
+        ARTIFACTS.mkdir(exist_ok=True)
+        (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 2000})
+        yield tab
+        browser.close()
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s: {what}")
+
+
+def open_page(page, server, path: str) -> None:
+    page.goto(f"{server['url']}/{path}")
+    page.wait_for_selector("h1", timeout=30_000)
+    settled(page)
+
+
+def settled(page, timeout: float = 30.0) -> None:
+    """Wait until the script run is over (Streamlit shows its status widget while it runs)."""
+    running = page.locator("[data-testid='stStatusWidget']")
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if running.count() == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since > 0.5:
+                return
+        else:
+            quiet_since = None
+        time.sleep(0.05)
+
+
+def no_exception(page) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, \
+        page.locator("[data-testid='stException']").all_inner_texts()
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.mouse.move(0, 0)  # no hover tooltips in the picture
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+PLOT_POINTS = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data) return -1;
+  return plot.data.reduce((n, t) => n + (t.x ? t.x.length : 0), 0);
+}"""
+GENERATED_POINTS = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data) return null;
+  const t = plot.data.find(t => t.name === 'generated');
+  return t ? JSON.stringify([plot.layout.title && plot.layout.title.text, Array.from(t.x).slice(0, 50)]) : null;
+}"""
+SAMPLE_SRC = """() => {
+  const img = document.querySelector('[data-testid="stImage"] img');
+  return img ? img.getAttribute('src') : null;
+}"""
+
+
+def test_a_deep_link_as_the_first_request_opens_quickly_inside_the_dashboard(server, page):
+    open_page(page, server, "explore")
+    TIMINGS["startup_to_first_page_s"] = round(time.monotonic() - server["started"], 2)
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "2D playground" in nav and "Mode collapse lab" in nav, nav  # st.navigation's titles
+    no_exception(page)
+
+
+def test_home_without_runs(server, page):
+    open_page(page, server, "")
+    assert page.get_by_text("Train your own").count() >= 1
+    no_exception(page)
+    screenshot(page, "home-empty")
+
+
+def test_a_bad_combination_shows_the_validators_message_next_to_the_field(server, page):
+    open_page(page, server, "train?model.arch=dcgan")  # 2D data needs an MLP
+    message = "model.arch: 2D data (ring8) needs 'mlp'"
+    assert page.get_by_text(message).count() >= 2  # next to the field, and in the summary
+    assert page.get_by_role("button", name="Start training").is_disabled()
+    no_exception(page)
+    screenshot(page, "train-form-error")
+
+
+def test_train_live_loss_chart_and_samples(server, page):
+    cfg = Config.from_preset("ring8-gan", [
+        "model.g_hidden=[32, 32]", "model.d_hidden=[32]", "model.z_dim=8", "train.batch_size=64",
+        "train.steps=20000", "train.log_every=10", "train.sample_every=50", "train.checkpoint_every=5000"])
+    from ganplay.dashboard.share import config_to_query
+
+    open_page(page, server, "train?" + urlencode(config_to_query(cfg)))  # a shared link fills the form
+    no_exception(page)
+    page.get_by_role("button", name="Start training").click()
+    pressed = time.monotonic()
+    on_disk = {}
+
+    def first_point_drawn() -> bool:  # also note when the job wrote its first metrics line
+        if not on_disk and any(RunDir(p).read_metrics() for p in server["runs"].iterdir() if RunDir(p).is_run()):
+            on_disk["t"] = time.monotonic()
+        return page.evaluate(PLOT_POINTS) > 0
+
+    first = wait_until(first_point_drawn, 90, "the loss chart's first points")
+    TIMINGS["start_to_first_chart_point_s"] = round(time.monotonic() - pressed, 2)
+    if on_disk:
+        TIMINGS["start_to_first_metrics_line_on_disk_s"] = round(on_disk["t"] - pressed, 2)
+    points = page.evaluate(PLOT_POINTS)
+    src = wait_until(lambda: page.evaluate(SAMPLE_SRC), 30, "a sample image")
+    wait_until(lambda: page.evaluate(PLOT_POINTS) > points, 30, "the loss chart gaining points")
+    wait_until(lambda: page.evaluate(SAMPLE_SRC) not in (None, src), 30, "a new sample image")
+    assert first
+    no_exception(page)
+    assert page.get_by_text("Reading the curves").count() == 1
+    screenshot(page, "train-live")
+
+
+def test_playground_follows_the_running_job(server, page):
+    open_page(page, server, "playground")
+    first = wait_until(lambda: page.evaluate(GENERATED_POINTS), 30, "the 2D view")
+    wait_until(lambda: page.evaluate(GENERATED_POINTS) not in (None, first), 30,
+               "the generated points moving between polls")
+    no_exception(page)
+    screenshot(page, "playground-live")
+
+
+def test_playground_step_mode(server, page):
+    open_page(page, server, "playground")
+    page.get_by_text("Step by hand", exact=True).click()
+    page.get_by_role("button", name="One D step").wait_for(timeout=60_000)
+    before = wait_until(lambda: page.evaluate(GENERATED_POINTS), 30, "the step-mode view")
+    page.get_by_role("button", name="One G step").click()
+    wait_until(lambda: page.evaluate(GENERATED_POINTS) not in (None, before), 30, "G's step moving the points")
+    no_exception(page)
+    screenshot(page, "playground-step")
+
+
+@pytest.mark.parametrize("path,name", [("runs", "runs"), ("explore", "explore"),
+                                       ("collapse-lab", "collapse-lab"), ("", "home")])
+def test_other_pages_render(server, page, path, name):
+    open_page(page, server, path)
+    no_exception(page)
+    screenshot(page, name)

@@ -1,0 +1,164 @@
+"""ganplay.jobs: real child processes training tiny 2D configs into a temporary runs folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+
+import pytest
+
+from ganplay import jobs
+from ganplay.config import Config
+from ganplay.train.rundir import RunDir
+
+TINY = ["model.g_hidden=[32, 32]", "model.d_hidden=[32]", "model.z_dim=8", "train.batch_size=64",
+        "train.log_every=10", "train.sample_every=50", "train.checkpoint_every=50"]
+
+
+def tiny(steps: int = 60, *extra: str) -> Config:
+    return Config.from_preset("ring8-gan", [*TINY, f"train.steps={steps}", *extra])
+
+
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout} s waiting for {getattr(predicate, '__name__', predicate)}")
+
+
+def the_run(root):
+    runs = [r for r in jobs.list_runs(root) if r.kind == "run"]
+    return runs[0] if len(runs) == 1 else None
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    """A runs folder; every job started in it is killed at the end of the test."""
+    for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_MAX_JOBS", "GANPLAY_DEMO_MAX_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    # the jobs inherit this: one thread each trains these tiny models as fast, and does not spin
+    # against other processes on a busy 2-core machine
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    path = tmp_path / "runs"
+    yield path
+    for record in list(path.glob("*/job.json")) + list(path.glob(".jobs/*.json")):
+        try:
+            job = json.loads(record.read_text())
+            if jobs.process_alive(job.get("pid"), job.get("pid_start")):
+                os.kill(job["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
+
+
+def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):
+    info = jobs.submit(tiny(60), root)
+    assert info.kind == "launch" and info.state == "launching"
+    assert info.job["pid"] != os.getpid()
+    run = wait_for(lambda: (r := the_run(root)) and r.state == "done" and r, timeout=90)
+    assert run.step == 60 and run.steps == 60
+    job = json.loads((run.path / jobs.JOB_FILE).read_text())
+    assert job["id"] == info.id and job["pid"] == info.job["pid"]
+    assert "done: 60 steps" in (run.path / jobs.LOG_FILE).read_text()
+    assert not [p for p in (root / jobs.LAUNCH_DIR).iterdir()], "launch record and config cleaned up"
+    assert jobs.find(root, info.id).path == run.path, "the job id still finds its run"
+    wait_for(lambda: not jobs.process_alive(job["pid"], job["pid_start"]), timeout=20)  # and exits
+
+
+def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_file(root):
+    info = jobs.submit(tiny(100_000), root)
+    running = wait_for(lambda: (r := the_run(root)) and r.state == "running" and r.step > 0 and r, timeout=90)
+    # a second reader (another tab, a restarted dashboard) sees one job, the same one
+    again = jobs.poll(root)
+    assert [r.path for r in again] == [running.path]
+    assert again[0].job["pid"] == info.job["pid"]
+
+    jobs.pause(running)
+    wait_for(lambda: jobs.run_info(running.path).state == "paused", timeout=20)
+    jobs.steer(jobs.run_info(running.path), lr_g=5e-5, n_critic=2)
+    jobs.resume(jobs.run_info(running.path))
+    wait_for(lambda: jobs.run_info(running.path).state == "running", timeout=20)
+    events = wait_for(lambda: [r for r in RunDir(running.path).read_metrics() if r.get("event") == "set"])
+    assert events[0]["lr_g"] == 5e-5 and events[0]["n_critic"] == 2
+    commands = [r["command"] for r in map(json.loads, (running.path / "control.jsonl").read_text().splitlines())]
+    assert commands == ["pause", "set", "resume"]
+
+    with pytest.raises(jobs.JobError, match="stop it before deleting"):
+        jobs.delete(jobs.run_info(running.path))
+    jobs.stop(jobs.run_info(running.path))
+    stopped = wait_for(lambda: (r := jobs.run_info(running.path)).state == "stopped" and r, timeout=30)
+    assert stopped.can_continue
+    jobs.delete(stopped)
+    assert not running.path.exists()
+
+
+def test_a_killed_job_shows_as_interrupted_and_continues_from_its_checkpoint(root):
+    jobs.submit(tiny(100_000, "train.checkpoint_every=20"), root)
+    run = wait_for(lambda: (r := the_run(root)) and r.run.latest_checkpoint() and r, timeout=90)
+    os.kill(run.job["pid"], signal.SIGKILL)
+    interrupted = wait_for(lambda: (r := jobs.run_info(run.path)).state == "interrupted" and r, timeout=10)
+    assert interrupted.can_continue and "continue" in interrupted.note
+    cont = jobs.continue_run(run.path, root)
+    assert cont.job["pid"] != run.job["pid"]
+    wait_for(lambda: jobs.run_info(run.path).state == "running", timeout=90)
+    jobs.stop(jobs.run_info(run.path))
+    wait_for(lambda: jobs.run_info(run.path).state == "stopped", timeout=30)
+    assert "resuming" in (run.path / jobs.LOG_FILE).read_text()
+
+
+def test_a_job_that_fails_before_training_shows_its_error(root):
+    cfg = Config.from_preset("mnist-dcgan", ["data.name=folder", f"data.root={root}/no-such-folder",
+                                             "train.steps=5"])
+    jobs.submit(cfg, root)
+    failed = wait_for(lambda: [r for r in jobs.list_runs(root) if r.state == "failed"], timeout=60)[0]
+    assert failed.kind == "launch" and "error:" in failed.note and "no-such-folder" in failed.note
+    jobs.delete(failed)
+    assert jobs.list_runs(root) == []
+
+
+def test_stopping_a_job_that_is_still_launching(root):
+    info = jobs.submit(tiny(100_000), root)
+    jobs.stop(info)
+    stopped = wait_for(lambda: (r := jobs.list_runs(root)) and not r[0].is_active and r[0], timeout=30)
+    assert stopped.state == "stopped"
+
+
+def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/ganplay")  # a Hugging Face Space turns demo mode on
+    lim = jobs.limits()
+    assert lim.demo and lim.max_jobs == 1 and lim.max_steps == 2000
+    with pytest.raises(jobs.JobError, match=r"train\.steps: this demo allows at most 2,000"):
+        jobs.submit(tiny(5000), root)
+
+    first = jobs.submit(tiny(60), root)
+    second = jobs.submit(tiny(20), root)
+    assert first.state == "launching"
+    assert second.state == "queued" and second.queue_position == 1
+    assert jobs.active_jobs(root) == 1
+    # the queued job starts by itself once the first one ends (pages call poll every second)
+    wait_for(lambda: jobs.find(root, first.id).state == "done", timeout=90)
+    started = jobs.poll(root)
+    assert not [r for r in started if r.state == "queued"]
+    wait_for(lambda: (r := jobs.find(root, second.id)) and r.state == "done", timeout=90)
+
+
+def test_limits_and_switches_without_processes(monkeypatch, tmp_path):
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.setenv("GANPLAY_DEMO", "0")
+    assert not jobs.demo_mode()
+    monkeypatch.setenv("GANPLAY_DEMO", "1")
+    monkeypatch.setenv("GANPLAY_DEMO_MAX_BATCH", "32")
+    lim = jobs.limits()
+    errors = jobs.limit_errors(tiny(10), lim)
+    assert errors == ["train.batch_size: this demo allows at most 32; got 64"]
+    assert "1 job at a time" in lim.describe()
+    monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path / "elsewhere"))
+    assert jobs.runs_root() == tmp_path / "elsewhere"
+    assert jobs.runs_root(tmp_path) == tmp_path
+    assert jobs.process_alive(os.getpid())
+    assert not jobs.process_alive(None) and not jobs.process_alive(2**22 + 12345)
+    assert not jobs.process_alive(os.getpid(), start_ticks=1), "a reused pid is not our job"
