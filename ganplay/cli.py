@@ -149,6 +149,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from ganplay.metrics import evaluate, format_report
+    from ganplay.sampling import load_generator
+
+    if not 50 <= args.n <= 100_000:
+        raise UserError(f"--n must be 50..100000, got {args.n}")
+    if args.seeds is not None and not 1 <= args.seeds <= 100:
+        raise UserError(f"--seeds must be 1..100, got {args.seeds}")
+    gen = load_generator(args.source, use_ema=not args.no_ema)
+    progress = not args.quiet and args.n * (args.seeds or 1) >= 2000
+    result = evaluate(gen, n=args.n, seed=args.seed, seeds=args.seeds, progress=progress)
+    result = {"source": str(gen.source), "step": gen.step, **result}
+    print(format_report(result, f"{gen.source} (step {gen.step})"))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    else:
+        print(json.dumps(result))
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from ganplay.export import export_dataset, export_onnx
     from ganplay.sampling import load_generator
@@ -239,6 +260,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
     b.set_defaults(func=cmd_bench)
+    ev = sub.add_parser("eval", help="quality metrics of a trained generator (modes, FID, precision/recall, ...)")
+    ev.add_argument("source", metavar="RUN_DIR_OR_WEIGHTS")
+    ev.add_argument("--n", type=int, default=10_000,
+                    help="samples per seed for image metrics (default 10000); the 2D protocol always uses 2500")
+    ev.add_argument("--seed", type=int, default=0, help="first sampling seed (default 0)")
+    ev.add_argument("--seeds", type=int, help="number of sampling seeds (default 5 for 2D data, 1 for images)")
+    ev.add_argument("--json", metavar="FILE", help="write the JSON result here instead of stdout")
+    ev.add_argument("--no-ema", action="store_true", help="use the raw G even if an EMA copy exists")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
+    ev.set_defaults(func=cmd_eval)
+
     ex = sub.add_parser("export", help="export a generator as ONNX or a synthetic data set")
     ex.add_argument("source", metavar="RUN_DIR_OR_WEIGHTS")
     ex.add_argument("--onnx", metavar="FILE.onnx", help="write the generator as ONNX")

@@ -48,7 +48,7 @@ ZOO: dict[str, ZooEntry] = {
                  ("model.n_classes=10", "train.steps=3000", "optim.ema=0.999")),
         ZooEntry("mnist-cstylegan-lite", "mnist-cstylegan-lite", "Conditional StyleGAN-lite on MNIST-5k.",
                  ()),
-        ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k (which digits does it make?).",
+        ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k: nobody asks for a digit, and its digits come out uneven.",
                  ("train.steps=6000", "optim.ema=0.999")),
         ZooEntry("ring8-gan", "ring8-gan", "Vanilla GAN on ring8: collapsed onto one mode.", ()),
         ZooEntry("ring8-pacgan", "ring8-pacgan", "PacGAN on ring8: covers every mode.", ()),

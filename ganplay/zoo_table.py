@@ -32,14 +32,15 @@ POINT_COLUMNS = [
 ]
 
 
-def _fmt(metrics: dict, key: str, fmt: str) -> str:
+def _fmt(metrics: dict, key: str, fmt: str, suffix: str = "") -> str:
     value = metrics.get(key)
     if value is None:
         return "–"
-    if isinstance(value, dict):  # mean/stderr over seeds
-        mean, se = value.get("mean"), value.get("stderr")
-        return fmt.format(mean) + (f" ± {fmt.format(se).rstrip('%/10')}" if se else "")
-    return fmt.format(value)
+    if isinstance(value, dict):  # mean and standard error over seeds
+        mean, se = value.get("mean"), value.get("stderr") or 0.0
+        se_text = f"{100 * se:.1f}" if "%" in fmt else f"{se:.2f}"
+        return fmt.format(mean) + suffix + f" ± {se_text}"
+    return fmt.format(value) + suffix
 
 
 def _row(cells: list[str]) -> str:
@@ -77,12 +78,15 @@ def readme_table(root: Path = PRETRAINED) -> str:
         for c in points:
             m = c["metrics"]
             total = m.get("n_modes")
-            cells = [_fmt(m, k, f) + (f"/{total}" if k == "modes" and total else "") for k, _, f in POINT_COLUMNS]
+            cells = [_fmt(m, k, f, f"/{total}" if k == "modes" and total else "") for k, _, f in POINT_COLUMNS]
             out.append(_row([f"`{c['name']}`"] + cells + [_time(c)]))
         out.append("")
         out.append("The VEEGAN/PacGAN protocol: 2,500 samples per seed; a sample is high quality within 3 "
                    "std of its nearest centre; a mode is covered with at least one high-quality sample; "
-                   "mean ± standard error over seeds.")
+                   "mean ± standard error over 5 seeds.")
+    out.append("")
+    out.append("Training times are as the cards record them, on a 2-core CPU that was shared with other "
+               "jobs while the zoo was built: upper bounds.")
     classifier = root / "classifier.json"
     if classifier.exists():
         card = json.loads(classifier.read_text())

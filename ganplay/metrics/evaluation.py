@@ -1,0 +1,305 @@
+"""`evaluate` (everything, for `ganplay eval` and the zoo cards) and `cheap_metrics` (a few fast
+numbers for the trainer's periodic log), plus the real-data reference sets and the text report.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import torch
+from torch import Tensor
+
+from ganplay.config import Config
+from ganplay.metrics import classifier as clf
+from ganplay.metrics import points as pts
+from ganplay.metrics.registry import METRICS, MetricInput, SampleSet, data_kind, run_metrics
+
+POINT_SEEDS = 5  # default number of sampling seeds for the 2D protocol
+CHEAP_N = {"points": pts.PROTOCOL_N, "digits": 1000}
+CHUNK = 1000  # images generated and classified at a time
+
+
+# ---------------------------------------------------------------------------------------------
+# real data
+# ---------------------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _reference(split: str, size: int, clf_path: str, clf_mtime: int) -> SampleSet:
+    from ganplay.data.images import mnist5k
+
+    data = mnist5k(size, split)
+    feats, probs = clf.classify(clf.load_classifier(clf_path), data.x)
+    return SampleSet(features=feats, probs=probs, labels=data.labels)
+
+
+def reference_set(split: str = "train", size: int = 28, classifier_path=None) -> SampleSet:
+    """mnist5k's `split` at `size` px (what a G of that size trained on), through the classifier.
+
+    Real images take the same resize path as generated ones (to `size`, then to 28), so that
+    resizing itself does not count against a generator."""
+    path = clf.DEFAULT_PATH if classifier_path is None else classifier_path
+    clf.load_classifier(path)  # a clear error when missing
+    from pathlib import Path
+
+    p = Path(path).resolve()
+    return _reference(split, size, str(p), p.stat().st_mtime_ns)
+
+
+def digits_floor(size: int = 28, seed: int = 0, classifier_path=None) -> dict[str, float]:
+    """The image metrics of mnist5k's 500 held-out digits against its 4,500 training digits:
+    what a perfect generator would score (label_acc is the classifier's held-out accuracy)."""
+    held = reference_set("heldout", size, classifier_path)
+    train = reference_set("train", size, classifier_path)
+    return run_metrics(MetricInput("digits", held, train, seed=seed))
+
+
+# ---------------------------------------------------------------------------------------------
+# evaluate
+# ---------------------------------------------------------------------------------------------
+def _seed_list(seed: int, seeds: int | Sequence[int] | None, default: int) -> list[int]:
+    if seeds is None:
+        seeds = default
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {seeds}")
+        return [seed + i for i in range(seeds)]
+    out = [int(s) for s in seeds]
+    if not out:
+        raise ValueError("seeds must name at least one seed")
+    return out
+
+
+def _aggregate(rows: list[dict[str, float]]) -> dict:
+    """One seed: the row itself. Several: {"mean", "stderr", "values"} per key."""
+    if len(rows) == 1:
+        return dict(rows[0])
+    return {k: pts.mean_stderr([r[k] for r in rows]) for k in rows[0]}
+
+
+@contextlib.contextmanager
+def _seeded(seed: int, device: torch.device):
+    """Seed torch's global RNG (StyleGAN-lite draws its noise there) and restore it after."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", dynamic_ncols=True, leave=False)
+
+
+def _digit_samples(gen, n: int, seed: int, model, progress: bool) -> SampleSet:
+    z = gen.noise(n, seed)
+    labels = torch.arange(n) % gen.n_classes if gen.n_classes else None  # as gen.sample does
+    feats, probs = [], []
+    bar = _bar(n, f"seed {seed}: generate + classify", progress)
+    try:
+        with _seeded(seed, gen.device):
+            for i in range(0, n, CHUNK):
+                x = gen.generate(z[i:i + CHUNK], labels[i:i + CHUNK] if labels is not None else None)
+                f, p = clf.classify(model, x)
+                feats.append(f)
+                probs.append(p)
+                if bar is not None:
+                    bar.update(len(x))
+    finally:
+        if bar is not None:
+            bar.close()
+    return SampleSet(features=torch.cat(feats), probs=torch.cat(probs), labels=labels)
+
+
+def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | None = None,
+             progress: bool = False, floor: bool = True, classifier_path=None) -> dict:
+    """Every metric that applies to `gen` (a `ganplay.sampling.LoadedGenerator`), as a dict.
+
+    - ring8 / grid25: the VEEGAN/PacGAN protocol (`points.py`): 2,500 samples per seed whatever
+      `n` is (the protocol's size), over `seeds` (default 5 seeds from `seed`); each metric is
+      {"mean", "stderr", "values"}; "floor" holds the same for samples of the true mixture.
+    - mnist5k / mnist: `n` samples per seed (default one seed), measured with the bundled
+      classifier against mnist5k's 4,500 training digits (`image.py`); "floor" holds the
+      held-out 500 digits measured the same way. Several seeds give mean/stderr dicts.
+    - anything else: {"available": False, "reason": "..."}: no numbers that mean nothing.
+
+    Always present: "kind" ("points", "images" or "none"), "available", "data".
+    """
+    cfg: Config = gen.config
+    kind, reason = data_kind(cfg, gen.out_shape[0] if len(gen.out_shape) == 3 else None)
+    if kind is None:
+        return {"kind": "none", "available": False, "data": cfg.data.name, "reason": reason}
+    if kind == "points":
+        return _evaluate_points(gen, seed, seeds, floor)
+    if n < 50:
+        raise ValueError(f"image metrics need n >= 50 samples; got {n}")
+    seed_list = _seed_list(seed, seeds, 1)
+    size = gen.out_shape[-1]
+    model = clf.load_classifier(classifier_path)
+    real = reference_set("train", size, classifier_path)
+    rows = []
+    for s in seed_list:
+        fake = _digit_samples(gen, n, s, model, progress)
+        rows.append(run_metrics(MetricInput("digits", fake, real, seed=s)))
+    card = clf.classifier_card(classifier_path)
+    out = {
+        "kind": "images",
+        "available": True,
+        "data": cfg.data.name,
+        "n": n,
+        "seeds": seed_list,
+        "conditional": bool(gen.n_classes),
+        "image_size": size,
+        "reference": f"mnist5k training split ({len(real):,} digits)",
+        "classifier": {"path": str(classifier_path or clf.DEFAULT_PATH),
+                       "heldout_accuracy": card.get("heldout_accuracy")},
+        **_aggregate(rows),
+    }
+    if floor:
+        out["floor"] = {"what": "mnist5k held-out digits (500) vs training digits", "n": 500,
+                        **digits_floor(size, seed_list[0], classifier_path)}
+    return out
+
+
+def _evaluate_points(gen, seed: int, seeds, floor: bool) -> dict:
+    from ganplay.data import mixture
+
+    dist = mixture(gen.config.data.name)
+    seed_list = _seed_list(seed, seeds, POINT_SEEDS)
+    rows, real_rows = [], []
+    for s in seed_list:
+        with _seeded(s, gen.device):
+            x = gen.generate(gen.noise(pts.PROTOCOL_N, s))
+        rows.append(pts.mode_metrics(x, dist.centres, dist.std))
+        if floor:
+            real = dist.sample(pts.PROTOCOL_N, torch.Generator().manual_seed(s))
+            real_rows.append(pts.mode_metrics(real, dist.centres, dist.std))
+    agg = lambda rs: {k: pts.mean_stderr([r[k] for r in rs]) for k in rs[0]}  # noqa: E731
+    out = {
+        "kind": "points",
+        "available": True,
+        "data": dist.name,
+        "n": pts.PROTOCOL_N,
+        "seeds": seed_list,
+        "n_modes": len(dist.centres),
+        "std": dist.std,
+        "hq_radius": pts.HQ_STDS * dist.std,
+        **agg(rows),
+    }
+    if floor:
+        out["floor"] = {"what": f"samples of the true {dist.name} mixture", **agg(real_rows)}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# cheap metrics for the trainer
+# ---------------------------------------------------------------------------------------------
+@torch.no_grad()
+def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: int = 0,
+                  classifier_path=None) -> dict[str, float]:
+    """A few fast numbers for periodic logging, as a flat dict of floats.
+
+    ring8/grid25 (2,500 samples): `modes`, `hq`, `kl`. mnist5k/mnist (1,000 samples): `classes`,
+    `class_kl`, and `label_acc` when G is conditional. Other data: {} (nothing meaningful).
+    The noise is fixed by `seed`, so successive calls differ only because G changed. G is put in
+    eval mode for the call and restored; torch's global RNG state is left as it was; runs on G's
+    device; no gradients.
+    """
+    G = getattr(G, "module", G)  # DDP
+    out_shape = tuple(getattr(G, "out_shape", ()))
+    kind, _ = data_kind(cfg, out_shape[0] if len(out_shape) == 3 else None)
+    if kind is None:
+        return {}
+    n = n or CHEAP_N[kind]
+    device = next(G.parameters()).device
+    z = torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(seed)).to(device)
+    labels = (torch.arange(n) % G.n_classes).to(device) if G.n_classes else None
+    was_training = G.training
+    G.eval()
+    try:
+        with _seeded(seed, device), torch.autocast(device.type, enabled=False):
+            if kind == "points":
+                from ganplay.data import mixture
+
+                dist = mixture(cfg.data.name)
+                x = G(z, labels).float()
+                inp = MetricInput("points", SampleSet(x=x.cpu()), centres=dist.centres, std=dist.std)
+            else:
+                model = clf.load_classifier(classifier_path, device=device)
+                probs = []
+                for i in range(0, n, 500):
+                    x = G(z[i:i + 500], labels[i:i + 500] if labels is not None else None).float()
+                    probs.append(model.head(model.features(x)).softmax(1).float().cpu())
+                inp = MetricInput("digits", SampleSet(probs=torch.cat(probs),
+                                                      labels=labels.cpu() if labels is not None else None))
+    finally:
+        G.train(was_training)
+    return {k: float(v) for k, v in run_metrics(inp, cheap_only=True).items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# the report
+# ---------------------------------------------------------------------------------------------
+ROWS = {  # key: (format, what it means)
+    "modes": ("{:.2f}", "modes with >= 1 high-quality sample (higher is better)"),
+    "hq": ("{:.1%}", "samples within 3 std of their nearest centre"),
+    "kl": ("{:.3f}", "reverse KL of the nearest-centre histogram from uniform (0 is even)"),
+    "label_acc": ("{:.1%}", "samples asked for digit k classified as k"),
+    "classes": ("{:.0f}", "digits with >= 1% of the samples (of 10)"),
+    "class_kl": ("{:.3f}", "KL(class histogram || uniform): 0 even, 2.303 one digit"),
+    "fid": ("{:.2f}", "Fréchet distance, classifier features (lower is better)"),
+    "kid": ("{:.4f}", "kernel distance, classifier features (lower is better)"),
+    "is": ("{:.2f}", "Inception Score with the MNIST classifier (max 10)"),
+    "precision": ("{:.3f}", "share of samples on the real manifold (k=3)"),
+    "recall": ("{:.3f}", "share of real digits on the samples' manifold (k=3)"),
+    "density": ("{:.3f}", "real neighbourhoods per sample / k (k=5; ~1 real-like)"),
+    "coverage": ("{:.3f}", "share of real digits with a sample nearby (k=5)"),
+}
+
+
+def _cell(value, fmt: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        mean, se = value["mean"], value["stderr"]
+        return f"{fmt.format(mean)} ± {fmt.format(se)}"
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    return fmt.format(value)
+
+
+def format_report(result: dict, title: str = "") -> str:
+    """An aligned text table of an `evaluate` result: metric, value, real-data floor, meaning."""
+    lines = [title] if title else []
+    if not result.get("available", False):
+        lines.append(f"metrics not available: {result.get('reason')}")
+        return "\n".join(lines)
+    if result["kind"] == "points":
+        seeds = result["seeds"]
+        lines.append(f"{result['data']}: {result['n']:,} samples x {len(seeds)} seeds "
+                     f"(mean ± standard error); {result['n_modes']} modes, high quality within "
+                     f"{result['hq_radius']:.3g} (3 std)")
+    else:
+        lines.append(f"{result['data']}: {result['n']:,} samples, seed(s) {', '.join(map(str, result['seeds']))}; "
+                     f"reference: {result['reference']}; floor: 500 held-out real digits")
+    floor = result.get("floor", {})
+    keys = [k for k in ROWS if k in result]
+    rows = [("metric", "generated", "real floor", "meaning")]
+    for k in keys:
+        fmt, meaning = ROWS[k]
+        value = _cell(result[k], fmt)
+        if k == "modes":
+            value += f" / {result['n_modes']}"
+        rows.append((k, value, _cell(floor.get(k), fmt), meaning))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
+    return "\n".join(lines)
+
+
+def registered(kind: str | None = None) -> Iterable[str]:
+    return [m.name for m in METRICS.values() if kind is None or kind in m.kinds]

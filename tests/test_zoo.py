@@ -1,0 +1,66 @@
+"""The shipped zoo: every card is complete, its numbers are what `ganplay eval` measures on the
+shipped weights, the README table comes from the cards, the folder stays small."""
+
+import pytest
+
+from ganplay import zoo
+from ganplay.sampling import load_generator
+from ganplay.zoo_table import readme_block, readme_table
+
+CARDS = {c["name"]: c for c in zoo.cards()}
+
+
+def test_every_zoo_entry_ships_with_a_card():
+    assert set(CARDS) == set(zoo.ZOO)
+    for name, card in CARDS.items():
+        for key in ("config", "steps", "wall_time_s", "device", "metrics", "command", "eval"):
+            assert key in card, (name, key)
+        assert card["command"] == f"ganplay zoo build {name}"
+        gen = load_generator(name)
+        assert gen.step == card["steps"]
+        assert gen.config.to_dict() == card["config"]
+
+
+def test_folder_stays_under_25_mb():
+    total = sum(p.stat().st_size for p in zoo.PRETRAINED.iterdir())
+    assert total < 25 * 2**20
+
+
+def test_readme_table_is_generated_from_the_cards():
+    assert readme_block() == readme_table()
+
+
+def test_quality_bar_of_the_conditional_digit_models():
+    for name in ("mnist-cdcgan", "mnist-cwgan-gp", "mnist-cstylegan-lite"):
+        m = CARDS[name]["metrics"]
+        assert m["label_acc"] >= 0.95 and m["classes"] == 10, name
+
+
+def test_2d_cards_collapse_and_cover():
+    assert CARDS["ring8-gan"]["metrics"]["modes"]["mean"] <= 2  # the collapsed one
+    assert CARDS["ring8-pacgan"]["metrics"]["modes"]["mean"] == 8
+    assert CARDS["ring8-pacgan"]["metrics"]["hq"]["mean"] >= 0.9
+    assert CARDS["grid25-pacgan"]["metrics"]["modes"]["mean"] > CARDS["grid25-gan"]["metrics"]["modes"]["mean"]
+
+
+def _close(a, b, path=""):
+    if isinstance(a, dict):
+        for k in a:
+            if k in ("path",):
+                continue
+            _close(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for x, y in zip(a, b):
+            _close(x, y, path)
+    elif isinstance(a, float):
+        assert b == pytest.approx(a, rel=1e-3, abs=1e-4), path
+    else:
+        assert a == b, path
+
+
+@pytest.mark.parametrize("name", ["ring8-pacgan", "grid25-gan", "mnist-cstylegan-lite"])
+def test_card_metrics_match_a_fresh_eval(name):
+    card = CARDS[name]
+    fresh = zoo.evaluate_card(name, n=card["eval"]["n"], seed=card["eval"]["seed"])
+    _close(card["metrics"], fresh["metrics"])
