@@ -135,6 +135,16 @@ PRESETS: dict[str, dict[str, Any]] = {
             "train": {"steps": 2000, "batch_size": 64, **_LOG_IMG},
         },
     },
+    "mnist-cwgan-gp": {
+        "help": "Conditional WGAN-GP on MNIST-5k: the critic's projection head learns the labels.",
+        "config": {
+            "data": {"name": "mnist5k"},
+            "model": {**_MNIST_CRITIC, "layernorm": True, "n_classes": 10},
+            "loss": {"name": "wasserstein", "gp_weight": 10.0},
+            "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.9, "n_critic": 5, "ema": 0.999},
+            "train": {"steps": 3000, "batch_size": 64, **_LOG_IMG},
+        },
+    },
     "mnist-mlp": {
         "help": "The classic fully connected GAN of first tutorials (G 100-128-256-784).",
         "config": {

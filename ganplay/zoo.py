@@ -44,8 +44,7 @@ ZOO: dict[str, ZooEntry] = {
     for e in [
         ZooEntry("mnist-cdcgan", "mnist-cdcgan", "Conditional DCGAN on MNIST-5k.",
                  ("train.steps=6000", "optim.ema=0.999")),
-        ZooEntry("mnist-cwgan-gp", "mnist-wgan-gp", "Conditional WGAN-GP on MNIST-5k.",
-                 ("model.n_classes=10", "train.steps=3000", "optim.ema=0.999")),
+        ZooEntry("mnist-cwgan-gp", "mnist-cwgan-gp", "Conditional WGAN-GP on MNIST-5k.", ()),
         ZooEntry("mnist-cstylegan-lite", "mnist-cstylegan-lite", "Conditional StyleGAN-lite on MNIST-5k.",
                  ()),
         ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k: nobody asks for a digit, and its digits come out uneven.",

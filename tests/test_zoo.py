@@ -64,3 +64,11 @@ def test_card_metrics_match_a_fresh_eval(name):
     card = CARDS[name]
     fresh = zoo.evaluate_card(name, n=card["eval"]["n"], seed=card["eval"]["seed"])
     _close(card["metrics"], fresh["metrics"])
+
+
+def test_build_command_reproduces_each_cards_config():
+    from ganplay.config import Config
+
+    for name, entry in zoo.ZOO.items():
+        cfg = Config.from_preset(entry.preset, list(entry.overrides) + [f"name=zoo-{name}"])
+        assert cfg.to_dict() == CARDS[name]["config"], name
