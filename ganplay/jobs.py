@@ -581,6 +581,9 @@ def delete(info: RunInfo) -> None:
     first."""
     if info.is_active:
         raise JobError(f"{info.name} is {info.state}; stop it before deleting it")
+    if demo_mode() and info.kind == "run":
+        # a public demo is shared by every visitor: nobody deletes someone else's run
+        raise JobError("deleting runs is off in demo mode")
     if info.kind == "run":
         if not RunDir(info.path).is_run():
             raise JobError(f"{info.path} is not a ganplay run directory; not deleting it")

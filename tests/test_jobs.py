@@ -69,7 +69,7 @@ def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):
     wait_for(lambda: not jobs.process_alive(job["pid"], job["pid_start"]), timeout=20)  # and exits
 
 
-def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_file(root):
+def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_file(root, monkeypatch):
     info = jobs.submit(tiny(100_000), root)
     running = wait_for(lambda: (r := the_run(root)) and r.state == "running" and r.step > 0 and r, timeout=90)
     # a second reader (another tab, a restarted dashboard) sees one job, the same one
@@ -92,6 +92,10 @@ def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_fi
     jobs.stop(jobs.run_info(running.path))
     stopped = wait_for(lambda: (r := jobs.run_info(running.path)).state == "stopped" and r, timeout=30)
     assert stopped.can_continue
+    monkeypatch.setenv("GANPLAY_DEMO", "1")  # a shared public demo: nobody deletes runs
+    with pytest.raises(jobs.JobError, match="off in demo mode"):
+        jobs.delete(stopped)
+    monkeypatch.delenv("GANPLAY_DEMO")
     jobs.delete(stopped)
     assert not running.path.exists()
 

@@ -103,9 +103,11 @@ def downloads(info: RunInfo) -> None:
 def delete_with_confirmation(info: RunInfo) -> None:
     key = f"confirm-delete-{info.id}"
     if not st.session_state.get(key):
+        demo = jobs.demo_mode()
         if st.button("Delete this run…", icon=":material/delete:", key=f"del-{info.id}",
-                     disabled=info.is_active,
-                     help="Stop it first." if info.is_active else "Asks for confirmation."):
+                     disabled=info.is_active or demo,
+                     help="Off in demo mode: the runs here are shared by every visitor." if demo
+                     else "Stop it first." if info.is_active else "Asks for confirmation."):
             st.session_state[key] = True
             st.rerun()
         return
