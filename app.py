@@ -34,6 +34,17 @@ DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
 ROUTES: list = []
 LIFESPANS: list = []
 
+# the Gradio panel (ganplay/panel/): built in a worker thread as the server starts, so importing
+# Gradio and torch does not delay the first page; /panel/ requests wait for it
+from starlette.routing import Mount  # noqa: E402
+
+from ganplay.panel.mount import LazyPanel  # noqa: E402
+
+PANEL = LazyPanel("/panel")
+ROUTES.append(Mount("/panel", app=PANEL))
+LIFESPANS.append(PANEL.lifespan)
+hosting.mount("/panel")
+
 
 def _warm_up() -> None:
     try:

@@ -137,6 +137,14 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.panel:
+        from ganplay.panel.bench import format_table, panel_bench
+
+        report = panel_bench()
+        print(format_table(report))
+        out = json.dumps(report, indent=2)
+        Path(args.json).write_text(out) if args.json else print(out)
+        return EXIT_OK
     from ganplay.bench import run_bench
 
     report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
@@ -221,6 +229,19 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_panel(args: argparse.Namespace) -> int:
+    import os
+
+    if args.port:
+        os.environ["GRADIO_SERVER_PORT"] = str(args.port)
+    if args.host:
+        os.environ["GRADIO_SERVER_NAME"] = args.host
+    from ganplay.panel.__main__ import main as serve_panel
+
+    serve_panel()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganplay", description="An interactive GAN playground.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -258,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=5, help="alternating measurements per variant")
     b.add_argument("--batch-size", type=int, default=64)
     b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
+    b.add_argument("--panel", action="store_true",
+                   help="the explorer panel's numbers instead: ms per image, 8x8 grid, 16-frame "
+                        "interpolation, and one slider change through gradio_client")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
     b.set_defaults(func=cmd_bench)
     ev = sub.add_parser("eval", help="quality metrics of a trained generator (modes, FID, precision/recall, ...)")
@@ -286,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")
     z.set_defaults(func=cmd_zoo)
+
+    pn = sub.add_parser("panel", help="the Gradio latent-space explorer on its own (also at /panel/ of the app)")
+    pn.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7861)")
+    pn.add_argument("--host", help="address (default $GRADIO_SERVER_NAME, else 127.0.0.1)")
+    pn.set_defaults(func=cmd_panel)
     return p
 
 

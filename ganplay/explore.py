@@ -1,0 +1,438 @@
+"""Latent-space exploration for the panel (no UI here): walks, directions, maps, labels, mixing.
+
+A *latent point* is what the generator's synthesis reads: z for DCGAN/WGAN (truncated noise when
+psi < 1), w for StyleGAN-lite (mapped from z and the label, then truncated toward the mean w).
+`encode` makes one from a seed, `render` turns a batch of them into images, so every operation
+below (directions, 2D maps, interpolation) works the same for both kinds of generator.
+
+- Directions are GANSpace-style principal directions, computed once per generator and cached:
+  PCA over many sampled w for StyleGAN-lite; for z-only generators (where PCA over an isotropic z
+  would give arbitrary directions) the principal components of the generated images, regressed
+  back onto z, so the first direction is the one that changes the pictures most.
+- Every request is bounded (frames <= MAX_FRAMES, grid side <= MAX_GRID, seeds 0..MAX_SEED);
+  out-of-range input raises `ExploreError` (a ValueError) with a message fit for a person.
+- Everything runs batched under `torch.inference_mode()`; helpers turn image tensors into PIL
+  grids, strips and GIF bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from ganplay.sampling import LoadedGenerator, SamplingError, load_generator
+
+MAX_SEED = 2**31 - 1
+MAX_FRAMES = 64
+MAX_GRID = 12
+MAX_DIRECTIONS = 16
+MAX_SCALE = 16
+MODES = ("linear", "spherical")
+PCA_SAMPLES = 2048
+MAX_CACHED = 12
+PCA_SEED = 20240601
+
+
+class ExploreError(ValueError):
+    """Bad input to an exploration request; the message says what is allowed."""
+
+
+# -- validation ---------------------------------------------------------------------------------
+def check_seed(seed) -> int:
+    try:
+        value = float(seed)
+    except (TypeError, ValueError):
+        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}") from None
+    if not math.isfinite(value) or value != int(value) or not 0 <= value <= MAX_SEED:
+        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}")
+    return int(value)
+
+
+def check_frames(n) -> int:
+    n = _whole(n, "frames")
+    if not 2 <= n <= MAX_FRAMES:
+        raise ExploreError(f"frames must be 2..{MAX_FRAMES}, got {n}")
+    return n
+
+
+def check_grid(side, what: str = "grid side") -> int:
+    side = _whole(side, what)
+    if not 1 <= side <= MAX_GRID:
+        raise ExploreError(f"{what} must be 1..{MAX_GRID}, got {side}")
+    return side
+
+
+def check_truncation(psi) -> float:
+    try:
+        psi = float(psi)
+    except (TypeError, ValueError):
+        raise ExploreError(f"truncation must be a number 0..1, got {psi!r}") from None
+    if not 0.0 <= psi <= 1.0:
+        raise ExploreError(f"truncation must be 0..1, got {psi}")
+    return psi
+
+
+def check_mode(mode: str) -> str:
+    mode = str(mode).lower()
+    if mode in ("lerp", "slerp"):
+        mode = {"lerp": "linear", "slerp": "spherical"}[mode]
+    if mode not in MODES:
+        raise ExploreError(f"interpolation must be one of {', '.join(MODES)}, got {mode!r}")
+    return mode
+
+
+def check_label(gen: LoadedGenerator, label) -> int | None:
+    """None for unconditional generators; for conditional ones a valid class index (default 0)."""
+    if not gen.n_classes:
+        return None
+    if label is None or label == "":
+        return 0
+    label = _whole(label, "label")
+    if not 0 <= label < gen.n_classes:
+        raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {label}")
+    return label
+
+
+def _whole(value, what: str) -> int:
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        raise ExploreError(f"{what} must be a whole number, got {value!r}") from None
+    if not math.isfinite(f) or f != int(f):
+        raise ExploreError(f"{what} must be a whole number, got {value!r}")
+    return int(f)
+
+
+# -- generators (loaded once) -------------------------------------------------------------------
+_LOCK = threading.Lock()
+_GENERATORS: dict[tuple[str, float], LoadedGenerator] = {}
+_DIRECTIONS: dict[tuple[str, int], "Directions"] = {}
+
+
+def get_generator(name_or_path: str | Path) -> LoadedGenerator:
+    """`load_generator`, cached by resolved checkpoint (and its mtime). Refuses 2D generators."""
+    from ganplay.sampling import resolve_checkpoint
+
+    if not str(name_or_path or "").strip():
+        raise ExploreError("choose a generator")
+    try:
+        path = resolve_checkpoint(name_or_path)
+        key = (str(path.resolve()), path.stat().st_mtime)
+    except (SamplingError, OSError) as exc:
+        raise ExploreError(f"unknown generator {str(name_or_path)!r}: {exc}") from None
+    with _LOCK:
+        gen = _GENERATORS.get(key)
+        if gen is None:
+            gen = load_generator(path)
+            if gen.is_points:
+                raise ExploreError(f"{name_or_path} makes 2D points, not images: explore it in the "
+                                   "Playground")
+            _GENERATORS[key] = gen
+            while len(_GENERATORS) > MAX_CACHED:  # a timeline visits many checkpoints
+                _GENERATORS.pop(next(iter(_GENERATORS)))
+    return gen
+
+
+def is_style(gen: LoadedGenerator) -> bool:
+    return gen.has_w_truncation and hasattr(gen.G, "mapping") and hasattr(gen.G, "synthesis")
+
+
+# -- latent points ------------------------------------------------------------------------------
+def _labels(gen: LoadedGenerator, label: int | None, n: int) -> Tensor | None:
+    if not gen.n_classes:
+        return None
+    return torch.full((n,), 0 if label is None else int(label), dtype=torch.long)
+
+
+@torch.inference_mode()
+def latents_from_z(gen: LoadedGenerator, z: Tensor, labels: Tensor | None, truncation: float = 1.0) -> Tensor:
+    """z -> the latent point `render` reads: w (truncated) for StyleGAN-lite, z itself otherwise."""
+    if not is_style(gen):
+        return z
+    w = gen.G.mapping(z.to(gen.device), labels.to(gen.device) if labels is not None else None)
+    return gen.G.truncate(w, truncation, labels).float().cpu()
+
+
+def seed_noise(gen: LoadedGenerator, seeds: list[int], truncation: float = 1.0) -> Tensor:
+    """One z per seed, each exactly `gen.noise(1, seed, truncation)`."""
+    return torch.cat([gen.noise(1, check_seed(s), truncation) for s in seeds])
+
+
+def encode(gen: LoadedGenerator, seed: int, label: int | None = None, truncation: float = 1.0) -> Tensor:
+    """The latent point (1, d) for a seed (and label): see the module docstring."""
+    truncation = check_truncation(truncation)
+    z = seed_noise(gen, [seed], truncation)
+    return latents_from_z(gen, z, _labels(gen, label, 1), truncation)
+
+
+@torch.inference_mode()
+def render(gen: LoadedGenerator, latents: Tensor, labels: Tensor | None = None, batch_size: int = 128) -> Tensor:
+    """Latent points (B, d) -> images (B, C, H, W) in [-1, 1], batched, deterministic."""
+    if not is_style(gen):
+        if gen.n_classes and labels is None:
+            labels = torch.zeros(len(latents), dtype=torch.long)
+        return gen.generate(latents, labels)
+    out = []
+    for i in range(0, len(latents), batch_size):
+        w = latents[i : i + batch_size].to(gen.device)
+        ws = w[:, None].repeat(1, gen.G.num_ws, 1)
+        out.append(gen.G.synthesis(ws, noise_mode="const").float().cpu())
+    return torch.cat(out) if out else torch.empty(0, *gen.out_shape)
+
+
+def _expand_labels(labels: Tensor | None, n: int) -> Tensor | None:
+    if labels is None:
+        return None
+    return labels[:1].expand(n).clone() if len(labels) == 1 else labels
+
+
+# -- interpolation ------------------------------------------------------------------------------
+def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """a, b (d,) or (1, d); t (n,) -> (n, d)."""
+    a, b, t = a.reshape(1, -1), b.reshape(1, -1), t.reshape(-1, 1).to(a.dtype)
+    return a + (b - a) * t
+
+
+def slerp(a: Tensor, b: Tensor, t: Tensor, eps: float = 1e-6) -> Tensor:
+    """Spherical interpolation on the great circle through a and b, with the norm interpolated
+    linearly (so it works for w too); falls back to lerp for (anti)parallel endpoints."""
+    a, b, t = a.reshape(1, -1), b.reshape(1, -1), t.reshape(-1, 1).to(a.dtype)
+    na, nb = a.norm(), b.norm()
+    if na < eps or nb < eps:
+        return lerp(a, b, t)
+    ua, ub = a / na, b / nb
+    cos = (ua * ub).sum().clamp(-1.0, 1.0)
+    omega = torch.arccos(cos)
+    so = torch.sin(omega)
+    if so.abs() < eps:
+        return lerp(a, b, t)
+    direction = (torch.sin((1 - t) * omega) * ua + torch.sin(t * omega) * ub) / so
+    return direction * (na + (nb - na) * t)
+
+
+def interpolate(a: Tensor, b: Tensor, frames: int, mode: str = "spherical") -> Tensor:
+    """`frames` points from a to b (both ends included)."""
+    frames, mode = check_frames(frames), check_mode(mode)
+    t = torch.linspace(0.0, 1.0, frames)
+    return (slerp if mode == "spherical" else lerp)(a, b, t)
+
+
+def interpolation(gen: LoadedGenerator, seed_a: int, seed_b: int, frames: int = 8, mode: str = "spherical",
+                  label: int | None = None, truncation: float = 1.0) -> Tensor:
+    """Images (frames, C, H, W) walking from seed_a to seed_b. The walk is in z (where the prior is
+    Gaussian, so slerp keeps the norm typical) and, for StyleGAN-lite, mapped and truncated to w."""
+    frames, mode, truncation = check_frames(frames), check_mode(mode), check_truncation(truncation)
+    label = check_label(gen, label)
+    z = seed_noise(gen, [seed_a, seed_b], truncation)
+    zs = interpolate(z[0], z[1], frames, mode)
+    labels = _labels(gen, label, frames)
+    return render(gen, latents_from_z(gen, zs, labels, truncation), labels)
+
+
+# -- principal directions -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Directions:
+    """Unit directions (k, d) in the latent space `space` ("z" or "w"), with the spread of the
+    samples along each (`stds`, so a slider value of 1 is one standard deviation) and the share of
+    variance each explains."""
+
+    space: str
+    vectors: Tensor
+    stds: Tensor
+    explained: Tensor
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+
+def _pca(x: Tensor, k: int) -> tuple[Tensor, Tensor, Tensor]:
+    """Top-k principal axes (k, D), singular values and explained-variance ratios of rows of x."""
+    xc = x - x.mean(0, keepdim=True)
+    _, s, vh = torch.linalg.svd(xc, full_matrices=False)
+    var = s**2
+    return vh[:k], s[:k], var[:k] / var.sum()
+
+
+@torch.inference_mode()
+def compute_directions(gen: LoadedGenerator, k: int = 8, n: int = PCA_SAMPLES, seed: int = PCA_SEED) -> Directions:
+    gen_ = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, gen.z_dim, generator=gen_)
+    labels = torch.arange(n) % gen.n_classes if gen.n_classes else None
+    if is_style(gen):
+        w = latents_from_z(gen, z, labels, 1.0)
+        vecs, s, ratio = _pca(w, k)
+        stds = s / math.sqrt(n - 1)
+        return Directions("w", vecs.contiguous(), stds, ratio)
+    # z-only generators: image PCs, regressed back onto z (GANSpace's recipe for BigGAN-like nets)
+    x = gen.generate(z, labels).reshape(n, -1)
+    xc = x - x.mean(0, keepdim=True)
+    pcs, _, ratio = _pca(x, k)
+    scores = xc @ pcs.T  # (n, k)
+    coef = torch.linalg.lstsq(z, scores).solution  # (z_dim, k)
+    vecs = (coef / coef.norm(dim=0, keepdim=True).clamp_min(1e-8)).T.contiguous()
+    stds = (z @ vecs.T).std(0)  # ~1 for a standard normal z
+    return Directions("z", vecs, stds, ratio)
+
+
+def directions(gen: LoadedGenerator, k: int = 8) -> Directions:
+    """The generator's top-k principal directions, computed once per checkpoint and cached."""
+    if not 1 <= int(k) <= MAX_DIRECTIONS:
+        raise ExploreError(f"number of directions must be 1..{MAX_DIRECTIONS}, got {k}")
+    key = (str(gen.source), gen.step, id(gen.G))
+    with _LOCK:
+        cached = _DIRECTIONS.get(key)
+    if cached is None or len(cached) < k:
+        cached = compute_directions(gen, max(int(k), 8))
+        with _LOCK:
+            _DIRECTIONS[key] = cached
+    return Directions(cached.space, cached.vectors[:k], cached.stds[:k], cached.explained[:k])
+
+
+def move(point: Tensor, dirs: Directions, amounts) -> Tensor:
+    """point (1, d) moved by `amounts[i]` standard deviations along direction i. Extra amounts
+    beyond the directions are an error; missing ones count as 0."""
+    amounts = [float(a or 0.0) for a in amounts]
+    if len(amounts) > len(dirs):
+        raise ExploreError(f"{len(amounts)} slider values for {len(dirs)} directions")
+    if not amounts:
+        return point
+    a = torch.tensor(amounts, dtype=point.dtype)
+    if not torch.isfinite(a).all():
+        raise ExploreError("direction amounts must be finite numbers")
+    return point + ((a * dirs.stds[: len(a)].to(point.dtype)) @ dirs.vectors[: len(a)].to(point.dtype)).reshape(1, -1)
+
+
+def walk(gen: LoadedGenerator, seed: int, amounts=(), label: int | None = None, truncation: float = 1.0) -> Tensor:
+    """One image (1, C, H, W): the seed's point moved along the principal directions."""
+    label = check_label(gen, label)
+    point = encode(gen, seed, label, truncation)
+    if any(float(a or 0) for a in amounts):
+        point = move(point, directions(gen, max(len(amounts), 1)), amounts)
+    return render(gen, point, _labels(gen, label, 1))
+
+
+def latent_map(gen: LoadedGenerator, seed: int, dir_x: int = 0, dir_y: int = 1, side: int = 5,
+               extent: float = 2.0, label: int | None = None, truncation: float = 1.0,
+               amounts=()) -> Tensor:
+    """A side x side grid of images (row-major, y down) over the plane of directions dir_x, dir_y
+    around the seed's point, each from -extent to +extent standard deviations."""
+    side = check_grid(side)
+    label = check_label(gen, label)
+    for d in (dir_x, dir_y):
+        if not 0 <= _whole(d, "direction") < MAX_DIRECTIONS:
+            raise ExploreError(f"direction must be 0..{MAX_DIRECTIONS - 1}, got {d}")
+    extent = float(extent)
+    if not 0 < extent <= 10:
+        raise ExploreError(f"extent must be in (0, 10] standard deviations, got {extent}")
+    dirs = directions(gen, max(int(dir_x), int(dir_y), len(amounts) - 1, 1) + 1)
+    point = move(encode(gen, seed, label, truncation), dirs, amounts)
+    ticks = torch.linspace(-extent, extent, side) if side > 1 else torch.zeros(1)
+    ys, xs = torch.meshgrid(ticks, ticks, indexing="ij")
+    vx = dirs.vectors[int(dir_x)] * dirs.stds[int(dir_x)]
+    vy = dirs.vectors[int(dir_y)] * dirs.stds[int(dir_y)]
+    pts = point + xs.reshape(-1, 1) * vx + ys.reshape(-1, 1) * vy
+    return render(gen, pts, _labels(gen, label, len(pts)))
+
+
+# -- labels -------------------------------------------------------------------------------------
+def all_classes(gen: LoadedGenerator, seed: int, truncation: float = 1.0, amounts=()) -> Tensor:
+    """The same z for every label: (n_classes, C, H, W)."""
+    if not gen.n_classes:
+        raise ExploreError("this generator is unconditional: it takes no label")
+    truncation = check_truncation(truncation)
+    k = gen.n_classes
+    z = seed_noise(gen, [seed], truncation).expand(k, -1).clone()
+    labels = torch.arange(k)
+    pts = latents_from_z(gen, z, labels, truncation)
+    if any(float(a or 0) for a in amounts):
+        pts = torch.cat([move(p[None], directions(gen, len(amounts)), amounts) for p in pts])
+    return render(gen, pts, labels)
+
+
+# -- style mixing (StyleGAN-lite) ---------------------------------------------------------------
+@torch.inference_mode()
+def style_mix(gen: LoadedGenerator, seed_a: int, seed_b: int, crossover: int, label: int | None = None,
+              truncation: float = 1.0) -> Tensor:
+    """(3, C, H, W): A, B, and the mix with A's styles for layers < crossover (coarse: pose,
+    thickness) and B's from crossover on (fine: stroke detail). crossover 0 gives B, num_ws gives A."""
+    if not is_style(gen):
+        raise ExploreError("style mixing needs a StyleGAN-lite generator (it has per-layer styles)")
+    label = check_label(gen, label)
+    crossover = _whole(crossover, "crossover layer")
+    if not 0 <= crossover <= gen.G.num_ws:
+        raise ExploreError(f"crossover layer must be 0..{gen.G.num_ws}, got {crossover}")
+    truncation = check_truncation(truncation)
+    z = seed_noise(gen, [seed_a, seed_b])
+    labels = _labels(gen, label, 2)
+    w = latents_from_z(gen, z, labels, truncation).to(gen.device)
+    ws = w[:, None].repeat(1, gen.G.num_ws, 1)
+    mixed = ws[:1].clone()
+    mixed[:, crossover:] = ws[1:2, crossover:]
+    return gen.G.synthesis(torch.cat([ws, mixed]), noise_mode="const").float().cpu()
+
+
+def num_styles(gen: LoadedGenerator) -> int:
+    return int(gen.G.num_ws) if is_style(gen) else 0
+
+
+# -- pictures -----------------------------------------------------------------------------------
+def to_uint8(x: Tensor) -> np.ndarray:
+    """(B, C, H, W) in [-1, 1] -> (B, H, W, 3) uint8."""
+    x = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    if x.shape[1] == 1:
+        x = x.expand(-1, 3, -1, -1)
+    return x[:, :3].permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def grid_image(x: Tensor, ncol: int | None = None, scale: int = 3, pad: int = 2,
+               background: int = 255) -> Image.Image:
+    """An image grid: each cell upscaled `scale` x (nearest), `pad` px between and around cells."""
+    if not 1 <= int(scale) <= MAX_SCALE:
+        raise ExploreError(f"scale must be 1..{MAX_SCALE}, got {scale}")
+    imgs = to_uint8(x)
+    n, h, w = len(imgs), imgs.shape[1] * scale, imgs.shape[2] * scale
+    ncol = max(1, min(int(ncol or n), n))
+    nrow = math.ceil(n / ncol)
+    canvas = np.full((nrow * (h + pad) + pad, ncol * (w + pad) + pad, 3), background, np.uint8)
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, ncol)
+        big = img.repeat(scale, 0).repeat(scale, 1)
+        canvas[pad + r * (h + pad) : pad + r * (h + pad) + h, pad + c * (w + pad) : pad + c * (w + pad) + w] = big
+    return Image.fromarray(canvas)
+
+
+def grid_size(shape: tuple[int, ...], n: int, ncol: int, scale: int = 3, pad: int = 2) -> tuple[int, int]:
+    """(width, height) of `grid_image` for n images of shape (C, H, W)."""
+    nrow = math.ceil(n / ncol)
+    return ncol * (shape[-1] * scale + pad) + pad, nrow * (shape[-2] * scale + pad) + pad
+
+
+def single_image(x: Tensor, scale: int = 8) -> Image.Image:
+    """One image, upscaled, no border."""
+    return grid_image(x[:1], 1, scale, pad=0)
+
+
+def gif_bytes(x: Tensor, scale: int = 6, ms_per_frame: int = 80, bounce: bool = True) -> bytes:
+    """An animated, looping GIF of the frames (there and back again when `bounce`)."""
+    frames = [Image.fromarray(a) for a in to_uint8(x)]
+    if bounce and len(frames) > 2:
+        frames = frames + frames[-2:0:-1]
+    frames = [f.resize((f.width * scale, f.height * scale), Image.NEAREST) for f in frames]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=ms_per_frame,
+                   loop=0, disposal=2)
+    return buf.getvalue()
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

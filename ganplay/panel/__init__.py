@@ -1,0 +1,28 @@
+"""The Gradio explorer panel: walk a generator's latent space, try labels, compare generators.
+
+`build_blocks()` makes the Blocks (importing Gradio and torch only when called);
+`asgi_app(root_path)` wraps them for mounting under another ASGI app (app.py mounts it at /panel/);
+`python -m ganplay.panel` (or `ganplay panel`) serves it alone. The handlers are plain functions in
+`ganplay.panel.handlers`; each tab's widgets live in `walk`, `labels` and `compare`.
+"""
+
+from __future__ import annotations
+
+CONCURRENCY = 2     # generations at a time (2 CPU cores); the rest wait in Gradio's queue
+QUEUE_SIZE = 256
+
+
+def build_blocks():
+    from ganplay.panel.blocks import build
+
+    return build()
+
+
+def asgi_app(root_path: str = "/panel"):
+    """A FastAPI app serving the panel at its root, for a Starlette `Mount(root_path, app=...)`.
+    Its lifespan (Gradio's queue) must be entered by the host app: see app.py."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    return gr.mount_gradio_app(FastAPI(), build_blocks(), path="/", root_path=root_path, ssr_mode=False,
+                               show_error=True, footer_links=["api"])

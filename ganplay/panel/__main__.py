@@ -1,0 +1,18 @@
+"""`python -m ganplay.panel`: the panel alone (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT honoured)."""
+
+from __future__ import annotations
+
+import os
+
+
+def main() -> None:
+    from ganplay.panel import build_blocks
+
+    demo = build_blocks()
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7861")),
+                show_error=True, ssr_mode=False, footer_links=["api"])
+
+
+if __name__ == "__main__":
+    main()

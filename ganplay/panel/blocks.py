@@ -1,0 +1,109 @@
+"""The panel's Blocks: shared controls on top (generator, seed, label, truncation), then the tabs.
+
+Every event has an explicit `api_name` (clients and tests call them by name), images come back as
+PNG, sliders generate on `.release`, and the queue bounds how many generations run at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+
+from ganplay import explore as E
+from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, handlers as H, labels, walk
+
+TITLE = "ganplay explorer"
+
+
+def ui(fn):
+    """Run a handler; bad input becomes a message in the page (and in the client's exception)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        try:
+            return fn(*args)
+        except ValueError as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
+
+
+def image(label: str, **kw) -> gr.Image:
+    return gr.Image(label=label, type="pil", format="png", interactive=False, elem_classes="gp-pixel",
+                    buttons=["download", "fullscreen"], **kw)
+
+
+def gif_file(data: bytes) -> str:
+    """Write GIF bytes to a temp file Gradio can serve for download."""
+    folder = Path(tempfile.gettempdir()) / "ganplay-panel"
+    folder.mkdir(exist_ok=True)
+    with tempfile.NamedTemporaryFile("wb", suffix=".gif", prefix="interpolation-", dir=folder, delete=False) as f:
+        f.write(data)
+    return f.name
+
+
+def describe(generator: str):
+    """Widget updates for a newly chosen generator."""
+    info = H.describe(generator)
+    classes = info["classes"]
+    return (
+        gr.update(choices=classes, value=classes[0][1] if classes else None, visible=bool(classes)),
+        info["text"],
+        gr.update(maximum=max(info["checkpoints"] - 1, 1), value=info["checkpoints"] - 1),
+    )
+
+
+def refresh_choices():
+    choices = H.generator_choices()
+    return gr.update(choices=choices), gr.update(choices=choices)
+
+
+def new_seed() -> int:
+    return random.randint(0, 999_999)
+
+
+def build() -> gr.Blocks:
+    choices = H.generator_choices()
+    values = [v for _, v in choices]
+    default = H.DEFAULT if H.DEFAULT in values else (values[0] if values else None)
+    with gr.Blocks(title=TITLE) as demo:
+        gr.Markdown("## Explore a generator's latent space\nPick a generator and a seed; move the sliders "
+                    "along its principal directions, walk between seeds, see what the label controls.")
+        with gr.Row(equal_height=True):
+            generator = gr.Dropdown(choices, value=default, label="Generator", scale=3,
+                                    allow_custom_value=True, elem_id="gp-generator")
+            seed = gr.Number(value=0, label=f"Seed (0..{E.MAX_SEED})", precision=0, scale=1, elem_id="gp-seed")
+            reseed = gr.Button("New seed", scale=0, min_width=110, elem_id="gp-new-seed")
+            label = gr.Dropdown([(str(i), i) for i in range(10)], value=0, label="Label", scale=1,
+                                allow_custom_value=True, elem_id="gp-label")
+            truncation = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Truncation psi", scale=2,
+                                   elem_id="gp-truncation")
+        info = gr.Markdown()
+        c = SimpleNamespace(generator=generator, seed=seed, reseed=reseed, label=label,
+                            truncation=truncation, info=info, ui=ui, image=image, gif_file=gif_file)
+        with gr.Tabs():
+            with gr.Tab("Walk", id="walk"):
+                walk.build(c)
+            with gr.Tab("Labels", id="labels"):
+                labels.build(c)
+            with gr.Tab("Compare", id="compare") as compare_tab:
+                compare.build(c)
+        # opening Compare fills it in (same seed and label as above)
+        compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
+            .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")
+
+        c.redraw(generator.change(ui(describe), generator, [label, info, c.timeline_index],
+                                  api_name="describe"), "generator")
+        c.redraw(demo.load(ui(describe), generator, [label, info, c.timeline_index], api_name="on_load",
+                           api_visibility="undocumented"), "load")
+        # runs trained since the server started show up on the next page load
+        demo.load(refresh_choices, None, [generator, c.extras], api_name="refresh_choices",
+                  api_visibility="undocumented")
+        c.redraw(reseed.click(new_seed, None, seed, api_name="new_seed"), "new_seed")
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    return demo

@@ -1,0 +1,233 @@
+"""The panel's handlers: plain functions over `ganplay.explore`, no Gradio in sight.
+
+Each takes the widgets' values (a generator name or path, a seed, a label, ...) and returns PIL
+images, text or bytes, so tests call them directly; the Blocks in `ganplay.panel.blocks` only wire
+them to widgets (and turn `ExploreError` into a message in the page). Bad input raises
+`ExploreError` with a message that says what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PIL import Image
+
+from ganplay import explore as E
+
+N_SLIDERS = 6          # principal-direction sliders in the Walk tab
+SLIDER_RANGE = 3.0     # +- standard deviations
+IMAGE_SCALE = 8        # 28 px -> 224 px for the main image
+GRID_SCALE = 3         # cells of grids and strips
+COMPARE = ("mnist-cdcgan", "mnist-cwgan-gp", "mnist-cstylegan-lite")
+DEFAULT = "mnist-cstylegan-lite"
+MAX_EXTRA = 3         # extra generators (runs, other zoo models) in the comparison
+
+
+# -- what can be explored -----------------------------------------------------------------------
+def zoo_choices() -> list[tuple[str, str]]:
+    """(label, value) for every image generator in pretrained/ (2D ones go to the Playground)."""
+    from ganplay.config import POINT_DATASETS
+    from ganplay.zoo import cards
+
+    out = []
+    for card in cards():
+        if card.get("config", {}).get("data", {}).get("name") in POINT_DATASETS:
+            continue
+        out.append((f"zoo: {card['name']}", card["name"]))
+    return out
+
+
+def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
+    """(label, path) for every run under GANPLAY_RUNS (or `root`) with a checkpoint, image data."""
+    from ganplay.config import POINT_DATASETS
+    from ganplay.train.rundir import RunDir
+
+    root = Path(root or os.environ.get("GANPLAY_RUNS") or "runs").expanduser()
+    if not root.is_dir():
+        return []
+    found = []
+    for path in sorted(root.rglob("config.json")):
+        run = RunDir(path.parent)
+        try:
+            cfg = json.loads(run.config_path.read_text())
+            ckpts = run.checkpoint_paths()
+        except (OSError, ValueError):
+            continue
+        if not ckpts or cfg.get("data", {}).get("name") in POINT_DATASETS:
+            continue
+        found.append((f"run: {run.path.relative_to(root)} (step {_step(ckpts[-1])})", str(run.path)))
+    return found
+
+
+def generator_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
+    return zoo_choices() + run_choices(root)
+
+
+def _step(path: Path) -> int:
+    try:
+        return int(path.stem.split("-")[-1])
+    except ValueError:
+        return 0
+
+
+def checkpoints(generator: str) -> list[Path]:
+    """A run's saved checkpoints, oldest first (a zoo model or a file: just itself)."""
+    from ganplay.train.rundir import RunDir
+
+    path = Path(str(generator))
+    if path.is_dir() and RunDir(path).is_run():
+        return RunDir(path).checkpoint_paths()
+    return [E.get_generator(generator).source]
+
+
+# -- info about one generator -------------------------------------------------------------------
+def describe(generator: str) -> dict:
+    """What the widgets need: classes, style layers, directions' explained variance, a blurb."""
+    gen = E.get_generator(generator)
+    dirs = E.directions(gen, N_SLIDERS)
+    kind = "StyleGAN-lite (directions in w)" if E.is_style(gen) else f"{gen.config.model.arch} (directions in z)"
+    cond = f"conditional, {gen.n_classes} classes" if gen.n_classes else "unconditional"
+    names = gen.class_names or [str(i) for i in range(gen.n_classes)]
+    return {
+        "classes": [(names[i] if i < len(names) else str(i), i) for i in range(gen.n_classes)],
+        "num_ws": E.num_styles(gen),
+        "explained": [float(v) for v in dirs.explained],
+        "checkpoints": len(checkpoints(generator)),
+        "text": f"**{Path(str(generator)).name}**: {kind}, {cond}, step {gen.step}, "
+                f"z_dim {gen.z_dim}, images {'x'.join(map(str, gen.out_shape))}. "
+                "Sliders: " + ", ".join(f"PC{i + 1} {v:.0%}" for i, v in enumerate(dirs.explained)),
+    }
+
+
+# -- Walk ---------------------------------------------------------------------------------------
+def walk(generator: str, seed, label, truncation, *amounts) -> Image.Image:
+    """The seed's image moved along the principal directions (one slider value per direction)."""
+    gen = E.get_generator(generator)
+    E.check_seed(seed)
+    amounts = [_amount(a) for a in amounts]
+    return E.single_image(E.walk(gen, int(seed), amounts, E.check_label(gen, label), truncation), IMAGE_SCALE)
+
+
+def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, extent, *amounts) -> Image.Image:
+    gen = E.get_generator(generator)
+    E.check_seed(seed)
+    side = E.check_grid(side)
+    x = E.latent_map(gen, int(seed), _direction(dir_x), _direction(dir_y), side, float(extent),
+                     E.check_label(gen, label), truncation, [_amount(a) for a in amounts])
+    return E.grid_image(x, side, GRID_SCALE)
+
+
+def interpolation(generator: str, seed_a, seed_b, frames, mode, label, truncation) -> tuple[Image.Image, bytes]:
+    """A strip of the frames and the same walk as an animated GIF."""
+    gen = E.get_generator(generator)
+    seed_a, seed_b, frames = E.check_seed(seed_a), E.check_seed(seed_b), E.check_frames(frames)
+    x = E.interpolation(gen, seed_a, seed_b, frames, mode, E.check_label(gen, label), truncation)
+    return E.grid_image(x, min(frames, 16), GRID_SCALE), E.gif_bytes(x)
+
+
+# -- Labels -------------------------------------------------------------------------------------
+def all_classes(generator: str, seed, truncation) -> Image.Image:
+    """The same z for every label, in one row."""
+    gen = E.get_generator(generator)
+    x = E.all_classes(gen, E.check_seed(seed), truncation)
+    return E.grid_image(x, min(len(x), 10), GRID_SCALE + 1)
+
+
+def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
+    """side x side different seeds (seed, seed+1, ...) for one label: what the noise controls."""
+    gen = E.get_generator(generator)
+    seed, side = E.check_seed(seed), E.check_grid(side)
+    label = E.check_label(gen, label)
+    seeds = [(seed + i) % (E.MAX_SEED + 1) for i in range(side * side)]
+    z = E.seed_noise(gen, seeds, E.check_truncation(truncation))
+    labels = E._labels(gen, label, len(seeds))
+    x = E.render(gen, E.latents_from_z(gen, z, labels, truncation), labels)
+    return E.grid_image(x, side, GRID_SCALE)
+
+
+# -- Compare ------------------------------------------------------------------------------------
+def short_name(generator: str) -> str:
+    return Path(str(generator)).name
+
+
+def metrics_text(name: str) -> str:
+    """A card's headline metrics as a short Markdown list (or why there are none)."""
+    from ganplay.zoo import ZooError, read_card
+
+    try:
+        card = read_card(name)
+    except ZooError:
+        return f"**{Path(name).name}**: a training run (no card: `ganplay eval` it to get metrics)"
+    m = card.get("metrics") or {}
+    if not m.get("available", True) or not m:
+        return f"**{name}**: no metrics on its card"
+    rows = [("FID", "fid", "{:.2f}"), ("KID", "kid", "{:.4f}"), ("IS", "is", "{:.2f}"),
+            ("precision", "precision", "{:.2f}"), ("recall", "recall", "{:.2f}"),
+            ("label acc.", "label_acc", "{:.1%}"), ("coverage", "coverage", "{:.2f}")]
+    parts = [f"{title} {fmt.format(m[key])}" for title, key, fmt in rows if isinstance(m.get(key), (int, float))]
+    return f"**{name}** ({card.get('steps', '?')} steps)  \n" + " · ".join(parts)
+
+
+def compare(seed, label, truncation, names=COMPARE) -> list[Image.Image]:
+    """The same seed and label through each generator (one image each)."""
+    return [walk(n, seed, label, truncation) for n in names]
+
+
+def compare_interpolation(seed_a, seed_b, frames, mode, label, truncation, names=COMPARE) -> list[Image.Image]:
+    return [interpolation(n, seed_a, seed_b, frames, mode, label, truncation)[0] for n in names]
+
+
+def timeline(generator: str, index, seed, label, truncation) -> tuple[Image.Image, str]:
+    """The seed at the run's `index`-th saved checkpoint (0 = oldest; -1 or past the end: newest)."""
+    paths = checkpoints(generator)
+    if not paths:
+        raise E.ExploreError(f"{generator} has no checkpoint yet")
+    index = int(E._whole(index, "checkpoint index"))
+    if index < 0 or index >= len(paths):
+        index = len(paths) - 1
+    gen = E.get_generator(paths[index])
+    img = E.single_image(E.walk(gen, E.check_seed(seed), [], E.check_label(gen, label), truncation), IMAGE_SCALE)
+    return img, f"checkpoint {index + 1} of {len(paths)}: step {gen.step}"
+
+
+def style_mix(generator: str, seed_a, seed_b, crossover, label, truncation) -> Image.Image:
+    """A | B | mix (A's coarse styles, B's from the crossover layer on) in one row."""
+    gen = E.get_generator(generator)
+    x = E.style_mix(gen, E.check_seed(seed_a), E.check_seed(seed_b), crossover, E.check_label(gen, label),
+                    truncation)
+    return E.grid_image(x, 3, IMAGE_SCALE // 2)
+
+
+def _amount(a) -> float:
+    try:
+        v = float(a if a not in (None, "") else 0.0)
+    except (TypeError, ValueError):
+        raise E.ExploreError(f"slider values must be numbers, got {a!r}") from None
+    if not -10 <= v <= 10:
+        raise E.ExploreError(f"slider values must be within +-10 standard deviations, got {v}")
+    return v
+
+
+def _direction(d) -> int:
+    if isinstance(d, str) and d.upper().startswith("PC"):
+        d = d[2:]
+        return E._whole(d, "direction") - 1
+    return E._whole(d, "direction")
+
+
+def style_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
+    """The generators that have per-layer styles (StyleGAN-lite), for the style-mixing view."""
+    from ganplay.zoo import read_card
+
+    out = []
+    for label, value in generator_choices(root):
+        try:
+            cfg = read_card(value)["config"] if label.startswith("zoo:") else \
+                json.loads((Path(value) / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if "style" in str(cfg.get("model", {}).get("arch", "")):
+            out.append((label, value))
+    return out

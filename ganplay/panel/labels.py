@@ -1,0 +1,23 @@
+"""The Labels tab: the same noise under every label, and many seeds under one label."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ganplay import explore as E
+from ganplay.panel import handlers as H
+
+
+def build(c) -> None:
+    gr.Markdown("For a conditional generator: each column below uses **the same z** with a different "
+                "label (what the label controls); the grid uses **one label** with different seeds "
+                "(what the noise controls).")
+    go_all = gr.Button("All classes for this seed", variant="primary", elem_id="gp-all-classes-button")
+    all_out = c.image("Same z, every label", elem_id="gp-all-classes")
+    go_all.click(c.ui(H.all_classes), [c.generator, c.seed, c.truncation], all_out, api_name="all_classes")
+    with gr.Row():
+        side = gr.Slider(2, E.MAX_GRID, value=8, step=1, label="Seeds per side")
+        go_grid = gr.Button("Seeds grid for this label", elem_id="gp-seed-grid-button")
+    grid_out = c.image("Same label, different seeds", elem_id="gp-seed-grid")
+    go_grid.click(c.ui(H.seed_grid), [c.generator, c.seed, c.label, c.truncation, side], grid_out,
+                  api_name="seed_grid")

@@ -1,0 +1,57 @@
+"""The Walk tab: principal-direction sliders, the 2D latent map, interpolation between seeds."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ganplay import explore as E
+from ganplay.panel import handlers as H
+
+
+def build(c) -> None:
+    ui = c.ui
+    with gr.Row():
+        with gr.Column(scale=1, min_width=260):
+            out = c.image("Sample", elem_id="gp-walk-image", height=260, width=260)
+        with gr.Column(scale=2):
+            sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
+                                 elem_id=f"gp-pc{i + 1}") for i in range(H.N_SLIDERS)]
+            reset = gr.Button("Reset sliders", size="sm", elem_id="gp-reset")
+    common = [c.generator, c.seed, c.label, c.truncation]
+    walk_inputs = common + sliders
+    walk_fn = ui(H.walk)
+
+    def redraw(event, name: str):
+        return event.then(walk_fn, walk_inputs, out, api_name=f"walk_after_{name}", api_visibility="undocumented")
+
+    c.redraw = redraw
+    c.sliders = sliders
+    gr.on([s.release for s in sliders] + [c.seed.submit, c.label.input, c.truncation.release],
+          walk_fn, walk_inputs, out, api_name="walk", trigger_mode="always_last")
+    redraw(reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name="reset"), "reset")
+
+    with gr.Accordion("2D latent map: a grid over two directions around the current point", open=True):
+        with gr.Row():
+            dir_x = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC1", label="Across")
+            dir_y = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC2", label="Down")
+            side = gr.Slider(3, E.MAX_GRID, value=7, step=1, label="Grid side")
+            extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="Extent (std)")
+            go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
+        map_out = c.image("Latent map", elem_id="gp-map-image")
+    go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map")
+
+    with gr.Accordion("Interpolate between two seeds", open=True):
+        with gr.Row():
+            seed_b = gr.Number(value=1, label="To seed", precision=0)
+            frames = gr.Slider(2, E.MAX_FRAMES, value=12, step=1, label="Frames")
+            mode = gr.Radio(list(E.MODES), value="spherical", label="Path")
+            go_interp = gr.Button("Interpolate", variant="primary", elem_id="gp-interp-button")
+        strip = c.image("Frames", elem_id="gp-strip", height=160)
+        gif = gr.File(label="Animated GIF (download)", elem_id="gp-gif", height=80)
+
+    def interpolate(generator, seed_a, seed_b, frames, mode, label, truncation):
+        img, data = H.interpolation(generator, seed_a, seed_b, frames, mode, label, truncation)
+        return img, c.gif_file(data)
+
+    go_interp.click(ui(interpolate), [c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation],
+                    [strip, gif], api_name="interpolate")
