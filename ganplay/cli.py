@@ -1,4 +1,4 @@
-"""The `ganplay` command line: train, sample, presets, bench. A thin shell over the library."""
+"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, panel. A thin shell over the library."""
 
 from __future__ import annotations
 
@@ -23,9 +23,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from ganplay.train.distributed import DeviceError
 
     from ganplay.zoo import ZooError
+    from ganplay.lab.scenarios import LabError
 
     return (UserError, ConfigError, DataError, SamplingError, CheckpointError, DeviceError,
-            ZooError, FileNotFoundError)
+            ZooError, LabError, FileNotFoundError)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,6 +230,54 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_lab(args: argparse.Namespace) -> int:
+    from ganplay.lab import SCENARIOS, scenario
+    from ganplay.lab import measure as lab_measure
+    from ganplay.lab.replay import load_replay, replay_path
+
+    if args.action == "list":
+        data = lab_measure.load_reliability()
+        for name, sc in SCENARIOS.items():
+            print(f"{name}: {sc.title} ({sc.n_modes} {sc.unit})")
+            for side in lab_measure.sides_of(name):
+                shipped = "replay" if replay_path(name, side).is_file() else "no replay"
+                print(f"  {side:<14} {shipped:<9}  {lab_measure.rate_text(name, side, data)}")
+        return EXIT_OK
+    if args.action == "table":
+        if args.write_readme:
+            changed = lab_measure.write_readme(Path(__file__).resolve().parents[1] / "README.md")
+            print("README.md lab table " + ("updated" if changed else "already up to date"))
+        else:
+            print(lab_measure.table_markdown())
+        return EXIT_OK
+    names = args.scenario or list(SCENARIOS)
+    for name in names:
+        scenario(name)  # unknown names fail before any training
+    if args.action in ("measure", "record"):
+        seeds = range(args.seeds) if args.action == "measure" else [0]
+        data = lab_measure.measure(names, args.side or None, seeds, jobs=args.jobs,
+                                   record=args.record or args.action == "record",
+                                   progress=not args.quiet)
+        for name in names:
+            for side in args.side or lab_measure.sides_of(name):
+                print(f"{name:<14} {side:<14} {lab_measure.rate_text(name, side, data)}")
+        return EXIT_OK
+    # export
+    from ganplay.lab import slides
+
+    if len(names) != 1 or not args.side or len(args.side) != 1:
+        raise UserError("export takes one --scenario and one --side (the cure shown on the right)")
+    left = load_replay(replay_path(names[0], "collapse"))
+    right = load_replay(replay_path(names[0], args.side[0]))
+    out = Path(args.out or f"lab-{names[0]}-{args.side[0]}.png")
+    if out.suffix.lower() not in (".png", ".gif"):
+        raise UserError(f"--out must end in .png (a figure) or .gif (an animation); got {out.name}")
+    data = slides.figure_png(left, right) if out.suffix.lower() == ".png" else slides.animation_gif(left, right)
+    out.write_bytes(data)
+    print(f"wrote {out} ({len(data) / 1024:.0f} KiB)")
+    return EXIT_OK
+
+
 def cmd_panel(args: argparse.Namespace) -> int:
     import os
 
@@ -310,6 +359,23 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")
     z.set_defaults(func=cmd_zoo)
+
+    lb = sub.add_parser("lab", help="the mode collapse lab: list lessons, measure reliability, record "
+                                    "replays, export a figure or GIF")
+    lb.add_argument("action", choices=["list", "measure", "record", "table", "export"],
+                    help="list: lessons and measured rates; measure: train every side over --seeds "
+                         "seeds and count collapses / covers; record: train seed 0 and write the "
+                         "shipped replays; table: the README table; export: PNG or GIF of a replay")
+    lb.add_argument("--scenario", action="append", help="ring8, grid25, mnist5k, stacked-mnist "
+                    "(repeatable; default all)")
+    lb.add_argument("--side", action="append", help="collapse or a cure (repeatable; default all)")
+    lb.add_argument("--seeds", type=int, default=5, help="measure: seeds 0..N-1 (default 5)")
+    lb.add_argument("--jobs", type=int, default=2, help="runs at a time, one thread each (default 2)")
+    lb.add_argument("--record", action="store_true", help="measure: also write seed 0's replays")
+    lb.add_argument("--out", help="export: the .png or .gif to write")
+    lb.add_argument("--write-readme", action="store_true", help="table: rewrite README.md's lab table")
+    lb.add_argument("--quiet", action="store_true", help="no progress bar")
+    lb.set_defaults(func=cmd_lab)
 
     pn = sub.add_parser("panel", help="the Gradio latent-space explorer on its own (also at /panel/ of the app)")
     pn.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7861)")

@@ -22,11 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 # ---------------------------------------------------------------------------------------------
 
 POINT_DATASETS = ("ring8", "grid25", "spiral", "moons", "swissroll")
-IMAGE_DATASETS = ("mnist5k", "digits", "mnist", "fashion-mnist", "cifar10", "folder")
+IMAGE_DATASETS = ("mnist5k", "stacked-mnist", "digits", "mnist", "fashion-mnist", "cifar10", "folder")
 DATASETS = POINT_DATASETS + IMAGE_DATASETS
 # (channels, native size, number of classes); folder is known only once read.
 IMAGE_DATASET_INFO: dict[str, tuple[int, int, int]] = {
     "mnist5k": (1, 28, 10),
+    "stacked-mnist": (3, 28, 1000),  # three mnist5k digits as RGB; the label is the digit triple
     "digits": (1, 28, 10),  # sklearn's 8x8 digits, upsampled to 28 by default
     "mnist": (1, 28, 10),
     "fashion-mnist": (1, 28, 10),
@@ -53,7 +54,7 @@ class DataConfig(_Section):
     name: Literal[DATASETS] = Field(  # type: ignore[valid-type]
         "ring8",
         description="Training data: a 2D mixture (ring8, grid25, spiral, moons, swissroll) or "
-        "images (mnist5k and digits ship with ganplay; mnist, fashion-mnist, cifar10 download "
+        "images (mnist5k and digits ship with ganplay, stacked-mnist is built from mnist5k; mnist, fashion-mnist, cifar10 download "
         "on request; folder reads your own images).",
     )
     root: str = Field(
@@ -213,6 +214,13 @@ class OptimConfig(_Section):
     beta1: float = Field(0.5, ge=0, lt=1, description="Adam beta1 (momentum).")
     beta2: float = Field(0.999, ge=0, lt=1, description="Adam beta2.")
     n_critic: int = Field(1, ge=1, le=100, description="D steps per G step (WGANs use 5).")
+    unroll: int = Field(
+        0,
+        ge=0,
+        le=20,
+        description="Unrolled GAN (Metz et al. 2017): G's step plays against D looked this many "
+        "Adam steps ahead, differentiating through them; 0 is off (5-10 is typical).",
+    )
     schedule: Literal["constant", "linear", "cosine"] = Field(
         "constant",
         description="Learning-rate schedule over the run: constant, linear decay to 0, cosine.",
@@ -350,6 +358,8 @@ class Config(BaseModel):
             )
         if lo.clip and m.spectral_norm:
             errors.append("loss.clip: weight clipping and spectral norm fight each other; pick one")
+        if self.optim.unroll and self.optim.name != "adam":
+            errors.append("optim.unroll: unrolling looks ahead with Adam steps; use optim.name=adam")
         if m.minibatch_disc and m.pack > 1:
             errors.append("model.minibatch_disc: use either minibatch discrimination or packing")
         if errors:

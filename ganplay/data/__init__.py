@@ -1,4 +1,4 @@
-"""Training data: 2D mixtures, bundled MNIST-5k and sklearn digits, torchvision sets, your own
+"""Training data: 2D mixtures, bundled MNIST-5k (and Stacked MNIST made from it), sklearn digits, torchvision sets, your own
 folders of images; which samples make up each batch; differentiable augmentation.
 
     data = load_dataset(cfg)                      # a Dataset, all in memory
@@ -44,6 +44,8 @@ def load_dataset(cfg: Config, split: str = "train") -> Dataset:
     size = cfg.image_size
     if name == "mnist5k":
         return images.mnist5k(size, split)
+    if name == "stacked-mnist":
+        return images.stacked_mnist(size)
     if name == "digits":
         return images.digits(size)
     if name in images.TORCHVISION_SETS:

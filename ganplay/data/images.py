@@ -1,4 +1,4 @@
-"""Image sets: bundled MNIST-5k and sklearn digits, and torchvision's MNIST, Fashion-MNIST and
+"""Image sets: bundled MNIST-5k (and Stacked MNIST built from it) and sklearn digits, and torchvision's MNIST, Fashion-MNIST and
 CIFAR-10 (downloaded only when the config allows it).
 
 Every loader returns uint8 `(N, C, H, W)` images at the requested size with int64 labels. Heavy
@@ -65,6 +65,24 @@ def mnist5k(size: int, split: str) -> Dataset:
     keep = order[heldout if split == "heldout" else ~heldout]
     return Dataset("mnist5k", "images", resize(x[keep], size), labels[keep], 10,
                    list(DIGIT_NAMES))
+
+
+STACKED_MNIST_N = 25_000  # images in the Stacked MNIST training set
+STACKED_MNIST_SEED = 0  # fixed, like mnist5k's split: every run sees the same stacks
+
+
+def stacked_mnist(size: int) -> Dataset:
+    """Stacked MNIST (Metz et al. 2017; VEEGAN; PacGAN): three random mnist5k training digits as
+    the R, G and B channels of one image, so there are 10 x 10 x 10 = 1,000 modes. The label is the
+    digit triple read as a number, 100 * red + 10 * green + blue (0..999)."""
+    train = mnist5k(28, "train")
+    gen = torch.Generator().manual_seed(STACKED_MNIST_SEED)
+    pick = torch.randint(len(train), (STACKED_MNIST_N, 3), generator=gen)
+    x = train.x[pick, 0]  # (N, 3, 28, 28): channel c is digit pick[:, c]
+    digits_ = train.labels[pick]
+    labels = digits_[:, 0] * 100 + digits_[:, 1] * 10 + digits_[:, 2]
+    return Dataset("stacked-mnist", "images", resize(x.contiguous(), size), labels, 1000,
+                   [f"{k:03d}" for k in range(1000)])
 
 
 def digits(size: int) -> Dataset:

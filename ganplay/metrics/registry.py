@@ -6,8 +6,9 @@ about the data) returning a flat dict of floats. Register one with
     @register_metric("my_metric", kinds=("digits",))
     def my_metric(inp: MetricInput) -> dict[str, float]: ...
 
-`kinds`: "points" (2D mixtures with known centres: ring8, grid25) or "digits" (MNIST-like 28 px
-greyscale digits, measured with the bundled classifier). `cheap=True` marks metrics that need no
+`kinds`: "points" (2D mixtures with known centres: ring8, grid25), "digits" (MNIST-like 28 px
+greyscale digits, measured with the bundled classifier) or "stacked" (Stacked MNIST: each colour
+channel classified on its own). `cheap=True` marks metrics that need no
 reference set and run in well under a second; the trainer logs those every `train.eval_every`
 steps (`ganplay.metrics.cheap_metrics`). `data_kind(cfg)` decides the kind, or says in words why
 no metric applies.
@@ -21,16 +22,17 @@ from typing import Callable
 from torch import Tensor
 
 from ganplay.config import Config
-from ganplay.metrics import image, points
+from ganplay.metrics import image, points, stacked
 
-KINDS = ("points", "digits")
+KINDS = ("points", "digits", "stacked")
 DIGIT_DATASETS = ("mnist5k", "mnist")
 
 
 @dataclass
 class SampleSet:
     """One set of samples as the metrics see it. Points: `x` (N, 2). Digits: the classifier's
-    `features` (N, F) and softmax `probs` (N, 10); images themselves are not kept. `labels`: the
+    `features` (N, F) and softmax `probs` (N, 10); Stacked MNIST: `probs` (N, 3, 10), one row per
+    channel. Images themselves are not kept. `labels`: the
     class each sample was generated for (conditional G) or its true class (real data)."""
 
     x: Tensor | None = None
@@ -111,6 +113,8 @@ def data_kind(cfg: Config, channels: int | None = None) -> tuple[str | None, str
         return "points", ""
     if name in DIGIT_DATASETS and channels in (None, 1):
         return "digits", ""
+    if name == "stacked-mnist" and channels in (None, 3):
+        return "stacked", ""
     if name == "digits":
         return None, ("no bundled classifier for digits (sklearn's 8x8 digits): ganplay's MNIST "
                       "classifier recognises only about a third of them once upsampled, so image "
@@ -126,6 +130,12 @@ def data_kind(cfg: Config, channels: int | None = None) -> tuple[str | None, str
 def _modes(inp: MetricInput) -> dict[str, float]:
     """modes covered, high-quality share, reverse KL (the VEEGAN/PacGAN protocol)"""
     return points.mode_metrics(inp.fake.x, inp.centres, inp.std)
+
+
+@register_metric("stacked_modes", "stacked", cheap=True)
+def _stacked_modes(inp: MetricInput) -> dict[str, float]:
+    """digit triples covered (of 1,000) and their reverse KL (the VEEGAN/PacGAN protocol)"""
+    return stacked.stacked_mode_metrics(inp.fake.probs)
 
 
 @register_metric("label_acc", "digits", cheap=True)

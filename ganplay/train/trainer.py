@@ -29,7 +29,7 @@ from ganplay.train import checkpoint as ckpt
 from ganplay.train.control import ControlReader
 from ganplay.train.distributed import DistInfo, init_distributed
 from ganplay.train.rundir import RunDir, new_run_dir, step_name, truncate_jsonl_after
-from ganplay.train import snapshots
+from ganplay.train import snapshots, unroll
 
 log = logging.getLogger("ganplay.train")
 
@@ -175,8 +175,15 @@ class Trainer:
         # (2) Update G: make D(G(z)) look real
         self.D.requires_grad_(False)  # G's step needs D's input gradients, not its weight gradients
         D_for_g = self.D_train.module if self.dist.enabled else self.D_train  # no DDP sync for D here
-        with self._autocast():
-            d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
+        if cfg.optim.unroll:  # Unrolled GAN: G plays against D as it will be k steps on
+            d_fake_g, fake_features = unroll.lookahead_scores(
+                self.D, self.opt_d, cfg.optim.unroll, self._d_view(real), self._d_view(fake), labels,
+                lambda r, f: losses.d_loss(self.loss_name, r, f, cfg.loss.label_smoothing),
+                return_features=True,
+            )
+        else:
+            with self._autocast():
+                d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
         loss_g = losses.g_loss(self.loss_name, d_fake_g)
         if cfg.loss.feature_matching:
             loss_g = loss_g + cfg.loss.feature_matching * losses.feature_matching_loss(

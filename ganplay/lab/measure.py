@@ -1,0 +1,162 @@
+"""How reliable is each lesson? Train every side over several seeds and count the verdicts.
+
+    ganplay lab measure --seeds 5 --jobs 2            # all scenarios, all sides
+    ganplay lab measure --scenario ring8 --record     # ... and write seed 0's replays
+
+Results merge into `pretrained/lab/reliability.json` (one entry per scenario and side, with every
+run's final coverage), and `ganplay lab table --write-readme` puts the rates into README.md.
+Runs go to worker processes with one thread each: on a small CPU, two single-threaded trainings
+side by side beat one two-threaded training (OpenMP spin-waits otherwise).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import re
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Iterable
+
+from ganplay.lab.replay import REPLAY_DIR, replay_path
+from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario
+
+RELIABILITY_PATH = REPLAY_DIR / "reliability.json"
+README_START, README_END = "<!-- lab:start -->", "<!-- lab:end -->"
+
+
+def _one_thread() -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _run(scenario_name: str, side: str, seed: int, record_to: str | None) -> dict:
+    from ganplay.lab.record import record_side
+
+    replay = record_side(scenario_name, side, seed, frames=None if record_to else 0)
+    if record_to:
+        replay.save(record_to)
+    return {"scenario": scenario_name, "side": side, "seed": seed,
+            "coverage": float(replay.final.get("modes", replay.final.get("classes", 0.0))),
+            "verdict": replay.meta["verdict"], "state": replay.meta["state"],
+            "wall_time": replay.meta["wall_time"], "final": replay.final}
+
+
+def sides_of(scenario_name: str) -> list[str]:
+    return [COLLAPSE, *scenario(scenario_name).cures]
+
+
+def load_reliability(path: str | Path = RELIABILITY_PATH) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        return {"scenarios": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def summarise(runs: list[dict]) -> dict:
+    n = len(runs)
+    cov = [r["coverage"] for r in runs]
+    return {
+        "n": n,
+        "collapsed": sum(r["verdict"] == "collapsed" for r in runs),
+        "covered": sum(r["verdict"] == "covered" for r in runs),
+        "mean_coverage": round(sum(cov) / n, 2) if n else 0.0,
+        "mean_wall_time": round(sum(r["wall_time"] for r in runs) / n, 1) if n else 0.0,
+        "runs": sorted(runs, key=lambda r: r["seed"]),
+    }
+
+
+def measure(
+    scenarios: Iterable[str],
+    sides: Iterable[str] | None = None,
+    seeds: Iterable[int] = range(5),
+    jobs: int = 2,
+    record: bool = False,
+    replay_root: str | Path | None = None,
+    out: str | Path = RELIABILITY_PATH,
+    progress: bool = True,
+) -> dict:
+    """Train each (scenario, side, seed); merge the verdicts into `out`; return the whole file.
+
+    With `record`, seed 0 of each side is recorded with frames and saved as the shipped replay."""
+    seeds = list(seeds)
+    tasks = []
+    for sc in scenarios:
+        for side in (list(sides) if sides else sides_of(sc)):
+            for seed in seeds:
+                to = str(replay_path(sc, side, replay_root)) if record and seed == seeds[0] else None
+                tasks.append((sc, side, seed, to))
+    results: list[dict] = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tasks), unit="run", desc="lab runs", dynamic_ncols=True)
+    import multiprocessing as mp
+
+    with ProcessPoolExecutor(max(1, jobs), mp_context=mp.get_context("spawn"),
+                             initializer=_one_thread) as pool:
+        futures = [pool.submit(_run, *t) for t in tasks]
+        for fut in as_completed(futures):
+            r = fut.result()
+            results.append(r)
+            if bar is not None:
+                bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: {r['verdict']}")
+                bar.update()
+    if bar is not None:
+        bar.close()
+
+    data = load_reliability(out)
+    data["measured"] = _dt.date.today().isoformat()
+    data["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} runs at a time, 1 thread each"
+    for sc in {r["scenario"] for r in results}:
+        entry = data["scenarios"].setdefault(sc, {})
+        for side in {r["side"] for r in results if r["scenario"] == sc}:
+            entry[side] = summarise([r for r in results if r["scenario"] == sc and r["side"] == side])
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return data
+
+
+def rate_text(scenario_name: str, side: str, data: dict | None = None) -> str:
+    """"collapsed in 5 of 5 seeds" / "covered in 4 of 5 seeds" / "not measured yet"."""
+    data = load_reliability() if data is None else data
+    entry = data.get("scenarios", {}).get(scenario_name, {}).get(side)
+    if not entry:
+        return "not measured yet"
+    what = "collapsed" if side == COLLAPSE else "covered"
+    return f"{what} in {entry[what]} of {entry['n']} seeds"
+
+
+def table_markdown(data: dict | None = None) -> str:
+    """The README table: for each scenario and side, the measured rate and mean final coverage."""
+    data = load_reliability() if data is None else data
+    lines = ["| scenario | side | collapsed | covered | final coverage (mean) | time per run |",
+             "|---|---|---|---|---|---|"]
+    for name, sc in SCENARIOS.items():
+        for side in sides_of(name):
+            e = data.get("scenarios", {}).get(name, {}).get(side)
+            if not e:
+                lines.append(f"| {name} | {side} | not measured | | | |")
+                continue
+            lines.append(f"| {name} | {side} | {e['collapsed']}/{e['n']} | {e['covered']}/{e['n']} | "
+                         f"{e['mean_coverage']:g} / {sc.n_modes} {sc.unit} | {e['mean_wall_time']:.0f} s |")
+    return "\n".join(lines)
+
+
+def write_readme(readme: str | Path, data: dict | None = None) -> bool:
+    """Replace the block between the lab markers in README.md; True when it changed."""
+    path = Path(readme)
+    text = path.read_text(encoding="utf-8")
+    if README_START not in text or README_END not in text:
+        raise ValueError(f"{path} has no {README_START} ... {README_END} block")
+    block = f"{README_START}\n{table_markdown(data)}\n{README_END}"
+    new = re.sub(re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: block, text,
+                 flags=re.S)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text

@@ -1,0 +1,171 @@
+"""The lab's lessons: which data, which GAN collapses on it, which cures, and how we judge them.
+
+Each lesson is a pair of configs on the same data and seed: on the left a vanilla GAN with settings
+chosen so it collapses, on the right the same GAN with one cure switched on. A cure is a short list
+of `key=value` overrides on top of the left config, so the page can show exactly what differs.
+
+Whether a run collapsed or covered is decided by `judge` from its final coverage number; the rates
+over seeds (`ganplay lab measure`) are in `pretrained/lab/reliability.json` and the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ganplay.config import Config, apply_overrides
+
+COLLAPSE = "collapse"  # the left side's name wherever a side is named like a cure
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    blurb: str  # one line: what the data is
+    kind: str  # "points", "digits" or "stacked": what a frame holds and which metrics apply
+    base: dict[str, Any]  # the collapsing GAN's config (complete enough to validate)
+    unit: str  # what `coverage` counts: "modes" or "classes"
+    n_modes: int  # the full count
+    collapsed_at_most: int  # final coverage <= this: the run collapsed
+    covered_at_least: int  # final coverage >= this: the run covered the data
+    frames: int = 16  # snapshots recorded over the run (plus step 0)
+    anchors: tuple[tuple[str, float, str], ...] = ()  # (method, published coverage, source)
+    cures: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cure:
+    name: str
+    title: str
+    why: str  # why it helps, in two sentences a class can follow
+    overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scenario -> overrides
+
+
+# The unrolled-GAN paper's toy setup (Metz et al. 2017: z of 256, G 2x128, D 1x128), trained faster
+# (Adam 1e-3, batch 256, linear decay): with no cure it collapses onto one mode within a few hundred
+# steps and hops between modes, in every seed we tried.
+_TOY = {
+    "model": {"arch": "mlp", "z_dim": 256, "g_hidden": [128, 128], "d_hidden": [128]},
+    "loss": {"name": "ns"},
+    "optim": {"lr_g": 1e-3, "lr_d": 1e-3, "beta1": 0.5, "schedule": "linear"},
+    "train": {"steps": 3000, "batch_size": 256, "log_every": 50, "sample_every": 500,
+              "checkpoint_every": 100000, "eval_every": 0},
+}
+
+SCENARIOS: dict[str, Scenario] = {
+    "ring8": Scenario(
+        "ring8", "Ring of 8 Gaussians",
+        "8 equally likely blobs on a circle: a GAN that finds only one of them has collapsed.",
+        "points", {"data": {"name": "ring8"}, **_TOY}, "modes", 8,
+        collapsed_at_most=2, covered_at_least=7,
+        anchors=(("GAN", 1, "VEEGAN Table 1"), ("Unrolled GAN", 7.6, "VEEGAN Table 1"),
+                 ("WGAN-GP", 6.8, "GDPP Table 1"), ("PacGAN4", 7.8, "PacGAN Table 1")),
+        cures=("unrolled", "spectral-norm", "minibatch-std", "pacgan", "wgan-gp"),
+    ),
+    "grid25": Scenario(
+        "grid25", "Grid of 25 Gaussians",
+        "A 5x5 grid of blobs: the modes are far apart, so a GAN drops the ones it has not found.",
+        "points", {"data": {"name": "grid25"}, **_TOY}, "modes", 25,
+        collapsed_at_most=12, covered_at_least=22,
+        anchors=(("GAN", 3.3, "VEEGAN Table 1"), ("Unrolled GAN", 23.6, "VEEGAN Table 1"),
+                 ("WGAN-GP", 24.2, "GDPP Table 1"), ("PacGAN4", 24.8, "PacGAN Table 1")),
+        cures=("unrolled", "spectral-norm", "minibatch-std", "pacgan", "wgan-gp"),
+    ),
+}
+
+CURES: dict[str, Cure] = {
+    "unrolled": Cure(
+        "unrolled", "Unrolled D steps",
+        "G plays against D as it will be 5 steps from now, and its gradient flows through those "
+        "steps. Piling every sample onto one mode stops paying, because G can see D punish it next.",
+        {"ring8": ("optim.unroll=5",), "grid25": ("optim.unroll=5",)},
+    ),
+    "spectral-norm": Cure(
+        "spectral-norm", "Spectral norm",
+        "Every D layer is scaled so D cannot change faster than its inputs (Lipschitz 1), and D "
+        "trains 5 steps per G step as in SN-GAN. A smooth, well-trained D keeps pointing G towards "
+        "the modes it has missed instead of chasing it from mode to mode.",
+        {"ring8": ("model.spectral_norm=true", "optim.n_critic=5"),
+         "grid25": ("model.spectral_norm=true", "optim.n_critic=5")},
+    ),
+    "minibatch-std": Cure(
+        "minibatch-std", "Minibatch std",
+        "D also sees how spread out the whole batch is. A collapsed batch has almost no spread, so "
+        "D spots it at once and G is pushed to spread its samples out.",
+        {"ring8": ("model.minibatch_std=true",), "grid25": ("model.minibatch_std=true",)},
+    ),
+    "pacgan": Cure(
+        "pacgan", "PacGAN packing",
+        "D judges 4 samples at a time. Four real samples usually come from different modes; four "
+        "fakes from a collapsed G are near copies, so D tells them apart and G must diversify.",
+        {"ring8": ("model.pack=4",), "grid25": ("model.pack=4",)},
+    ),
+    "wgan-gp": Cure(
+        "wgan-gp", "WGAN-GP",
+        "D becomes a critic that measures how far the fake distribution is from the real one, kept "
+        "smooth by a gradient penalty. A missing mode adds to that distance, so G is paid to cover it.",
+        {"ring8": ("loss.name=wasserstein", "loss.gp_weight=0.1", "optim.n_critic=5",
+                   "optim.beta2=0.9"),
+         "grid25": ("loss.name=wasserstein", "loss.gp_weight=0.1", "optim.n_critic=5",
+                    "optim.beta2=0.9")},
+    ),
+}
+
+WHAT_IS_COLLAPSE = (
+    "**Mode collapse** is when a GAN's generator makes only a few kinds of samples, however "
+    "different its noise inputs are. G has found one output that fools D and piles everything "
+    "onto it; when D catches up, G jumps to another single mode instead of spreading out."
+)
+WHAT_TO_WATCH = (
+    "Watch the coverage line under each side. On the left it climbs a little and then falls or "
+    "hops as G gives up modes; on the right it should climb to the full count and stay there. "
+    "The samples tell the same story: one clump (or one digit) on the left, every mode on the right."
+)
+
+
+class LabError(ValueError):
+    """An unknown scenario or cure, or a replay that cannot be read."""
+
+
+def scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise LabError(f"unknown scenario {name!r}; scenarios: {', '.join(SCENARIOS)}") from None
+
+
+def cure(name: str) -> Cure:
+    try:
+        return CURES[name]
+    except KeyError:
+        raise LabError(f"unknown cure {name!r}; cures: {', '.join(CURES)}") from None
+
+
+def side_overrides(scenario_name: str, side: str) -> tuple[str, ...]:
+    """The overrides that turn the collapsing config into `side` (none for the collapse itself)."""
+    sc = scenario(scenario_name)
+    if side == COLLAPSE:
+        return ()
+    if side not in sc.cures:
+        raise LabError(f"{scenario_name} has no cure {side!r}; its cures: {', '.join(sc.cures)}")
+    return cure(side).overrides[scenario_name]
+
+
+def side_config(scenario_name: str, side: str, seed: int = 0, steps: int | None = None) -> Config:
+    """The validated config of one side of a lesson."""
+    sc = scenario(scenario_name)
+    values = apply_overrides(sc.base, [*side_overrides(scenario_name, side), f"train.seed={seed}"])
+    values["name"] = f"lab-{scenario_name}-{side}"
+    if steps is not None:
+        values["train"]["steps"] = steps
+    return Config.from_dict(values)
+
+
+def judge(sc: Scenario, final_coverage: float) -> str:
+    """"collapsed", "covered" or "partial" for a run that ended at `final_coverage`."""
+    if final_coverage <= sc.collapsed_at_most:
+        return "collapsed"
+    if final_coverage >= sc.covered_at_least:
+        return "covered"
+    return "partial"

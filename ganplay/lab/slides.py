@@ -1,0 +1,96 @@
+"""Export a lesson for slides: a PNG figure of one moment, an animated GIF of the whole replay.
+
+Layout (both): the collapsing GAN on the left, the cure on the right; samples on top, the coverage
+line under each with a marker at the current step and a dashed line at the full count. Large type:
+slides are read from the back of a room. Uses matplotlib's object API (no pyplot, no global state).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ganplay.lab.replay import Replay
+from ganplay.lab.scenarios import CURES, COLLAPSE, scenario
+
+LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#bbbbbb"
+
+
+def side_title(side: str) -> str:
+    return "Vanilla GAN (collapses)" if side == COLLAPSE else f"Cure: {CURES[side].title}"
+
+
+def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+    frame = replay.frames[i]
+    if replay.kind == "points":
+        if replay.real is not None:
+            real = replay.real.astype(np.float32)
+            ax.scatter(real[:, 0], real[:, 1], s=6, c=REAL_COLOUR, label="real")
+            lim = float(np.abs(real).max()) * 1.35
+        else:
+            lim = 5.0
+        pts = np.clip(frame.astype(np.float32), -lim, lim)
+        ax.scatter(pts[:, 0], pts[:, 1], s=6, c=colour, alpha=0.6, label="generated")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+    else:
+        ax.imshow(frame, cmap="gray" if frame.ndim == 2 else None, vmin=0, vmax=255)
+
+
+def _draw_coverage(ax, replay: Replay, i: int, colour: str) -> None:
+    sc = scenario(replay.scenario)
+    ax.plot(replay.steps, replay.coverage, color=colour, lw=3)
+    ax.plot([replay.steps[i]], [replay.coverage[i]], "o", color=colour, ms=12)
+    ax.axhline(sc.n_modes, ls="--", color="#555555", lw=1.5)
+    ax.set_ylim(0, sc.n_modes * 1.08)
+    ax.set_xlabel("training step", fontsize=16)
+    ax.set_ylabel(f"{sc.unit} covered", fontsize=16)
+    ax.tick_params(labelsize=13)
+    ax.grid(alpha=0.3)
+
+
+def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int | None = None,
+           dpi: int = 100) -> Figure:
+    """The figure at frame `i_left` / `i_right` (default: the last frames)."""
+    i_left = len(left) - 1 if i_left is None else i_left
+    i_right = len(right) - 1 if i_right is None else i_right
+    fig = Figure(figsize=(12, 9), dpi=dpi, layout="constrained")
+    axes = fig.subplots(2, 2, height_ratios=[3, 2])
+    sc = scenario(left.scenario)
+    for col, (rep, i, colour) in enumerate(((left, i_left, LEFT_COLOUR), (right, i_right, RIGHT_COLOUR))):
+        _draw_samples(axes[0, col], rep, i, colour)
+        axes[0, col].set_title(f"{side_title(rep.side)}\nstep {int(rep.steps[i]):,}: "
+                               f"{rep.coverage[i]:g} / {sc.n_modes} {sc.unit}",
+                               fontsize=20, color=colour)
+        _draw_coverage(axes[1, col], rep, i, colour)
+    fig.suptitle(f"Mode collapse lab: {sc.title}", fontsize=24)
+    return fig
+
+
+def figure_png(left: Replay, right: Replay, i_left: int | None = None, i_right: int | None = None) -> bytes:
+    """A PNG of `render` (1200 x 900 px)."""
+    buf = io.BytesIO()
+    render(left, right, i_left, i_right).savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def animation_gif(left: Replay, right: Replay, frame_ms: int = 400, dpi: int = 60) -> bytes:
+    """An animated GIF: one frame per recorded step (the two sides' timelines matched by step),
+    holding the last frame three times as long."""
+    from PIL import Image
+
+    steps = sorted(set(left.steps.tolist()) | set(right.steps.tolist()))
+    images = []
+    for step in steps:
+        buf = io.BytesIO()
+        render(left, right, left.frame_at(step), right.frame_at(step), dpi=dpi).savefig(buf, format="png")
+        images.append(Image.open(io.BytesIO(buf.getvalue())).convert("RGB").quantize(colors=128))
+    durations = [frame_ms] * (len(images) - 1) + [frame_ms * 3]
+    out = io.BytesIO()
+    images[0].save(out, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return out.getvalue()
