@@ -1,0 +1,151 @@
+"""The lab's core (no UI): lessons and their configs, verdicts, replay files, the reliability
+table, slide exports and the `ganplay lab` command."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ganplay.config import Config
+from ganplay.lab import COLLAPSE, CURES, SCENARIOS, LabError, judge, scenario, side_config, side_overrides
+from ganplay.lab import measure, slides
+from ganplay.lab.record import frame_steps, record_side
+from ganplay.lab.replay import Replay, load_replay, replay_path
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_every_side_of_every_lesson_is_a_valid_config_one_cure_away(name):
+    sc = SCENARIOS[name]
+    left = side_config(name, COLLAPSE, seed=3)
+    assert left.train.seed == 3 and left.data.name == name
+    assert left.loss.name == "ns"  # the collapsing side is a vanilla GAN
+    for cure in sc.cures:
+        right = side_config(name, cure, seed=3)
+        assert right.data.name == left.data.name and right.train.seed == 3
+        assert right.train.steps == left.train.steps  # same budget on both sides
+        # exactly the cure's overrides separate the two sides
+        assert right.to_dict() == Config.from_dict({**left.to_dict(), "name": right.name}).with_overrides(
+            list(side_overrides(name, cure))).to_dict()
+        assert right.to_dict() != {**left.to_dict(), "name": right.name}
+        assert CURES[cure].why and CURES[cure].title
+
+
+def test_the_cures_switch_what_they_say():
+    assert side_config("ring8", "unrolled").optim.unroll == 5
+    assert side_config("ring8", "pacgan").model.pack == 4
+    assert side_config("ring8", "minibatch-std").model.minibatch_std
+    sn = side_config("ring8", "spectral-norm")
+    assert sn.model.spectral_norm and sn.optim.n_critic == 5
+    wgan = side_config("ring8", "wgan-gp")
+    assert wgan.loss.name == "wasserstein" and wgan.loss.gp_weight > 0
+
+
+def test_unknown_names_are_clear_errors():
+    with pytest.raises(LabError, match="scenarios: ring8"):
+        scenario("ring9")
+    with pytest.raises(LabError, match="its cures"):
+        side_overrides("ring8", "dropout")
+
+
+def test_judge_uses_the_scenario_thresholds():
+    ring = SCENARIOS["ring8"]
+    assert [judge(ring, c) for c in (0, 2, 3, 6, 7, 8)] == [
+        "collapsed", "collapsed", "partial", "partial", "covered", "covered"]
+
+
+def test_frame_steps_start_at_zero_and_end_at_the_total():
+    assert frame_steps(3000, 4) == [0, 750, 1500, 2250, 3000]
+    assert frame_steps(5, 16) == [0, 1, 2, 3, 4, 5]  # no repeats when frames > steps
+    assert frame_steps(3000, 0) == [3000]
+
+
+@pytest.fixture(scope="module")
+def tiny_replay():
+    return record_side("ring8", "pacgan", seed=1, steps=12, frames=3)
+
+
+def test_record_side_measures_each_frame_with_the_protocol(tiny_replay):
+    r = tiny_replay
+    assert r.steps.tolist() == [0, 4, 8, 12]
+    assert r.frames.shape == (4, 500, 2) and r.real.shape == (500, 2)
+    assert set(r.series) == {"hq", "kl"} and len(r.series["hq"]) == 4
+    assert r.meta["config"]["model"]["pack"] == 4 and r.meta["config"]["train"]["seed"] == 1
+    assert r.final["modes"] == r.coverage[-1] and r.meta["verdict"] == judge(SCENARIOS["ring8"], r.coverage[-1])
+    assert ((0 <= r.coverage) & (r.coverage <= 8)).all()
+
+
+def test_replay_round_trip_and_bad_files(tiny_replay, tmp_path):
+    path = tiny_replay.save(tmp_path / "ring8" / "pacgan.npz")
+    back = load_replay(path)
+    assert back.steps.tolist() == tiny_replay.steps.tolist()
+    assert np.array_equal(back.coverage, tiny_replay.coverage)
+    assert np.array_equal(back.frames, tiny_replay.frames) and back.meta["verdict"] == tiny_replay.meta["verdict"]
+    assert back.frame_at(0) == 0 and back.frame_at(7) == 1 and back.frame_at(10**6) == 3
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(LabError, match="not a ganplay lab replay"):
+        load_replay(tmp_path / "junk.npz")
+    np.savez(tmp_path / "other.npz", steps=np.arange(3))
+    with pytest.raises(LabError, match="not a ganplay lab replay"):
+        load_replay(tmp_path / "other.npz")
+    np.savez(tmp_path / "pickled.npz", meta=np.array([{"a": 1}], dtype=object), steps=np.arange(2))
+    with pytest.raises(LabError):  # object arrays need pickle: refused
+        load_replay(tmp_path / "pickled.npz")
+    with pytest.raises(LabError, match="ganplay lab record"):
+        load_replay(tmp_path / "missing.npz")
+
+
+def test_slides_png_and_gif(tiny_replay):
+    png = Image.open(io.BytesIO(slides.figure_png(tiny_replay, tiny_replay)))
+    assert png.format == "PNG" and png.size == (1200, 900)
+    gif = Image.open(io.BytesIO(slides.animation_gif(tiny_replay, tiny_replay)))
+    assert gif.format == "GIF" and gif.n_frames == len(tiny_replay)
+
+
+def _run(seed, verdict, coverage):
+    return {"scenario": "ring8", "side": COLLAPSE, "seed": seed, "coverage": coverage,
+            "verdict": verdict, "state": "done", "wall_time": 10.0, "final": {}}
+
+
+def test_reliability_summary_rate_text_and_readme_table(tmp_path):
+    summary = measure.summarise([_run(1, "collapsed", 1), _run(0, "collapsed", 0), _run(2, "partial", 4)])
+    assert (summary["n"], summary["collapsed"], summary["covered"]) == (3, 2, 0)
+    assert summary["mean_coverage"] == pytest.approx(5 / 3, abs=0.01)
+    assert [r["seed"] for r in summary["runs"]] == [0, 1, 2]
+    data = {"scenarios": {"ring8": {COLLAPSE: summary}}}
+    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed in 2 of 3 seeds"
+    assert measure.rate_text("ring8", "pacgan", data) == "not measured yet"
+    table = measure.table_markdown(data)
+    assert "| ring8 | collapse | 2/3 | 0/3 | 1.67 / 8 modes | 10 s |" in table
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- lab:start -->\nold\n<!-- lab:end -->\nrest\n")
+    assert measure.write_readme(readme, data) is True
+    text = readme.read_text()
+    assert "old" not in text and "| ring8 | collapse | 2/3 |" in text and text.endswith("rest\n")
+    assert measure.write_readme(readme, data) is False
+
+
+def test_shipped_reliability_file_matches_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("<!-- lab:start -->\n")[1].split("\n<!-- lab:end -->")[0]
+    assert block == measure.table_markdown(), "run `ganplay lab table --write-readme`"
+
+
+def test_cli_lab_list_and_export(tiny_replay, tmp_path, monkeypatch, capsys):
+    from ganplay.cli import main
+
+    monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(tmp_path))
+    tiny_replay.save(replay_path("ring8", "pacgan"))
+    assert main(["lab", "export", "--scenario", "ring8", "--side", "pacgan", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no replay" in capsys.readouterr().err  # the collapse side was never recorded here
+    tiny_replay.save(replay_path("ring8", COLLAPSE))
+    assert main(["lab", "export", "--scenario", "ring8", "--side", "pacgan", "--out", str(tmp_path / "x.gif")]) == 0
+    assert Image.open(tmp_path / "x.gif").n_frames == len(tiny_replay)
+    assert main(["lab", "export", "--scenario", "ring8", "--side", "pacgan", "--out", str(tmp_path / "x.jpg")]) == 2
+    assert main(["lab", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "pacgan" in out and "replay" in out
+    assert main(["lab", "measure", "--scenario", "ring99"]) == 2
