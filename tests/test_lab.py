@@ -149,3 +149,11 @@ def test_cli_lab_list_and_export(tiny_replay, tmp_path, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "pacgan" in out and "replay" in out
     assert main(["lab", "measure", "--scenario", "ring99"]) == 2
+
+
+def test_a_new_measurement_replaces_its_seeds_and_keeps_the_others():
+    data = {"scenarios": {"ring8": {COLLAPSE: measure.summarise([_run(0, "collapsed", 1), _run(1, "partial", 4)])}}}
+    measure._merge(data, [_run(1, "collapsed", 2), _run(2, "collapsed", 0)], "ring8", COLLAPSE, jobs=2)
+    entry = data["scenarios"]["ring8"][COLLAPSE]
+    assert [(r["seed"], r["coverage"]) for r in entry["runs"]] == [(0, 1), (1, 2), (2, 0)]
+    assert (entry["n"], entry["collapsed"]) == (3, 3)

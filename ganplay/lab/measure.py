@@ -85,12 +85,15 @@ def measure(
     With `record`, seed 0 of each side is recorded with frames and saved as the shipped replay."""
     seeds = list(seeds)
     tasks = []
-    for sc in scenarios:
-        for side in (list(sides) if sides else sides_of(sc)):
-            for seed in seeds:
+    # seed-major order: every side's first seed (and its replay) lands before any second seed, so
+    # a measurement cut short still covers every side
+    for seed in seeds:
+        for sc in scenarios:
+            for side in (list(sides) if sides else sides_of(sc)):
                 to = str(replay_path(sc, side, replay_root)) if record and seed == seeds[0] else None
                 tasks.append((sc, side, seed, to))
-    results: list[dict] = []
+    done: list[dict] = []
+    data = load_reliability(out)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -103,23 +106,34 @@ def measure(
         futures = [pool.submit(_run, *t) for t in tasks]
         for fut in as_completed(futures):
             r = fut.result()
-            results.append(r)
+            done.append(r)
+            _merge(data, done, r["scenario"], r["side"], jobs)
+            _write(data, out)  # after every run: an interrupted measurement keeps what it has
             if bar is not None:
                 bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: {r['verdict']}")
                 bar.update()
     if bar is not None:
         bar.close()
+    return data
 
-    data = load_reliability(out)
+
+def _merge(data: dict, done: list[dict], sc: str, side: str, jobs: int) -> None:
+    """Replace (scenario, side)'s entry with this measurement's runs so far, keeping runs of
+    seeds this measurement did not train."""
     data["measured"] = _dt.date.today().isoformat()
     data["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} runs at a time, 1 thread each"
-    for sc in {r["scenario"] for r in results}:
-        entry = data["scenarios"].setdefault(sc, {})
-        for side in {r["side"] for r in results if r["scenario"] == sc}:
-            entry[side] = summarise([r for r in results if r["scenario"] == sc and r["side"] == side])
+    entry = data.setdefault("scenarios", {}).setdefault(sc, {})
+    new = [r for r in done if r["scenario"] == sc and r["side"] == side]
+    seeds = {r["seed"] for r in new}
+    old = [r for r in entry.get(side, {}).get("runs", []) if r["seed"] not in seeds]
+    entry[side] = summarise(old + new)
+
+
+def _write(data: dict, out: str | Path) -> None:
+    from ganplay.train.rundir import atomic_write_bytes
+
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    return data
+    atomic_write_bytes(Path(out), (json.dumps(data, indent=1) + "\n").encode("utf-8"))
 
 
 def rate_text(scenario_name: str, side: str, data: dict | None = None) -> str:
