@@ -257,6 +257,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         seeds = range(args.seeds) if args.action == "measure" else [0]
         data = lab_measure.measure(names, args.side or None, seeds, jobs=args.jobs,
                                    record=args.record or args.action == "record",
+                                   out=args.results or lab_measure.RELIABILITY_PATH,
                                    progress=not args.quiet)
         for name in names:
             for side in args.side or lab_measure.sides_of(name):
@@ -373,6 +374,9 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--jobs", type=int, default=2, help="runs at a time, one thread each (default 2)")
     lb.add_argument("--record", action="store_true", help="measure: also write seed 0's replays")
     lb.add_argument("--out", help="export: the .png or .gif to write")
+    lb.add_argument("--results", metavar="FILE.json",
+                    help="measure: merge the verdicts into this file instead of "
+                         "pretrained/lab/reliability.json")
     lb.add_argument("--write-readme", action="store_true", help="table: rewrite README.md's lab table")
     lb.add_argument("--quiet", action="store_true", help="no progress bar")
     lb.set_defaults(func=cmd_lab)
