@@ -1,6 +1,6 @@
 """The mode collapse lab: a lesson an educator can run in class (no UI code here).
 
-- `scenarios.py`: the lessons (ring8, grid25, mnist5k, stacked-mnist), the collapsing config on the
+- `scenarios.py`: the lessons (ring8, grid25), the collapsing config on the
   left, the cures on the right (each a few overrides), and how a run is judged.
 - `record.py`: train one side and record it as a replay; `replay.py`: the replay file.
 - `measure.py`: train every side over seeds and count how often it collapses / covers.

@@ -1,7 +1,7 @@
 """The lab's lessons: which data, which GAN collapses on it, which cures, and how we judge them.
 
 Each lesson is a pair of configs on the same data and seed: on the left a vanilla GAN with settings
-chosen so it collapses, on the right the same GAN with one cure switched on. A cure is a short list
+chosen so it collapses, on the right the same GAN with a cure switched on. A cure is a short list
 of `key=value` overrides on top of the left config, so the page can show exactly what differs.
 
 Whether a run collapsed or covered is decided by `judge` from its final coverage number; the rates
@@ -58,15 +58,6 @@ _FAST = ("optim.lr_g=1e-3", "optim.lr_d=1e-3")  # the grid's cures train at the 
 # WGAN-GP is a recipe, not a switch: the `ring8-wgan-gp` preset's nets (z 8, 3x128) and optimiser
 _WGAN_GP = ("model.z_dim=8", "model.g_hidden=[128,128,128]", "model.d_hidden=[128,128,128]",
             "loss.name=wasserstein", "loss.gp_weight=0.1", "optim.n_critic=5", "optim.beta2=0.9")
-# Stacked MNIST: a DCGAN whose D is a quarter as wide as G (Metz et al. 2017 shrink D the same
-# way to make collapse likely), DCGAN's Adam settings, 1,500 steps of batch 64.
-_STACKED_DCGAN = {
-    "model": {"arch": "dcgan", "z_dim": 64, "g_channels": 32, "d_channels": 8},
-    "loss": {"name": "ns"},
-    "optim": {"lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5},
-    "train": {"steps": 1500, "batch_size": 64, "log_every": 50, "sample_every": 250,
-              "checkpoint_every": 100000, "eval_every": 0},
-}
 _ALL_CURES = ("unrolled", "spectral-norm", "minibatch-std", "pacgan", "wgan-gp")
 
 SCENARIOS: dict[str, Scenario] = {
@@ -87,17 +78,6 @@ SCENARIOS: dict[str, Scenario] = {
         anchors=(("GAN", 3.3, "VEEGAN Table 1"), ("Unrolled GAN", 23.6, "VEEGAN Table 1"),
                  ("WGAN-GP", 24.2, "GDPP Table 1"), ("PacGAN4", 24.8, "PacGAN Table 1")),
         cures=_ALL_CURES,
-    ),
-    "stacked-mnist": Scenario(
-        "stacked-mnist", "Stacked MNIST (1,000 modes)",
-        "Three digits stacked as red, green and blue: 1,000 digit triples, the standard "
-        "mode-collapse benchmark. A DCGAN with a weak D drops hundreds of them.",
-        "stacked", {"data": {"name": "stacked-mnist"}, **_STACKED_DCGAN}, "modes", 1000,
-        collapsed_at_most=700, covered_at_least=900, frames=6,
-        anchors=(("DCGAN", 99, "VEEGAN Table 2"), ("DCGAN", 427, "GDPP Table 3"),
-                 ("Unrolled GAN", 817, "GDPP Table 3"), ("WGAN-GP", 995, "GDPP Table 3"),
-                 ("PacDCGAN2", 1000, "PacGAN Table 2")),
-        cures=("pacgan", "minibatch-std"),
     ),
 }
 
@@ -120,15 +100,13 @@ CURES: dict[str, Cure] = {
         "minibatch-std", "Minibatch std",
         "D also sees how spread out the whole batch is. A collapsed batch has almost no spread, so "
         "D spots it at once and G is pushed to spread its samples out.",
-        {"ring8": ("model.minibatch_std=true",), "grid25": ("model.minibatch_std=true", *_FAST),
-         "stacked-mnist": ("model.minibatch_std=true",)},
+        {"ring8": ("model.minibatch_std=true",), "grid25": ("model.minibatch_std=true", *_FAST)},
     ),
     "pacgan": Cure(
         "pacgan", "PacGAN packing",
         "D judges 4 samples at a time. Four real samples usually come from different modes; four "
         "fakes from a collapsed G are near copies, so D tells them apart and G must diversify.",
-        {"ring8": ("model.pack=4",), "grid25": ("model.pack=4", *_FAST),
-         "stacked-mnist": ("model.pack=4",)},
+        {"ring8": ("model.pack=4",), "grid25": ("model.pack=4", *_FAST)},
     ),
     "wgan-gp": Cure(
         "wgan-gp", "WGAN-GP",
