@@ -1,13 +1,370 @@
-"""Mode collapse lab: placeholder until its issue lands."""
+"""Mode collapse lab: a vanilla GAN that collapses next to the same GAN with one cure, side by side.
+
+Replay plays back the recorded pair (`pretrained/lab/`) on one timeline; Train live starts both as
+jobs. Presenter view (`?presenter=1`) hides the chrome and enlarges everything for a projector.
+The logic is in `ganplay.dashboard.lab_view`; this file lays it out.
+"""
+
+import functools
+import time
 
 import streamlit as st
 
-st.title("Mode collapse lab")
-st.info(
-    "Coming soon: one click starts a vanilla GAN and its fixes (WGAN-GP, minibatch std, PacGAN, "
-    "unrolling) on the same 2D mixture, side by side, so a class can watch mode collapse happen and "
-    "go away. Until then: train the `ring8-gan` and `ring8-wgan-gp` presets from **Train** and "
-    "compare them in **Runs** or the **2D playground**.",
-    icon=":material/construction:",
-)
-st.page_link("views/train.py", label="Go to Train", icon=":material/model_training:")
+from ganplay import jobs
+from ganplay.dashboard import lab_view as lv
+from ganplay.dashboard import view2d
+from ganplay.dashboard.progress import progress
+from ganplay.dashboard.widgets import badge_markdown, runs_root
+from ganplay.lab.measure import load_reliability, rate_text
+from ganplay.lab.scenarios import (COLLAPSE, CURES, SCENARIOS, WHAT_IS_COLLAPSE, WHAT_TO_WATCH,
+                                   scenario)
+
+REPLAY, LIVE = "Replay", "Train live"
+NO_BAR = {"displayModeBar": False}
+
+# --- presenter view: a toggle that mirrors ?presenter=1, so a teacher can bookmark it -------------
+if "lab.presenter" not in st.session_state:
+    st.session_state["lab.presenter"] = lv.presenter_from_query(st.query_params)
+
+
+def _presenter_changed() -> None:
+    if st.session_state["lab.presenter"]:
+        st.query_params[lv.PRESENTER_QUERY] = "1"
+    else:
+        st.query_params.pop(lv.PRESENTER_QUERY, None)
+
+
+head, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
+head.title("Mode collapse lab")
+toggle_col.toggle("Presenter view", key="lab.presenter", on_change=_presenter_changed,
+                  help="For a projector: no sidebar or toolbar, large type and charts. "
+                       "Bookmark it as …/collapse-lab?presenter=1.")
+big = bool(st.session_state["lab.presenter"])
+FIG_H = 320 if big else 400  # samples figure (presenter figures are scaled up by lab_view)
+if big:
+    st.html(lv.PRESENTER_CSS)
+
+# --- the lesson ---------------------------------------------------------------------------------
+names = list(SCENARIOS)
+pick = st.columns([2, 2, 2], vertical_alignment="bottom")
+scenario_name = pick[0].selectbox("Data", names, key="lab.scenario",
+                                  format_func=lambda n: SCENARIOS[n].title,
+                                  help="What the two GANs learn to generate.")
+sc = scenario(scenario_name)
+if st.session_state.get("lab.cure") not in sc.cures:
+    st.session_state["lab.cure"] = sc.cures[0]
+cure = pick[1].selectbox("Cure (right side)", list(sc.cures), key="lab.cure",
+                         format_func=lambda c: CURES[c].title,
+                         help="The right side is the left's GAN with this one change.")
+mode = pick[2].segmented_control("Mode", [REPLAY, LIVE], default=REPLAY, key="lab.mode",
+                                 help="Replay: the recorded runs, at once. Train live: both "
+                                      "configs train now, as two jobs.") or REPLAY
+st.markdown(f"**{sc.title}.** {sc.blurb}")
+if not big:
+    st.markdown(WHAT_IS_COLLAPSE)
+sides = (COLLAPSE, cure)
+reliability = load_reliability()
+
+
+def differs() -> None:
+    """Exactly what the right side changes, and why it helps."""
+    st.subheader("What differs")
+    why, code = st.columns([3, 2])
+    why.markdown(f"**Why {CURES[cure].title} helps.** {CURES[cure].why}")
+    with code:
+        st.caption("The right side's config is the left's plus:")
+        st.code(lv.overrides_text(scenario_name, cure), language="properties")
+
+
+def anchors() -> None:
+    text = lv.anchors_markdown(sc)
+    if text:
+        st.caption(text)
+
+
+def side_header(side: str) -> None:
+    colour = "red" if side == COLLAPSE else "blue"
+    st.markdown(f"### :{colour}[{lv.side_title(side)}]")
+
+
+def _delta(num: lv.Numbers) -> int | float:
+    return int(num.delta) if float(num.delta).is_integer() else round(num.delta, 1)
+
+
+def coverage_metric(num: lv.Numbers, label_step: int) -> None:
+    st.metric(f"{lv.UNIT_LABEL.get(sc.unit, sc.unit)} · step {label_step:,}",
+              f"{lv.fmt(num.coverage)} / {num.full:,}",
+              delta=_delta(num) if num.peak > 0 else None, delta_description="vs. its best so far",
+              help=f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
+                   "that falls means G is giving modes up).")
+
+
+# --- replay -------------------------------------------------------------------------------------
+def _moved() -> None:
+    """The play moved the position: the next slider is a new widget showing it (see `replay`)."""
+    st.session_state["lab.slider_gen"] = st.session_state.get("lab.slider_gen", 0) + 1
+
+
+def _play(lesson: tuple[str, str], pos: str, steps: list[int]) -> None:
+    if st.session_state.get(pos) == steps[-1]:
+        st.session_state[pos] = steps[0]  # at the end: play from the start
+        _moved()
+    st.session_state["lab.playing"] = lesson
+    st.session_state["lab.play_t"] = time.monotonic()
+
+
+def _play_or_pause(lesson: tuple[str, str], pos: str, steps: list[int]) -> None:
+    if st.session_state.get("lab.playing") == lesson:
+        st.session_state["lab.playing"] = None
+    else:
+        _play(lesson, pos, steps)
+
+
+def areas():
+    """Where the samples and the coverage chart go: side by side in presenter view (so a 1080p
+    projector shows everything without scrolling), else one above the other."""
+    if big:
+        return st.columns(2)
+    return st.container(), st.container()
+
+
+def replay_side(side: lv.Side, step: int) -> None:
+    side_header(side.side)
+    st.caption(f"Measured: {rate_text(scenario_name, side.side, reliability)}")
+    if not side.ok:
+        (st.warning if side.missing else st.error)(side.message(), icon=":material/warning:")
+        return
+    rep = side.replay
+    i = lv.frame_at(rep, step)
+    num = lv.numbers(rep, i)
+    tiles = st.columns(2 if num.hq is not None else 1)
+    with tiles[0]:
+        coverage_metric(num, num.step)
+    if num.hq is not None:
+        tiles[1].metric("high-quality samples", f"{100 * num.hq:.0f}%",
+                        help="Share of samples within 3σ of a mode's centre (quality, not variety).")
+    samples, chart = areas()
+    with samples:
+        if rep.kind == "points":
+            st.plotly_chart(lv.samples_figure(side, i, big, FIG_H), config=NO_BAR,
+                            key=f"lab-samples-{side.side}")
+        else:
+            st.image(lv.grid_image(rep.frames[i]), width="stretch" if big else 360,
+                     caption=f"generated samples at step {num.step:,}")
+        if num.hist is not None:
+            st.plotly_chart(lv.hist_figure(num.hist, side.side, big=big), config=NO_BAR,
+                            key=f"lab-hist-{side.side}")
+    with chart:
+        st.plotly_chart(lv.replay_coverage_figure(side, i, big, FIG_H if big else 300), config=NO_BAR,
+                        key=f"lab-coverage-{side.side}")
+    verdict = rep.meta.get("verdict")
+    if verdict and i == len(rep) - 1:
+        st.caption(f"This recording (seed {rep.seed}) ended **{verdict}**.")
+
+
+def export(left: lv.Side, right: lv.Side, step: int) -> None:
+    """One-click downloads for slides: each file is drawn when its button is pressed (the button
+    spins meanwhile; the GIF takes a few seconds)."""
+    if not (left.ok and right.ok):
+        return
+    il, ir = lv.frame_at(left.replay, step), lv.frame_at(right.replay, step)
+    cols = st.columns([1, 1, 2], vertical_alignment="center")
+    cols[0].download_button("PNG of this moment",
+                            functools.partial(lv.slide_png, left.replay, right.replay, il, ir),
+                            file_name=lv.export_name(scenario_name, cure, "png", step), mime="image/png",
+                            on_click="ignore", icon=":material/image:", width="stretch", key="lab.png",
+                            help="Both sides at this step, samples and coverage, 1200 × 900 px.")
+    cols[1].download_button("Animated GIF", functools.partial(lv.slide_gif, left.replay, right.replay),
+                            file_name=lv.export_name(scenario_name, cure, "gif"), mime="image/gif",
+                            on_click="ignore", icon=":material/animation:", width="stretch", key="lab.gif",
+                            help="The whole replay, both sides on one timeline (takes a few seconds).")
+    cols[2].caption("For slides: large type, the collapse on the left, the cure on the right.")
+
+
+def replay() -> None:
+    left, right = (lv.load_side(scenario_name, s) for s in sides)
+    steps = lv.timeline(left.replay, right.replay)
+    if not steps:
+        for col, side in zip(st.columns(2), (left, right)):
+            with col:
+                side_header(side.side)
+                (st.warning if side.missing else st.error)(side.message(), icon=":material/warning:")
+        st.button("Train this pair live instead", icon=":material/model_training:",
+                  on_click=lambda: st.session_state.update({"lab.mode": LIVE}))
+        return
+    # The current step lives in `pos`; the slider shows it and, when nothing plays, sets it. Each
+    # time the play moves `pos`, the slider becomes a new widget (a new key) that starts at `pos`:
+    # what the browser sends for the old one (the timer's requests carry the slider's value from
+    # before the move) then changes nothing. Moving one keyed slider from the server instead raced
+    # with those echoes: the play stopped, or jumped a frame back after the end.
+    pos = f"lab.pos.{scenario_name}.{cure}"
+    if st.session_state.get(pos) not in steps:
+        st.session_state[pos] = lv.snap_step(steps, st.session_state.get(pos))
+    lesson = (scenario_name, cure)
+    if st.session_state.get("lab.playing") not in (None, lesson):
+        st.session_state["lab.playing"] = None  # another lesson was playing: it stops
+    playing = st.session_state.get("lab.playing") == lesson
+    if not big:
+        st.info(WHAT_TO_WATCH, icon=":material/visibility:")
+
+    @st.fragment(run_every=lv.PLAY_EVERY_S if playing else None)
+    def player() -> None:
+        # Play/Pause reruns only this fragment; the timer (run_every) is fixed when the fragment is
+        # drawn, so starting or stopping it takes a full run
+        if (st.session_state.get("lab.playing") == lesson) != playing:
+            st.rerun()
+        if playing and time.monotonic() - st.session_state.get("lab.play_t", 0.0) >= 0.8 * lv.PLAY_EVERY_S:
+            nxt, at_end = lv.next_step(steps, st.session_state[pos])
+            st.session_state[pos] = nxt
+            st.session_state["lab.play_t"] = time.monotonic()
+            _moved()
+            if at_end:  # stop at the end: the full run draws the last frame without the timer
+                st.session_state["lab.playing"] = None
+                st.rerun()
+        slider = f"lab.step.{scenario_name}.{cure}.{st.session_state.get('lab.slider_gen', 0)}"
+        if slider not in st.session_state:
+            st.session_state[slider] = st.session_state[pos]
+        bar = st.columns([1, 9], vertical_alignment="center")
+        with bar[0]:  # one button (one key): Play turns into Pause in place
+            st.button("Pause" if playing else "Play",
+                      icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_play_or_pause,
+                      args=(lesson, pos, steps), key="lab.play", type="secondary" if playing else "primary",
+                      width="stretch",
+                      help=f"Step through the recording, one frame every {lv.PLAY_EVERY_S:g} s; it stops "
+                           "at the end.")
+        with bar[1]:
+            step = st.select_slider("Training step", steps, key=slider, format_func=lambda s: f"{s:,}",
+                                    label_visibility="collapsed" if big else "visible",
+                                    help="Both sides show their recorded frame at this step.")
+        if playing:
+            step = st.session_state[pos]
+        else:
+            st.session_state[pos] = step
+        for col, side in zip(st.columns(2, gap="large"), (left, right)):
+            with col:
+                replay_side(side, step)
+        anchors()
+        export(left, right, step)
+
+    player()
+
+
+# --- live ---------------------------------------------------------------------------------------
+def live_side(side: str, info) -> None:
+    side_header(side)
+    st.caption(f"Measured: {rate_text(scenario_name, side, reliability)}")
+    if info is None:
+        st.info("Not started.", icon=":material/hourglass_empty:")
+        return
+    st.markdown(f"{badge_markdown(info.state)} &nbsp; `{info.name}`")
+    if info.kind != "run":
+        if info.state == "queued":
+            st.caption(f"Waiting for a free slot (#{info.queue_position}): {jobs.limits().describe()}.")
+        elif info.state == "failed":
+            st.error(info.note or "The job ended before it started training.")
+        else:
+            st.progress(0.0, text="starting: building the models…")
+        return
+    rows = info.run.read_metrics()
+    prog = progress(info.status, rows)
+    st.progress(prog.fraction, text=prog.text())
+    if info.error:
+        st.error(info.error)
+    xs, ys = lv.live_coverage(rows, sc)
+    if ys:
+        peak = max(ys)
+        coverage_metric(lv.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
+    else:
+        st.caption(f"Coverage is measured every {info.config.get('train', {}).get('eval_every', 0):,} steps.")
+    samples, chart = areas()
+    with samples:
+        if sc.kind == "points":
+            paths = view2d.snapshot_paths(info.path)
+            if paths:
+                try:
+                    snap = view2d.load_snapshot(paths[-1])
+                    st.plotly_chart(lv.points_figure(snap.fake, snap.real, side, big=big, height=FIG_H),
+                                    config=NO_BAR, key=f"lab-live-samples-{side}")
+                except (OSError, KeyError, ValueError, EOFError):
+                    st.caption("Reading the newest snapshot…")
+        else:
+            pngs = info.run.sample_paths(".png")
+            if pngs:
+                st.image(str(pngs[-1]), width="stretch" if big else 360,
+                         caption=f"step {view2d.step_of(pngs[-1].with_suffix('.npz')):,}")
+    if ys:
+        with chart:
+            st.plotly_chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]),
+                                               hq=lv.live_hq(rows), anchor=lv.anchor_for(sc, side), big=big,
+                                               x_max=info.steps, height=FIG_H if big else 300),
+                            config=NO_BAR, key=f"lab-live-coverage-{side}")
+    if info.is_active and st.button("Stop", icon=":material/stop:", key=f"lab.stop.{side}"):
+        try:
+            jobs.stop(info)
+            st.toast(f"Stopping {info.name}", icon=":material/stop:")
+        except jobs.JobError as exc:
+            st.error(str(exc))
+
+
+def live() -> None:
+    root = runs_root()
+    lim = jobs.limits()
+    default_steps = sc.base["train"]["steps"]
+    cols = st.columns([1, 1, 2], vertical_alignment="bottom")
+    seed = cols[0].number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="lab.seed",
+                                help="Both sides use the same seed, so only the cure differs.")
+    steps = cols[1].number_input("Steps", min_value=100, max_value=lim.max_steps or 100_000,
+                                 value=min(default_steps, lim.max_steps or default_steps), step=100,
+                                 key=f"lab.steps.{scenario_name}",
+                                 help=f"The recorded lesson trains {default_steps:,} steps.")
+    if cols[2].button("Train this pair live", type="primary", icon=":material/play_arrow:", width="stretch",
+                      help="Starts both configs as background jobs in the runs folder; they keep "
+                           "running if you leave the page."):
+        started = {}
+        try:
+            for side in sides:
+                cfg, notes = lv.live_config(scenario_name, side, int(seed), int(steps), lim)
+                started[side] = jobs.submit(cfg, root, lim).id
+                for note in notes:
+                    st.caption(f"{lv.side_title(side)}: {note}")
+            st.toast("Started both sides", icon=":material/rocket_launch:")
+        except (jobs.JobError, ValueError) as exc:
+            st.error(str(exc))
+        st.session_state["lab.live"] = {**st.session_state.get("lab.live", {}), **started}
+    st.caption(f"Both jobs write to `{root}` (see them on **Runs**); coverage is logged "
+               f"{lv.LIVE_EVALS} times per run. "
+               + (f"This server allows {lim.describe()}." if lim.demo else ""))
+
+    runs = jobs.poll(root)
+    pair = lv.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
+    if not pair:
+        st.info("Nothing of this lesson has trained here yet: press **Train this pair live**. "
+                "Each side takes about a minute or two on a laptop CPU.", icon=":material/info:")
+        return
+    polling = any(r.is_active or r.state == "queued" for r in pair.values())
+    if not big:
+        st.info(WHAT_TO_WATCH, icon=":material/visibility:")
+
+    @st.fragment(run_every=lv.LIVE_POLL_S if polling else None)
+    def panel() -> None:
+        jobs.start_queued(root)
+        fresh = {side: jobs.find(root, info.id) or info for side, info in pair.items()}
+        if polling and not any(r.is_active or r.state == "queued" for r in fresh.values()):
+            st.rerun()  # both finished: stop polling
+        for col, side in zip(st.columns(2, gap="large"), sides):
+            with col:
+                live_side(side, fresh.get(side))
+        anchors()
+
+    panel()
+
+
+if mode == LIVE:
+    live()
+else:
+    replay()
+if big:  # the teacher says it; it is here to read afterwards
+    st.info(WHAT_TO_WATCH, icon=":material/visibility:")
+differs()
+if big:
+    st.markdown(WHAT_IS_COLLAPSE)

@@ -1,0 +1,491 @@
+"""The mode collapse lab page's logic (the page, `views/collapse_lab.py`, only lays it out).
+
+A lesson is a pair: on the left a vanilla GAN that collapses, on the right the same GAN with one
+cure switched on (`ganplay.lab.scenarios`). The page plays back the shipped replays
+(`ganplay.lab.replay`) on one shared timeline, or trains the pair live as two jobs. Here:
+
+- loading a side's replay (cached by file and modification time), with the message to show when it
+  is missing or unreadable;
+- the shared timeline (the union of both replays' steps; each side shows its last frame at or
+  before the timeline's step) and the play-button's next step;
+- the Plotly figures: samples (2D points over the grey real points, fixed equal axes), coverage
+  over steps (marker at the current step, dashed line at the full count, the published number for
+  that method dotted, the high-quality share on a second axis for 2D), the class histogram
+  (digits); all of them larger in presenter view;
+- live mode: the two configs (eval and sample lines every few percent, demo limits applied) and
+  finding the pair's runs again after a refresh;
+- the presenter view's CSS.
+
+No torch and no matplotlib here (the slides module is imported only when exporting).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas  # noqa: F401  (see below)
+import plotly.graph_objects as go
+
+# Plotly's validators look pandas up in sys.modules without importing it; while app.py's
+# background thread is still importing pandas (for Gradio), they found the half-initialised module
+# and the page failed with "partially initialized module 'pandas' has no attribute 'Series'". The
+# import above waits for that import to finish.
+
+from ganplay.lab.replay import Replay, load_replay, replay_path
+from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_overrides
+
+LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#b8b8b8"
+PLAY_EVERY_S = 0.7  # seconds per frame while playing
+LIVE_POLL_S = 1.0
+LIVE_EVALS = 30  # coverage numbers logged over a live run
+LIVE_SNAPSHOTS = 15  # sample snapshots saved over a live run
+REAL_POINTS = 250  # grey real points drawn (more look the same and slow the browser down)
+UNIT_LABEL = {"modes": "modes covered", "classes": "classes covered"}
+# which published number belongs to which side: words the method's name contains (spaces as "-")
+ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", "spectral"),
+                "minibatch-std": ("minibatch",), "pacgan": ("pacgan",), "wgan-gp": ("wgan-gp",)}
+COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sides and their replays
+# ---------------------------------------------------------------------------------------------
+def side_title(side: str) -> str:
+    """"Vanilla GAN (collapses)" or "Cure: <title>" (the same words as the slides)."""
+    return "Vanilla GAN (collapses)" if side == COLLAPSE else f"Cure: {CURES[side].title}"
+
+
+def side_colour(side: str) -> str:
+    return LEFT_COLOUR if side == COLLAPSE else RIGHT_COLOUR
+
+
+def record_command(scenario_name: str) -> str:
+    return f"ganplay lab record --scenario {scenario_name}"
+
+
+@dataclass
+class Side:
+    """One side of a lesson as the page finds it: a replay, or why there is none."""
+
+    scenario: str
+    side: str
+    path: Path
+    replay: Replay | None = None
+    error: str = ""  # a corrupt or foreign file
+    missing: bool = False
+    key: tuple = ()  # (path, mtime_ns, size): what the caches below are keyed by
+
+    @property
+    def ok(self) -> bool:
+        return self.replay is not None
+
+    def message(self) -> str:
+        """What the page says instead of the replay (Markdown)."""
+        if self.missing:
+            return (f"**No recorded replay for {side_title(self.side)}** ({self.scenario}): nothing at "
+                    f"`{self.path}`. Record this lesson's replays with `{record_command(self.scenario)}` "
+                    "(a few minutes on a CPU), or train the pair live right here.")
+        return (f"**The replay for {side_title(self.side)} cannot be read**: {self.error}. Record it "
+                f"again with `{record_command(self.scenario)}`, or train the pair live.")
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: str, mtime_ns: int, size: int) -> Replay:
+    return load_replay(path)
+
+
+def load_side(scenario_name: str, side: str, root: str | Path | None = None) -> Side:
+    """The replay of one side (cached by path and modification time), or the reason it is not
+    there. Never raises for a missing or broken file."""
+    path = replay_path(scenario_name, side, root)
+    found = Side(scenario_name, side, path)
+    try:
+        st_ = path.stat()
+    except OSError:
+        found.missing = True
+        return found
+    try:
+        replay = _load_cached(str(path), st_.st_mtime_ns, st_.st_size)
+    except LabError as exc:
+        found.error = str(exc)
+        return found
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError) as exc:  # load_replay lets a
+        found.error = f"{path} is not a ganplay lab replay ({exc})"  # truncated zip through
+        return found
+    if replay.scenario != scenario_name or replay.side != side:
+        found.error = (f"{path} holds {replay.scenario}/{replay.side}, not {scenario_name}/{side}")
+        return found
+    if len(replay) == 0:
+        found.error = f"{path} has no frames"
+        return found
+    found.replay = replay
+    found.key = (str(path), st_.st_mtime_ns, st_.st_size)
+    return found
+
+
+# Building a Plotly figure costs tens of milliseconds; while a replay plays, every frame is drawn
+# again and again (Play, the slider, both sides), so the figures of a replay's frames are cached.
+@functools.lru_cache(maxsize=256)
+def _replay_figure(key: tuple, what: str, i: int, big: bool, height: int) -> go.Figure:
+    rep = _load_cached(*key)
+    sc = scenario(rep.scenario)
+    if what == "samples":
+        return points_figure(rep.frames[i], rep.real, rep.side, big=big, height=height)
+    return coverage_figure(sc, rep.side, rep.steps, rep.coverage,
+                           current=(int(rep.steps[i]), float(rep.coverage[i])), hq=rep.series.get("hq"),
+                           anchor=anchor_for(sc, rep.side), big=big, height=height)
+
+
+def samples_figure(side: Side, i: int, big: bool = False, height: int = 400) -> go.Figure:
+    """The 2D samples of frame `i` of a loaded side (cached; do not modify the figure)."""
+    return _replay_figure(side.key, "samples", i, big, height)
+
+
+def replay_coverage_figure(side: Side, i: int, big: bool = False, height: int = 300) -> go.Figure:
+    """The coverage chart of a loaded side with the marker at frame `i` (cached)."""
+    return _replay_figure(side.key, "coverage", i, big, height)
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared timeline
+# ---------------------------------------------------------------------------------------------
+def timeline(*replays: Replay | None) -> list[int]:
+    """Every recorded step of the given replays, sorted, without repeats."""
+    steps: set[int] = set()
+    for rep in replays:
+        if rep is not None:
+            steps.update(int(s) for s in rep.steps)
+    return sorted(steps)
+
+
+def frame_at(replay: Replay, step: int) -> int:
+    """The frame a side shows at a timeline step: its last frame at or before `step`."""
+    return replay.frame_at(step)
+
+
+def snap_step(steps: list[int], step: int | None) -> int:
+    """`step` if it is on the timeline, else the last timeline step before it (the first if none);
+    the end when `step` is None."""
+    if not steps:
+        return 0
+    if step is None:
+        return steps[-1]
+    before = [s for s in steps if s <= step]
+    return before[-1] if before else steps[0]
+
+
+def next_step(steps: list[int], step: int) -> tuple[int, bool]:
+    """(the step after `step` on the timeline, whether that is the end)."""
+    later = [s for s in steps if s > step]
+    nxt = later[0] if later else steps[-1]
+    return nxt, nxt == steps[-1]
+
+
+@dataclass
+class Numbers:
+    """What a side shows big at one frame."""
+
+    step: int
+    coverage: float
+    full: int
+    peak: float  # the best coverage up to this frame
+    hq: float | None = None  # share of high-quality points (2D), 0..1
+    hist: np.ndarray | None = None  # class shares (digits), sums to 1
+
+    @property
+    def delta(self) -> float:
+        """Coverage minus its best so far: 0 while climbing, negative once G gives modes up."""
+        return self.coverage - self.peak
+
+
+def numbers(replay: Replay, i: int) -> Numbers:
+    sc = scenario(replay.scenario)
+    hq = replay.series.get("hq")
+    return Numbers(
+        step=int(replay.steps[i]), coverage=float(replay.coverage[i]), full=sc.n_modes,
+        peak=float(np.max(replay.coverage[: i + 1])),
+        hq=float(hq[i]) if hq is not None and len(hq) > i else None,
+        hist=(np.asarray(replay.hist[i], dtype=float) if replay.hist is not None else None))
+
+
+def fmt(value: float) -> str:
+    """Coverage counts as people say them: 7, 6.5 (never 7.0)."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Published numbers and what differs
+# ---------------------------------------------------------------------------------------------
+def anchor_for(sc: Scenario, side: str) -> tuple[str, float, str] | None:
+    """The published number for this side's method, when the scenario lists one."""
+    for method, value, source in sc.anchors:
+        name = method.lower().strip().replace(" ", "-")
+        if side == COLLAPSE:
+            if name in COLLAPSE_METHODS:
+                return method, value, source
+        elif any(word in name for word in ANCHOR_MATCH.get(side, (side,))):
+            return method, value, source
+    return None
+
+
+def anchors_markdown(sc: Scenario) -> str:
+    """All published numbers of a scenario on one line, with their sources."""
+    if not sc.anchors:
+        return ""
+    items = " · ".join(f"{method} **{fmt(value)}** ({source})" for method, value, source in sc.anchors)
+    return f"Published {sc.unit} covered (of {sc.n_modes}) on this data: {items}."
+
+
+def overrides_text(scenario_name: str, cure_name: str) -> str:
+    """The right side's config is the left's plus these lines."""
+    return "\n".join(side_overrides(scenario_name, cure_name)) or "# (no changes)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------------------------
+def _style(fig: go.Figure, big: bool, height: int, title: str | None = None) -> go.Figure:
+    fig.update_layout(
+        height=int(height * (1.35 if big else 1.0)),
+        margin={"l": 10, "r": 10, "t": 50 if title else 16, "b": 10},
+        font={"size": 20 if big else 13},
+        title={"text": title, "font": {"size": 26 if big else 16}} if title else None,
+        legend={"orientation": "h", "y": -0.22, "x": 0, "font": {"size": 18 if big else 12}},
+        uirevision="keep",
+    )
+    # Streamlit's theme sizes the axes' own fonts: set them too
+    tick, axis_title = (18, 20) if big else (12, 13)
+    fig.update_xaxes(tickfont={"size": tick}, title_font={"size": axis_title})
+    fig.update_yaxes(tickfont={"size": tick}, title_font={"size": axis_title})
+    return fig
+
+
+def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Iterable[float], *,
+                    current: tuple[int, float] | None = None, hq: Iterable[float] | None = None,
+                    anchor: tuple[str, float, str] | None = None, big: bool = False,
+                    height: int = 300, x_max: int | None = None) -> go.Figure:
+    """Coverage over training steps: the side's line (trace meta "coverage:<side>"), a marker at
+    the current step ("now:<side>"), a dashed line at the full count, the published number dotted,
+    and for 2D the share of high-quality points on a second axis ("hq:<side>")."""
+    colour = side_colour(side)
+    steps, values = [int(s) for s in steps], [float(v) for v in values]
+    label = UNIT_LABEL.get(sc.unit, f"{sc.unit} covered")
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=steps, y=values, name=label, mode="lines+markers", meta=f"coverage:{side}",
+                             line={"color": colour, "width": 5 if big else 3},
+                             marker={"size": 8 if big else 6},
+                             hovertemplate="step %{x:,}: %{y:g} " + sc.unit + "<extra></extra>"))
+    if hq is not None:
+        fig.add_trace(go.Scatter(x=steps, y=[100 * float(v) for v in hq], name="high-quality samples (%)",
+                                 mode="lines", yaxis="y2", meta=f"hq:{side}", opacity=0.55,
+                                 line={"color": colour, "width": 2, "dash": "dot"},
+                                 hovertemplate="step %{x:,}: %{y:.0f}% high quality<extra></extra>"))
+        fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "range": [0, 115], "tickmode": "array",
+                                  "tickvals": [0, 50, 100], "ticktext": ["0%", "50%", "100%"],
+                                  "showgrid": False, "zeroline": False, "title": None})
+    if current is not None:
+        fig.add_trace(go.Scatter(x=[int(current[0])], y=[float(current[1])], name="now", mode="markers",
+                                 meta=f"now:{side}", showlegend=False,
+                                 marker={"size": 20 if big else 14, "color": colour,
+                                         "line": {"width": 3, "color": "white"}},
+                                 hovertemplate="now: step %{x:,}, %{y:g}<extra></extra>"))
+    fig.add_hline(y=sc.n_modes, line={"dash": "dash", "color": "#555555", "width": 2},
+                  annotation_text=f"all {sc.n_modes:,} {sc.unit}", annotation_position="top right",
+                  annotation_font_size=18 if big else 12)
+    if anchor is not None:
+        method, value, source = anchor
+        fig.add_hline(y=value, line={"dash": "dot", "color": "#8c8c8c", "width": 1.5},
+                      annotation_text=f"published ({method}): {fmt(value)}",
+                      annotation_position="bottom left" if value > sc.n_modes / 2 else "top left",
+                      annotation_font_size=16 if big else 11,
+                      annotation_font_color="#6b6b6b")
+    fig.update_layout(yaxis={"range": [0, sc.n_modes * 1.15], "title": {"text": label}})
+    fig.update_xaxes(title_text="training step", range=_x_range(steps + ([0, x_max] if x_max else [])))
+    return _style(fig, big, height)
+
+
+def _x_range(steps: list[int]) -> list[float] | None:
+    if not steps:
+        return None
+    lo, hi = min(steps), max(steps)
+    pad = max(1.0, (hi - lo) * 0.03)
+    return [lo - pad, hi + pad]
+
+
+def points_limit(real: np.ndarray | None) -> float:
+    """Half the side of the square both 2D views use (the same at every frame, so nothing jumps)."""
+    if real is None or not len(real):
+        return 5.0
+    return float(np.abs(np.asarray(real, dtype=np.float32)).max()) * 1.35
+
+
+def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: bool = False,
+                  height: int = 400, title: str | None = None) -> go.Figure:
+    """Generated points (the side's colour; points off the square are drawn on its edge) over the
+    grey real points, on fixed, equal axes."""
+    lim = points_limit(real)
+    fig = go.Figure()
+    if real is not None:
+        real = np.asarray(real, dtype=np.float32)[:REAL_POINTS]
+        fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real data",
+                                 marker={"size": 6 if big else 4, "color": REAL_COLOUR}, hoverinfo="skip"))
+    pts = np.clip(np.nan_to_num(np.asarray(fake, dtype=np.float32), nan=0.0), -lim, lim)
+    fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated",
+                             meta=f"samples:{side}",
+                             marker={"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
+                             hoverinfo="skip"))
+    fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
+                     showticklabels=False, fixedrange=True)
+    fig.update_yaxes(range=[-lim, lim], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False,
+                     showticklabels=False, fixedrange=True)
+    fig = _style(fig, big, height, title)
+    fig.update_layout(plot_bgcolor="white", legend={"y": -0.02})
+    return fig
+
+
+def hist_figure(hist: np.ndarray, side: str, *, big: bool = False, height: int = 240) -> go.Figure:
+    """Share of generated digits per class (by our classifier), with the 10% a uniform G gets."""
+    shares = 100 * np.asarray(hist, dtype=float)
+    fig = go.Figure(go.Bar(x=[str(k) for k in range(len(shares))], y=shares, name="generated digits",
+                           meta=f"hist:{side}", marker={"color": side_colour(side)},
+                           hovertemplate="digit %{x}: %{y:.1f}%<extra></extra>"))
+    fig.add_hline(y=100 / max(1, len(shares)), line={"dash": "dash", "color": "#555555", "width": 1.5},
+                  annotation_text="uniform", annotation_position="top right",
+                  annotation_font_size=16 if big else 11)
+    fig.update_yaxes(range=[0, max(50.0, float(shares.max()) * 1.1 if len(shares) else 50.0)],
+                     ticksuffix="%", title_text="share of samples")
+    fig.update_xaxes(title_text="digit (as our classifier reads it)", type="category")
+    return _style(fig, big, height)
+
+
+def grid_image(frame: np.ndarray) -> np.ndarray:
+    """A sample grid as st.image takes it: (H, W) grey or (H, W, 3) RGB uint8."""
+    img = np.asarray(frame)
+    if img.ndim == 3 and img.shape[-1] == 1:
+        img = img[..., 0]
+    return img.astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Live mode
+# ---------------------------------------------------------------------------------------------
+def live_label(scenario_name: str, side: str) -> str:
+    """The config name (and run directory label) of a live lab run."""
+    return f"lab-{scenario_name}-{side}"
+
+
+def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None = None,
+                lim: Any = None) -> tuple[Any, list[str]]:
+    """The config one side trains live with (coverage logged as `eval` lines, snapshots often
+    enough to watch), capped to the server's limits; and notes on what was capped."""
+    from ganplay.config import Config, apply_overrides
+    from ganplay.lab.scenarios import side_config
+
+    values = side_config(scenario_name, side, seed, steps).to_dict()
+    notes: list[str] = []
+    train = values["train"]
+    if lim is not None and lim.max_steps and train["steps"] > lim.max_steps:
+        notes.append(f"steps capped at {lim.max_steps:,} (this server's limit; the lesson uses "
+                     f"{train['steps']:,})")
+        train["steps"] = lim.max_steps
+    if lim is not None and lim.max_batch_size and train["batch_size"] > lim.max_batch_size:
+        notes.append(f"batch size capped at {lim.max_batch_size} (the lesson uses {train['batch_size']})")
+        train["batch_size"] = lim.max_batch_size
+    total = int(train["steps"])
+    every_eval = max(1, total // LIVE_EVALS)
+    every_sample = max(1, total // LIVE_SNAPSHOTS)
+    values = apply_overrides(values, [f"train.eval_every={every_eval}", f"train.sample_every={every_sample}",
+                                      f"train.log_every={min(int(train['log_every']), every_eval)}"])
+    return Config.from_dict(values), notes
+
+
+def live_pair(runs: list, scenario_name: str, sides: Iterable[str],
+              wanted: dict[str, str] | None = None) -> dict[str, Any]:
+    """The runs (RunInfo) that show a lesson live: the ones this session started (`wanted`: side
+    -> job id), else the newest run of each side's config name (a refresh finds them again)."""
+    wanted = wanted or {}
+    out: dict[str, Any] = {}
+    for side in sides:
+        ident = wanted.get(side)
+        named = [r for r in runs if r.config.get("name") == live_label(scenario_name, side)]
+        mine = [r for r in named if ident and ident in (r.id, r.path.name, (r.job or {}).get("id"))]
+        if mine:
+            out[side] = mine[0]
+            continue
+        if named:  # newest first: queued and launching jobs, then run directories by name (a time stamp)
+            rank = {"queued": 2, "launch": 1, "run": 0}
+            out[side] = max(named, key=lambda r: (rank.get(r.kind, 0), r.path.name))
+    return out
+
+
+def live_coverage(rows: list[dict], sc: Scenario) -> tuple[list[int], list[float]]:
+    """(steps, coverage) from a run's `eval` lines: `modes` or `classes`, as the scenario counts."""
+    xs, ys = [], []
+    for row in rows:
+        value = row.get(sc.unit) if row.get("event") == "eval" else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+            xs.append(int(row.get("step", 0)))
+            ys.append(float(value))
+    return xs, ys
+
+
+def live_hq(rows: list[dict]) -> list[float] | None:
+    values = [float(r["hq"]) for r in rows
+              if r.get("event") == "eval" and isinstance(r.get("hq"), (int, float))]
+    return values or None
+
+
+# ---------------------------------------------------------------------------------------------
+# Presenter view
+# ---------------------------------------------------------------------------------------------
+PRESENTER_QUERY = "presenter"
+
+PRESENTER_CSS = """<style>
+/* ganplay presenter view: no sidebar or toolbar, large type, for a projector */
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stHeader"] { display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container { padding-top: 1.2rem !important;
+  padding-left: 2rem !important; padding-right: 2rem !important; max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
+[data-testid="stMain"] h1 { font-size: 2.8rem !important; }
+[data-testid="stMain"] h3 { font-size: 2.1rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 4.5rem !important; line-height: 1.1 !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
+[data-testid="stMetricDelta"] p, [data-testid="stMetricDeltaDescription"] p { font-size: 1.4rem !important; }
+[data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+[data-testid="stCode"] code { font-size: 1.3rem !important; }
+[data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
+</style>"""
+
+
+def presenter_from_query(params: Any) -> bool:
+    """`?presenter=1` (also true/yes/on) turns the presenter view on."""
+    value = params.get(PRESENTER_QUERY) if params is not None else None
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def slide_png(left: Replay, right: Replay, i_left: int, i_right: int) -> bytes:
+    """The slides figure at these frames (matplotlib is imported here, on demand)."""
+    from ganplay.lab import slides
+
+    return slides.figure_png(left, right, i_left, i_right)
+
+
+def slide_gif(left: Replay, right: Replay) -> bytes:
+    """The animated GIF of the whole pair."""
+    from ganplay.lab import slides
+
+    return slides.animation_gif(left, right)
+
+
+def export_name(scenario_name: str, cure_name: str, suffix: str, step: int | None = None) -> str:
+    at = f"-step{step}" if step is not None else ""
+    return f"lab-{scenario_name}-{cure_name}{at}.{suffix}"

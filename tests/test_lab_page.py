@@ -1,0 +1,308 @@
+"""The mode collapse lab page under Streamlit's AppTest: real (tiny) recorded replays, choosing a
+lesson, the timeline, Play, missing and broken replays, presenter view, exports, live training."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ganplay import jobs
+from ganplay.dashboard import lab_view as lv
+from ganplay.lab.replay import load_replay, replay_path
+from ganplay.lab.scenarios import COLLAPSE, CURES, WHAT_IS_COLLAPSE
+
+MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
+CURE = "pacgan"  # the recorded cure (cheap: same step cost as the vanilla GAN)
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory):
+    """ring8's vanilla GAN and its PacGAN cure, trained 150 steps, 4 frames each (a few seconds)."""
+    import torch
+
+    from ganplay.lab.record import record_side
+
+    root = tmp_path_factory.mktemp("lab-replays")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # another engineer's trainings share these 2 cores
+    try:
+        for side in (COLLAPSE, CURE):
+            record_side("ring8", side, seed=0, steps=150, frames=3).save(replay_path("ring8", side, root))
+    finally:
+        torch.set_num_threads(threads)
+    return root
+
+
+@pytest.fixture
+def lab_env(recorded, tmp_path, monkeypatch):
+    for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_MAX_JOBS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(recorded))
+    monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path / "runs"))
+    return recorded
+
+
+def lab(query: dict | None = None, cure: str | None = CURE) -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("views/collapse_lab.py").run()
+    ok(at)
+    if cure:
+        at.selectbox(key="lab.cure").select(cure).run()
+        ok(at)
+    return at
+
+
+def ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def coverage_metrics(at: AppTest) -> list[tuple[str, str]]:
+    """(label, value) of the two big coverage numbers, left then right."""
+    return [(m.label, m.value) for m in at.metric if m.label.startswith("modes covered")]
+
+
+def slider(at: AppTest):
+    """The timeline (its key changes whenever Play moves it)."""
+    found = [s for s in at.select_slider if s.label == "Training step"]
+    assert len(found) == 1
+    return found[0]
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info])
+
+
+def test_the_timeline_moves_both_sides_through_the_recorded_numbers(lab_env):
+    left, right = (load_replay(replay_path("ring8", s, lab_env)) for s in (COLLAPSE, CURE))
+    at = lab()
+    steps = [int(s) for s in slider(at).options]
+    assert steps == [int(s) for s in left.steps] == [0, 50, 100, 150]
+    assert slider(at).value == 150, "opens at the end of the recording"
+    shown = []
+    for i, step in enumerate(steps):
+        slider(at).set_value(step).run()
+        ok(at)
+        (l_label, l_value), (r_label, r_value) = coverage_metrics(at)
+        assert l_label.endswith(f"step {step:,}") and r_label.endswith(f"step {step:,}")
+        assert l_value == f"{lv.fmt(left.coverage[i])} / 8"
+        assert r_value == f"{lv.fmt(right.coverage[i])} / 8"
+        shown.append((l_value, r_value))
+    # what the page shows follows the recording, frame by frame (these tiny runs do change)
+    assert len(set(shown)) == len({(float(a), float(b)) for a, b in zip(left.coverage, right.coverage)}) > 1
+    # the two sides and exactly what differs between them
+    headers = [m.value for m in at.markdown if m.value.startswith("### ")]
+    assert headers == [f"### :red[{lv.side_title(COLLAPSE)}]", f"### :blue[Cure: {CURES[CURE].title}]"]
+    assert [c.value for c in at.code] == ["model.pack=4"]
+    assert CURES[CURE].why in texts(at) and WHAT_IS_COLLAPSE in texts(at)
+    assert "VEEGAN Table 1" in texts(at), "the published numbers are near the charts"
+    assert texts(at).count("Measured: not measured yet") == 2 or "seeds" in texts(at)
+
+
+def test_choosing_the_cure_and_the_data_and_missing_replays(lab_env):
+    at = lab()
+    assert len(coverage_metrics(at)) == 2
+    at.selectbox(key="lab.cure").select("unrolled").run()
+    ok(at)
+    assert len(coverage_metrics(at)) == 1, "the vanilla side still plays"
+    warning = [w.value for w in at.warning]
+    assert len(warning) == 1 and "No recorded replay for Cure: Unrolled D steps" in warning[0]
+    assert "`ganplay lab record --scenario ring8`" in warning[0]
+    assert [c.value for c in at.code] == ["optim.unroll=5"]
+
+    at.selectbox(key="lab.scenario").select("grid25").run()
+    ok(at)
+    assert at.selectbox(key="lab.cure").value == "unrolled"
+    assert not coverage_metrics(at)
+    warning = [w.value for w in at.warning]
+    assert len(warning) == 2 and all("ganplay lab record --scenario grid25" in w for w in warning)
+    [b for b in at.button if b.label == "Train this pair live instead"][0].click().run()
+    ok(at)
+    assert at.segmented_control(key="lab.mode").value == "Train live"
+    assert [b for b in at.button if b.label == "Train this pair live"]
+
+
+def test_a_broken_replay_says_so(lab_env, tmp_path, monkeypatch):
+    root = tmp_path / "replays"
+    shutil.copytree(lab_env, root)
+    (root / "ring8" / f"{CURE}.npz").write_bytes(b"PK\x03\x04 this is not a replay")
+    monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(root))
+    at = lab()
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "cannot be read" in errors[0] and "not a ganplay lab replay" in errors[0]
+    assert len(coverage_metrics(at)) == 1
+
+
+def test_play_advances_the_timeline_and_stops_at_the_end(lab_env, monkeypatch):
+    monkeypatch.setattr(lv, "PLAY_EVERY_S", 0.05)
+    at = lab()
+    slider(at).set_value(0).run()
+    assert coverage_metrics(at)[0][0].endswith("step 0")
+    seen = [slider(at).value]
+    [b for b in at.button if b.label == "Play"][0].click().run()
+    ok(at)
+    assert at.session_state["lab.playing"] == ("ring8", CURE)
+    assert [b for b in at.button if b.label == "Pause"], "Play turns into Pause"
+    seen.append(slider(at).value)
+    deadline = time.monotonic() + 30
+    while at.session_state["lab.playing"] and time.monotonic() < deadline:
+        time.sleep(0.06)
+        at.run()  # stands in for the fragment's timer
+        ok(at)
+        seen.append(slider(at).value)
+    assert at.session_state["lab.playing"] is None, "it stops by itself"
+    distinct = [v for k, v in enumerate(seen) if k == 0 or v != seen[k - 1]]
+    assert distinct == [0, 50, 100, 150], f"one frame at a time, forwards, to the end: {seen}"
+    assert coverage_metrics(at)[0][0].endswith("step 150")
+    assert [b for b in at.button if b.label == "Play"]
+    # Play at the end starts again from the beginning; Pause stops it where it is
+    [b for b in at.button if b.label == "Play"][0].click().run()
+    assert slider(at).value in (0, 50)
+    [b for b in at.button if b.label == "Pause"][0].click().run()
+    assert at.session_state["lab.playing"] is None
+    held = slider(at).value
+    time.sleep(0.1)
+    at.run()
+    assert slider(at).value == held
+
+
+def chart_layouts(at: AppTest) -> dict[str, dict]:
+    """Each Plotly chart's layout by its key (the element id is "$$ID-<hash>-<key>")."""
+    return {c.proto.id.split("-", 2)[-1]: json.loads(c.proto.spec)["layout"] for c in at.get("plotly_chart")}
+
+
+def plotly_array(value) -> np.ndarray:
+    """A Plotly JSON array: a list, or {"dtype", "bdata"} (base64) for numpy input."""
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value)
+
+
+def test_presenter_view_from_the_query_parameter_and_the_toggle(lab_env):
+    at = lab(query={"presenter": "1"})
+    assert at.toggle(key="lab.presenter").value is True
+    styles = [h.proto.body for h in at.get("html")]
+    assert len(styles) == 1 and 'data-testid="stSidebar"' in styles[0]
+    big = chart_layouts(at)
+    at.toggle(key="lab.presenter").set_value(False).run()
+    ok(at)
+    assert "presenter" not in at.query_params
+    assert not at.get("html"), "the chrome is back"
+    small = chart_layouts(at)
+    assert set(big) == set(small) and len(big) == 4  # samples and coverage, both sides
+    for key in big:
+        assert big[key]["height"] > small[key]["height"] and big[key]["font"]["size"] > small[key]["font"]["size"]
+    at.toggle(key="lab.presenter").set_value(True).run()
+    assert at.query_params.get("presenter") in ("1", ["1"])
+
+
+def test_export_buttons_download_files_drawn_on_click(lab_env):
+    at = lab()
+    buttons = {b.proto.label: b.proto for b in at.get("download_button")}
+    assert set(buttons) == {"PNG of this moment", "Animated GIF"}
+    assert all(b.deferred_file_id and b.ignore_rerun for b in buttons.values()), \
+        "drawn when pressed (not on every rerun), and pressing does not rerun the page"
+    at.selectbox(key="lab.cure").select("unrolled").run()  # no replay on the right: nothing to export
+    assert not at.get("download_button")
+
+
+@pytest.fixture
+def kill_jobs(lab_env, tmp_path):
+    yield tmp_path / "runs"
+    root = tmp_path / "runs"
+    for record in list(root.glob("*/job.json")) + list(root.glob(".jobs/*.json")):
+        try:
+            job = json.loads(record.read_text())
+            if jobs.process_alive(job.get("pid"), job.get("pid_start")):
+                os.kill(job["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
+
+
+def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
+    root = kill_jobs
+    at = lab()
+    at.segmented_control(key="lab.mode").set_value("Train live").run()
+    ok(at)
+    assert any("Nothing of this lesson has trained here yet" in i.value for i in at.info)
+    at.number_input(key="lab.steps.ring8").set_value(100).run()
+    [b for b in at.button if b.label == "Train this pair live"][0].click().run()
+    ok(at)
+    started = at.session_state["lab.live"]
+    assert set(started) == {COLLAPSE, CURE}
+
+    def finished():
+        runs = [r for r in jobs.list_runs(root) if r.kind == "run"]
+        return len(runs) == 2 and all(r.state == "done" for r in runs) and runs
+
+    deadline = time.monotonic() + 180
+    while not (runs := finished()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert runs, [(r.name, r.state, r.note) for r in jobs.list_runs(root)]
+    by_name = {r.config["name"]: r for r in runs}
+    assert set(by_name) == {"lab-ring8-collapse", f"lab-ring8-{CURE}"}
+    assert by_name[f"lab-ring8-{CURE}"].config["model"]["pack"] == 4
+    assert by_name["lab-ring8-collapse"].config["model"]["pack"] == 1
+    at.run()
+    ok(at)
+    metrics = coverage_metrics(at)
+    assert len(metrics) == 2 and all(label.endswith("step 100") for label, _ in metrics)
+    for (label, value), side in zip(metrics, (COLLAPSE, CURE)):
+        rows = by_name[f"lab-ring8-{side}"].run.read_metrics()
+        xs, ys = lv.live_coverage(rows, lv.scenario("ring8"))
+        assert xs[-1] == 100 and len(xs) >= lv.LIVE_EVALS and value == f"{lv.fmt(ys[-1])} / 8"
+    charts = [c.proto.id for c in at.get("plotly_chart")]
+    assert any("lab-live-coverage-collapse" in c for c in charts) and any(f"lab-live-coverage-{CURE}" in c for c in charts)
+
+
+@pytest.mark.parametrize("kind,unit,full", [("digits", "classes", 10), ("stacked", "modes", 1000)])
+def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_path, monkeypatch):
+    """mnist5k and stacked-mnist join SCENARIOS later: the page must show any lesson of these kinds."""
+    from dataclasses import replace
+
+    from ganplay.lab.scenarios import SCENARIOS, Cure
+    from lab_fixtures import image_replay
+
+    name, cure = f"test-{kind}", "minibatch-std"
+    monkeypatch.setitem(SCENARIOS, name, replace(SCENARIOS["ring8"], name=name, title=f"Test {kind}", kind=kind,
+                                                 unit=unit, n_modes=full, anchors=(), cures=(cure,)))
+    monkeypatch.setitem(CURES, cure, Cure(cure, CURES[cure].title, CURES[cure].why,
+                                          {**CURES[cure].overrides, name: ("model.minibatch_std=true",)}))
+    left = [2, 5, 3] if kind == "digits" else [100, 400, 250]
+    right = [4, 9, 10] if kind == "digits" else [200, 700, 990]
+    for side, cov in ((COLLAPSE, left), (cure, right)):
+        image_replay(name, side, kind, cov).save(replay_path(name, side, tmp_path))
+    monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(tmp_path))
+    at = lab(cure=None)
+    at.selectbox(key="lab.scenario").select(name).run()
+    ok(at)
+    label = "classes covered" if unit == "classes" else "modes covered"
+    values = [(m.label, m.value) for m in at.metric if m.label.startswith(label)]
+    assert values == [(f"{label} · step 1,500", f"{left[-1]:,} / {full:,}"),
+                      (f"{label} · step 1,500", f"{right[-1]:,} / {full:,}")]
+    assert not [m for m in at.metric if m.label == "high-quality samples"], "2D only"
+    assert len(at.get("image")) == 2, "the sample grids"
+    charts = chart_layouts(at)
+    expected = {f"lab-coverage-{COLLAPSE}", f"lab-coverage-{cure}"}
+    if kind == "digits":
+        expected |= {f"lab-hist-{COLLAPSE}", f"lab-hist-{cure}"}
+    assert set(charts) == expected
+    hist = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith(f"lab-hist-{COLLAPSE}")]
+    if kind == "digits":
+        bars = plotly_array(hist[0]["data"][0]["y"])
+        assert list(bars[:3]) == pytest.approx([100 / 3] * 3) and sum(bars) == pytest.approx(100)
+    slider(at).set_value(750).run()
+    assert [m.value for m in at.metric if m.label.startswith(label)] == [f"{left[1]:,} / {full:,}",
+                                                                        f"{right[1]:,} / {full:,}"]

@@ -1,0 +1,220 @@
+"""The mode collapse lab page's logic (`ganplay.dashboard.lab_view`), without Streamlit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ganplay.dashboard import lab_view as lv
+from ganplay.jobs import Limits, RunInfo
+from ganplay.lab.scenarios import COLLAPSE, CURES, SCENARIOS
+from lab_fixtures import COLLAPSING, COVERING, STEPS, synthetic_replay, write_pair
+
+RING8 = SCENARIOS["ring8"]
+
+
+def trace(fig, meta: str):
+    found = [t for t in fig.data if t.meta == meta]
+    assert len(found) == 1, [t.meta for t in fig.data]
+    return found[0]
+
+
+def test_coverage_figure_draws_the_replays_numbers_with_a_marker_now_and_the_full_count():
+    rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
+    i = 3
+    fig = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, current=(int(rep.steps[i]), float(rep.coverage[i])),
+                             hq=rep.series["hq"], anchor=lv.anchor_for(RING8, COLLAPSE))
+    line = trace(fig, "coverage:collapse")
+    assert list(line.x) == STEPS and list(line.y) == COLLAPSING
+    now = trace(fig, "now:collapse")
+    assert (list(now.x), list(now.y)) == ([2250], [2.0])
+    assert list(trace(fig, "hq:collapse").y) == pytest.approx([0, 95, 95, 95, 95], abs=1e-4)
+    assert trace(fig, "hq:collapse").yaxis == "y2"
+    lines = {(s.y0, s.line.dash) for s in fig.layout.shapes}
+    assert (8, "dash") in lines, "a dashed line at the full count"
+    assert (1, "dot") in lines, "the published number for a vanilla GAN (VEEGAN: 1 mode)"
+    assert fig.layout.yaxis.range[1] > 8 and fig.layout.yaxis.range[0] == 0
+
+
+def test_presenter_figures_are_larger():
+    rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
+    small = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage)
+    big = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, big=True)
+    assert big.layout.height > small.layout.height
+    assert big.layout.font.size > small.layout.font.size
+    assert big.layout.xaxis.tickfont.size > small.layout.xaxis.tickfont.size
+    pts_small = lv.points_figure(rep.frames[0], rep.real, COLLAPSE)
+    pts_big = lv.points_figure(rep.frames[0], rep.real, COLLAPSE, big=True)
+    assert pts_big.layout.height > pts_small.layout.height
+
+
+def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():
+    rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
+    far = rep.frames[1].astype(np.float32).copy()
+    far[0] = (100.0, -100.0)
+    fig = lv.points_figure(far, rep.real, COLLAPSE)
+    lim = lv.points_limit(rep.real)
+    assert lim == pytest.approx(2.0 * 1.35, rel=0.05)  # the ring (radius 2) and a margin
+    assert tuple(fig.layout.xaxis.range) == tuple(fig.layout.yaxis.range) == (-lim, lim)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
+    gen = trace(fig, "samples:collapse")
+    assert (gen.x[0], gen.y[0]) == pytest.approx((lim, -lim)), "drawn on the edge, not lost"
+    real = [t for t in fig.data if t.name == "real data"][0]
+    assert len(real.x) == min(len(rep.real), lv.REAL_POINTS)
+    assert real.marker.color == lv.REAL_COLOUR
+
+
+def test_the_shared_timeline_matches_frames_by_step():
+    left = synthetic_replay("ring8", COLLAPSE, COLLAPSING)  # steps 0, 750, ..., 3000
+    right = synthetic_replay("ring8", "unrolled", [0, 4, 8], steps=[0, 1000, 3000])
+    steps = lv.timeline(left, right)
+    assert steps == [0, 750, 1000, 1500, 2250, 3000]
+    assert [lv.frame_at(left, s) for s in steps] == [0, 1, 1, 2, 3, 4]
+    assert [lv.frame_at(right, s) for s in steps] == [0, 0, 1, 1, 1, 2]
+    assert lv.timeline(left, None) == STEPS
+    assert lv.next_step(steps, 0) == (750, False)
+    assert lv.next_step(steps, 2250) == (3000, True)
+    assert lv.next_step(steps, 3000) == (3000, True)
+    assert lv.snap_step(steps, 1200) == 1000 and lv.snap_step(steps, None) == 3000
+    assert lv.snap_step(steps, -5) == 0
+
+
+def test_numbers_read_as_a_fall_from_the_best_so_far():
+    rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
+    at_peak, at_end = lv.numbers(rep, 2), lv.numbers(rep, 4)
+    assert (at_peak.coverage, at_peak.peak, at_peak.delta) == (5, 5, 0)
+    assert (at_end.step, at_end.coverage, at_end.peak, at_end.delta, at_end.full) == (3000, 1, 5, -4, 8)
+    assert at_end.hq == pytest.approx(0.95)
+    assert lv.fmt(7.0) == "7" and lv.fmt(7.6) == "7.6" and lv.fmt(1000) == "1,000"
+
+
+def test_digits_histogram_figure():
+    hist = np.array([0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0])
+    fig = lv.hist_figure(hist, "minibatch-std")
+    bars = trace(fig, "hist:minibatch-std")
+    assert list(bars.x) == [str(k) for k in range(10)] and list(bars.y) == [50, 50, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert fig.layout.shapes[0].y0 == pytest.approx(10), "uniform share"
+    grey = lv.grid_image(np.zeros((4, 5, 1), dtype=np.uint8))
+    assert grey.shape == (4, 5)
+
+
+def test_anchors_belong_to_their_methods():
+    assert lv.anchor_for(RING8, COLLAPSE) == ("GAN", 1, "VEEGAN Table 1")
+    assert lv.anchor_for(RING8, "unrolled")[0] == "Unrolled GAN"
+    assert lv.anchor_for(RING8, "wgan-gp")[1] == 6.8
+    assert lv.anchor_for(RING8, "pacgan")[0] == "PacGAN4"
+    assert lv.anchor_for(RING8, "minibatch-std") is None  # not published for this data
+    text = lv.anchors_markdown(RING8)
+    assert "Unrolled GAN **7.6** (VEEGAN Table 1)" in text and "of 8" in text
+
+
+def test_what_differs_is_the_cures_overrides():
+    assert lv.overrides_text("ring8", "pacgan") == "model.pack=4"
+    wgan = lv.overrides_text("ring8", "wgan-gp").splitlines()
+    assert wgan == list(CURES["wgan-gp"].overrides["ring8"]) and "loss.name=wasserstein" in wgan
+    assert lv.side_title(COLLAPSE) == "Vanilla GAN (collapses)"
+    assert lv.side_title("pacgan") == "Cure: PacGAN packing"
+
+
+def test_load_side_reports_missing_and_corrupt_replays(tmp_path):
+    paths = write_pair(tmp_path, cure="pacgan")
+    ok = lv.load_side("ring8", COLLAPSE, tmp_path)
+    assert ok.ok and list(ok.replay.coverage) == COLLAPSING
+    missing = lv.load_side("ring8", "unrolled", tmp_path)
+    assert missing.missing and not missing.ok
+    assert "ganplay lab record --scenario ring8" in missing.message()
+    assert str(tmp_path / "ring8" / "unrolled.npz") in missing.message()
+    paths["pacgan"].write_bytes(b"not a zip file")
+    broken = lv.load_side("ring8", "pacgan", tmp_path)
+    assert not broken.ok and not broken.missing and "not a ganplay lab replay" in broken.error
+    assert "cannot be read" in broken.message()
+    # a replay of another side under this side's name is refused, not shown
+    (tmp_path / "ring8" / "wgan-gp.npz").write_bytes(paths["collapse"].read_bytes())
+    wrong = lv.load_side("ring8", "wgan-gp", tmp_path)
+    assert not wrong.ok and "ring8/collapse" in wrong.error
+
+
+def test_live_config_logs_coverage_and_snapshots_and_respects_demo_limits():
+    cfg, notes = lv.live_config("ring8", "unrolled", seed=3, steps=None, lim=Limits())
+    assert notes == []
+    assert cfg.name == "lab-ring8-unrolled" and cfg.train.seed == 3 and cfg.optim.unroll == 5
+    assert cfg.train.steps == 3000
+    assert cfg.train.eval_every == 3000 // lv.LIVE_EVALS and cfg.train.sample_every == 3000 // lv.LIVE_SNAPSHOTS
+    assert cfg.train.log_every <= cfg.train.eval_every
+    demo = Limits(True, max_steps=1000, max_batch_size=128, max_jobs=1)
+    cfg, notes = lv.live_config("ring8", COLLAPSE, steps=3000, lim=demo)
+    assert (cfg.train.steps, cfg.train.batch_size) == (1000, 128)
+    assert len(notes) == 2 and "1,000" in notes[0]
+    assert cfg.train.eval_every == 1000 // lv.LIVE_EVALS
+
+
+def _run(tmp_path, name: str, kind: str = "run", config_name: str = "", job_id: str | None = None) -> RunInfo:
+    return RunInfo(kind, name, tmp_path / name, "running", {"name": config_name}, {},
+                   {"id": job_id} if job_id else None)
+
+
+def test_live_pair_prefers_this_sessions_jobs_then_the_newest_of_each_side(tmp_path):
+    old = _run(tmp_path, "20260101-000000-lab-ring8-collapse", config_name="lab-ring8-collapse")
+    new = _run(tmp_path, "20260102-000000-lab-ring8-collapse", config_name="lab-ring8-collapse", job_id="j1")
+    cure = _run(tmp_path, "20260102-000000-lab-ring8-pacgan", config_name="lab-ring8-pacgan")
+    other = _run(tmp_path, "20260103-000000-ring8-gan", config_name="ring8-gan")
+    runs = [old, new, cure, other]
+    assert lv.live_pair(runs, "ring8", [COLLAPSE, "pacgan"]) == {COLLAPSE: new, "pacgan": cure}
+    assert lv.live_pair(runs, "ring8", [COLLAPSE, "unrolled"]) == {COLLAPSE: new}
+    assert lv.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: old.id})[COLLAPSE] is old
+    assert lv.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: "j1"})[COLLAPSE] is new
+    # a job this session started for another lesson is not shown for this one
+    assert lv.live_pair(runs, "grid25", [COLLAPSE], {COLLAPSE: "j1"}) == {}
+
+
+def test_live_coverage_reads_eval_lines():
+    rows = [{"step": 10, "loss_d": 1.0}, {"step": 100, "event": "eval", "modes": 3.0, "hq": 0.5},
+            {"step": 150, "event": "set", "lr_g": 1e-4}, {"step": 200, "event": "eval", "modes": 1.0, "hq": 0.9},
+            {"step": 300, "event": "eval", "modes": float("nan")}]
+    assert lv.live_coverage(rows, RING8) == ([100, 200], [3.0, 1.0])
+    assert lv.live_hq(rows) == [0.5, 0.9]
+    digits_like = SCENARIOS["ring8"].__class__(**{**RING8.__dict__, "unit": "classes", "n_modes": 10})
+    assert lv.live_coverage([{"step": 5, "event": "eval", "classes": 9}], digits_like) == ([5], [9.0])
+
+
+def test_presenter_query_parameter():
+    assert lv.presenter_from_query({"presenter": "1"}) and lv.presenter_from_query({"presenter": "true"})
+    assert not lv.presenter_from_query({"presenter": "0"}) and not lv.presenter_from_query({})
+    assert 'data-testid="stSidebar"' in lv.PRESENTER_CSS and "display: none" in lv.PRESENTER_CSS
+
+
+def test_the_lab_view_imports_neither_torch_nor_matplotlib():
+    code = ("import sys, ganplay.dashboard.lab_view; "
+            "print(json.dumps(['torch' in sys.modules, 'matplotlib' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", "import json; " + code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [False, False]
+
+
+def test_replay_figures_are_cached_per_frame_and_match_the_frame(tmp_path):
+    write_pair(tmp_path, cure="pacgan")
+    side = lv.load_side("ring8", "pacgan", tmp_path)
+    fig = lv.replay_coverage_figure(side, 2)
+    assert lv.replay_coverage_figure(side, 2) is fig, "drawn once per frame"
+    assert list(trace(fig, "now:pacgan").x) == [STEPS[2]] and list(trace(fig, "now:pacgan").y) == [COVERING[2]]
+    assert list(trace(fig, "coverage:pacgan").y) == COVERING
+    samples = lv.samples_figure(side, 4)
+    gen = trace(samples, "samples:pacgan")
+    assert np.allclose(np.stack([gen.x, gen.y], 1), side.replay.frames[4].astype(np.float32), atol=1e-3)
+    assert lv.samples_figure(side, 4, big=True).layout.height > samples.layout.height
+
+
+def test_slide_exports_are_a_png_and_a_gif_with_one_frame_per_step():
+    from PIL import Image
+    import io
+
+    left = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
+    right = synthetic_replay("ring8", "unrolled", [0, 4, 8], steps=[0, 1000, 3000])
+    png = lv.slide_png(left, right, 1, 1)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size == (1200, 900)
+    gif = Image.open(io.BytesIO(lv.slide_gif(left, right)))
+    assert gif.format == "GIF" and gif.n_frames == len(lv.timeline(left, right)) == 6
+    assert lv.export_name("ring8", "unrolled", "png", 750) == "lab-ring8-unrolled-step750.png"
