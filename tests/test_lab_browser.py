@@ -153,8 +153,10 @@ def test_play_runs_the_replay_to_the_end_and_the_charts_show_the_collapse(lab_se
     assert any(s < STEPS[-1] for s in seen), f"the marker moved back to the start and on: {seen}"
     assert seen[-1] == STEPS[-1]
     no_exception(page)
+    assert page.get_by_text("Connection error").count() == 0, "e.g. a Cached ForwardMsg MISS after a rerun"
 
-    data = charts(page)
+    # (Streamlit draws a new Plotly element on each run: wait until both sides' are there)
+    data = wait_until(lambda: (d := charts(page)) and len(d) == 4 and d, 30, "both coverage charts")
     left, right = data["coverage:collapse"], data[f"coverage:{CURE}"]
     assert left["x"] == STEPS and right["x"] == STEPS
     assert left["y"] == COLLAPSING and right["y"] == COVERING
@@ -216,5 +218,5 @@ def test_presenter_view_hides_the_chrome_and_enlarges_everything(lab_server, bro
     page.wait_for_selector("h1", timeout=60_000)
     wait_until(lambda: page.locator("[data-testid='stMetricValue']").count() > 0, 60, "the page")
     assert page.get_by_role("switch", name="Presenter view").is_checked()
-    assert not json.loads(page.evaluate(MEASURE))["sidebar"]
+    wait_until(lambda: not json.loads(page.evaluate(MEASURE))["sidebar"], 30, "no sidebar in presenter view")
     page.close()

@@ -218,3 +218,15 @@ def test_slide_exports_are_a_png_and_a_gif_with_one_frame_per_step():
     gif = Image.open(io.BytesIO(lv.slide_gif(left, right)))
     assert gif.format == "GIF" and gif.n_frames == len(lv.timeline(left, right)) == 6
     assert lv.export_name("ring8", "unrolled", "png", 750) == "lab-ring8-unrolled-step750.png"
+
+
+def test_stamped_figures_are_never_sent_twice_the_same(tmp_path):
+    write_pair(tmp_path)
+    side = lv.load_side("ring8", COLLAPSE, tmp_path)
+    cached = lv.replay_coverage_figure(side, 1)
+    one, two = lv.stamped(cached, 1), lv.stamped(cached, 2)
+    assert one.to_json() != two.to_json() and one.layout.meta == {"draw": 1}
+    assert cached.layout.meta is None, "the cached figure itself is left alone"
+    assert one.data == cached.data
+    fresh = lv.coverage_figure(RING8, COLLAPSE, [0, 1], [0, 1])
+    assert lv.stamped(fresh, 3, copy=False) is fresh and fresh.layout.meta == {"draw": 3}

@@ -142,6 +142,18 @@ def _replay_figure(key: tuple, what: str, i: int, big: bool, height: int) -> go.
                            anchor=anchor_for(sc, rep.side), big=big, height=height)
 
 
+def stamped(fig: go.Figure, draw: int, copy: bool = True) -> go.Figure:
+    """`fig` (a copy, when it is a cached one) marked with a per-draw number in `layout.meta`.
+
+    Streamlit sends a large element again as a reference to a copy the browser already holds when
+    the message is identical; after `st.rerun()` (Play's start and end) it trusted a list of held
+    copies the browser had already dropped, and the page broke ("Cached ForwardMsg MISS"). A chart
+    that is never sent twice the same cannot be sent as such a reference."""
+    out = go.Figure(fig) if copy else fig
+    out.update_layout(meta={"draw": int(draw)})
+    return out
+
+
 def samples_figure(side: Side, i: int, big: bool = False, height: int = 400) -> go.Figure:
     """The 2D samples of frame `i` of a loaded side (cached; do not modify the figure)."""
     return _replay_figure(side.key, "samples", i, big, height)

@@ -120,6 +120,14 @@ def _play_or_pause(lesson: tuple[str, str], pos: str, steps: list[int]) -> None:
         _play(lesson, pos, steps)
 
 
+def chart(fig, key: str, copy: bool = True) -> None:
+    """A Plotly chart with little chrome, never sent twice the same (see `lab_view.stamped`);
+    `copy=False` for a figure built for this draw alone."""
+    draw = st.session_state.get("lab.draw", 0) + 1
+    st.session_state["lab.draw"] = draw
+    st.plotly_chart(lv.stamped(fig, draw, copy), config=NO_BAR, key=key)
+
+
 def areas():
     """Where the samples and the coverage chart go: side by side in presenter view (so a 1080p
     projector shows everything without scrolling), else one above the other."""
@@ -143,20 +151,17 @@ def replay_side(side: lv.Side, step: int) -> None:
     if num.hq is not None:
         tiles[1].metric("high-quality samples", f"{100 * num.hq:.0f}%",
                         help="Share of samples within 3σ of a mode's centre (quality, not variety).")
-    samples, chart = areas()
+    samples, coverage = areas()
     with samples:
         if rep.kind == "points":
-            st.plotly_chart(lv.samples_figure(side, i, big, FIG_H), config=NO_BAR,
-                            key=f"lab-samples-{side.side}")
+            chart(lv.samples_figure(side, i, big, FIG_H), f"lab-samples-{side.side}")
         else:
             st.image(lv.grid_image(rep.frames[i]), width="stretch" if big else 360,
                      caption=f"generated samples at step {num.step:,}")
         if num.hist is not None:
-            st.plotly_chart(lv.hist_figure(num.hist, side.side, big=big), config=NO_BAR,
-                            key=f"lab-hist-{side.side}")
-    with chart:
-        st.plotly_chart(lv.replay_coverage_figure(side, i, big, FIG_H if big else 300), config=NO_BAR,
-                        key=f"lab-coverage-{side.side}")
+            chart(lv.hist_figure(num.hist, side.side, big=big), f"lab-hist-{side.side}", copy=False)
+    with coverage:
+        chart(lv.replay_coverage_figure(side, i, big, FIG_H if big else 300), f"lab-coverage-{side.side}")
     verdict = rep.meta.get("verdict")
     if verdict and i == len(rep) - 1:
         st.caption(f"This recording (seed {rep.seed}) ended **{verdict}**.")
@@ -276,15 +281,15 @@ def live_side(side: str, info) -> None:
         coverage_metric(lv.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
     else:
         st.caption(f"Coverage is measured every {info.config.get('train', {}).get('eval_every', 0):,} steps.")
-    samples, chart = areas()
+    samples, coverage = areas()
     with samples:
         if sc.kind == "points":
             paths = view2d.snapshot_paths(info.path)
             if paths:
                 try:
                     snap = view2d.load_snapshot(paths[-1])
-                    st.plotly_chart(lv.points_figure(snap.fake, snap.real, side, big=big, height=FIG_H),
-                                    config=NO_BAR, key=f"lab-live-samples-{side}")
+                    chart(lv.points_figure(snap.fake, snap.real, side, big=big, height=FIG_H),
+                          f"lab-live-samples-{side}", copy=False)
                 except (OSError, KeyError, ValueError, EOFError):
                     st.caption("Reading the newest snapshot…")
         else:
@@ -293,11 +298,11 @@ def live_side(side: str, info) -> None:
                 st.image(str(pngs[-1]), width="stretch" if big else 360,
                          caption=f"step {view2d.step_of(pngs[-1].with_suffix('.npz')):,}")
     if ys:
-        with chart:
-            st.plotly_chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]),
-                                               hq=lv.live_hq(rows), anchor=lv.anchor_for(sc, side), big=big,
-                                               x_max=info.steps, height=FIG_H if big else 300),
-                            config=NO_BAR, key=f"lab-live-coverage-{side}")
+        with coverage:
+            chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=lv.live_hq(rows),
+                                     anchor=lv.anchor_for(sc, side), big=big, x_max=info.steps,
+                                     height=FIG_H if big else 300),
+                  f"lab-live-coverage-{side}", copy=False)
     if info.is_active and st.button("Stop", icon=":material/stop:", key=f"lab.stop.{side}"):
         try:
             jobs.stop(info)
