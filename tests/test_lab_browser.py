@@ -152,8 +152,11 @@ def test_play_runs_the_replay_to_the_end_and_the_charts_show_the_collapse(lab_se
     # AppTest tests check it stops at every frame, here a busy browser may draw fewer of them
     assert any(s < STEPS[-1] for s in seen), f"the marker moved back to the start and on: {seen}"
     assert seen[-1] == STEPS[-1]
+    settled(page)  # the run that stops the play draws the rest of the page
     no_exception(page)
     assert page.get_by_text("Connection error").count() == 0, "e.g. a Cached ForwardMsg MISS after a rerun"
+    slider = page.locator("[class*='st-key-lab-step']:not([data-stale='true']) [data-testid='stSliderThumbValue']")
+    wait_until(lambda: slider.all_inner_texts() == ["3,000"], 30, "the slider at the end too")
 
     # (Streamlit draws a new Plotly element on each run: wait until both sides' are there)
     data = wait_until(lambda: (d := charts(page)) and len(d) == 4 and d, 30, "both coverage charts")
