@@ -83,6 +83,9 @@ def test_replay_round_trip_and_bad_files(tiny_replay, tmp_path):
     assert np.array_equal(back.coverage, tiny_replay.coverage)
     assert np.array_equal(back.frames, tiny_replay.frames) and back.meta["verdict"] == tiny_replay.meta["verdict"]
     assert back.frame_at(0) == 0 and back.frame_at(7) == 1 and back.frame_at(10**6) == 3
+    (tmp_path / "cut.npz").write_bytes(path.read_bytes()[:2000])  # a write killed half way
+    with pytest.raises(LabError, match="not a ganplay lab replay"):
+        load_replay(tmp_path / "cut.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(LabError, match="not a ganplay lab replay"):
         load_replay(tmp_path / "junk.npz")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,8 @@ def load_replay(path: str | Path) -> Replay:
         meta = json.loads(str(arrays.pop("meta")))
     except FileNotFoundError:
         raise LabError(f"no replay at {path}; record one with `ganplay lab record`") from None
-    except (OSError, ValueError, KeyError) as exc:  # not an npz, pickled data, no meta, bad JSON
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # not an npz (or cut short),
+        # pickled data, no meta, bad JSON
         raise LabError(f"{path} is not a ganplay lab replay ({exc})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise LabError(f"{path} is not a ganplay lab replay (no '{FORMAT}' header)")
