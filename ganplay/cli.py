@@ -254,7 +254,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
     for name in names:
         scenario(name)  # unknown names fail before any training
     if args.action in ("measure", "record"):
-        seeds = range(args.seeds) if args.action == "measure" else [0]
+        if not 0 <= args.first_seed <= 10_000:
+            raise UserError(f"--first-seed must be 0..10000, got {args.first_seed}")
+        seeds = (range(args.first_seed, args.first_seed + args.seeds) if args.action == "measure"
+                 else [0])
         data = lab_measure.measure(names, args.side or None, seeds, jobs=args.jobs,
                                    record=args.record or args.action == "record",
                                    out=args.results or lab_measure.RELIABILITY_PATH,
@@ -370,7 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--scenario", action="append", help="ring8, grid25, mnist5k, stacked-mnist "
                     "(repeatable; default all)")
     lb.add_argument("--side", action="append", help="collapse or a cure (repeatable; default all)")
-    lb.add_argument("--seeds", type=int, default=5, help="measure: seeds 0..N-1 (default 5)")
+    lb.add_argument("--seeds", type=int, default=5, help="measure: this many seeds (default 5)")
+    lb.add_argument("--first-seed", type=int, default=0,
+                    help="measure: start at this seed, to add seeds to an earlier measurement "
+                         "(default 0)")
     lb.add_argument("--jobs", type=int, default=2, help="runs at a time, one thread each (default 2)")
     lb.add_argument("--record", action="store_true", help="measure: also write seed 0's replays")
     lb.add_argument("--out", help="export: the .png or .gif to write")

@@ -34,7 +34,7 @@ def test_every_side_of_every_lesson_is_a_valid_config_one_cure_away(name):
 
 def test_the_cures_switch_what_they_say():
     assert side_config("ring8", "unrolled").optim.unroll == 5
-    assert side_config("ring8", "pacgan").model.pack == 4
+    assert side_config("ring8", "pacgan").model.pack == 2
     assert side_config("ring8", "minibatch-std").model.minibatch_std
     sn = side_config("ring8", "spectral-norm")
     assert sn.model.spectral_norm and sn.optim.n_critic == 5
@@ -71,7 +71,7 @@ def test_record_side_measures_each_frame_with_the_protocol(tiny_replay):
     assert r.steps.tolist() == [0, 4, 8, 12]
     assert r.frames.shape == (4, 500, 2) and r.real.shape == (500, 2)
     assert set(r.series) == {"hq", "kl"} and len(r.series["hq"]) == 4
-    assert r.meta["config"]["model"]["pack"] == 4 and r.meta["config"]["train"]["seed"] == 1
+    assert r.meta["config"]["model"]["pack"] == 2 and r.meta["config"]["train"]["seed"] == 1
     assert r.final["modes"] == r.coverage[-1] and r.meta["verdict"] == judge(SCENARIOS["ring8"], r.coverage[-1])
     assert ((0 <= r.coverage) & (r.coverage <= 8)).all()
 
@@ -116,9 +116,12 @@ def test_reliability_summary_rate_text_and_readme_table(tmp_path):
     assert (summary["n"], summary["collapsed"], summary["covered"]) == (3, 2, 0)
     assert summary["mean_coverage"] == pytest.approx(5 / 3, abs=0.01)
     assert [r["seed"] for r in summary["runs"]] == [0, 1, 2]
-    data = {"scenarios": {"ring8": {COLLAPSE: summary}}}
+    data = {"scenarios": {"ring8": {COLLAPSE: {"settings": measure.settings_key("ring8", COLLAPSE),
+                                               **summary},
+                                    "pacgan": {"settings": "other-settings", **summary}}}}
     assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed in 2 of 3 seeds"
-    assert measure.rate_text("ring8", "pacgan", data) == "not measured yet"
+    assert measure.rate_text("ring8", "pacgan", data) == "not measured yet"  # measured, but stale
+    assert measure.rate_text("ring8", "unrolled", data) == "not measured yet"
     table = measure.table_markdown(data)
     assert "| ring8 | collapse | 2/3 | 0/3 | 1.67 / 8 modes | 10 s |" in table
     readme = tmp_path / "README.md"
@@ -127,6 +130,22 @@ def test_reliability_summary_rate_text_and_readme_table(tmp_path):
     text = readme.read_text()
     assert "old" not in text and "| ring8 | collapse | 2/3 |" in text and text.endswith("rest\n")
     assert measure.write_readme(readme, data) is False
+
+
+def test_merge_drops_runs_of_other_settings_and_sides_no_longer_offered():
+    stale = {"settings": "other-settings", **measure.summarise([_run(0, "partial", 4), _run(3, "partial", 5)])}
+    data = {"scenarios": {"ring8": {COLLAPSE: stale, "retired-cure": stale}}}
+    measure._merge(data, [_run(1, "collapsed", 0)], "ring8", COLLAPSE, jobs=1)
+    entry = data["scenarios"]["ring8"]
+    assert "retired-cure" not in entry
+    assert [r["seed"] for r in entry[COLLAPSE]["runs"]] == [1]  # seeds 0 and 3 were other settings
+    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed in 1 of 1 seeds"
+
+
+def test_every_offered_cure_has_settings_for_its_scenario():
+    for name, sc in SCENARIOS.items():
+        for side in measure.sides_of(name):
+            assert side_config(name, side).train.steps == sc.base["train"]["steps"]
 
 
 def test_shipped_reliability_file_matches_the_readme():
@@ -155,7 +174,8 @@ def test_cli_lab_list_and_export(tiny_replay, tmp_path, monkeypatch, capsys):
 
 
 def test_a_new_measurement_replaces_its_seeds_and_keeps_the_others():
-    data = {"scenarios": {"ring8": {COLLAPSE: measure.summarise([_run(0, "collapsed", 1), _run(1, "partial", 4)])}}}
+    data = {"scenarios": {"ring8": {COLLAPSE: {"settings": measure.settings_key("ring8", COLLAPSE),
+                                               **measure.summarise([_run(0, "collapsed", 1), _run(1, "partial", 4)])}}}}
     measure._merge(data, [_run(1, "collapsed", 2), _run(2, "collapsed", 0)], "ring8", COLLAPSE, jobs=2)
     entry = data["scenarios"]["ring8"][COLLAPSE]
     assert [(r["seed"], r["coverage"]) for r in entry["runs"]] == [(0, 1), (1, 2), (2, 0)]

@@ -113,7 +113,7 @@ def test_anchors_belong_to_their_methods():
 
 
 def test_what_differs_is_the_cures_overrides():
-    assert lv.overrides_text("ring8", "pacgan") == "model.pack=4"
+    assert lv.overrides_text("ring8", "pacgan") == "model.pack=2"
     wgan = lv.overrides_text("ring8", "wgan-gp").splitlines()
     assert wgan == list(CURES["wgan-gp"].overrides["ring8"]) and "loss.name=wasserstein" in wgan
     assert lv.side_title(COLLAPSE) == "Vanilla GAN (collapses)"

@@ -4,7 +4,9 @@
     ganplay lab measure --scenario ring8 --record     # ... and write seed 0's replays
 
 Results merge into `pretrained/lab/reliability.json` (one entry per scenario and side, with every
-run's final coverage), and `ganplay lab table --write-readme` puts the rates into README.md.
+run's final coverage), and `ganplay lab table --write-readme` puts the rates into README.md. Each
+entry carries a fingerprint of the side's settings: runs made with other settings are dropped
+when new ones merge, and are not reported as the rate of the settings shipped now.
 Runs go to worker processes with one thread each: on a small CPU, two single-threaded trainings
 side by side beat one two-threaded training (OpenMP spin-waits otherwise).
 """
@@ -12,6 +14,7 @@ side by side beat one two-threaded training (OpenMP spin-waits otherwise).
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -21,7 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ganplay.lab.replay import REPLAY_DIR, replay_path
-from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario
+from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario, side_config
 
 RELIABILITY_PATH = REPLAY_DIR / "reliability.json"
 README_START, README_END = "<!-- lab:start -->", "<!-- lab:end -->"
@@ -48,6 +51,22 @@ def _run(scenario_name: str, side: str, seed: int, record_to: str | None) -> dic
 
 def sides_of(scenario_name: str) -> list[str]:
     return [COLLAPSE, *scenario(scenario_name).cures]
+
+
+def settings_key(scenario_name: str, side: str) -> str:
+    """A short fingerprint of a side's settings (its whole config but the seed)."""
+    values = side_config(scenario_name, side).to_dict()
+    values["train"].pop("seed")
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def current_entry(data: dict, scenario_name: str, side: str) -> dict | None:
+    """The measured entry of a side, or None when it is missing or was measured with other
+    settings than the ones `scenarios.py` has now."""
+    entry = data.get("scenarios", {}).get(scenario_name, {}).get(side)
+    if not entry or entry.get("settings") != settings_key(scenario_name, side):
+        return None
+    return entry
 
 
 def load_reliability(path: str | Path = RELIABILITY_PATH) -> dict:
@@ -82,7 +101,8 @@ def measure(
 ) -> dict:
     """Train each (scenario, side, seed); merge the verdicts into `out`; return the whole file.
 
-    With `record`, seed 0 of each side is recorded with frames and saved as the shipped replay."""
+    With `record`, seed 0 of each side (when measured) is recorded with frames and saved as the
+    shipped replay."""
     seeds = list(seeds)
     tasks = []
     # seed-major order: every side's first seed (and its replay) lands before any second seed, so
@@ -90,7 +110,7 @@ def measure(
     for seed in seeds:
         for sc in scenarios:
             for side in (list(sides) if sides else sides_of(sc)):
-                to = str(replay_path(sc, side, replay_root)) if record and seed == seeds[0] else None
+                to = str(replay_path(sc, side, replay_root)) if record and seed == 0 else None
                 tasks.append((sc, side, seed, to))
     done: list[dict] = []
     data = load_reliability(out)
@@ -123,10 +143,13 @@ def _merge(data: dict, done: list[dict], sc: str, side: str, jobs: int) -> None:
     data["measured"] = _dt.date.today().isoformat()
     data["machine"] = f"{platform.machine()}, {os.cpu_count()} CPUs, {jobs} runs at a time, 1 thread each"
     entry = data.setdefault("scenarios", {}).setdefault(sc, {})
+    for gone in set(entry) - set(sides_of(sc)):  # a side the lesson no longer offers
+        del entry[gone]
     new = [r for r in done if r["scenario"] == sc and r["side"] == side]
     seeds = {r["seed"] for r in new}
-    old = [r for r in entry.get(side, {}).get("runs", []) if r["seed"] not in seeds]
-    entry[side] = summarise(old + new)
+    kept = current_entry(data, sc, side) or {}  # runs of other settings are not kept
+    old = [r for r in kept.get("runs", []) if r["seed"] not in seeds]
+    entry[side] = {"settings": settings_key(sc, side), **summarise(old + new)}
 
 
 def _write(data: dict, out: str | Path) -> None:
@@ -139,7 +162,7 @@ def _write(data: dict, out: str | Path) -> None:
 def rate_text(scenario_name: str, side: str, data: dict | None = None) -> str:
     """"collapsed in 5 of 5 seeds" / "covered in 4 of 5 seeds" / "not measured yet"."""
     data = load_reliability() if data is None else data
-    entry = data.get("scenarios", {}).get(scenario_name, {}).get(side)
+    entry = current_entry(data, scenario_name, side)
     if not entry:
         return "not measured yet"
     what = "collapsed" if side == COLLAPSE else "covered"
@@ -153,7 +176,7 @@ def table_markdown(data: dict | None = None) -> str:
              "|---|---|---|---|---|---|"]
     for name, sc in SCENARIOS.items():
         for side in sides_of(name):
-            e = data.get("scenarios", {}).get(name, {}).get(side)
+            e = current_entry(data, name, side)
             if not e:
                 lines.append(f"| {name} | {side} | not measured | | | |")
                 continue
