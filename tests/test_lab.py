@@ -2,6 +2,10 @@
 table, slide exports and the `ganplay lab` command."""
 
 import io
+import os
+import subprocess
+import sys
+import time
 import json
 
 import numpy as np
@@ -180,3 +184,41 @@ def test_a_new_measurement_replaces_its_seeds_and_keeps_the_others():
     entry = data["scenarios"]["ring8"][COLLAPSE]
     assert [(r["seed"], r["coverage"]) for r in entry["runs"]] == [(0, 1), (1, 2), (2, 0)]
     assert (entry["n"], entry["collapsed"]) == (3, 3)
+
+
+_POOL_SCRIPT = """
+import os, time, multiprocessing as mp
+from concurrent.futures import ProcessPoolExecutor
+from ganplay.lab.measure import _one_thread
+
+def work():
+    print(os.getpid(), flush=True)
+    time.sleep(120)
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_one_thread) as pool:
+        pool.submit(work).result()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_measure_workers_die_with_their_parent(tmp_path):
+    """Killing `ganplay lab measure` must not leave its trainings running in the background."""
+    script = tmp_path / "pool.py"
+    script.write_text(_POOL_SCRIPT)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(parent.stdout.readline())
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(worker, 9)
+        pytest.fail("the worker outlived its parent")

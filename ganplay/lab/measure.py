@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import re
+import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterable
@@ -31,6 +32,16 @@ README_START, README_END = "<!-- lab:start -->", "<!-- lab:end -->"
 
 
 def _one_thread() -> None:
+    """Worker set-up: one thread, and (on Linux) die with the parent, so that stopping a
+    measurement does not leave trainings running in the background."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
     os.environ["OMP_NUM_THREADS"] = "1"
     import torch
 
@@ -127,6 +138,8 @@ def measure(
         for fut in as_completed(futures):
             r = fut.result()
             done.append(r)
+            # re-read first: another measurement may have written other sides meanwhile
+            data = load_reliability(out)
             _merge(data, done, r["scenario"], r["side"], jobs)
             _write(data, out)  # after every run: an interrupted measurement keeps what it has
             if bar is not None:
