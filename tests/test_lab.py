@@ -222,3 +222,18 @@ def test_measure_workers_die_with_their_parent(tmp_path):
     else:
         os.kill(worker, 9)
         pytest.fail("the worker outlived its parent")
+
+
+def test_an_interrupted_run_is_neither_counted_nor_saved_as_a_replay(tiny_replay, tmp_path, monkeypatch):
+    import dataclasses
+
+    import ganplay.lab.record as record
+
+    stopped = dataclasses.replace(tiny_replay, meta={**tiny_replay.meta, "state": "stopped"})
+    monkeypatch.setattr(record, "record_side", lambda *a, **k: stopped)
+    out = tmp_path / "ring8" / "pacgan.npz"
+    r = measure._run("ring8", "pacgan", 0, str(out))
+    assert r["state"] == "stopped" and "verdict" not in r and not out.exists()
+    monkeypatch.setattr(record, "record_side", lambda *a, **k: tiny_replay)
+    assert measure._run("ring8", "pacgan", 0, str(out))["verdict"] == tiny_replay.meta["verdict"]
+    assert out.exists()

@@ -52,6 +52,8 @@ def _run(scenario_name: str, side: str, seed: int, record_to: str | None) -> dic
     from ganplay.lab.record import record_side
 
     replay = record_side(scenario_name, side, seed, frames=None if record_to else 0)
+    if replay.meta["state"] == "stopped":  # interrupted (SIGTERM): neither a verdict nor a replay
+        return {"scenario": scenario_name, "side": side, "seed": seed, "state": "stopped"}
     if record_to:
         replay.save(record_to)
     return {"scenario": scenario_name, "side": side, "seed": seed,
@@ -137,6 +139,11 @@ def measure(
         futures = [pool.submit(_run, *t) for t in tasks]
         for fut in as_completed(futures):
             r = fut.result()
+            if r["state"] == "stopped":
+                if bar is not None:
+                    bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: stopped, not counted")
+                    bar.update()
+                continue
             done.append(r)
             # re-read first: another measurement may have written other sides meanwhile
             data = load_reliability(out)
