@@ -9,24 +9,16 @@ test-artifacts/timings.json).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from ganplay import jobs
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir
+from servers import ROOT, kill_jobs, streamlit_server
 
-ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -40,50 +32,15 @@ pytestmark = [
 TIMINGS: dict[str, float] = {}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GANPLAY_RUNS=str(runs), OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+b")
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
-            time.sleep(0.1)
-        yield {"url": url, "runs": runs, "started": started}
+        with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs)) as url:
+            yield {"url": url, "runs": runs, "started": started}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for info in jobs.list_runs(runs):  # the jobs it started run in their own sessions
-            if info.job and jobs.process_alive(info.job.get("pid"), info.job.get("pid_start")):
-                os.kill(info.job["pid"], signal.SIGKILL)
+        kill_jobs(runs)  # the jobs it started run in their own sessions
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / "timings.json").write_text(json.dumps(TIMINGS, indent=2) + "\n")
 

@@ -12,6 +12,7 @@ import pytest
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir
+from servers import kill_jobs
 
 TINY = ["model.g_hidden=[32, 32]", "model.d_hidden=[32]", "model.z_dim=8", "train.batch_size=64",
         "train.log_every=10", "train.sample_every=50", "train.checkpoint_every=50"]
@@ -46,13 +47,7 @@ def root(tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     path = tmp_path / "runs"
     yield path
-    for record in list(path.glob("*/job.json")) + list(path.glob(".jobs/*.json")):
-        try:
-            job = json.loads(record.read_text())
-            if jobs.process_alive(job.get("pid"), job.get("pid_start")):
-                os.kill(job["pid"], signal.SIGKILL)
-        except (OSError, ValueError, KeyError):
-            pass
+    kill_jobs(path)
 
 
 def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):

@@ -9,17 +9,12 @@ the presenter view go to test-artifacts/ (lab-replay.png, lab-presenter.png).
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
 from lab_fixtures import COLLAPSING, COVERING, STEPS, write_pair
-from test_dashboard_browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ROOT, _free_port, _healthy,
-                                    no_exception, settled, wait_until)
+from servers import streamlit_server
+from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exception, settled, wait_until
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"),
@@ -32,30 +27,9 @@ CURE = "unrolled"  # ring8's first cure: what the page opens with
 def lab_server(tmp_path_factory):
     replays = tmp_path_factory.mktemp("lab-replays")
     write_pair(replays, cure=CURE)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs")), GANPLAY_LAB_REPLAYS=str(replays),
-               OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w+b")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while not _healthy(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
-            time.sleep(0.1)
+    with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_LAB_REPLAYS=str(replays),
+                          GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs"))) as url:
         yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -106,7 +106,7 @@ def test_anchors_belong_to_their_methods():
     assert lv.anchor_for(RING8, COLLAPSE) == ("GAN", 1, "VEEGAN Table 1")
     assert lv.anchor_for(RING8, "unrolled")[0] == "Unrolled GAN"
     assert lv.anchor_for(RING8, "wgan-gp")[1] == 6.8
-    assert lv.anchor_for(RING8, "pacgan")[0] == "PacGAN4"
+    assert lv.anchor_for(RING8, "pacgan")[0] == "PacGAN2"
     assert lv.anchor_for(RING8, "minibatch-std") is None  # not published for this data
     text = lv.anchors_markdown(RING8)
     assert "Unrolled GAN **7.6** (VEEGAN Table 1)" in text and "of 8" in text

@@ -1,0 +1,78 @@
+"""Test helpers shared by the UI tests: a `streamlit run app.py` server on a free local port, and
+killing the training jobs a test started (they run in their own sessions, so they outlive it)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from ganplay import jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def streamlit_server(log_dir: Path, **env_vars: str) -> Iterator[str]:
+    """`streamlit run app.py` on 127.0.0.1 with `env_vars` set (and demo mode off); yields its
+    URL once healthy and stops it by its process id afterwards."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
+    env.update(OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env_vars)
+    port = free_port()
+    log = open(Path(log_dir) / "streamlit.log", "w+b")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not healthy(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def kill_jobs(root: Path) -> None:
+    """SIGKILL every still-running job recorded under the runs folder `root`."""
+    root = Path(root)
+    for record in list(root.glob("*/job.json")) + list(root.glob(".jobs/*.json")):
+        try:
+            job = json.loads(record.read_text())
+            if jobs.process_alive(job.get("pid"), job.get("pid_start")):
+                os.kill(job["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
