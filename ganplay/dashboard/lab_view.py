@@ -29,13 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
-import pandas  # noqa: F401  (see below)
 import plotly.graph_objects as go
-
-# Plotly's validators look pandas up in sys.modules without importing it; while app.py's
-# background thread is still importing pandas (for Gradio), they found the half-initialised module
-# and the page failed with "partially initialized module 'pandas' has no attribute 'Series'". The
-# import above waits for that import to finish.
 
 from ganplay.lab.replay import Replay, load_replay, replay_path
 from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_overrides

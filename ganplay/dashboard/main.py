@@ -9,7 +9,13 @@ as the server's first request then ran that page without this script (no layout,
 
 from pathlib import Path
 
+import pandas  # noqa: F401  (see below)
 import streamlit as st
+
+# Plotly's validators look pandas up in sys.modules without importing it; while app.py's
+# background thread is still importing pandas (for Gradio), they found the half-initialised module
+# and a page failed with "partially initialized module 'pandas' has no attribute 'Series'". The
+# import above waits for that import to finish, before any page draws a chart.
 
 from ganplay.dashboard import widgets
 

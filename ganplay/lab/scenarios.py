@@ -146,8 +146,9 @@ WHAT_IS_COLLAPSE = (
     "onto it; when D catches up, G jumps to another single mode instead of spreading out."
 )
 WHAT_TO_WATCH = (
-    "Watch the coverage line under each side. On the left it climbs a little and then falls or "
-    "hops as G gives up modes; on the right it should climb to the full count and stay there. "
+    "Watch the coverage line under each side. On the left it stays low, or climbs a little and "
+    "then falls or hops as G gives up modes; on the right it should climb to the full count and "
+    "stay there. "
     "The samples tell the same story: one clump (or one digit) on the left, every mode on the right."
 )
 
