@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay.panel import handlers as H
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -103,12 +103,6 @@ def test_handler_errors_are_clear(call, message):
 
 
 # -- servers ------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as r:
@@ -148,7 +142,7 @@ def _env(runs_dir) -> dict:
 
 @pytest.fixture(scope="module")
 def alone(runs_dir, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     env = _env(runs_dir) | {"GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1"}
     url = f"http://127.0.0.1:{port}/"
     proc = _start([sys.executable, "-m", "ganplay.panel"], url, env, tmp_path_factory.mktemp("log") / "panel.log")
@@ -158,7 +152,7 @@ def alone(runs_dir, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dashboard(runs_dir, tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _start([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
                    "--server.address", "127.0.0.1", "--server.headless", "true"],
