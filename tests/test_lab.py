@@ -152,6 +152,21 @@ def test_every_offered_cure_has_settings_for_its_scenario():
             assert side_config(name, side).train.steps == sc.base["train"]["steps"]
 
 
+def test_every_offered_side_ships_a_replay_that_tells_the_lesson():
+    """The page plays these at once: each must load, be of its side's current settings, and end
+    the way the lesson says (collapsed on the left, covered on the right)."""
+    for name, sc in SCENARIOS.items():
+        for side in measure.sides_of(name):
+            r = load_replay(replay_path(name, side, measure.REPLAY_DIR))
+            assert (r.scenario, r.side, r.seed, r.kind) == (name, side, 0, sc.kind)
+            assert Config.from_dict(r.meta["config"]) == side_config(name, side, seed=0), \
+                f"{name}/{side}: recorded with other settings; run `ganplay lab record --scenario {name}`"
+            assert r.meta["state"] == "done" and r.steps[-1] == sc.base["train"]["steps"]
+            assert r.meta["verdict"] == ("collapsed" if side == COLLAPSE else "covered"), (name, side)
+            entry = measure.current_entry(measure.load_reliability(), name, side)
+            assert entry is not None, f"{name}/{side} is not measured with its current settings"
+
+
 def test_shipped_reliability_file_matches_the_readme():
     from pathlib import Path
 
