@@ -139,18 +139,16 @@ def measure(
         futures = [pool.submit(_run, *t) for t in tasks]
         for fut in as_completed(futures):
             r = fut.result()
-            if r["state"] == "stopped":
-                if bar is not None:
-                    bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: stopped, not counted")
-                    bar.update()
-                continue
-            done.append(r)
-            # re-read first: another measurement may have written other sides meanwhile
-            data = load_reliability(out)
-            _merge(data, done, r["scenario"], r["side"], jobs)
-            _write(data, out)  # after every run: an interrupted measurement keeps what it has
+            counted = r["state"] != "stopped"  # an interrupted run says nothing about the settings
+            if counted:
+                done.append(r)
+                # re-read first: another measurement may have written other sides meanwhile
+                data = load_reliability(out)
+                _merge(data, done, r["scenario"], r["side"], jobs)
+                _write(data, out)  # after every run: an interrupted measurement keeps what it has
             if bar is not None:
-                bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: {r['verdict']}")
+                verdict = r["verdict"] if counted else "stopped, not counted"
+                bar.set_postfix_str(f"{r['scenario']}/{r['side']} seed {r['seed']}: {verdict}")
                 bar.update()
     if bar is not None:
         bar.close()

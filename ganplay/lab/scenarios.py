@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ganplay.config import Config, apply_overrides
+from ganplay.presets import PRESETS
 
 COLLAPSE = "collapse"  # the left side's name wherever a side is named like a cure
 
@@ -58,17 +59,13 @@ _FAST = ("optim.lr_g=1e-3", "optim.lr_d=1e-3")  # the grid's cures train at the 
 # WGAN-GP is a recipe, not a switch: the `ring8-wgan-gp` preset's nets (z 8, 3x128) and optimiser
 _WGAN_GP = ("model.z_dim=8", "model.g_hidden=[128,128,128]", "model.d_hidden=[128,128,128]",
             "loss.name=wasserstein", "loss.gp_weight=0.1", "optim.n_critic=5", "optim.beta2=0.9")
-# MNIST: the classic fully connected GAN (the `mnist-mlp` preset's nets) with G learning 50 times
+# MNIST: the classic fully connected GAN (the `mnist-mlp` preset) with G learning 50 times
 # faster than D. G outruns D: it finds one image that D currently rates as real and turns every z
 # into it. (A DCGAN did not collapse on MNIST-5k in any setting we tried, fast G and BatchNorm
 # taken out of G or D included: its samples collapsed for a few hundred steps and then recovered.)
-_MNIST_FAST_G = {
-    "model": {"arch": "mlp", "z_dim": 100, "g_hidden": [128, 256], "d_hidden": [256, 128]},
-    "loss": {"name": "ns"},
-    "optim": {"lr_g": 5e-3, "lr_d": 1e-4, "beta1": 0.5},
-    "train": {"steps": 3000, "batch_size": 64, "log_every": 50, "sample_every": 500,
-              "checkpoint_every": 100000, "eval_every": 0},
-}
+_MNIST_FAST_G = apply_overrides(PRESETS["mnist-mlp"]["config"], [
+    "optim.lr_g=5e-3", "optim.lr_d=1e-4", "train.steps=3000", "train.log_every=50",
+    "train.sample_every=500", "train.checkpoint_every=100000", "train.eval_every=0"])
 _ALL_CURES = ("unrolled", "spectral-norm", "minibatch-std", "pacgan", "wgan-gp")
 
 SCENARIOS: dict[str, Scenario] = {
@@ -97,7 +94,7 @@ SCENARIOS: dict[str, Scenario] = {
         "5,000 handwritten digits, 500 of each. Here G learns 50 times faster than D: it turns "
         "every noise vector into the one image D likes at the moment and never gets away from it. "
         "The bundled classifier sorts the samples into the ten digits.",
-        "digits", {"data": {"name": "mnist5k"}, **_MNIST_FAST_G}, "classes", 10,
+        "digits", _MNIST_FAST_G, "classes", 10,
         collapsed_at_most=2, covered_at_least=10,
         cures=("spectral-norm",),
     ),
