@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="list: lessons and measured rates; measure: train every side over --seeds "
                          "seeds and count collapses / covers; record: train seed 0 and write the "
                          "shipped replays; table: the README table; export: PNG or GIF of a replay")
-    lb.add_argument("--scenario", action="append", help="ring8, grid25 or mnist5k "
+    lb.add_argument("--scenario", action="append", help="ring8, grid25, mnist5k or stacked-mnist "
                     "(repeatable; default all)")
     lb.add_argument("--side", action="append", help="collapse or a cure (repeatable; default all)")
     lb.add_argument("--seeds", type=int, default=5, help="measure: this many seeds (default 5)")

@@ -68,5 +68,7 @@ def image_replay(scenario: str, side: str, kind: str, coverage: list[float], see
         hist = np.zeros((n, 10), dtype=np.float32)
         for k, c in enumerate(coverage):
             hist[k, : max(1, int(c))] = 1.0 / max(1, int(c))
+    # stacked: KL from uniform as if each covered triple got an equal share
+    series = {} if kind == "digits" else {"kl": np.log(1000 / np.maximum(1, coverage)).astype(np.float32)}
     return Replay(scenario, side, seed, kind, np.array(STEPS[:n]), np.array(coverage, dtype=np.float32),
-                  frames, {}, None, hist, {"verdict": None, "synthetic": True})
+                  frames, series, None, hist, {"verdict": None, "synthetic": True})

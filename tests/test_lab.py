@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-import json
 
 import numpy as np
 import pytest
@@ -16,7 +15,7 @@ from ganplay.config import Config
 from ganplay.lab import COLLAPSE, CURES, SCENARIOS, LabError, judge, scenario, side_config, side_overrides
 from ganplay.lab import measure, slides
 from ganplay.lab.record import frame_steps, record_side
-from ganplay.lab.replay import Replay, load_replay, replay_path
+from ganplay.lab.replay import load_replay, replay_path
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))

@@ -263,7 +263,7 @@ def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
 
 @pytest.mark.parametrize("kind,unit,full", [("digits", "classes", 10), ("stacked", "modes", 1000)])
 def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_path, monkeypatch):
-    """mnist5k and stacked-mnist join SCENARIOS later: the page must show any lesson of these kinds."""
+    """The page shows any lesson of the image kinds (synthetic replays here, so the test is fast)."""
     from dataclasses import replace
 
     from ganplay.lab.scenarios import SCENARIOS, Cure
@@ -287,6 +287,11 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
     assert values == [(f"{label} · step 1,500", f"{left[-1]:,} / {full:,}"),
                       (f"{label} · step 1,500", f"{right[-1]:,} / {full:,}")]
     assert not [m for m in at.metric if m.label == "high-quality samples"], "2D only"
+    kl = [m.value for m in at.metric if m.label == "KL from uniform"]
+    if kind == "stacked":  # an even spread over the covered triples: log(1000 / modes)
+        assert kl == [f"{np.log(1000 / left[-1]):.2f}", f"{np.log(1000 / right[-1]):.2f}"]
+    else:
+        assert kl == [], "Stacked MNIST only"
     assert len(at.get("image")) == 2, "the sample grids"
     charts = chart_layouts(at)
     expected = {f"lab-coverage-{COLLAPSE}", f"lab-coverage-{cure}"}

@@ -203,6 +203,7 @@ class Numbers:
     peak: float  # the best coverage up to this frame
     hq: float | None = None  # share of high-quality points (2D), 0..1
     hist: np.ndarray | None = None  # class shares (digits), sums to 1
+    kl: float | None = None  # KL(generated || uniform) over the 1,000 triples (Stacked MNIST)
 
     @property
     def delta(self) -> float:
@@ -213,10 +214,12 @@ class Numbers:
 def numbers(replay: Replay, i: int) -> Numbers:
     sc = scenario(replay.scenario)
     hq = replay.series.get("hq")
+    kl = replay.series.get("kl") if replay.kind == "stacked" else None
     return Numbers(
         step=int(replay.steps[i]), coverage=float(replay.coverage[i]), full=sc.n_modes,
         peak=float(np.max(replay.coverage[: i + 1])),
         hq=float(hq[i]) if hq is not None and len(hq) > i else None,
+        kl=float(kl[i]) if kl is not None and len(kl) > i else None,
         hist=(np.asarray(replay.hist[i], dtype=float) if replay.hist is not None else None))
 
 

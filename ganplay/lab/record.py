@@ -3,9 +3,10 @@
     replay = record_side("ring8", "unrolled", seed=0)     # trains ~1 minute on a laptop CPU
 
 Frames come from G's sampling copy (the EMA when there is one) on fixed noise, so successive
-frames differ only because G learned. Per-frame coverage uses a quick sample (2D: the full
-2,500-sample protocol; MNIST: 1,000 digits; Stacked MNIST: 5,000 stacks); the last frame is also
-measured with the full protocol (`meta["final"]`; Stacked MNIST: 26,000 stacks).
+frames differ only because G learned. Every frame's coverage uses the same fixed noise and the
+published protocol's sample count (2D: 2,500 points; Stacked MNIST: 26,000 stacks; MNIST: 1,000
+digits), so the curve and the published anchors drawn beside it are on one scale;
+`meta["final"]` holds the last frame's metrics.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import torch
 
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import scenario, side_config
+from ganplay.metrics.points import PROTOCOL_N as PROTOCOL_N_POINTS
+from ganplay.metrics.stacked import PROTOCOL_N as PROTOCOL_N_STACKED
 
 N_POINTS = 500  # points per 2D frame
 GRID_SIDE = 6  # digits per frame: a 6 x 6 grid
-QUICK_N = {"points": 2500, "digits": 1000, "stacked": 5000}
+FRAME_N = {"points": PROTOCOL_N_POINTS, "digits": 1000, "stacked": PROTOCOL_N_STACKED}  # samples per frame
 
 
 def frame_steps(total: int, frames: int) -> list[int]:
@@ -39,7 +42,7 @@ class _Measure:
         self.cfg, self.kind, self.device = cfg, kind, device
         gen = torch.Generator().manual_seed(1234)
         z_dim = cfg.model.z_dim
-        self.z_quick = torch.randn(QUICK_N[kind], z_dim, generator=gen).to(device)
+        self.z = torch.randn(FRAME_N[kind], z_dim, generator=gen).to(device)
         self.z_frame = torch.randn(N_POINTS if kind == "points" else GRID_SIDE**2, z_dim,
                                    generator=gen).to(device)
         if kind == "points":
@@ -52,24 +55,21 @@ class _Measure:
             self.model = load_classifier(device=device)
 
     @torch.no_grad()
-    def __call__(self, G: torch.nn.Module, n_final: int | None = None) -> dict:
+    def __call__(self, G: torch.nn.Module) -> dict:
         was = G.training
         G.eval()
         try:
-            return self._measure(G, n_final)
+            return self._measure(G)
         finally:
             G.train(was)
 
     def _generate(self, G, z: torch.Tensor) -> torch.Tensor:
         return torch.cat([G(z[i:i + 1000]).float() for i in range(0, len(z), 1000)])
 
-    def _measure(self, G, n_final: int | None) -> dict:
+    def _measure(self, G) -> dict:
         from ganplay.metrics.points import mode_metrics
 
-        z = self.z_quick
-        if n_final:  # the full protocol for the last frame
-            z = torch.randn(n_final, z.shape[1], generator=torch.Generator().manual_seed(0)).to(self.device)
-        x = self._generate(G, z)
+        x = self._generate(G, self.z)
         frame = self._generate(G, self.z_frame).cpu()
         if self.kind == "points":
             m = mode_metrics(x, self.dist.centres, self.dist.std)
@@ -115,11 +115,9 @@ def record_side(
     trainer = Trainer(cfg)
     measure = _Measure(cfg, sc.kind, trainer.device)
     rows: list[dict] = []
-    final_n = {"points": None, "digits": None, "stacked": 26_000}[sc.kind]
 
     def snap(step: int) -> None:
-        rows.append({"step": step, **measure(trainer.sampling_generator(),
-                                             final_n if step == total else None)})
+        rows.append({"step": step, **measure(trainer.sampling_generator())})
 
     def on_step(step: int, total_: int, _row) -> None:
         if step in at:
@@ -149,9 +147,9 @@ def record_side(
         meta={"config": cfg.to_dict(), "state": state, "wall_time": round(wall, 1),
               "device": str(trainer.device), "torch": torch.__version__,
               "final": {k: float(v) for k, v in rows[-1]["metrics"].items()},
-              "final_n": final_n or QUICK_N[sc.kind], "verdict": None},
+              "final_n": FRAME_N[sc.kind], "verdict": None},
     )
     from ganplay.lab.scenarios import judge
 
-    replay.meta["verdict"] = judge(sc, replay.coverage[-1] if not final_n else replay.final["modes"])
+    replay.meta["verdict"] = judge(sc, replay.coverage[-1])
     return replay

@@ -6,6 +6,7 @@ The logic is in `ganplay.dashboard.lab_view`; this file lays it out.
 """
 
 import functools
+import math
 import time
 
 import streamlit as st
@@ -145,12 +146,17 @@ def replay_side(side: lv.Side, step: int) -> None:
     rep = side.replay
     i = lv.frame_at(rep, step)
     num = lv.numbers(rep, i)
-    tiles = st.columns(2 if num.hq is not None else 1)
+    tiles = st.columns(2 if num.hq is not None or num.kl is not None else 1)
     with tiles[0]:
         coverage_metric(num, num.step)
     if num.hq is not None:
         tiles[1].metric("high-quality samples", f"{100 * num.hq:.0f}%",
                         help="Share of samples within 3σ of a mode's centre (quality, not variety).")
+    if num.kl is not None:
+        tiles[1].metric("KL from uniform", f"{num.kl:.2f}",
+                        help=f"How unevenly the samples fall on the {num.full:,} digit triples: 0 is "
+                             f"an even spread, {math.log(num.full):.2f} is every sample the same "
+                             "triple. Published: WGAN-GP 0.148, PacDCGAN2 0.06.")
     samples, coverage = areas()
     with samples:
         if rep.kind == "points":
