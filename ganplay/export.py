@@ -17,7 +17,6 @@ from PIL import Image
 from tqdm import tqdm
 
 from ganplay.sampling import LoadedGenerator, SamplingError
-from ganplay.train.rundir import atomic_write_bytes
 
 MAX_DATASET = 1_000_000
 

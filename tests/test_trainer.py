@@ -14,7 +14,6 @@ from ganplay import losses
 from ganplay.train import Trainer
 from ganplay.train import checkpoint as ckpt
 from ganplay.train.control import send
-from ganplay.train.rundir import RunDir
 
 WALL_CLOCK = {"time", "steps_per_s", "images_per_s"}
 
