@@ -172,7 +172,8 @@ WHAT_TO_WATCH = (
     "Watch the coverage line under each side. On the left it stays low, or climbs a little and "
     "then falls or hops as G gives up modes; on the right it should climb to the full count and "
     "stay there. "
-    "The samples tell the same story: one clump (or one digit) on the left, every mode on the right."
+    "The samples tell the same story: one clump (or one image, over and over) on the left, every "
+    "mode on the right."
 )
 
 

@@ -65,7 +65,7 @@ def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int 
     for col, (rep, i, colour) in enumerate(((left, i_left, LEFT_COLOUR), (right, i_right, RIGHT_COLOUR))):
         _draw_samples(axes[0, col], rep, i, colour)
         axes[0, col].set_title(f"{side_title(rep.side)}\nstep {int(rep.steps[i]):,}: "
-                               f"{rep.coverage[i]:g} / {sc.n_modes} {sc.unit}",
+                               f"{rep.coverage[i]:,g} / {sc.n_modes:,} {sc.unit}",
                                fontsize=20, color=colour)
         _draw_coverage(axes[1, col], rep, i, colour)
     fig.suptitle(f"Mode collapse lab: {sc.title}", fontsize=24)
