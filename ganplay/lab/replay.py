@@ -47,7 +47,7 @@ class Replay:
 
     @property
     def final(self) -> dict[str, float]:
-        """The protocol metrics at the last step (`coverage` is the per-frame quick version)."""
+        """All metrics of the last frame (`coverage` holds the main count of every frame)."""
         return self.meta.get("final", {})
 
     def frame_at(self, step: int) -> int:
