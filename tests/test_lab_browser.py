@@ -130,7 +130,12 @@ def test_play_runs_the_replay_to_the_end_and_the_charts_show_the_collapse(lab_se
     no_exception(page)
     assert page.get_by_text("Connection error").count() == 0, "e.g. a Cached ForwardMsg MISS after a rerun"
     slider = page.locator("[class*='st-key-lab-step']:not([data-stale='true']) [data-testid='stSliderThumbValue']")
-    wait_until(lambda: slider.all_inner_texts() == ["3,000"], 30, "the slider at the end too")
+    texts = []
+    try:
+        wait_until(lambda: (texts.append(slider.all_inner_texts()) or texts[-1] == ["3,000"]), 30,
+                   "the slider at the end too")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}: it shows {texts[-1]}; {state()}") from None
 
     # (Streamlit draws a new Plotly element on each run: wait until both sides' are there)
     data = wait_until(lambda: (d := charts(page)) and len(d) == 4 and d, 30, "both coverage charts")
