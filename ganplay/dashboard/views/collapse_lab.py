@@ -19,8 +19,8 @@ from ganplay.dashboard.widgets import badge_markdown, runs_root
 from ganplay.lab.measure import load_reliability, rate_text
 from ganplay.lab.scenarios import (COLLAPSE, CURES, SCENARIOS, WHAT_IS_COLLAPSE, WHAT_TO_WATCH,
                                    scenario)
+from ganplay.lab.record import FRAME_N
 from ganplay.metrics.evaluation import CHEAP_N
-from ganplay.metrics.stacked import PROTOCOL_N as STACKED_PROTOCOL_N
 
 REPLAY, LIVE = "Replay", "Train live"
 NO_BAR = {"displayModeBar": False}
@@ -306,9 +306,9 @@ def live_side(side: str, info) -> None:
                 st.image(str(pngs[-1]), width="stretch" if big else 360,
                          caption=f"step {view2d.step_of(pngs[-1].with_suffix('.npz')):,}")
     if ys:
-        if sc.kind == "stacked":
-            st.caption(f"Live counts use {CHEAP_N['stacked']:,} samples per check, not the replay's and "
-                       f"the papers' {STACKED_PROTOCOL_N:,}, so they read lower.")
+        if CHEAP_N[sc.kind] < FRAME_N[sc.kind]:
+            st.caption(f"Live counts use {CHEAP_N[sc.kind]:,} samples per check, not the replay's and "
+                       f"the papers' {FRAME_N[sc.kind]:,}, so they read lower.")
         with coverage:
             chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=lv.live_hq(rows),
                                      anchor=lv.anchor_for(sc, side), big=big, x_max=info.steps,
