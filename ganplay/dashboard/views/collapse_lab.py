@@ -209,7 +209,10 @@ def replay() -> None:
     # time the play moves `pos`, the slider becomes a new widget (a new key) that starts at `pos`:
     # what the browser sends for the old one (the timer's requests carry the slider's value from
     # before the move) then changes nothing. Moving one keyed slider from the server instead raced
-    # with those echoes: the play stopped, or jumped a frame back after the end.
+    # with those echoes: the play stopped, or jumped a frame back after the end. The new slider
+    # gets `pos` as its default (`value=`). Set through session_state instead, `pos` went out as a
+    # one-time override of the default (the first step), which the browser drops once it has drawn
+    # the slider; a slider it drew again showed 0 while the page stood at 3,000 (2 of 4 CI runs).
     pos = f"lab.pos.{scenario_name}.{cure}"
     if st.session_state.get(pos) not in steps:
         st.session_state[pos] = lv.snap_step(steps, st.session_state.get(pos))
@@ -235,8 +238,6 @@ def replay() -> None:
                 st.session_state["lab.playing"] = None
                 st.rerun()
         slider = f"lab.step.{scenario_name}.{cure}.{st.session_state.get('lab.slider_gen', 0)}"
-        if slider not in st.session_state:
-            st.session_state[slider] = st.session_state[pos]
         bar = st.columns([1, 9], vertical_alignment="center")
         with bar[0]:  # one button (one key): Play turns into Pause in place
             st.button("Pause" if playing else "Play",
@@ -246,7 +247,8 @@ def replay() -> None:
                       help=f"Step through the recording, one frame every {lv.PLAY_EVERY_S:g} s; it stops "
                            "at the end.")
         with bar[1]:
-            step = st.select_slider("Training step", steps, key=slider, format_func=lambda s: f"{s:,}",
+            step = st.select_slider("Training step", steps, value=st.session_state[pos], key=slider,
+                                    format_func=lambda s: f"{s:,}",
                                     label_visibility="collapsed" if big else "visible",
                                     help="Both sides show their recorded frame at this step.")
         if playing:
