@@ -19,10 +19,11 @@ from pathlib import Path
 
 import torch
 
+from ganplay.assets import pretrained_dir
 from ganplay.train import checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+PRETRAINED = pretrained_dir()
 EVAL_N = 10_000
 EVAL_SEED = 0
 

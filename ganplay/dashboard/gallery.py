@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import ganplay
+from ganplay.assets import pretrained_dir
 from ganplay.jobs import RunInfo
 
-PRETRAINED = Path(ganplay.__file__).resolve().parents[1] / "pretrained"
+PRETRAINED = pretrained_dir()
 
 
 @dataclass(frozen=True)

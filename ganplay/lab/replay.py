@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ganplay.assets import pretrained_dir
 from ganplay.lab.scenarios import LabError
 
 FORMAT = "ganplay-lab-replay"
@@ -104,7 +105,7 @@ def load_replay(path: str | Path) -> Replay:
                   arrays.get("hist"), meta)
 
 
-REPLAY_DIR = Path(__file__).resolve().parents[2] / "pretrained" / "lab"
+REPLAY_DIR = pretrained_dir() / "lab"
 
 
 def replay_root() -> Path:

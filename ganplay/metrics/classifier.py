@@ -34,10 +34,11 @@ from safetensors.torch import load as st_load_bytes
 from safetensors.torch import save as st_save_bytes
 from torch import Tensor, nn
 
+from ganplay.assets import pretrained_dir
 from ganplay.train.checkpoint import CheckpointError
 from ganplay.train.rundir import atomic_write_bytes, atomic_write_json
 
-PRETRAINED = Path(__file__).resolve().parents[2] / "pretrained"
+PRETRAINED = pretrained_dir()
 DEFAULT_PATH = PRETRAINED / "classifier.safetensors"
 REGENERATE = "python -m ganplay.metrics.classifier --out pretrained/classifier.safetensors"
 FORMAT = "ganplay-classifier"
