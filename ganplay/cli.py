@@ -1,4 +1,4 @@
-"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, panel. A thin shell over the library."""
+"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, app, panel. A thin shell over the library."""
 
 from __future__ import annotations
 
@@ -295,6 +295,13 @@ def cmd_panel(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from ganplay import server
+
+    server.serve(args.port, args.host)  # replaces this process; returns only if exec fails
+    return EXIT_FAILED
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganplay", description="An interactive GAN playground.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -386,6 +393,12 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--write-readme", action="store_true", help="table: rewrite README.md's lab table")
     lb.add_argument("--quiet", action="store_true", help="no progress bar")
     lb.set_defaults(func=cmd_lab)
+
+    ap = sub.add_parser("app", help="the dashboard with the panel at /panel/: what `streamlit run app.py` "
+                                     "serves, from an installed package")
+    ap.add_argument("--port", type=int, help="port (default Streamlit's, 8501)")
+    ap.add_argument("--host", help="address to listen on (default every interface)")
+    ap.set_defaults(func=cmd_app)
 
     pn = sub.add_parser("panel", help="the Gradio latent-space explorer on its own (also at /panel/ of the app)")
     pn.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7861)")

@@ -1,0 +1,97 @@
+"""The composition: one Streamlit ASGI app (`st.App`) serving the dashboard, with the Gradio panel
+mounted at /panel/ on the same port; and `ganplay app`, which serves it from an installed package.
+
+Since Streamlit 1.57 an app can be an ASGI application: `streamlit run SCRIPT` finds an
+`app = st.App(...)` assignment in SCRIPT (by reading its source, not by running it) and serves it
+with uvicorn. So the App itself is made in two one-line scripts that say the same thing:
+
+    app.py                   the checkout's `streamlit run app.py` (not in the wheel)
+    ganplay/script/app.py    the installed copy `ganplay app` hands to `streamlit run`
+
+and everything they serve is defined here: the dashboard script, the extra routes and the
+lifespans. The panel at /panel/ is embedded by the Explore page with the relative address
+"/panel/", so it works from any host, behind a proxy, on a Hugging Face Docker Space.
+
+Nothing here imports torch: the first page opens in a few seconds. Once the server is up, a
+background thread imports the sampling code (torch included), so the Home page's live samples do
+not wait for that import when the first browser arrives.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+from starlette.routing import Mount
+
+from ganplay.dashboard import hosting
+from ganplay.panel.mount import LazyPanel
+
+DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
+SCRIPT = Path(__file__).resolve().parent / "script" / "app.py"  # what `ganplay app` runs
+
+# Streamlit options both ways of serving use: `.streamlit/config.toml` at the repository root holds
+# the same values (a test keeps them equal) for `streamlit run app.py`; `ganplay app` passes them
+# as flags, since an installed package has no project folder to read that file from.
+OPTIONS = {
+    # hide the developer chrome (Deploy, Rerun, Clear cache) from visitors; the menu stays
+    "client.toolbarMode": "viewer",
+}
+
+# --- extra apps on the same port ----------------------------------------------------------------
+#   ROUTES: Starlette routes, e.g. Mount("/panel", app=gr.mount_gradio_app(FastAPI(), blocks,
+#           path="/", root_path="/panel", ssr_mode=False))
+#   LIFESPANS: async context managers (called with the st.App) entered for the server's lifetime,
+#           e.g. the mounted Gradio app's own lifespan (Starlette does not run a mounted app's
+#           lifespan by itself)
+#   hosting.mount("/panel"): tells the Explore page that the panel is there to embed
+ROUTES: list = []
+LIFESPANS: list = []
+
+# the Gradio panel (ganplay/panel/): built in a worker thread as the server starts, so importing
+# Gradio and torch does not delay the first page; /panel/ requests wait for it
+PANEL = LazyPanel("/panel")
+ROUTES.append(Mount("/panel", app=PANEL))
+LIFESPANS.append(PANEL.lifespan)
+hosting.mount("/panel")
+
+
+def _warm_up() -> None:
+    try:
+        import ganplay.sampling  # noqa: F401  (torch, the models)
+    except Exception:  # only a head start; the page imports it again and reports problems
+        pass
+
+
+@asynccontextmanager
+async def lifespan(app):
+    threading.Thread(target=_warm_up, name="ganplay-warm-up", daemon=True).start()
+    async with AsyncExitStack() as stack:
+        state: dict = {}
+        for make in LIFESPANS:
+            state.update(await stack.enter_async_context(make(app)) or {})
+        yield state
+
+
+# --- `ganplay app` ------------------------------------------------------------------------------
+def streamlit_argv(port: int | None = None, host: str | None = None) -> list[str]:
+    """The `streamlit run` command line `ganplay app` executes (Streamlit's defaults for what is
+    not given: port 8501, every interface)."""
+    argv = [sys.executable, "-m", "streamlit", "run", str(SCRIPT)]
+    if port is not None:
+        argv += ["--server.port", str(port)]
+    if host:
+        argv += ["--server.address", host]
+    for key, value in OPTIONS.items():
+        argv += [f"--{key}", str(value)]
+    return argv
+
+
+def serve(port: int | None = None, host: str | None = None) -> None:
+    """Replace this process with the Streamlit server (same pid: signals and a container's stop
+    reach the server itself, not a wrapper)."""
+    argv = streamlit_argv(port, host)
+    os.execv(argv[0], argv)
