@@ -138,6 +138,17 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.first_page:
+        from ganplay.bench_pages import BenchError, first_page
+
+        try:
+            times = first_page(repeats=args.repeats)
+        except BenchError as exc:
+            raise UserError(str(exc)) from None
+        print(times.table())
+        out = json.dumps(times.as_dict(), indent=2)
+        Path(args.json).write_text(out) if args.json else print(out)
+        return EXIT_OK
     if args.panel:
         from ganplay.panel.bench import format_table, panel_bench
 
@@ -216,6 +227,10 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     names = list(zoo.ZOO) if args.all else args.names
     if not names:
         raise UserError(f"name the zoo models to {args.action} (or --all): {', '.join(zoo.ZOO)}")
+    if args.action == "previews":
+        for name in names:
+            print(f"wrote {zoo.write_preview(name)}")
+        return EXIT_OK
     for name in names:
         if args.action == "build":
             card = zoo.build(name)
@@ -342,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--panel", action="store_true",
                    help="the explorer panel's numbers instead: ms per image, 8x8 grid, 16-frame "
                         "interpolation, and one slider change through gradio_client")
+    b.add_argument("--first-page", action="store_true",
+                   help="what a newcomer waits for instead: start a cold server --repeats times, load "
+                        "Home in Chromium, time the first and the last zoo grid painted")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
     b.set_defaults(func=cmd_bench)
     ev = sub.add_parser("eval", help="quality metrics of a trained generator (modes, FID, precision/recall, ...)")
@@ -364,8 +382,9 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--seed", type=int, default=0)
     ex.set_defaults(func=cmd_export)
 
-    z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate), eval, table")
-    z.add_argument("action", choices=["list", "build", "eval", "table"])
+    z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate + preview), eval, "
+                                   "previews (re-render Home's shipped grids), table")
+    z.add_argument("action", choices=["list", "build", "eval", "previews", "table"])
     z.add_argument("names", nargs="*", help="zoo model names")
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")

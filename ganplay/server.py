@@ -13,8 +13,9 @@ lifespans. The panel at /panel/ is embedded by the Explore page with the relativ
 "/panel/", so it works from any host, behind a proxy, on a Hugging Face Docker Space.
 
 Nothing here imports torch: the first page opens in a few seconds. Once the server is up, a
-background thread imports the sampling code (torch included), so the Home page's live samples do
-not wait for that import when the first browser arrives.
+background thread imports the sampling code (torch included) and another builds the panel, so
+live samples and /panel/ do not wait for those imports later; both give way to pages being drawn
+(`hosting.wait_for_pages`), so they do not slow the first visitor's page either.
 """
 
 from __future__ import annotations
@@ -53,22 +54,15 @@ LIFESPANS: list = []
 
 # the Gradio panel (ganplay/panel/): built in a worker thread as the server starts, so importing
 # Gradio and torch does not delay the first page; /panel/ requests wait for it
-PANEL = LazyPanel("/panel")
+PANEL = LazyPanel("/panel", give_way=hosting.wait_for_pages)
 ROUTES.append(Mount("/panel", app=PANEL))
 LIFESPANS.append(PANEL.lifespan)
 hosting.mount("/panel")
 
 
-def _warm_up() -> None:
-    try:
-        import ganplay.sampling  # noqa: F401  (torch, the models)
-    except Exception:  # only a head start; the page imports it again and reports problems
-        pass
-
-
 @asynccontextmanager
 async def lifespan(app):
-    threading.Thread(target=_warm_up, name="ganplay-warm-up", daemon=True).start()
+    threading.Thread(target=hosting.warm_up, name="ganplay-warm-up", daemon=True).start()
     async with AsyncExitStack() as stack:
         state: dict = {}
         for make in LIFESPANS:

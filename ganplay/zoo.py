@@ -153,7 +153,17 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     if evaluate:
         card.update(evaluate_card(name, root))
     atomic_write_json(card_path(name, root), card)
+    write_preview(name, root)
     return card
+
+
+def write_preview(name: str, root: Path = PRETRAINED) -> Path:
+    """Render the Home page's shipped grid of a built zoo model (`pretrained/previews/NAME.png`)."""
+    from ganplay import previews
+
+    if not weights_path(name, root).exists():
+        raise ZooError(f"zoo model {name!r} is not built here; build it with: ganplay zoo build {name}")
+    return previews.write(name, root)
 
 
 def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:

@@ -116,6 +116,31 @@ SAMPLE_SRC = """() => {
 }"""
 
 
+PAINTED = """() => [...document.querySelectorAll('[data-testid="stImage"] img')]
+  .filter(i => i.complete && i.naturalWidth > 0)
+  .map(i => [i.getAttribute('src'), i.closest('[data-testid="stImage"]').innerText])"""
+
+
+def test_home_shows_every_zoo_grid_on_a_cold_server_and_samples_new_ones_one_by_one(server, page):
+    from ganplay.dashboard import gallery
+
+    names = sorted(m.name for m in gallery.zoo_models())
+    page.goto(server["url"])
+    painted = wait_until(lambda: (lambda imgs: imgs if len(imgs) >= len(names) else None)(page.evaluate(PAINTED)),
+                         30, "every zoo grid painted on Home")
+    assert sorted(caption.split(":")[0] for _, caption in painted) == names
+    no_exception(page)
+    assert page.get_by_text("Seed 0 (the samples that ship with the zoo)").count() == 1
+    screenshot(page, "home")
+    first = {src for src, _ in painted}
+    page.get_by_role("button", name="New samples").click()
+    wait_until(lambda: page.get_by_text("Seed 1 ·").count() == 1, 120, "the new samples' caption")
+    renewed = page.evaluate(PAINTED)
+    assert len(renewed) == len(names)
+    assert not first & {src for src, _ in renewed}, "some grids were not sampled again"
+    no_exception(page)
+
+
 def test_a_deep_link_as_the_first_request_opens_quickly_inside_the_dashboard(server, page):
     open_page(page, server, "explore")
     TIMINGS["startup_to_first_page_s"] = round(time.monotonic() - server["started"], 2)

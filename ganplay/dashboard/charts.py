@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Iterable
 
+import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ganplay import previews
 from ganplay.assets import pretrained_dir
 from ganplay.jobs import RunInfo
 
@@ -22,6 +23,7 @@ class ZooModel:
     help: str
     weights: Path
     card: dict
+    preview: Path | None = None  # the shipped grid at seed previews.PREVIEW_SEED, if there is one
 
 
 def zoo_models(root: Path = PRETRAINED) -> list[ZooModel]:
@@ -35,19 +37,14 @@ def zoo_models(root: Path = PRETRAINED) -> list[ZooModel]:
             card = json.loads(card_path.read_text())
         except (OSError, json.JSONDecodeError):
             continue
-        out.append(ZooModel(card_path.stem, card.get("help", ""), weights, card))
+        shipped = previews.preview_path(card_path.stem, root)
+        out.append(ZooModel(card_path.stem, card.get("help", ""), weights, card,
+                            shipped if shipped.is_file() else None))
     return out
 
 
 def grid_size(model: ZooModel) -> int:
-    """64 samples, whole rows of classes for a conditional model (6 per class for 10), or 1,000
-    points for a 2D generator."""
-    from ganplay.config import POINT_DATASETS
-
-    if model.card.get("config", {}).get("data", {}).get("name") in POINT_DATASETS:
-        return 1000
-    classes = int(model.card.get("config", {}).get("model", {}).get("n_classes", 0) or 0)
-    return classes * max(1, 64 // classes) if 0 < classes <= 16 else 64
+    return previews.sample_count(model.card)
 
 
 def sample_png(weights: Path, n: int, seed: int) -> bytes:

@@ -1,11 +1,17 @@
-"""What `app.py` mounted next to the dashboard on the same port, for pages that embed it.
+"""What the server (`ganplay/server.py`) hosts next to the dashboard, and its warm-up.
 
-`app.py` records each extra route it serves (e.g. "/panel" for the Gradio panel); the Explore page
-embeds the panel only when it is really there. Run the dashboard script alone (AppTest,
-`streamlit run ganplay/dashboard/main.py`) and nothing is mounted.
+The server records each extra route it serves (e.g. "/panel" for the Gradio panel); the Explore
+page embeds the panel only when it is really there. Run the dashboard script alone (AppTest,
+`streamlit run ganplay/dashboard/main.py`) and nothing is mounted. The server's warm-up (torch,
+the panel) runs in threads that give way to pages being drawn (`drawing_page`, `wait_for_pages`).
 """
 
 from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from typing import Iterator
 
 MOUNTED: set[str] = set()
 
@@ -16,3 +22,61 @@ def mount(path: str) -> None:
 
 def is_mounted(path: str) -> bool:
     return (path.rstrip("/") or "/") in MOUNTED
+
+
+# --- the server's warm-up gives way to pages ----------------------------------------------------
+# Importing torch and building the Gradio panel take seconds of CPU and hold the GIL for much of
+# it; done while the first visitor's page is drawn, they doubled the time to its first picture.
+# So the warm-up (server.py's, the panel's build) waits for the first page to be drawn, or for
+# FIRST_VISIT_WAIT_S with no visitor, and each of its steps starts only when no page has been
+# drawing for QUIET_S (the browser still fetches the page's scripts and images after the script ends).
+FIRST_VISIT_WAIT_S = 5.0
+QUIET_S = 1.5
+PAGE_WAIT_CAP_S = 10.0  # pages that never stop must not stop the warm-up for good
+
+_pages = threading.Condition()
+_drawing = 0
+_last_drawn = 0.0  # time.monotonic() when the last page ended
+_first_drawn = threading.Event()
+
+
+@contextlib.contextmanager
+def drawing_page() -> Iterator[None]:
+    """Around one full run of the dashboard script (main.py)."""
+    global _drawing, _last_drawn
+    with _pages:
+        _drawing += 1
+    try:
+        yield
+    finally:
+        with _pages:
+            _drawing -= 1
+            _last_drawn = time.monotonic()
+            _pages.notify_all()
+        _first_drawn.set()
+
+
+def wait_for_pages(first_visit_wait: float = FIRST_VISIT_WAIT_S, quiet: float = QUIET_S,
+                   cap: float = PAGE_WAIT_CAP_S) -> None:
+    """Block a warm-up step until the first page was drawn (or nobody came for a while) and no
+    page has been drawn for `quiet` seconds (at most `cap` seconds of waiting for that)."""
+    _first_drawn.wait(first_visit_wait)
+    deadline = time.monotonic() + cap
+    with _pages:
+        while time.monotonic() < deadline:
+            idle = time.monotonic() - _last_drawn
+            if _drawing == 0 and idle >= quiet:
+                return
+            _pages.wait(timeout=max(0.05, min(quiet - idle, deadline - time.monotonic())))
+
+
+def warm_up(modules: tuple[str, ...] = ("pandas", "torch", "ganplay.sampling")) -> None:
+    """Import what the sampling pages need, one module at a time, giving way to pages."""
+    import importlib
+
+    for name in modules:
+        wait_for_pages()
+        try:
+            importlib.import_module(name)
+        except Exception:  # only a head start: the page imports it again and reports problems
+            return

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
+import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 
 from ganplay.lab.replay import Replay, load_replay, replay_path

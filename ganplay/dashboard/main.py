@@ -9,15 +9,9 @@ as the server's first request then ran that page without this script (no layout,
 
 from pathlib import Path
 
-import pandas  # noqa: F401  (see below)
 import streamlit as st
 
-# Plotly's validators look pandas up in sys.modules without importing it; while app.py's
-# background thread is still importing pandas (for Gradio), they found the half-initialised module
-# and a page failed with "partially initialized module 'pandas' has no attribute 'Series'". The
-# import above waits for that import to finish, before any page draws a chart.
-
-from ganplay.dashboard import widgets
+from ganplay.dashboard import hosting, widgets
 
 VIEWS = Path(__file__).parent / "views"
 
@@ -33,5 +27,6 @@ page = st.navigation([
     st.Page(VIEWS / "collapse_lab.py", title="Mode collapse lab", icon=":material/science:",
             url_path="collapse-lab"),
 ])
-widgets.sidebar()
-page.run()
+with hosting.drawing_page():  # the server's warm-up waits while a page is drawn
+    widgets.sidebar()
+    page.run()

@@ -14,8 +14,9 @@ from contextlib import asynccontextmanager
 
 
 class LazyPanel:
-    def __init__(self, root_path: str = "/panel"):
+    def __init__(self, root_path: str = "/panel", give_way=None):
         self.root_path = root_path
+        self._give_way = give_way or (lambda: None)  # called before each slow step of the build
         self.app = None
         self.error: BaseException | None = None
         self._ready: asyncio.Event | None = None
@@ -23,6 +24,12 @@ class LazyPanel:
         self._task: asyncio.Task | None = None
 
     def _build(self):
+        import importlib
+
+        for module in ("gradio", "ganplay.panel"):  # seconds each: in steps, so pages can go first
+            self._give_way()
+            importlib.import_module(module)
+        self._give_way()
         from ganplay.panel import asgi_app
 
         return asgi_app(self.root_path)

@@ -6,6 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from ganplay import jobs
+from ganplay.previews import PREVIEW_SEED
 from ganplay.config import Config
 from ganplay.dashboard import gallery
 from ganplay.dashboard.notes import WHAT_A_GAN_DOES
@@ -37,22 +38,48 @@ def _zoo_png(weights: str, mtime: float, n: int, seed: int) -> bytes:
     return gallery.sample_png(Path(weights), n, seed)
 
 
+def _show(slot, image, model: gallery.ZooModel, note: str = "") -> None:
+    # PNG as it is: Streamlit would re-encode a grid of thin strokes and dots as a JPEG
+    slot.image(image, caption=f"{model.name}: {model.help}{note}", width="stretch", output_format="PNG")
+
+
 models = gallery.zoo_models()
 if models:
     st.subheader("Pretrained generators")
-    seed = st.session_state.setdefault("home.seed", 0)
-    if st.button("New samples", icon=":material/casino:"):
+    # The first visit shows the grids shipped with the zoo (seed 0, no torch needed); "New
+    # samples" samples live, one grid at a time, each drawn as soon as it is ready.
+    seed = st.session_state.get("home.seed", PREVIEW_SEED)
+    head, again = st.columns([4, 1], vertical_alignment="center")
+    if again.button("New samples", icon=":material/casino:", width="stretch",
+                    help="Draw new samples from every generator (a new random seed)."):
         st.session_state["home.seed"] = seed = seed + 1
+    status = head.empty()
     cols = st.columns(min(3, len(models)))
+    slots = []
     for i, model in enumerate(models):
         with cols[i % len(cols)]:
-            with st.spinner(f"Sampling {model.name}…"):
-                try:
-                    png = _zoo_png(str(model.weights), model.weights.stat().st_mtime, gallery.grid_size(model), seed)
-                except Exception as exc:  # a broken file must not take the page down
-                    st.warning(f"{model.name}: {exc}")
-                    continue
-            st.image(png, caption=f"{model.name}: {model.help}", width="stretch")
+            slots.append(st.empty())
+    pending = []
+    for model, slot in zip(models, slots):
+        if seed == PREVIEW_SEED and model.preview is not None:
+            _show(slot, str(model.preview), model)
+            continue
+        pending.append((model, slot))
+        if model.preview is not None:  # the old picture holds the place until the new one is ready
+            _show(slot, str(model.preview), model, " (sampling…)")
+        else:
+            slot.info(f"{model.name}: waiting to be sampled…", icon=":material/hourglass_empty:")
+    for done, (model, slot) in enumerate(pending):
+        status.progress(done / len(pending), text=f"Sampling seed {seed}: {done} of {len(pending)} grids "
+                                                  f"done, now {model.name}…")
+        try:
+            png = _zoo_png(str(model.weights), model.weights.stat().st_mtime, gallery.grid_size(model), seed)
+        except Exception as exc:  # a broken file must not take the page down
+            slot.warning(f"{model.name}: {exc}")
+            continue
+        _show(slot, png, model)
+    status.caption(f"Seed {seed}" + (" (the samples that ship with the zoo)" if seed == PREVIEW_SEED else "")
+                   + f" · {len(models)} generators · press **New samples** for others.")
 else:
     grids = gallery.newest_grids(jobs.list_runs(runs_root()))
     if grids:
@@ -60,7 +87,8 @@ else:
         cols = st.columns(3)
         for col, grid in zip(cols, grids):
             with col:
-                st.image(str(grid.image), caption=f"{grid.name}: {grid.caption}", width="stretch")
+                st.image(str(grid.image), caption=f"{grid.name}: {grid.caption}", width="stretch",
+                         output_format="PNG")
     else:
         st.info("No pretrained generators or runs here yet. Press **Quick start**: you will see a "
                 "vanilla GAN chase the eight modes of a ring, and usually catch only a few at a "

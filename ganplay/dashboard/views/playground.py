@@ -1,6 +1,7 @@
 """2D playground: real vs generated points over D's decision surface, with G's gradient arrows.
 Watch a run (live, or scrub back through its snapshots), or step a small GAN by hand (GAN Lab)."""
 
+import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 import streamlit as st
 

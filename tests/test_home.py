@@ -1,0 +1,133 @@
+"""The Home page's first pictures: the zoo's shipped previews (drawn at once, no torch), kept in
+sync with the shipped weights, and "New samples" sampling live, one grid at a time."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from ganplay import previews
+from ganplay.dashboard import gallery
+
+MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
+MODELS = gallery.zoo_models()
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def test_every_zoo_model_ships_a_preview():
+    assert len(MODELS) >= 8
+    missing = [m.name for m in MODELS if m.preview is None]
+    assert not missing, f"no preview PNG for {missing}: run `ganplay zoo previews --all`"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
+def test_preview_is_what_the_shipped_weights_draw(model):
+    """A preview left behind by a rebuilt model would show a learner another generator."""
+    shipped = pixels(model.preview.read_bytes())
+    now = pixels(previews.render(model.weights, model.card))
+    assert shipped.shape == now.shape
+    # the same seed on the same weights; a torch version may move a pixel by a level or two
+    assert np.abs(shipped - now).max() <= 8, f"{model.name}: re-render with `ganplay zoo previews {model.name}`"
+    assert np.abs(shipped - now).mean() < 0.5
+
+
+def test_sample_counts_follow_the_card():
+    assert previews.sample_count({"config": {"data": {"name": "ring8"}}}) == 1000
+    assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"n_classes": 10}}}) == 60
+    assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"n_classes": 0}}}) == 64
+
+
+def test_listing_the_zoo_imports_no_torch():
+    code = ("import sys; from ganplay.dashboard import gallery; ms = gallery.zoo_models(); "
+            "print(len(ms), all(m.preview for m in ms), 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(len(MODELS)), "True", "False"]
+
+
+def home() -> AppTest:
+    at = AppTest.from_file(str(MAIN), default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def images(at: AppTest) -> list:
+    return list(at.image)
+
+
+def test_first_visit_draws_every_shipped_grid_without_sampling(monkeypatch):
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("the first visit must not sample")
+
+    monkeypatch.setattr(gallery, "sample_png", no_sampling)
+    at = home()
+    shown = images(at)
+    assert len(shown) == len(MODELS)
+    protos = [el.proto.imgs[0] for el in shown]
+    assert sorted(p.caption.split(":")[0] for p in protos) == sorted(m.name for m in MODELS)
+    assert all(p.url.endswith(".png") for p in protos), [p.url for p in protos]
+    assert any("Seed 0" in c.value for c in at.caption)
+    assert not at.warning
+
+
+def test_new_samples_samples_every_grid_live(monkeypatch):
+    calls = []
+    real = gallery.sample_png
+
+    def counting(weights, n, seed):
+        calls.append((Path(weights).stem, n, seed))
+        return real(weights, n, seed)
+
+    monkeypatch.setattr(gallery, "sample_png", counting)
+    at = home()
+    next(b for b in at.button if b.label == "New samples").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sorted(name for name, _, _ in calls) == sorted(m.name for m in MODELS)
+    assert {seed for _, _, seed in calls} == {1}
+    assert len(images(at)) == len(MODELS)
+    assert any("Seed 1" in c.value for c in at.caption)
+
+
+def test_warm_up_waits_for_the_first_page_and_then_for_quiet(monkeypatch):
+    """The server's torch import and panel build must not run while a page is drawn."""
+    import threading
+    import time
+
+    from ganplay.dashboard import hosting
+
+    monkeypatch.setattr(hosting, "_first_drawn", threading.Event())
+    monkeypatch.setattr(hosting, "_last_drawn", 0.0)
+    steps = []
+    waiter = threading.Thread(target=lambda: (hosting.wait_for_pages(first_visit_wait=30, quiet=0.3),
+                                              steps.append(time.monotonic())))
+    waiter.start()
+    time.sleep(0.3)
+    assert not steps, "a warm-up step started before any page was drawn"
+    with hosting.drawing_page():
+        time.sleep(0.3)
+        assert not steps, "a warm-up step started while a page was being drawn"
+    ended = time.monotonic()
+    waiter.join(timeout=10)
+    assert steps and steps[0] - ended >= 0.25, "the warm-up did not leave the browser its quiet time"
+
+
+def test_warm_up_starts_by_itself_when_nobody_visits(monkeypatch):
+    import threading
+
+    from ganplay.dashboard import hosting
+
+    monkeypatch.setattr(hosting, "_first_drawn", threading.Event())
+    done = threading.Event()
+    t = threading.Thread(target=lambda: (hosting.wait_for_pages(first_visit_wait=0.2, quiet=0.1), done.set()))
+    t.start()
+    assert done.wait(10), "with no visitor the warm-up must still run"
