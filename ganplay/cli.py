@@ -1,4 +1,4 @@
-"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, app, panel. A thin shell over the library."""
+"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, app, space, panel. A thin shell over the library."""
 
 from __future__ import annotations
 
@@ -310,6 +310,21 @@ def cmd_panel(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_space(args: argparse.Namespace) -> int:
+    from ganplay import space
+
+    try:
+        files = space.build(args.out) if args.out else space.file_set()
+    except space.SpaceError as exc:
+        raise UserError(str(exc)) from None
+    if args.out:
+        size = sum((Path(args.out) / f).stat().st_size for f in files)
+        print(f"wrote {len(files)} files ({size / 2**20:.1f} MiB) to {args.out}: upload that folder to the Space")
+    else:
+        print("\n".join(files))
+    return EXIT_OK
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from ganplay import server
 
@@ -418,6 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--port", type=int, help="port (default Streamlit's, 8501)")
     ap.add_argument("--host", help="address to listen on (default every interface)")
     ap.set_defaults(func=cmd_app)
+
+    sp = sub.add_parser("space", help="the Hugging Face Space's files (the Dockerfile's COPY sources minus "
+                                       ".dockerignore): list them, or copy them into a folder to upload")
+    sp.add_argument("--out", metavar="DIR", help="copy the files into this new folder (default: list them)")
+    sp.set_defaults(func=cmd_space)
 
     pn = sub.add_parser("panel", help="the Gradio latent-space explorer on its own (also at /panel/ of the app)")
     pn.add_argument("--port", type=int, help="port (default $GRADIO_SERVER_PORT, else 7861)")

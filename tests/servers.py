@@ -1,5 +1,6 @@
-"""Test helpers shared by the UI tests: a `streamlit run app.py` server on a free local port, and
-killing the training jobs a test started (they run in their own sessions, so they outlive it)."""
+"""Test helpers shared by the UI tests: a `streamlit run app.py` server (or any command serving
+Streamlit) on a free local port, and killing the training jobs a test started (they run in their
+own sessions, so they outlive it)."""
 
 from __future__ import annotations
 
@@ -43,18 +44,26 @@ def streamlit_server(log_dir: Path, **env_vars: str) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
     env.update(OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env_vars)
     port = free_port()
+    argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+            "--server.address", "127.0.0.1", "--server.headless", "true"]
+    with server_process(argv, port, log_dir, cwd=ROOT, env=env) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(argv: list[str], port: int, log_dir: Path, cwd: Path, env: dict,
+                   timeout: float = 90.0) -> Iterator[str]:
+    """Any command that serves Streamlit on 127.0.0.1:`port` (`ganplay app`, a Dockerfile's CMD);
+    yields its URL once the health endpoint answers and stops it by its process id afterwards."""
     log = open(Path(log_dir) / "streamlit.log", "w+b")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while not healthy(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
-                pytest.fail(f"streamlit did not start:\n{log.read().decode(errors='replace')}")
+                pytest.fail(f"{argv[:4]} did not serve:\n{log.read().decode(errors='replace')[-5000:]}")
             time.sleep(0.1)
         yield url
     finally:
@@ -63,6 +72,7 @@ def streamlit_server(log_dir: Path, **env_vars: str) -> Iterator[str]:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
         log.close()
 
 

@@ -9,7 +9,6 @@ them to widgets (and turn `ExploreError` into a message in the page). Bad input 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from PIL import Image
@@ -44,7 +43,9 @@ def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
     from ganplay.config import POINT_DATASETS
     from ganplay.train.rundir import RunDir
 
-    root = Path(root or os.environ.get("GANPLAY_RUNS") or "runs").expanduser()
+    from ganplay.jobs import runs_root
+
+    root = runs_root(root)  # the dashboard's default too (GANPLAY_RUNS, a Space's /data, ./runs)
     if not root.is_dir():
         return []
     found = []

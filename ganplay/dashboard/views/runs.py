@@ -13,6 +13,12 @@ runs = jobs.poll(root)
 st.caption(f"Reading `{root}`. Any folder of ganplay run directories can be watched, including one a "
            "job on another machine writes (e.g. `torchrun` on a GPU box): change it in the sidebar or "
            "set GANPLAY_RUNS.")
+if jobs.runs_vanish(root):
+    st.warning("Runs here vanish when this Space restarts: they are not on persistent storage. "
+               "Download what you want to keep (below). The Space's owner can mount a storage bucket "
+               "(or persistent storage) at `/data`: runs then go to `/data/ganplay-runs` and survive "
+               "restarts.",
+               icon=":material/cloud_off:")
 if not runs:
     st.info("No runs here yet.", icon=":material/info:")
     st.page_link("views/train.py", label="Train one", icon=":material/model_training:")
