@@ -54,10 +54,12 @@ LIFESPANS: list = []
 
 # the Gradio panel (ganplay/panel/): built in a worker thread as the server starts, so importing
 # Gradio and torch does not delay the first page; /panel/ requests wait for it
-PANEL = LazyPanel("/panel", give_way=hosting.wait_for_pages)
+PANEL = LazyPanel("/panel", give_way=hosting.wait_for_pages,
+                  on_progress=lambda fraction, text: hosting.report("/panel", fraction, text))
 ROUTES.append(Mount("/panel", app=PANEL))
 LIFESPANS.append(PANEL.lifespan)
 hosting.mount("/panel")
+hosting.report("/panel", 0.0, "waiting for the server to start")
 
 
 @asynccontextmanager

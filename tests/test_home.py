@@ -131,3 +131,38 @@ def test_warm_up_starts_by_itself_when_nobody_visits(monkeypatch):
     t = threading.Thread(target=lambda: (hosting.wait_for_pages(first_visit_wait=0.2, quiet=0.1), done.set()))
     t.start()
     assert done.wait(10), "with no visitor the warm-up must still run"
+
+
+def test_explore_shows_how_far_the_panel_has_come_until_it_is_ready(monkeypatch):
+    """A cold server builds the panel for seconds: the page says so instead of an empty frame."""
+    from ganplay.dashboard import hosting
+
+    monkeypatch.setattr(hosting, "MOUNTED", {"/panel"})
+    monkeypatch.setattr(hosting, "_STARTING", {})
+    hosting.report("/panel", 0.5, "importing torch and the generators")
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.run()
+    at.switch_page("views/explore.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [p.proto.text for p in at.progress] == [
+        "The explorer panel is starting: importing torch and the generators… (once per server start, a few seconds)"]
+    assert not at.get("iframe")
+    hosting.report("/panel", 1.0, "ready")
+    at.run()
+    assert not at.progress
+    assert [f.proto.src for f in at.get("iframe")] == ["/panel/"]
+
+
+def test_the_lab_replay_and_home_import_no_torch():
+    """Their first cold visit would wait seconds for torch, which neither needs."""
+    code = f"""
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(MAIN)!r}, default_timeout=120)
+at.run()
+at.switch_page("views/collapse_lab.py").run()
+assert not at.exception, [e.value for e in at.exception]
+print(len(at.get("plotly_chart")), "torch" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) >= 1 and out[1] == "False", out

@@ -16,12 +16,31 @@ from typing import Iterator
 MOUNTED: set[str] = set()
 
 
+_STARTING: dict[str, tuple[float, str]] = {}  # mounted path -> (fraction done, what it is doing)
+
+
+def _key(path: str) -> str:
+    return path.rstrip("/") or "/"
+
+
 def mount(path: str) -> None:
-    MOUNTED.add(path.rstrip("/") or "/")
+    MOUNTED.add(_key(path))
 
 
 def is_mounted(path: str) -> bool:
-    return (path.rstrip("/") or "/") in MOUNTED
+    return _key(path) in MOUNTED
+
+
+def report(path: str, fraction: float, text: str) -> None:
+    """A mounted app says how far its start has come (1.0: ready, or failed: `text` says which)."""
+    _STARTING[_key(path)] = (float(fraction), text)
+
+
+def starting(path: str) -> tuple[float, str] | None:
+    """(fraction, what it is doing) while a mounted app is still starting; None once it is done
+    (or when it never reported: then it is taken as ready)."""
+    state = _STARTING.get(_key(path))
+    return None if state is None or state[0] >= 1.0 else state
 
 
 # --- the server's warm-up gives way to pages ----------------------------------------------------

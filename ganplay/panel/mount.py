@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 
 
 class LazyPanel:
-    def __init__(self, root_path: str = "/panel", give_way=None):
+    def __init__(self, root_path: str = "/panel", give_way=None, on_progress=None):
         self.root_path = root_path
         self._give_way = give_way or (lambda: None)  # called before each slow step of the build
+        self._on_progress = on_progress or (lambda fraction, text: None)  # for a page to show
         self.app = None
         self.error: BaseException | None = None
         self._ready: asyncio.Event | None = None
@@ -26,10 +27,14 @@ class LazyPanel:
     def _build(self):
         import importlib
 
-        for module in ("gradio", "ganplay.panel"):  # seconds each: in steps, so pages can go first
+        steps = (("gradio", "importing Gradio"), ("ganplay.panel", "importing torch and the generators"))
+        for i, (module, what) in enumerate(steps):  # seconds each: in steps, so pages can go first
+            self._on_progress(i / (len(steps) + 1), "waiting for the dashboard's page to finish drawing")
             self._give_way()
+            self._on_progress(i / (len(steps) + 1), what)
             importlib.import_module(module)
         self._give_way()
+        self._on_progress(len(steps) / (len(steps) + 1), "building the panel")
         from ganplay.panel import asgi_app
 
         return asgi_app(self.root_path)
@@ -40,10 +45,12 @@ class LazyPanel:
             async with app.router.lifespan_context(app):
                 self.app = app
                 self._ready.set()
+                self._on_progress(1.0, "ready")
                 await self._stop.wait()
         except BaseException as exc:  # shown to whoever opens /panel/
             self.error = exc
             self._ready.set()
+            self._on_progress(1.0, f"failed to start: {exc!r}")
             if not isinstance(exc, Exception):
                 raise
 

@@ -19,8 +19,6 @@ from ganplay.dashboard.widgets import badge_markdown, runs_root
 from ganplay.lab.measure import load_reliability, rate_text
 from ganplay.lab.scenarios import (COLLAPSE, CURES, SCENARIOS, WHAT_IS_COLLAPSE, WHAT_TO_WATCH,
                                    scenario)
-from ganplay.lab.record import FRAME_N
-from ganplay.metrics.evaluation import CHEAP_N
 
 REPLAY, LIVE = "Replay", "Train live"
 NO_BAR = {"displayModeBar": False}
@@ -308,6 +306,11 @@ def live_side(side: str, info) -> None:
                 st.image(str(pngs[-1]), width="stretch" if big else 360,
                          caption=f"step {view2d.step_of(pngs[-1].with_suffix('.npz')):,}")
     if ys:
+        # imported here, not at the top: they bring torch, which the replay (the page's first view)
+        # does not need, and a cold first visit would wait seconds for it
+        from ganplay.lab.record import FRAME_N
+        from ganplay.metrics.evaluation import CHEAP_N
+
         if CHEAP_N[sc.kind] < FRAME_N[sc.kind]:
             st.caption(f"Live counts use {CHEAP_N[sc.kind]:,} samples per check, not the replay's and "
                        f"the papers' {FRAME_N[sc.kind]:,}, so they read lower.")
