@@ -116,20 +116,71 @@ class PageTimes:
     expected: int = 0
 
     def as_dict(self) -> dict:
-        def summary(xs: list[float]) -> dict:
-            return {"median": round(statistics.median(xs), 3), "max": round(max(xs), 3),
-                    "all": [round(x, 3) for x in xs]} if xs else {}
+        return {"expected_images": self.expected, "first_image_s": _stats(self.first_s),
+                "last_image_s": _stats(self.last_s)}
 
-        return {"expected_images": self.expected, "first_image_s": summary(self.first_s),
-                "last_image_s": summary(self.last_s)}
 
-    def table(self) -> str:
-        d = self.as_dict()
-        rows = [("first image", d["first_image_s"]), (f"all {self.expected} images", d["last_image_s"])]
-        lines = [f"cold server -> Home page painted, {len(self.first_s)} cold starts",
-                 "| what | median | max |", "|---|---|---|"]
-        lines += [f"| {what} | {s['median']:.2f} s | {s['max']:.2f} s |" for what, s in rows if s]
-        return "\n".join(lines)
+def _stats(xs: list[float]) -> dict:
+    return {"median": round(statistics.median(xs), 3), "max": round(max(xs), 3),
+            "all": [round(x, 3) for x in xs]} if xs else {}
+
+
+def table_of(report: dict) -> str:
+    """The Markdown table of `PageTimes.as_dict()`."""
+    rows = [("first image", report["first_image_s"]),
+            (f"all {report['expected_images']} images", report["last_image_s"])]
+    lines = [f"cold server -> Home painted ({len(report['first_image_s'].get('all', []))} cold starts)",
+             "| what | median | max |", "|---|---|---|"]
+    return "\n".join(lines + [f"| {what} | {s['median']:.2f} s | {s['max']:.2f} s |" for what, s in rows if s])
+
+
+def pages_table(pages: dict[str, list[float]]) -> str:
+    lines = ["cold server -> each page's first script run over", "| page | median | max |", "|---|---|---|"]
+    return "\n".join(lines + [f"| {name} | {statistics.median(xs):.2f} s | {max(xs):.2f} s |"
+                              for name, xs in pages.items() if xs])
+
+
+PAGES = ("", "train", "playground", "runs", "explore", "collapse-lab")
+
+
+def _settled_s(page, healthy_at: float, timeout: float) -> float:
+    """Seconds from the server's first health answer until the page has its title and Streamlit's
+    "running" indicator has been gone for half a second (the script run is over)."""
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        busy = page.locator("[data-testid='stStatusWidget']").count() > 0 or page.locator("h1").count() == 0
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.time()
+        elif time.time() - quiet_since >= 0.5:
+            return quiet_since - healthy_at
+        time.sleep(0.02)
+    raise BenchError(f"the page did not settle within {timeout:.0f} s")
+
+
+def every_page(repeats: int = 3, timeout: float = 60.0, progress: bool = True) -> dict[str, list[float]]:
+    """For each page, on its own cold server: seconds until its first script run is over."""
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, list[float]] = {path or "home": [] for path in PAGES}
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="ganplay-bench-") as tmp:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            for i in range(repeats):
+                for path in PAGES:
+                    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                    page = context.new_page()
+                    with cold_server(Path(tmp) / f"runs-{i}-{path}") as (url, healthy_at):
+                        page.goto(f"{url}/{path}", wait_until="commit")
+                        out[path or "home"].append(_settled_s(page, healthy_at, timeout))
+                    context.close()
+                    if progress:
+                        print(f"/{path}: drawn after {out[path or 'home'][-1]:.2f} s", file=sys.stderr)
+        finally:
+            browser.close()
+    return out
 
 
 def first_page(repeats: int = 5, timeout: float = 60.0, progress: bool = True) -> PageTimes:

@@ -139,14 +139,17 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.first_page:
-        from ganplay.bench_pages import BenchError, first_page
+        from ganplay.bench_pages import BenchError, every_page, first_page, pages_table, table_of
 
         try:
-            times = first_page(repeats=args.repeats)
+            report = first_page(repeats=args.repeats).as_dict()
+            print(table_of(report))
+            if args.all_pages:
+                report["pages_drawn_s"] = every_page(repeats=args.repeats)
+                print(pages_table(report["pages_drawn_s"]))
         except BenchError as exc:
             raise UserError(str(exc)) from None
-        print(times.table())
-        out = json.dumps(times.as_dict(), indent=2)
+        out = json.dumps(report, indent=2)
         Path(args.json).write_text(out) if args.json else print(out)
         return EXIT_OK
     if args.panel:
@@ -375,6 +378,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--first-page", action="store_true",
                    help="what a newcomer waits for instead: start a cold server --repeats times, load "
                         "Home in Chromium, time the first and the last zoo grid painted")
+    b.add_argument("--all-pages", action="store_true",
+                   help="with --first-page: also time every page's first draw on a cold server")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
     b.set_defaults(func=cmd_bench)
     ev = sub.add_parser("eval", help="quality metrics of a trained generator (modes, FID, precision/recall, ...)")
