@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -40,6 +40,16 @@ CONV_ARCHS = ("dcgan", "wgan", "stylegan-lite")
 CONV_IMAGE_SIZES = (28, 32, 64)
 LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
 AUGMENTS = ("translation", "cutout")
+# Sizes a config may ask for. Widths bound what one layer allocates (8 x 2048-wide MLP layers are
+# ~34M weights; 200,000-wide ones tried to allocate 160 GB); a conv net's widest stage is 8x its
+# channels at 64 px. Every preset, zoo card and lab lesson fits well inside.
+MAX_WIDTH = 2048
+MAX_CHANNELS = 256
+MAX_CONFIG_BYTES = 1 << 20  # a config file or import is a few KB; refuse reading more
+MAX_DEPTH = 16  # nesting of a config (section -> field -> list is 3); deeper input is refused
+MAX_ERROR_LINES = 20
+
+Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
 
 
 class ConfigError(ValueError):
@@ -59,6 +69,7 @@ class DataConfig(_Section):
     )
     root: str = Field(
         "",
+        max_length=4096,
         description="Folder or .zip of images for `folder`; download/cache directory for "
         "mnist, fashion-mnist and cifar10 (default ~/.cache/ganplay).",
     )
@@ -96,24 +107,24 @@ class ModelConfig(_Section):
         description="Classes for a conditional GAN (label embedding in G, projection in D); "
         "0 means unconditional.",
     )
-    g_hidden: list[int] = Field(
+    g_hidden: list[Width] = Field(
         [128, 128, 128],
         min_length=1,
         max_length=8,
-        description="mlp only: hidden layer widths of the generator.",
+        description=f"mlp only: hidden layer widths of the generator (each 1..{MAX_WIDTH}).",
     )
-    d_hidden: list[int] = Field(
+    d_hidden: list[Width] = Field(
         [128, 128, 128],
         min_length=1,
         max_length=8,
-        description="mlp only: hidden layer widths of the discriminator.",
+        description=f"mlp only: hidden layer widths of the discriminator (each 1..{MAX_WIDTH}).",
     )
     g_batchnorm: bool = Field(False, description="mlp only: BatchNorm after G's hidden layers.")
     g_channels: int = Field(
-        64, ge=4, le=1024, description="dcgan/wgan: channel width of G's last conv stage."
+        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan: channel width of G's last conv stage."
     )
     d_channels: int = Field(
-        64, ge=4, le=1024, description="dcgan/wgan: channel width of D's first conv stage."
+        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan: channel width of D's first conv stage."
     )
     residual: bool = Field(
         False, description="dcgan/wgan: residual up/down blocks instead of plain convolutions."
@@ -369,6 +380,7 @@ class Config(BaseModel):
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "Config":
+        check_plain(values)
         try:
             return cls.model_validate(values)
         except ValidationError as exc:
@@ -400,11 +412,11 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    try:
-        values = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}") from None
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size:,} bytes is not a config file "
+                          f"(configs are a few KB; at most {MAX_CONFIG_BYTES:,} bytes)")
+    kind = "JSON" if path.suffix == ".json" else "YAML"
+    values = parse_document(path.read_bytes(), kind, str(path))
     if values is None:
         values = {}
     if not isinstance(values, dict):
@@ -412,21 +424,76 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     return Config.from_dict(apply_overrides(values, overrides or []))
 
 
+def parse_document(data: bytes | str, kind: str, where: str) -> Any:
+    """A JSON or YAML document's plain data; anything unreadable is one ConfigError line."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{where}: not a text file (not UTF-8: byte {exc.start} is "
+                              f"{data[exc.start:exc.start + 1]!r}); give a YAML or JSON config") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{where}: {len(data):,} characters is not a config "
+                          f"(at most {MAX_CONFIG_BYTES:,})")
+    try:
+        values = json.loads(data) if kind == "JSON" else yaml.safe_load(data)
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to be a config (at most {MAX_DEPTH} "
+                          "levels)") from None
+    except (yaml.YAMLError, ValueError) as exc:  # JSONDecodeError, YAML's bad dates, huge ints
+        first = " ".join(str(exc).split())
+        raise ConfigError(f"{where}: not valid {kind}: {_short(first, 200)}") from None
+    check_plain(values, where)
+    return values
+
+
+def check_plain(values: Any, where: str = "config") -> None:
+    """Refuse what no config holds before anything walks it recursively: nesting deeper than
+    MAX_DEPTH, keys that are not text, values that are not JSON's (YAML makes dates, sets, ...)."""
+    stack = [(values, (), 0)]
+    while stack:
+        node, loc, depth = stack.pop()
+        name = ".".join(map(str, loc)) or "top level"
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{where}: nested too deeply to be a config (at most {MAX_DEPTH} levels)")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    raise ConfigError(f"{where}: {_short(name)}: keys must be text, got {_short(repr(key))}")
+                stack.append((value, (*loc, _short(key, 40)), depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, (*loc, i), depth + 1) for i, value in enumerate(node))
+        elif not (node is None or isinstance(node, (str, int, float, bool))):
+            raise ConfigError(f"{where}: {_short(name)}: {type(node).__name__} is not a config value "
+                              "(use numbers, text, true/false and lists)")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit - 20]}...({len(text):,} characters)"
+
+
 def parse_value(text: str) -> Any:
-    """Parse an override's value: JSON first (so 1e-4 is a number), then YAML, else a string."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        pass
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
+    """Parse an override's value: JSON first (so 1e-4 is a number), then YAML, else a string.
+    Text that parses into something no config holds (too deep, a date) stays text, for the
+    validator to name."""
+    for parse in (json.loads, yaml.safe_load):
+        try:
+            value = parse(text)
+        except (ValueError, yaml.YAMLError, RecursionError):
+            continue
+        try:
+            check_plain(value)
+        except ConfigError:
+            return text
+        return value
+    return text
 
 
 def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of `values` with each `a.b=value` override set. Unknown keys are left for
     validation to report (with the list of known ones)."""
+    check_plain(values)
     out = json.loads(json.dumps(values))  # deep copy of plain data
     for item in overrides:
         if "=" not in item:
@@ -459,9 +526,10 @@ def _allowed_keys(loc: tuple) -> list[str]:
 def format_validation_error(exc: ValidationError) -> str:
     """Turn pydantic's error into lines that name the field, the value and what is allowed."""
     lines = []
-    for err in exc.errors():
+    errors = exc.errors()
+    for err in errors[:MAX_ERROR_LINES]:
         loc = tuple(err["loc"])
-        field = ".".join(str(p) for p in loc) or "config"
+        field = _short(".".join(str(p) for p in loc) or "config")
         kind = err["type"]
         if kind == "extra_forbidden":
             known = _allowed_keys(loc)
@@ -471,7 +539,9 @@ def format_validation_error(exc: ValidationError) -> str:
             lines.extend(msg.strip() for msg in str(err["ctx"]["error"]).splitlines())
         else:
             got = err.get("input")
-            lines.append(f"{field}: {err['msg']} (got {got!r})")
+            lines.append(f"{field}: {err['msg']} (got {_short(repr(got))})")
+    if len(errors) > MAX_ERROR_LINES:
+        lines.append(f"... and {len(errors) - MAX_ERROR_LINES} more")
     return "invalid config:\n  " + "\n  ".join(lines)
 
 

@@ -72,6 +72,21 @@ def test_bad_config_fails_before_writing_anything(tmp_path):
     assert res.returncode == 2 and "--preset" in res.stderr
 
 
+def test_unreadable_config_files_are_one_line(tmp_path):
+    binary = tmp_path / "weights.yaml"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00" * 64)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for args in (["--config", binary], ["--config", deep],
+                 ["--preset", "ring8-gan", "--set", "model.g_hidden=" + "[" * 30_000 + "]" * 30_000],
+                 ["--preset", "ring8-gan", "--set", "model.g_hidden=[-5]"],
+                 ["--preset", "ring8-gan", "--set", "model.g_hidden=[200000,200000]"]):
+        res = ganplay("train", *args, "--out", tmp_path / "runs")
+        assert res.returncode == 2 and res.stderr.startswith("error: "), res.stderr[-2000:]
+        assert "Traceback" not in res.stderr and len(res.stderr) < 2000
+    assert not (tmp_path / "runs").exists()
+
+
 def test_missing_dataset_fails_offline_with_hint(tmp_path):
     res = ganplay("train", "--preset", "mnist-dcgan", "--set", "data.name=cifar10", f"data.root={tmp_path}",
                   "data.download=true", "--out", tmp_path / "runs")

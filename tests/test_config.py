@@ -107,3 +107,64 @@ def test_round_trip_and_preset_copy_is_fresh():
     assert PRESETS["ring8-gan"]["config"]["train"]["steps"] != 1
     with pytest.raises(ConfigError, match="unknown preset"):
         preset_values("nope")
+
+
+# -- input that must explain instead of crashing (issue 16, items 6 and 7) ----------------------
+DEEP = 100_000  # far past Python's recursion limit
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json", ".txt"])
+def test_binary_config_file_is_one_clear_line(tmp_path, suffix):
+    path = tmp_path / f"weights{suffix}"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00\x80" * 64)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert "\n" not in str(err.value) and "UTF-8" in str(err.value) and str(path) in str(err.value)
+
+
+@pytest.mark.parametrize("suffix, text", [
+    (".json", "[" * DEEP + "]" * DEEP),
+    (".json", '{"a":' * DEEP + "1" + "}" * DEEP),
+    (".yaml", "[" * DEEP + "]" * DEEP),
+    (".yaml", "{a: " * DEEP + "1" + "}" * DEEP),
+], ids=["json-list", "json-object", "yaml-flow-list", "yaml-flow-map"])
+def test_deeply_nested_config_file_is_one_clear_line(tmp_path, suffix, text):
+    path = tmp_path / f"deep{suffix}"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match="nested too deeply") as err:
+        load_config(path)
+    assert "\n" not in str(err.value)
+
+
+def test_deeply_nested_override_and_import_are_config_errors():
+    from ganplay.dashboard.share import config_from_json, config_from_query
+
+    for value in ("[" * DEEP + "]" * DEEP, "{a: " * DEEP + "1" + "}" * DEEP):
+        with pytest.raises(ConfigError):
+            Config.from_preset("ring8-gan", [f"model.g_hidden={value}"])
+        with pytest.raises(ConfigError):
+            config_from_query({"model.g_hidden": value})
+    for blob in ("[" * DEEP + "]" * DEEP, b"\xff\xfe\x00binary"):
+        with pytest.raises(ConfigError) as err:
+            config_from_json(blob)
+        assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("override, hint", [
+    ("model.g_hidden=[-5]", "greater than or equal to 1"),
+    ("model.d_hidden=[0, 8]", "greater than or equal to 1"),
+    ("model.g_hidden=[200000,200000]", "less than or equal to 2048"),
+    ("model.d_hidden=[64, 1e12]", "model.d_hidden.1"),
+    ("model.g_channels=4096", "less than or equal to 256"),
+    ("data.root=" + "x" * 5000, "at most 4096 characters"),
+], ids=["negative", "zero", "huge", "huge-float", "channels", "long-root"])
+def test_layer_widths_and_other_sizes_are_bounded(override, hint):
+    with pytest.raises(ConfigError) as err:
+        Config.from_preset("ring8-gan", [override])
+    assert hint in str(err.value)
+
+
+def test_error_messages_stay_short_for_huge_values():
+    with pytest.raises(ConfigError) as err:
+        Config.from_dict({"name": "n" * 1_000_000, "train": {"steps": "9" * 100_000}})
+    assert len(str(err.value)) < 1000

@@ -11,7 +11,7 @@ import json
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
-from ganplay.config import Config, ConfigError, parse_value
+from ganplay.config import Config, ConfigError, parse_document, parse_value
 from ganplay.dashboard.form_spec import flatten, form_fields, nest
 
 
@@ -20,11 +20,9 @@ def config_json(cfg: Config) -> str:
 
 
 def config_from_json(text: str | bytes) -> Config:
-    """A config from exported JSON; raises ConfigError (with the validator's message)."""
-    try:
-        values = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"not a JSON config: {exc}") from None
+    """A config from exported JSON; raises ConfigError (with the validator's message). Binary,
+    huge or deeply nested uploads are one line of ConfigError too (`parse_document`)."""
+    values = parse_document(text, "JSON", "not a JSON config")
     if not isinstance(values, dict):
         raise ConfigError("not a JSON config: expected an object with data, model, loss, optim, train")
     return Config.from_dict(values)
