@@ -15,18 +15,19 @@ class UserError(Exception):
     """Bad input from the person at the keyboard: print the message, no traceback."""
 
 
+# Bad-input errors by the module that raises them. Only modules already imported are looked up: an
+# error of a module that was never imported cannot have been raised, and importing them all here
+# would import torch just to print "error: ..." for a bad config (seconds, on a laptop).
+_USER_ERROR_CLASSES = {
+    "ganplay.config": "ConfigError", "ganplay.data.dataset": "DataError", "ganplay.sampling": "SamplingError",
+    "ganplay.train.checkpoint": "CheckpointError", "ganplay.train.distributed": "DeviceError",
+    "ganplay.zoo": "ZooError", "ganplay.lab.scenarios": "LabError",
+}
+
+
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from ganplay.config import ConfigError
-    from ganplay.data import DataError
-    from ganplay.sampling import SamplingError
-    from ganplay.train.checkpoint import CheckpointError
-    from ganplay.train.distributed import DeviceError
-
-    from ganplay.zoo import ZooError
-    from ganplay.lab.scenarios import LabError
-
-    return (UserError, ConfigError, DataError, SamplingError, CheckpointError, DeviceError,
-            ZooError, LabError, FileNotFoundError)
+    found = [getattr(sys.modules[m], name) for m, name in _USER_ERROR_CLASSES.items() if m in sys.modules]
+    return (UserError, FileNotFoundError, *found)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -175,3 +175,13 @@ def test_torchrun_two_processes_on_cpu(tmp_path):
     rows = [r for r in run.read_metrics() if "loss_d" in r]
     assert [r["step"] for r in rows] == [2, 4, 6]  # one writer: no duplicated lines
     assert rows[-1]["penalty"] > 0
+
+
+def test_a_bad_config_is_reported_without_importing_torch():
+    """The error path must not import the whole engine (seconds) to print one line."""
+    code = ("import sys; from ganplay.cli import main; "
+            "rc = main(['train', '--preset', 'ring8-gan', '--set', 'train.batch_size=0']); "
+            "print(rc, 'torch' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
+    assert res.stdout.split() == ["2", "False"], res.stderr
+    assert "train.batch_size" in res.stderr and "Traceback" not in res.stderr
