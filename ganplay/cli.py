@@ -114,13 +114,15 @@ def cmd_train(args: argparse.Namespace) -> int:
 # sample, presets, bench
 # ---------------------------------------------------------------------------------------------
 def cmd_sample(args: argparse.Namespace) -> int:
-    from ganplay.sampling import load_generator, sample_png
+    from ganplay.sampling import load_generator, sampled_png
     from ganplay.train.rundir import atomic_write_bytes
 
     if not 1 <= args.n <= 4096:
         raise UserError(f"--n must be 1..4096, got {args.n}")
     gen = load_generator(args.source, use_ema=not args.no_ema)
-    data = sample_png(gen, args.n, args.seed, args.label)
+    data, warning = sampled_png(gen, args.n, args.seed, args.label)
+    if warning:  # the picture is still written: it shows what the weights do
+        print(f"warning: {warning}", file=sys.stderr)
     atomic_write_bytes(args.out, data)
     print(f"wrote {args.n} samples (step {gen.step}, seed {args.seed}) to {args.out}")
     return EXIT_OK

@@ -36,7 +36,7 @@ def render(weights: Path, card: dict, seed: int = PREVIEW_SEED) -> bytes:
     """The PNG the Home page shows for these weights at `seed` (imports torch)."""
     from ganplay.sampling import load_generator, sample_png
 
-    return sample_png(load_generator(weights), sample_count(card), seed)
+    return sample_png(load_generator(weights), sample_count(card), seed, strict=True)
 
 
 def write(name: str, root: Path) -> Path:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganplay.config import Config
+from ganplay.config import IMAGE_DATASET_INFO, Config, ConfigError
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
 from ganplay.train import snapshots
@@ -24,6 +24,59 @@ from ganplay.train.rundir import RunDir
 
 class SamplingError(ValueError):
     pass
+
+
+MAX_STEP = 10**12
+
+
+def check_meta(meta, cfg: Config, source) -> dict:
+    """A checkpoint header's `meta`, checked against its config before anything is built from it:
+    one SamplingError line naming the bad entry (a header is input like any other)."""
+    def bad(what: str) -> SamplingError:
+        return SamplingError(f"{source}: damaged checkpoint header: meta {what}")
+
+    if not isinstance(meta, dict):
+        raise bad(f"is a {type(meta).__name__}, not an object")
+    step = meta.get("step")
+    if type(step) is not int or not 0 <= step <= MAX_STEP:
+        raise bad(f"step must be a whole number 0..{MAX_STEP}, got {_short(step)}")
+    shape = meta.get("sample_shape")
+    if cfg.is_points:
+        want = "[2] for 2D data"
+        ok = shape == [2]
+    else:
+        size = cfg.image_size
+        known = IMAGE_DATASET_INFO.get(cfg.data.name)
+        channels = (known[0],) if known else (1, 3)
+        want = f"[{'|'.join(map(str, channels))}, {size}, {size}] for {cfg.data.name} at {size} px"
+        ok = (isinstance(shape, list) and len(shape) == 3 and all(type(v) is int for v in shape)
+              and shape[0] in channels and shape[1:] == [size, size])
+    if not ok:
+        raise bad(f"sample_shape must be {want}, got {_short(shape)}")
+    n_classes = meta.get("n_classes", 0)
+    if type(n_classes) is not int or n_classes != cfg.model.n_classes:
+        raise bad(f"n_classes must be the config's model.n_classes ({cfg.model.n_classes}), "
+                  f"got {_short(n_classes)}")
+    names = meta.get("class_names", [])
+    if not (isinstance(names, list) and len(names) <= max(n_classes, 1000)
+            and all(isinstance(n, str) and len(n) <= 200 for n in names)):
+        raise bad(f"class_names must be a list of short names, got {_short(names)}")
+    return meta
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:50] + "..."
+
+
+def nonfinite_warning(x: Tensor) -> str:
+    """'' when every output is a number; else what a person should be told (a generator whose
+    weights hold NaN draws a grey picture that looks like a result)."""
+    bad = ~torch.isfinite(x.reshape(len(x), -1)).all(dim=1) if len(x) else torch.zeros(0, dtype=torch.bool)
+    if not bool(bad.any()):
+        return ""
+    return (f"the generator outputs NaN or infinity for {int(bad.sum())} of {len(x)} samples: its "
+            "weights are broken (a run that diverged?); sample an earlier checkpoint")
 
 
 @dataclass
@@ -131,22 +184,36 @@ def resolve_checkpoint(path: str | Path) -> Path:
 def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> LoadedGenerator:
     source = resolve_checkpoint(path)
     c = ckpt.load_checkpoint(source)
-    cfg = Config.from_dict(c.config)
-    shape = tuple(c.meta["sample_shape"])
-    G, _ = build_models(cfg, shape, int(c.meta.get("n_classes", 0)))
+    try:
+        cfg = Config.from_dict(c.config)
+    except ConfigError as exc:  # the same schema as a config file: no 160 GB layer from a header
+        lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() != "invalid config:"]
+        raise SamplingError(f"{source}: its header's config is not valid: {'; '.join(lines)}") from None
+    meta = check_meta(c.meta, cfg, source)
+    G, _ = build_models(cfg, tuple(meta["sample_shape"]), meta.get("n_classes", 0))
     prefix = "G_ema" if use_ema and c.has("G_ema") else "G"
     ckpt.load_state(G, c.state_dict(prefix), "generator", source)
     G.to(device).eval()
-    return LoadedGenerator(G=G, config=cfg, step=int(c.meta["step"]), source=source,
-                           class_names=list(c.meta.get("class_names", [])))
+    return LoadedGenerator(G=G, config=cfg, step=meta["step"], source=source,
+                           class_names=list(meta.get("class_names", [])))
 
 
-def sample_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None) -> bytes:
-    """A PNG of `n` samples: an image grid, or a scatter for 2D generators."""
+def sampled_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None) -> tuple[bytes, str]:
+    """A PNG of `n` samples (an image grid, or a scatter for 2D generators) and a warning, '' when
+    every sample is a number (`nonfinite_warning`)."""
     x, _ = gen.sample(n, seed, label)
+    warning = nonfinite_warning(x)
     if gen.is_points:
         pts = x.numpy()
-        lo, hi = snapshots.points_bounds(pts)
-        return snapshots.png_bytes(snapshots.points_image(np.zeros((0, 2)), pts, lo, hi))
+        lo, hi = snapshots.points_bounds(pts) if not warning else (np.full(2, -1.0), np.full(2, 1.0))
+        return snapshots.png_bytes(snapshots.points_image(np.zeros((0, 2)), pts, lo, hi)), warning
     ncol = snapshots.grid_columns(n, gen.n_classes if label is None else 0)
-    return snapshots.png_bytes(snapshots.image_grid(x, ncol))
+    return snapshots.png_bytes(snapshots.image_grid(x, ncol)), warning
+
+
+def sample_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None, strict: bool = False) -> bytes:
+    """`sampled_png`'s picture; with `strict`, a generator that outputs NaN is a SamplingError."""
+    data, warning = sampled_png(gen, n, seed, label)
+    if strict and warning:
+        raise SamplingError(f"{gen.source.name}: {warning}")
+    return data

@@ -24,14 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("run", ["ring8", "mnist"])
 def test_old_run_config_and_checkpoint_load_and_sample(run):
-    from ganplay.sampling import load_generator, sample_png
+    from ganplay.sampling import check_meta, load_generator, sample_png
     from ganplay.train import checkpoint as ckpt
 
     path = FIXTURES / run
     cfg = Config.from_dict(json.loads((path / "config.json").read_text()))
     assert cfg.name == f"old-{run}"
     for c in sorted((path / "checkpoints").glob("*.safetensors")):
-        assert Config.from_dict(ckpt.load_checkpoint(c).config) == cfg
+        loaded = ckpt.load_checkpoint(c)
+        assert Config.from_dict(loaded.config) == cfg
+        check_meta(loaded.meta, cfg, c)
     gen = load_generator(path)
     assert gen.config == cfg and gen.step == (6 if run == "ring8" else 2)
     assert sample_png(gen, 16, seed=0)[:8] == b"\x89PNG\r\n\x1a\n"
@@ -61,6 +63,7 @@ def test_every_preset_validates(name):
 
 
 def test_every_zoo_card_and_weights_header_validates():
+    from ganplay.sampling import check_meta
     from ganplay.train import checkpoint as ckpt
     from ganplay.zoo import cards, weights_path
 
@@ -70,6 +73,7 @@ def test_every_zoo_card_and_weights_header_validates():
         cfg = Config.from_dict(card["config"])
         c = ckpt.load_checkpoint(weights_path(card["name"]))
         assert Config.from_dict(c.config) == cfg
+        check_meta(c.meta, cfg, weights_path(card["name"]))
 
 
 def test_every_lab_side_validates():

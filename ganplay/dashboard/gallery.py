@@ -48,11 +48,12 @@ def grid_size(model: ZooModel) -> int:
 
 
 def sample_png(weights: Path, n: int, seed: int) -> bytes:
-    """A PNG grid of `n` samples (a conditional model gets labels cycling through its classes)."""
+    """A PNG grid of `n` samples (a conditional model gets labels cycling through its classes).
+    A generator that outputs NaN raises SamplingError, which Home shows in place of the grid."""
     from ganplay.sampling import load_generator
     from ganplay.sampling import sample_png as _sample_png
 
-    return _sample_png(load_generator(weights), n, seed)
+    return _sample_png(load_generator(weights), n, seed, strict=True)
 
 
 @dataclass(frozen=True)
