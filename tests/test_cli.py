@@ -42,6 +42,7 @@ def test_presets_lists_every_preset_with_a_line():
     assert set(json.loads(ganplay("presets", "--json").stdout)) == set(PRESETS)
 
 
+@pytest.mark.slow
 def test_train_then_sample(tmp_path):
     res = ganplay("train", "--preset", "ring8-gan", "--steps", "10", "--out", tmp_path / "runs", *TINY)
     assert res.returncode == 0, res.stderr
@@ -87,6 +88,7 @@ def test_unreadable_config_files_are_one_line(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_missing_dataset_fails_offline_with_hint(tmp_path):
     res = ganplay("train", "--preset", "mnist-dcgan", "--set", "data.name=cifar10", f"data.root={tmp_path}",
                   "data.download=true", "--out", tmp_path / "runs")
@@ -95,6 +97,7 @@ def test_missing_dataset_fails_offline_with_hint(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.slow
 def test_sample_refuses_foreign_and_bad_input(tmp_path):
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"\x80\x04not a safetensors file")
@@ -104,6 +107,7 @@ def test_sample_refuses_foreign_and_bad_input(tmp_path):
     assert res.returncode == 2 and "not found" in res.stderr
 
 
+@pytest.mark.slow
 def test_conditional_sample_label(tmp_path):
     res = ganplay("train", "--preset", "mnist-cdcgan", "--steps", "2", "--out", tmp_path / "runs", "--set",
                   "model.g_channels=8", "model.d_channels=8", "train.batch_size=8")
@@ -116,6 +120,7 @@ def test_conditional_sample_label(tmp_path):
     assert res.returncode == 2 and "label must be 0..9" in res.stderr
 
 
+@pytest.mark.slow
 def test_killed_job_resumes_to_the_end(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ganplay", "train", "--preset", "ring8-gan", "--steps", "100000", "--quiet",
@@ -162,6 +167,7 @@ def test_stop_request_exits_with_resume_hint(tmp_path):
     assert run.read_status()["state"] == "stopped"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not on PATH")
 def test_torchrun_two_processes_on_cpu(tmp_path):
     res = subprocess.run(

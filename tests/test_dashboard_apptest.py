@@ -103,6 +103,7 @@ def test_a_shared_link_fills_the_form(runs):
     assert not errors(at)
 
 
+@pytest.mark.slow
 def test_start_creates_a_job_and_a_fresh_session_reattaches_with_working_controls(runs):
     at = app("views/train.py")
     set_form(at, {**TINY_FORM, "train.steps": 100_000})

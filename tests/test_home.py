@@ -166,3 +166,20 @@ print(len(at.get("plotly_chart")), "torch" in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) >= 1 and out[1] == "False", out
+
+
+def test_a_waiting_panel_request_stops_the_warm_up_giving_way(monkeypatch):
+    """gradio_client on a cold server: no page is ever drawn, the panel must not wait for one."""
+    import threading
+    import time
+
+    from ganplay.dashboard import hosting
+
+    monkeypatch.setattr(hosting, "_first_drawn", threading.Event())
+    wanted, done = threading.Event(), threading.Event()
+    t = threading.Thread(target=lambda: (hosting.wait_for_pages(wanted, first_visit_wait=60), done.set()))
+    t.start()
+    time.sleep(0.2)
+    assert not done.is_set()
+    wanted.set()
+    assert done.wait(5), "a request for the panel was kept waiting for a page nobody opened"

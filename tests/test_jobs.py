@@ -50,6 +50,7 @@ def root(tmp_path, monkeypatch):
     kill_jobs(path)
 
 
+@pytest.mark.slow
 def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):
     info = jobs.submit(tiny(60), root)
     assert info.kind == "launch" and info.state == "launching"
@@ -64,6 +65,7 @@ def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):
     wait_for(lambda: not jobs.process_alive(job["pid"], job["pid_start"]), timeout=20)  # and exits
 
 
+@pytest.mark.slow
 def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_file(root, monkeypatch):
     info = jobs.submit(tiny(100_000), root)
     running = wait_for(lambda: (r := the_run(root)) and r.state == "running" and r.step > 0 and r, timeout=90)
@@ -95,6 +97,7 @@ def test_reattaching_reads_the_same_job_and_steering_goes_through_the_control_fi
     assert not running.path.exists()
 
 
+@pytest.mark.slow
 def test_a_killed_job_shows_as_interrupted_and_continues_from_its_checkpoint(root):
     jobs.submit(tiny(100_000, "train.checkpoint_every=20"), root)
     run = wait_for(lambda: (r := the_run(root)) and r.run.latest_checkpoint() and r, timeout=90)
@@ -109,6 +112,7 @@ def test_a_killed_job_shows_as_interrupted_and_continues_from_its_checkpoint(roo
     assert "resuming" in (run.path / jobs.LOG_FILE).read_text()
 
 
+@pytest.mark.slow
 def test_a_job_that_fails_before_training_shows_its_error(root):
     cfg = Config.from_preset("mnist-dcgan", ["data.name=folder", f"data.root={root}/no-such-folder",
                                              "train.steps=5"])
@@ -126,6 +130,7 @@ def test_stopping_a_job_that_is_still_launching(root):
     assert stopped.state == "stopped"
 
 
+@pytest.mark.slow
 def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypatch):
     monkeypatch.setenv("SPACE_ID", "someone/ganplay")  # a Hugging Face Space turns demo mode on
     lim = jobs.limits()

@@ -225,6 +225,7 @@ def kill_jobs(lab_env, tmp_path):
     servers.kill_jobs(tmp_path / "runs")
 
 
+@pytest.mark.slow
 def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
     root = kill_jobs
     at = lab()

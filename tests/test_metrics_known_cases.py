@@ -101,6 +101,7 @@ def test_no_classifier_means_no_numbers(tmp_path):
     assert "fid" not in result
 
 
+@pytest.mark.slow
 def test_ganplay_eval_cli_on_a_tiny_run(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     train = subprocess.run([sys.executable, "-m", "ganplay", "train", "--preset", "ring8-gan", "--steps", "20",

@@ -173,6 +173,7 @@ def client(request):
     return Client(url, verbose=False)
 
 
+@pytest.mark.slow
 def test_every_endpoint_returns_images_of_the_right_size(client):
     def size(path):
         return Image.open(path).size
@@ -187,6 +188,7 @@ def test_every_endpoint_returns_images_of_the_right_size(client):
     assert [size(p) for p in out[:3]] == [(224, 224)] * 3 and not any(u["visible"] for u in out[3:6])
 
 
+@pytest.mark.slow
 def test_compare_can_add_a_run(client, runs_dir):
     run = str(runs_dir / "tiny-run")
     out = client.predict(5, 7, 1.0, [run], api_name="/compare")
@@ -195,6 +197,7 @@ def test_compare_can_add_a_run(client, runs_dir):
     assert "training run" in out[6]
 
 
+@pytest.mark.slow
 def test_every_endpoint_more(client):
     def size(path):
         return Image.open(path).size
@@ -210,6 +213,7 @@ def test_every_endpoint_more(client):
     assert client.predict(api_name="/reset") == tuple(SLIDERS) or list(client.predict(api_name="/reset")) == SLIDERS
 
 
+@pytest.mark.slow
 def test_same_seed_same_image_labels_differ(client):
     a = client.predict(STYLE, 11, 3, 1.0, *SLIDERS, api_name="/walk")
     b = client.predict(STYLE, 11, 3, 1.0, *SLIDERS, api_name="/walk")
@@ -218,6 +222,7 @@ def test_same_seed_same_image_labels_differ(client):
     assert not differ(a, b) and differ(a, c) and differ(a, moved)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, api, message", [
     ((DCGAN, -5, 0, 1.0, *SLIDERS), "/walk", "seed must be a whole number 0..2147483647"),
     ((DCGAN, 2**31, 0, 1.0, *SLIDERS), "/walk", "seed must be"),
@@ -229,12 +234,14 @@ def test_bad_inputs_give_clear_errors(client, args, api, message):
         client.predict(*args, api_name=api)
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_requests_all_succeed(client):
     jobs = [client.submit(STYLE if i % 2 else DCGAN, i, i % 10, 1.0, *SLIDERS, api_name="/walk") for i in range(20)]
     paths = [j.result(timeout=120) for j in jobs]
     assert all(Image.open(p).size == (224, 224) for p in paths)
 
 
+@pytest.mark.slow
 def test_twenty_concurrent_threads(client):
     def one(i):
         return Image.open(client.predict(DCGAN, 100 + i, i % 10, 0.7, *SLIDERS, api_name="/walk")).size

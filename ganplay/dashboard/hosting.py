@@ -75,14 +75,18 @@ def drawing_page() -> Iterator[None]:
         _first_drawn.set()
 
 
-def wait_for_pages(first_visit_wait: float = FIRST_VISIT_WAIT_S, quiet: float = QUIET_S,
-                   cap: float = PAGE_WAIT_CAP_S) -> None:
+def wait_for_pages(wanted: threading.Event | None = None, first_visit_wait: float = FIRST_VISIT_WAIT_S,
+                   quiet: float = QUIET_S, cap: float = PAGE_WAIT_CAP_S) -> None:
     """Block a warm-up step until the first page was drawn (or nobody came for a while) and no
-    page has been drawn for `quiet` seconds (at most `cap` seconds of waiting for that)."""
-    _first_drawn.wait(first_visit_wait)
+    page has been drawn for `quiet` seconds (at most `cap` seconds of waiting for that). Once
+    `wanted` is set (someone waits for what this step builds), it waits no more."""
+    wanted = wanted or threading.Event()
+    deadline = time.monotonic() + first_visit_wait
+    while not (_first_drawn.is_set() or wanted.is_set()) and time.monotonic() < deadline:
+        _first_drawn.wait(0.05)
     deadline = time.monotonic() + cap
     with _pages:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not wanted.is_set():
             idle = time.monotonic() - _last_drawn
             if _drawing == 0 and idle >= quiet:
                 return

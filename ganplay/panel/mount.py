@@ -10,14 +10,16 @@ its own, enters the Gradio app's lifespan (its queue) for the server's lifetime.
 from __future__ import annotations
 
 import asyncio
+import threading
 from contextlib import asynccontextmanager
 
 
 class LazyPanel:
     def __init__(self, root_path: str = "/panel", give_way=None, on_progress=None):
         self.root_path = root_path
-        self._give_way = give_way or (lambda: None)  # called before each slow step of the build
+        self._give_way = give_way or (lambda wanted: None)  # called before each slow step of the build
         self._on_progress = on_progress or (lambda fraction, text: None)  # for a page to show
+        self.wanted = threading.Event()  # a request for /panel/ is waiting: stop giving way
         self.app = None
         self.error: BaseException | None = None
         self._ready: asyncio.Event | None = None
@@ -30,10 +32,10 @@ class LazyPanel:
         steps = (("gradio", "importing Gradio"), ("ganplay.panel", "importing torch and the generators"))
         for i, (module, what) in enumerate(steps):  # seconds each: in steps, so pages can go first
             self._on_progress(i / (len(steps) + 1), "waiting for the dashboard's page to finish drawing")
-            self._give_way()
+            self._give_way(self.wanted)
             self._on_progress(i / (len(steps) + 1), what)
             importlib.import_module(module)
-        self._give_way()
+        self._give_way(self.wanted)
         self._on_progress(len(steps) / (len(steps) + 1), "building the panel")
         from ganplay.panel import asgi_app
 
@@ -70,6 +72,7 @@ class LazyPanel:
     async def __call__(self, scope, receive, send) -> None:
         if self._ready is None:  # the host never entered our lifespan: build here, no queue task
             raise RuntimeError("the panel's lifespan was not entered (add LazyPanel.lifespan to the host)")
+        self.wanted.set()
         await self._ready.wait()
         if self.app is None:
             if scope["type"] == "http":
