@@ -56,19 +56,28 @@ def _train_config(args: argparse.Namespace):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from ganplay.train import Trainer
+    from ganplay.jobs import phase_reporter
 
+    report = phase_reporter(args.phase_file)  # what a job is doing before it trains (the dashboard shows it)
     if args.resume:
         if args.preset or args.config or args.set:
             raise UserError("--resume continues a run as it was configured; drop --preset/--config/--set "
                             "(only --steps may change the total)")
-        trainer = Trainer.from_run(args.resume, steps=args.steps)
+        report("importing torch")
+        from ganplay.train import Trainer
+
+        trainer = Trainer.from_run(args.resume, steps=args.steps, on_phase=report)
         run = trainer.run
     else:
-        cfg = _train_config(args)
-        trainer = Trainer(cfg)  # loads data and builds models: fails before anything is written
+        cfg = _train_config(args)  # a bad config fails here, before torch is imported
+        report("importing torch")
+        from ganplay.train import Trainer
+
+        trainer = Trainer(cfg, on_phase=report)  # loads data and builds models: fails before anything is written
         run = trainer.start(args.out)
     main = trainer.dist.is_main
+    if main:
+        report("starting", run_dir=str(run.path.resolve()))
     total = trainer.cfg.train.steps
     if main:
         what = "resuming" if args.resume else "training"
@@ -354,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")
     t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--phase-file", metavar="FILE", help="write what the job is doing while it starts "
+                   "(importing torch, loading data, ...) and then its run directory to FILE as JSON; "
+                   "the dashboard's jobs follow their start this way")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="sample a grid from a trained generator")
@@ -455,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ganplay.cpu import passive_waits
+
+    passive_waits()  # before anything imports torch: see ganplay/cpu.py
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:

@@ -9,6 +9,8 @@ is read back from disk, so a refresh or a second tab reattaches instead of start
 
     <root>/.jobs/<id>.json          a launch record (pid, config file, log) until the job has
                                     created its run directory
+    <root>/.jobs/<id>.phase.json    written by the job while it starts: its phase (importing
+                                    torch, loading data, building models) and then its run directory
     <root>/<run-id>/job.json        then: who runs this directory (pid, host, job id, log)
     <root>/<run-id>/job.log         the job's stdout/stderr (moved in from .jobs/)
     <root>/queue/<id>.json          jobs waiting for a free slot (demo mode caps concurrent jobs)
@@ -43,6 +45,11 @@ from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, read_j
 ACTIVE_STATES = ("launching", "starting", "running", "paused")
 JOB_FILE = "job.json"
 LOG_FILE = "job.log"
+PHASE_FILE = "job.phase.json"  # a continued run's start phases (a new job's are in .jobs/)
+# What a starting job does, in order, with the share of its start-up done when each begins (torch's
+# import is most of it); "starting python" is implied until the job writes its first phase.
+PHASES = {"starting python": 0.05, "importing torch": 0.15, "loading data": 0.7,
+          "building models": 0.8, "starting": 0.9}
 LAUNCH_DIR = ".jobs"
 QUEUE_DIR = "queue"
 STALE_AFTER_S = 600  # a run with no job.json and no status update for this long is flagged
@@ -210,10 +217,55 @@ def _spawn(args: list[str], log_path: Path) -> subprocess.Popen:
         return subprocess.Popen([sys.executable, "-m", "ganplay", "train", *args], **kwargs)
 
 
-def _job_record(proc: subprocess.Popen, job_id: str, log: Path, command: list[str]) -> dict:
+def _job_record(proc: subprocess.Popen, job_id: str, log: Path, command: list[str],
+                started: float | None = None) -> dict:
     return {"id": job_id, "pid": proc.pid, "pid_start": _proc_start_ticks(proc.pid),
-            "host": socket.gethostname(), "started": time.time(), "log": str(log),
+            "host": socket.gethostname(), "started": started or time.time(), "log": str(log),
             "command": command}
+
+
+# ---------------------------------------------------------------------------------------------
+# Start-up phases: the job reports them (`ganplay train --phase-file`), the pages show them
+# ---------------------------------------------------------------------------------------------
+def phase_reporter(path: str | Path | None):
+    """A function `report(phase, **extra)` that records the job's phase in `path` (a no-op
+    without a path, and on ranks other than 0 under torchrun). It never fails the job."""
+    if not path or os.environ.get("RANK", "0") != "0":
+        return lambda phase, **extra: None
+    target = Path(path)
+
+    def report(phase: str, **extra: Any) -> None:
+        try:
+            atomic_write_json(target, {"phase": phase, "time": time.time(), "pid": os.getpid(), **extra})
+        except OSError:
+            pass  # the dashboard only loses its progress text
+
+    return report
+
+
+@dataclass(frozen=True)
+class Phase:
+    """What a starting job is doing: `name` (a key of PHASES), the share of its start-up done,
+    and seconds since the job was started."""
+
+    name: str
+    fraction: float
+    elapsed_s: float
+
+    def text(self) -> str:
+        return f"starting: {self.name}… ({self.elapsed_s:.0f} s)"
+
+
+def read_phase(record: dict | None, now: float | None = None, default: str = "starting python") -> Phase | None:
+    """The phase of a job record's process (None without a record); `default` until the job
+    has written one (a job that has not is still starting python)."""
+    if not record:
+        return None
+    path = record.get("phase_file")
+    data = _read_json_or(Path(path), {}) if path else {}
+    name = data.get("phase") if isinstance(data, dict) and data.get("phase") in PHASES else default
+    elapsed = max(0.0, (now or time.time()) - float(record.get("started") or now or time.time()))
+    return Phase(name, PHASES[name], elapsed)
 
 
 def _new_id() -> str:
@@ -277,6 +329,15 @@ class RunInfo:
     def run(self) -> RunDir:
         return RunDir(self.path)
 
+    @property
+    def phase(self) -> Phase | None:
+        """While launching (or starting a continued run): what the job is doing."""
+        if self.state not in ("launching", "starting"):
+            return None
+        if self.kind == "run" and not (self.job or {}).get("phase_file"):
+            return read_phase(self.job or {"started": self.status.get("updated")}, default="starting")
+        return read_phase(self.job)
+
     def summary(self) -> str:
         if self.state == "queued":
             return f"queued (#{self.queue_position})"
@@ -335,15 +396,19 @@ _RUN_DIR_LINE = re.compile(r"^(?:training|resuming) .* -> (?P<path>.+?)\s*$", re
 
 
 def _announced_run_dir(record: dict) -> Path | None:
-    """The run directory the job printed (`training ... -> DIR`), once it has created it."""
-    try:
-        text = Path(record["log"]).read_text(errors="replace")
-    except OSError:
-        return None
-    match = _RUN_DIR_LINE.search(text)
-    if not match:
-        return None
-    path = Path(match.group("path"))
+    """The run directory the job reported in its phase file (or printed: `training ... -> DIR`,
+    for a job started without one), once it has created it."""
+    phase = _read_json_or(Path(record["phase_file"]), {}) if record.get("phase_file") else {}
+    path = Path(phase["run_dir"]) if isinstance(phase, dict) and phase.get("run_dir") else None
+    if path is None:
+        try:
+            text = Path(record["log"]).read_text(errors="replace")
+        except OSError:
+            return None
+        match = _RUN_DIR_LINE.search(text)
+        if not match:
+            return None
+        path = Path(match.group("path"))
     return path if RunDir(path).is_run() else None
 
 
@@ -352,7 +417,7 @@ def _attach(root: Path, record_path: Path, record: dict) -> Path | None:
     run_path = _announced_run_dir(record)
     if run_path is None:
         return None
-    job = {k: v for k, v in record.items() if k != "config_path"}
+    job = {k: v for k, v in record.items() if k not in ("config_path", "phase_file")}
     log = Path(record["log"])
     target_log = run_path / LOG_FILE
     try:
@@ -362,7 +427,7 @@ def _attach(root: Path, record_path: Path, record: dict) -> Path | None:
         pass
     if not (run_path / JOB_FILE).exists():
         atomic_write_json(run_path / JOB_FILE, job)
-    for leftover in (record_path, Path(record.get("config_path", ""))):
+    for leftover in (record_path, Path(record.get("config_path", "")), Path(record.get("phase_file", ""))):
         if leftover.name:
             leftover.unlink(missing_ok=True)
     return run_path
@@ -371,7 +436,7 @@ def _attach(root: Path, record_path: Path, record: dict) -> Path | None:
 def _launches(root: Path) -> list[RunInfo]:
     out = []
     for record_path in sorted((root / LAUNCH_DIR).glob("*.json")):
-        if record_path.name.endswith(".config.json"):
+        if record_path.name.endswith((".config.json", ".phase.json")):
             continue
         record = _read_json_or(record_path, None)
         if not isinstance(record, dict):
@@ -379,7 +444,7 @@ def _launches(root: Path) -> list[RunInfo]:
         if _attach(root, record_path, record) is not None:
             continue
         if process_alive(record.get("pid"), record.get("pid_start")):
-            state, note = "launching", "loading data and building the models"
+            state, note = "launching", read_phase(record).name
         elif _attach(root, record_path, record) is not None:  # it finished between the two looks
             continue
         else:
@@ -460,10 +525,14 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None) -> RunInfo:
     config_path = launch_dir / f"{job_id}.config.json"
     atomic_write_json(config_path, cfg_dict)
     log = launch_dir / f"{job_id}.log"
-    args = ["--config", str(config_path.resolve()), "--out", str(root.resolve()), "--quiet"]
+    phase_file = launch_dir / f"{job_id}.phase.json"
+    args = ["--config", str(config_path.resolve()), "--out", str(root.resolve()), "--quiet",
+            "--phase-file", str(phase_file.resolve())]
+    started = time.time()
     proc = _spawn(args, log)
-    record = _job_record(proc, job_id, log, ["train", *args])
+    record = _job_record(proc, job_id, log, ["train", *args], started)
     record["config_path"] = str(config_path)
+    record["phase_file"] = str(phase_file)
     record_path = launch_dir / f"{job_id}.json"
     atomic_write_json(record_path, record)
     return RunInfo("launch", job_id, record_path, "launching", cfg_dict, {}, record)
@@ -472,9 +541,14 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None) -> RunInfo:
 def _resume(run_path: Path, job_id: str | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     log = run_path / LOG_FILE
-    args = ["--resume", str(run_path.resolve()), "--quiet"]
+    phase_file = run_path / PHASE_FILE
+    phase_file.unlink(missing_ok=True)  # an earlier continuation's
+    args = ["--resume", str(run_path.resolve()), "--quiet", "--phase-file", str(phase_file.resolve())]
+    started = time.time()
     proc = _spawn(args, log)
-    atomic_write_json(run_path / JOB_FILE, _job_record(proc, job_id, log, ["train", *args]))
+    record = _job_record(proc, job_id, log, ["train", *args], started)
+    record["phase_file"] = str(phase_file)
+    atomic_write_json(run_path / JOB_FILE, record)
     return run_info(run_path)  # type: ignore[return-value]
 
 
@@ -608,6 +682,6 @@ def delete(info: RunInfo) -> None:
         return
     info.path.unlink(missing_ok=True)
     if info.job:
-        for key in ("config_path", "log"):
+        for key in ("config_path", "log", "phase_file"):
             if info.job.get(key):
                 Path(info.job[key]).unlink(missing_ok=True)

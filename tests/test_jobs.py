@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,57 @@ def test_limits_and_switches_without_processes(monkeypatch, tmp_path):
     assert jobs.process_alive(os.getpid())
     assert not jobs.process_alive(None) and not jobs.process_alive(2**22 + 12345)
     assert not jobs.process_alive(os.getpid(), start_ticks=1), "a reused pid is not our job"
+
+
+def test_a_starting_job_reports_its_phases_then_its_run_directory(root):
+    info = jobs.submit(tiny(60), root)
+    phase_file = Path(info.job["phase_file"])
+    seen = []
+
+    def attached():
+        runs = jobs.list_runs(root)
+        if runs and runs[0].kind == "launch" and runs[0].phase and runs[0].phase.name not in seen:
+            seen.append(runs[0].phase.name)
+        return the_run(root)
+
+    run = wait_for(attached, timeout=90, every=0.02)
+    assert seen and all(name in jobs.PHASES for name in seen)
+    fractions = [jobs.PHASES[name] for name in seen]
+    assert fractions == sorted(fractions), seen  # phases only move forward
+    assert not phase_file.exists(), "the phase file goes with the launch record"
+    assert "phase_file" not in json.loads((run.path / jobs.JOB_FILE).read_text())
+
+
+def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
+    record = {"started": 100.0, "phase_file": str(tmp_path / "p.json"), "log": str(tmp_path / "log")}
+    assert jobs.read_phase(record, now=101.0) == jobs.Phase("starting python", 0.05, 1.0)  # not written yet
+    report = jobs.phase_reporter(record["phase_file"])
+    report("loading data")
+    phase = jobs.read_phase(record, now=103.0)
+    assert (phase.name, phase.fraction, phase.elapsed_s) == ("loading data", 0.7, 3.0)
+    assert phase.text() == "starting: loading data… (3 s)"
+    Path(record["phase_file"]).write_text('{"phase": "dancing"}')
+    assert jobs.read_phase(record).name == "starting python"  # unknown phases are not shown
+    assert jobs.read_phase(None) is None
+    # the run directory comes from the phase file; the log line is only a fallback
+    run = RunDir(tmp_path / "runs" / "r1")
+    run.create()
+    run.config_path.write_text("{}")
+    Path(record["log"]).write_text("loading...\n")
+    assert jobs._announced_run_dir(record) is None
+    report("starting", run_dir=str(run.path))
+    assert jobs._announced_run_dir(record) == run.path
+    Path(record["phase_file"]).unlink()
+    Path(record["log"]).write_text(f"training ring8-gan on cpu (x1) -> {run.path}\n")
+    assert jobs._announced_run_dir(record) == run.path
+
+
+def test_every_ganplay_process_waits_passively_unless_told_otherwise(monkeypatch):
+    from ganplay import cli, cpu
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    assert cli.main(["presets"]) == 0
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    cpu.passive_waits()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"  # the environment wins

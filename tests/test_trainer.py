@@ -246,3 +246,42 @@ def test_periodic_eval_lines(tiny_cfg, tmp_path):
     evals = [r for r in run.read_metrics() if r.get("event") == "eval"]
     assert [r["step"] for r in evals] == [2, 4]
     assert all(0 <= r["modes"] <= 8 and 0 <= r["hq"] <= 1 for r in evals)
+
+
+def test_a_new_run_logs_its_first_steps_early_and_its_regular_lines_are_unchanged(tiny_cfg, tmp_path, monkeypatch):
+    from ganplay.train import trainer as trainer_module
+
+    cfg = tiny_cfg("ring8-gan", "train.log_every=50", "train.sample_every=1000",
+                   "train.checkpoint_every=1000", steps=60)
+    _, run, _ = train_run(cfg, tmp_path / "early")
+    rows = metrics_without_clock(run)
+    assert [r["step"] for r in rows] == [1, 2, 5, 10, 20, 50, 60]
+    assert trainer_module.is_first_log_step(1, 50) and not trainer_module.is_first_log_step(1, 2)
+    monkeypatch.setattr(trainer_module, "FIRST_LOG_STEPS", ())
+    _, plain, _ = train_run(cfg, tmp_path / "plain")
+    assert metrics_without_clock(plain) == rows[-2:]  # the step-50 line still averages steps 1-50
+
+
+def test_the_trainer_reports_its_start_phases(tiny_cfg):
+    phases = []
+    Trainer(tiny_cfg("ring8-gan"), on_phase=phases.append)
+    assert phases == ["loading data", "building models"]
+
+
+def test_sample_grids_keep_torchvisions_layout_without_importing_it():
+    import subprocess
+    import sys
+
+    from torchvision.utils import make_grid
+
+    from ganplay.train import snapshots
+
+    for shape, ncol in [((64, 1, 28, 28), 8), ((60, 1, 28, 28), 10), ((7, 3, 32, 32), 3), ((1, 1, 28, 28), 8)]:
+        x = torch.rand(shape) * 2 - 1
+        ours = snapshots.tile(x, ncol, 2, 1.0)
+        theirs = make_grid(x, nrow=ncol, padding=2, pad_value=1.0)  # grey images come back as RGB
+        assert torch.equal(ours.expand_as(theirs), theirs), shape
+    # torchvision pulls in torch._dynamo: ~2 s more before a job's first step
+    code = "import sys, ganplay.train.trainer; print('torchvision' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -91,8 +91,8 @@ def loss_figure(rows: list[dict], height: int = 330) -> go.Figure:
             xs, ys = series(metrics, key)
             if not xs:
                 continue
-            fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="lines",
-                                     line={"color": colour, "width": 2},
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="lines" if len(xs) > 2 else "lines+markers",
+                                     line={"color": colour, "width": 2},  # a new run's first points show
                                      legend=legend, meta=key), row=1, col=col)
     for event in events:
         for col in (1, 2, 3):

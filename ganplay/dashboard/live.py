@@ -2,6 +2,8 @@
 
 Everything is read from the run directory each second (`st.fragment(run_every=1)`), so it is the
 same view in every tab and after a refresh; buttons write control requests through `ganplay.jobs`.
+While a job starts (no metrics yet) the panel polls four times a second and shows the job's start
+phase; the first time it has points it draws them and then switches to the one-second pace.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ from pathlib import Path
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.dashboard import charts, health, notes, view2d
+from ganplay.dashboard import charts, health, hosting, notes, view2d
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown, describe_config
 from ganplay.jobs import JobError, RunInfo
 
 POLL_S = 1.0
+START_POLL_S = 0.25  # while a job starts: its first points show within a quarter second
 METRIC_TILES = (("loss_d", "D loss"), ("loss_g", "G loss"), ("d_real", "D(x)"), ("d_fake", "D(G(z))"),
                 ("wasserstein", "Wasserstein"), ("modes", "modes"), ("classes", "classes"),
                 ("images_per_s", "images/s"))
@@ -89,6 +92,26 @@ def _notes(loss_name: str) -> None:
             st.markdown(f"- {item}")
 
 
+def _starting(info: RunInfo) -> None:
+    """The start-up bar: what the job is doing (written by the job itself) and for how long."""
+    phase = info.phase
+    st.progress(phase.fraction if phase else 0.0, text=phase.text() if phase else "starting…")
+
+
+def _empty_chart(info: RunInfo) -> None:
+    # The empty panels where the curves will be. Also a head start: the browser loads Plotly's
+    # script (4.7 MB) for the first chart a tab shows, seconds on a busy laptop, and it does that
+    # now, while the job starts, instead of after the first points exist.
+    st.plotly_chart(charts.loss_figure([]), key=f"loss-chart-empty-{info.id}", width="stretch")
+
+
+def waiting_for_points(info: RunInfo) -> bool:
+    """A job that is starting, or running without a metrics line yet."""
+    if info.kind == "launch":
+        return info.state == "launching"
+    return info.state == "starting" or (info.state == "running" and not info.run.metrics_path.exists())
+
+
 def run_view(info: RunInfo, root: Path) -> None:
     """The body of the live panel for one entry of `jobs.list_runs`."""
     _header(info)
@@ -101,16 +124,20 @@ def run_view(info: RunInfo, root: Path) -> None:
         return
     if info.kind == "launch":
         if info.state == "launching":
-            st.progress(0.0, text="starting: loading data and building the models…")
+            _starting(info)
             controls(info, root)
+            _empty_chart(info)
         else:
             st.error("The job ended before it started training:", icon=":material/error:")
             st.code(info.note or "(no output)", language=None)
         return
 
     rows = info.run.read_metrics()
-    prog = progress(info.status, rows)
-    st.progress(prog.fraction, text=prog.text())
+    if info.state == "starting":
+        _starting(info)
+    else:
+        prog = progress(info.status, rows, config=info.config)
+        st.progress(prog.fraction, text=prog.text())
     controls(info, root)
     if info.note and info.state != "interrupted":  # interrupted gets its own warning below
         st.caption(info.note)
@@ -133,7 +160,8 @@ def run_view(info: RunInfo, root: Path) -> None:
         if quality is not None:
             st.plotly_chart(quality, key=f"eval-chart-{info.id}", width="stretch")
     else:
-        st.info("The first metrics appear after `train.log_every` steps.", icon=":material/hourglass_top:")
+        st.info("The first points appear after the first training step.", icon=":material/hourglass_top:")
+        _empty_chart(info)
     left, right = st.columns([2, 3])
     with left:
         samples = info.run.sample_paths(".png")
@@ -159,8 +187,12 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
     if info is None:
         return None
     polling = info.is_active or info.state == "queued"
+    starting = polling and waiting_for_points(info)
+    drawn = f"live.first-points.{info.id}"  # set once this start's first points were drawn
+    if starting:
+        st.session_state.pop(drawn, None)  # a new start (a continued run starts again)
 
-    @st.fragment(run_every=POLL_S if polling else None)
+    @st.fragment(run_every=(START_POLL_S if starting else POLL_S) if polling else None)
     def panel() -> None:
         jobs.start_queued(root)
         fresh = jobs.find(root, ident)
@@ -169,7 +201,17 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
             return
         if polling and (fresh.kind != info.kind or not (fresh.is_active or fresh.state == "queued")):
             st.rerun()  # it got its run directory, or finished: redraw the page around it
-        run_view(fresh, root)
+        if starting and st.session_state.get(drawn):
+            st.rerun()  # the first points are on screen: back to the one-second pace
+        if starting:
+            # the server's warm-up (torch, the panel) waits while a job starts: on 2 cores it
+            # slowed both the job's start and these polls by seconds
+            with hosting.drawing_page():
+                run_view(fresh, root)
+        else:
+            run_view(fresh, root)
+        if starting and not waiting_for_points(fresh):
+            st.session_state[drawn] = True
 
     panel()
     return info

@@ -1,13 +1,17 @@
 """Progress of a run from its own files: fraction done, speed, an honest ETA, the device.
 
-The ETA uses the speed the job reported over its most recent log intervals (`steps_per_s`, measured
-wall time between logs, so sampling and checkpoint time are included), and says "estimating" until
-there are two intervals to go on, instead of guessing from the first, slowest steps.
+The trainer's `steps_per_s` on each metrics line is measured over wall time since the line
+before, so the lines' intervals add up to the whole session, sample grids, eval lines and
+checkpoints included. The ETA divides the steps left by the rate over the newest lines that
+cover one full cycle of that periodic work (the longest of sample_every, eval_every,
+checkpoint_every, at least two log intervals), so a slow snapshot interval counts as often as it
+recurs: neither ignored (a median of intervals did that) nor taken as the speed. The first line
+of a run is left out (its interval holds the start-up and the first grid), and the estimate says
+"estimating" until two intervals of at least one log_every are in.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from dataclasses import dataclass
 
@@ -53,25 +57,52 @@ class Progress:
         return " · ".join(parts)
 
 
-def recent_speed(rows: list[dict], window: int = 5) -> float | None:
-    """Median steps/s of the last `window` log intervals (None with fewer than two)."""
-    speeds = [r["steps_per_s"] for r in rows if "event" not in r and r.get("steps_per_s")]
-    if len(speeds) < 2:
+def cycle_steps(config: dict | None) -> int:
+    """Steps of one full cycle of a run's periodic work (see the module docstring)."""
+    t = (config or {}).get("train", {})
+    log_every = int(t.get("log_every") or 50)
+    periods = [int(t.get(k) or 0) for k in ("sample_every", "eval_every", "checkpoint_every")]
+    return max([2 * log_every, *periods])
+
+
+def run_rate(rows: list[dict], window_steps: int, min_steps: int = 0) -> float | None:
+    """Steps per wall-clock second over the newest metrics lines that cover `window_steps` steps
+    (all but the first line while the run is shorter). None with fewer than two intervals, or
+    fewer than `min_steps` steps, to go on."""
+    lines = [r for r in rows if "event" not in r and r.get("steps_per_s")]
+    intervals = []  # (steps, seconds) of each line's interval
+    for prev, row in zip(lines, lines[1:]):
+        steps = int(row["step"]) - int(prev["step"])
+        if steps > 0:
+            intervals.append((steps, steps / float(row["steps_per_s"])))
+    total_steps, total_s, used = 0, 0.0, 0
+    for steps, seconds in reversed(intervals):
+        total_steps += steps
+        total_s += seconds
+        used += 1
+        if total_steps >= window_steps:
+            break
+    if used < 2 or total_steps < min_steps or total_s <= 0:
         return None
-    return statistics.median(speeds[-window:])
+    return total_steps / total_s
 
 
-def progress(status: dict, rows: list[dict], now: float | None = None) -> Progress:
+def progress(status: dict, rows: list[dict], now: float | None = None, config: dict | None = None) -> Progress:
     metrics = [r for r in rows if "event" not in r]
     last = metrics[-1] if metrics else {}
     step = int(status.get("step") or last.get("step") or 0)
     steps = int(status.get("steps") or 0)
     state = status.get("state", "starting")
-    speed = recent_speed(metrics)
+    log_every = int((config or {}).get("train", {}).get("log_every") or 1)
+    speed = run_rate(metrics, cycle_steps(config), min_steps=log_every)
     eta = None
-    if speed and state == "running" and steps:
-        # the status is written at each log: count the time since then as already spent
-        since = max(0.0, (now or time.time()) - float(status.get("updated", now or time.time())))
-        eta = max(0.0, (steps - step) / speed - since)
-    return Progress(step, steps, state, str(status.get("device", "")), last.get("images_per_s"),
-                    speed, eta)
+    images = last.get("images_per_s")
+    if speed:
+        if last.get("steps_per_s"):  # images per step: batch x n_critic x processes
+            images = speed * float(last["images_per_s"]) / float(last["steps_per_s"])
+        if state == "running" and steps:
+            # the status is written at each log: count the time since then as already spent
+            now = now or time.time()
+            since = max(0.0, now - float(status.get("updated", now)))
+            eta = max(0.0, (steps - step) / speed - since)
+    return Progress(step, steps, state, str(status.get("device", "")), images, speed, eta)

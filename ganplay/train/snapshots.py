@@ -10,7 +10,6 @@ import math
 import numpy as np
 import torch
 from PIL import Image, ImageDraw
-from torchvision.utils import make_grid
 
 
 def grid_columns(n: int, n_classes: int = 0) -> int:
@@ -22,11 +21,27 @@ def grid_columns(n: int, n_classes: int = 0) -> int:
 
 def image_grid(x: torch.Tensor, ncol: int, pad: int = 2) -> Image.Image:
     """(B, C, H, W) in [-1, 1] -> a PIL grid image."""
-    grid = make_grid(x.detach().float().cpu().clamp(-1, 1), nrow=ncol, padding=pad, pad_value=1.0)
+    grid = tile(x.detach().float().cpu().clamp(-1, 1), ncol, pad, 1.0)
     arr = ((grid + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
-    if arr.shape[2] == 1 or (x.shape[1] == 1):
+    if arr.shape[2] == 1:
         return Image.fromarray(arr[:, :, 0], mode="L")
     return Image.fromarray(arr, mode="RGB")
+
+
+def tile(x: torch.Tensor, ncol: int, pad: int = 2, pad_value: float = 1.0) -> torch.Tensor:
+    """(B, C, H, W) -> (C, rows * (H + pad) + pad, cols * (W + pad) + pad), row by row: the layout
+    of torchvision's `make_grid` (a test keeps them equal), without importing torchvision, which
+    pulls in torch._dynamo and cost a starting job ~2 s before its first step."""
+    if x.shape[0] == 1:
+        return x[0]
+    n, c, h, w = x.shape
+    cols = min(ncol, n)
+    rows = math.ceil(n / cols)
+    grid = x.new_full((c, (h + pad) * rows + pad, (w + pad) * cols + pad), pad_value)
+    for k in range(n):
+        y0, x0 = (k // cols) * (h + pad) + pad, (k % cols) * (w + pad) + pad
+        grid[:, y0:y0 + h, x0:x0 + w] = x[k]
+    return grid
 
 
 def png_bytes(img: Image.Image) -> bytes:

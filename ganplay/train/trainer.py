@@ -39,6 +39,15 @@ FIELD_RES = 48  # 2D snapshot: D's field is sampled on FIELD_RES x FIELD_RES poi
 
 # Stats accumulated every step and averaged over the log interval, in this order.
 STAT_KEYS = ("loss_d", "loss_g", "d_real", "d_fake", "grad_norm_d", "grad_norm_g", "penalty")
+# Extra metrics lines before the first regular one (those below half of log_every), so a page
+# watching a new run has points to draw after its first step instead of after log_every steps.
+# Each averages the steps since the start; the regular lines average exactly what they did before.
+FIRST_LOG_STEPS = (1, 2, 5, 10, 20)
+
+
+def is_first_log_step(step: int, log_every: int) -> bool:
+    """Whether `step` gets one of the early lines (see FIRST_LOG_STEPS)."""
+    return step in FIRST_LOG_STEPS and 2 * step < log_every
 
 
 class Diverged(RuntimeError):
@@ -80,14 +89,19 @@ class Trainer:
     Construction does all the work that can fail on bad input (data, device, models), so nothing
     is written before `start()`/`resume()` creates or reopens the run directory."""
 
-    def __init__(self, cfg: Config, dist_info: DistInfo | None = None, device: torch.device | None = None):
+    def __init__(self, cfg: Config, dist_info: DistInfo | None = None, device: torch.device | None = None,
+                 on_phase: Callable[[str], None] | None = None):
+        """`on_phase(name)` is told when loading the data and building the models begin (a
+        starting job reports them to the dashboard)."""
         self.cfg = cfg
+        phase = on_phase or (lambda name: None)
         if dist_info is None or device is None:
             dist_info, device = init_distributed(cfg.train.device)
         self.dist, self.device = dist_info, device
         t = cfg.train
         torch.manual_seed(t.seed)  # model initialisation
 
+        phase("loading data")
         self.data = load_dataset(cfg)
         if device.type == "cuda":  # our data sets are small: keep them on the GPU
             self.data.x = self.data.x.to(device)
@@ -98,6 +112,7 @@ class Trainer:
             raise ConfigError(f"model.n_classes: {cfg.data.name} has {found}; got {cfg.model.n_classes} "
                               f"(use {self.data.n_classes} for a conditional GAN, or 0)")
         self.n_classes = cfg.model.n_classes
+        phase("building models")
         self.G, self.D = build_models(cfg, self.data.sample_shape, self.n_classes)
         self.G.to(device)
         self.D.to(device)
@@ -137,6 +152,7 @@ class Trainer:
         self.control: ControlReader | None = None
         self._stop_requested = False
         self._paused = False
+        self.paused_s = 0.0  # seconds spent paused in this session (not counted as training speed)
         self._state = "starting"
         self._eval_broken = False
         self._tb = None
@@ -278,7 +294,8 @@ class Trainer:
         return self.run
 
     @classmethod
-    def from_run(cls, run_dir: str | Path, steps: int | None = None) -> "Trainer":
+    def from_run(cls, run_dir: str | Path, steps: int | None = None,
+                 on_phase: Callable[[str], None] | None = None) -> "Trainer":
         """Rebuild a trainer from a run directory's config and its newest checkpoint."""
         run = RunDir(run_dir)
         if not run.is_run():
@@ -288,7 +305,7 @@ class Trainer:
         values = read_json(run.config_path)
         if steps is not None:
             values.setdefault("train", {})["steps"] = steps
-        trainer = cls(Config.from_dict(values))
+        trainer = cls(Config.from_dict(values), on_phase=on_phase)
         trainer.run = run
         latest = run.latest_checkpoint()
         if latest is not None:
@@ -332,9 +349,11 @@ class Trainer:
             if self.step == 0 and main:
                 self._snapshot()
             while self.step < total:
+                paused_before = self.paused_s
                 if self._handle_control(stop_after is not None and self.step - session_start_step >= stop_after):
                     state = "stopped"
                     break
+                t_last += self.paused_s - paused_before  # a pause is not slow training
                 self._set_lrs()
                 t0 = time.perf_counter()
                 stats = self.train_step()
@@ -345,11 +364,15 @@ class Trainer:
                 acc += stats
                 acc_n += 1
                 row = None
-                if self.step % self.cfg.train.log_every == 0 or self.step == total:
+                regular = self.step % self.cfg.train.log_every == 0 or self.step == total
+                if regular or is_first_log_step(self.step, self.cfg.train.log_every):
                     now = time.perf_counter()
+                    # steps_per_s: wall time since the previous line, periodic work included, so
+                    # the lines' intervals add up to the session's whole time
                     row = self._metrics_row(acc / acc_n, (self.step - step_last) / max(now - t_last, 1e-9))
-                    acc.zero_()
-                    acc_n = 0
+                    if regular:
+                        acc.zero_()
+                        acc_n = 0
                     t_last, step_last = now, self.step
                     if main:
                         self.run.append_metrics(row)
@@ -426,7 +449,9 @@ class Trainer:
                 return False
             if self.dist.is_main and self._state != "paused":
                 self._write_status("paused")
+            t0 = time.perf_counter()
             time.sleep(0.1)
+            self.paused_s += time.perf_counter() - t0
 
     def _apply_settings(self, req: dict) -> None:
         changed = {}

@@ -279,7 +279,7 @@ def live_side(side: str, info) -> None:
             st.progress(0.0, text="starting: building the models…")
         return
     rows = info.run.read_metrics()
-    prog = progress(info.status, rows)
+    prog = progress(info.status, rows, config=info.config)
     st.progress(prog.fraction, text=prog.text())
     if info.error:
         st.error(info.error)
