@@ -28,8 +28,12 @@ from pathlib import Path
 
 from starlette.routing import Mount
 
-from ganplay.dashboard import hosting
-from ganplay.panel.mount import LazyPanel
+from ganplay.cpu import passive_waits
+
+passive_waits()  # before the warm-up imports torch: idle OpenMP threads must not spin (ganplay/cpu.py)
+
+from ganplay.dashboard import hosting  # noqa: E402
+from ganplay.panel.mount import LazyPanel  # noqa: E402
 
 DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
 SCRIPT = Path(__file__).resolve().parent / "script" / "app.py"  # what `ganplay app` runs
