@@ -19,16 +19,17 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import Tensor
 
-from ganplay.sampling import LoadedGenerator, SamplingError, load_generator
+from ganplay.sampling import LoadedGenerator, load_generator, nonfinite_warning
 
 MAX_SEED = 2**31 - 1
 MAX_FRAMES = 64
@@ -117,24 +118,94 @@ _GENERATORS: dict[tuple[str, float], LoadedGenerator] = {}
 _DIRECTIONS: dict[tuple[str, int], "Directions"] = {}
 
 
-def get_generator(name_or_path: str | Path) -> LoadedGenerator:
-    """`load_generator`, cached by resolved checkpoint (and its mtime). Refuses 2D generators."""
-    from ganplay.sampling import resolve_checkpoint
+RUN_PREFIX = "runs/"  # a run is named by its folder under the runs folder: runs/<run id>
+_ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
-    if not str(name_or_path or "").strip():
+
+def zoo_names() -> list[str]:
+    """The zoo models (pretrained/NAME.safetensors with a card) the panel accepts by name."""
+    from ganplay.zoo import cards
+
+    return [card["name"] for card in cards()]
+
+
+def _refusal(name) -> ExploreError:
+    return ExploreError(
+        f"unknown generator {_short(name)}: the panel takes a zoo model's name "
+        f"({', '.join(zoo_names())}) or a run in the runs folder as {RUN_PREFIX}<run id> (the "
+        "Generator list shows them); it opens no other file")
+
+
+def _short(value) -> str:
+    text = repr(str(value))
+    return text if len(text) <= 80 else text[:70] + "...'"
+
+
+def run_dir(name: str, root: str | Path | None = None) -> Path:
+    """The run directory `runs/<run id>` names, inside the runs folder (`jobs.runs_root`) and only
+    there: no absolute path, no `..`, no symlink out of it."""
+    from ganplay.jobs import runs_root
+    from ganplay.train.rundir import RunDir
+
+    text = str(name or "")
+    rel = text[len(RUN_PREFIX):] if text.startswith(RUN_PREFIX) else None
+    parts = PurePosixPath(rel).parts if rel else ()
+    if not parts or rel.startswith("/") or any(p in ("..", ".") or "\\" in p or "\0" in p for p in parts):
+        raise _refusal(name)
+    base = runs_root(root).expanduser().resolve()
+    path = base.joinpath(*parts).resolve()
+    if not path.is_relative_to(base) or path == base:
+        raise _refusal(name)
+    if not RunDir(path).is_run():
+        raise ExploreError(f"no run {rel!r} in the runs folder (runs finished since this page was "
+                           "opened appear after a reload)")
+    return path
+
+
+def resolve_name(name) -> Path:
+    """The checkpoint file a generator name stands for: a zoo model's weights, or a run's newest
+    checkpoint. Anything else (a server path above all) is refused with what is accepted."""
+    from ganplay.zoo import weights_path
+
+    text = str(name or "").strip()
+    if not text:
         raise ExploreError("choose a generator")
+    if text.startswith(RUN_PREFIX):
+        from ganplay.train.rundir import RunDir
+
+        latest = RunDir(run_dir(text)).latest_checkpoint()
+        if latest is None:
+            raise ExploreError(f"{text} has no checkpoint yet (a run saves one every "
+                               "train.checkpoint_every steps and at its end)")
+        return latest
+    if _ZOO_NAME.fullmatch(text) and text in zoo_names():
+        return weights_path(text)
+    raise _refusal(name)
+
+
+def get_generator(name: str) -> LoadedGenerator:
+    """The generator a name (`resolve_name`) stands for, loaded once. Refuses 2D generators."""
+    return cached_generator(resolve_name(name), str(name))
+
+
+def cached_generator(path: Path, label: str | None = None) -> LoadedGenerator:
+    """`load_generator` on a checkpoint path the server resolved itself (never a visitor's text),
+    cached by path and mtime. Refuses 2D generators and ones whose weights or outputs hold NaN."""
     try:
-        path = resolve_checkpoint(name_or_path)
-        key = (str(path.resolve()), path.stat().st_mtime)
-    except (SamplingError, OSError) as exc:
-        raise ExploreError(f"unknown generator {str(name_or_path)!r}: {exc}") from None
+        key = (str(Path(path).resolve()), Path(path).stat().st_mtime)
+    except OSError as exc:
+        raise ExploreError(f"cannot read {Path(path).name}: {exc.strerror}") from None
+    label = label or Path(path).name
     with _LOCK:
         gen = _GENERATORS.get(key)
         if gen is None:
             gen = load_generator(path)
             if gen.is_points:
-                raise ExploreError(f"{name_or_path} makes 2D points, not images: explore it in the "
-                                   "Playground")
+                raise ExploreError(f"{label} makes 2D points, not images: explore it in the Playground")
+            probe = gen.sample(2, seed=0)[0]
+            broken = not all(bool(torch.isfinite(p).all()) for p in gen.G.parameters())
+            if broken or nonfinite_warning(probe):
+                raise ExploreError(f"{label}: {nonfinite_warning(probe) or 'its weights hold NaN'}")
             _GENERATORS[key] = gen
             while len(_GENERATORS) > MAX_CACHED:  # a timeline visits many checkpoints
                 _GENERATORS.pop(next(iter(_GENERATORS)))

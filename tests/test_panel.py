@@ -8,6 +8,7 @@ test-artifacts/. Servers are stopped by pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,9 +46,13 @@ def differ(a, b) -> bool:
     return ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox() is not None
 
 
+RUN = "runs/tiny-run"  # the panel names runs by their folder under the runs folder
+
+
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory):
-    """A fake run with two checkpoints (copies of a zoo model), for the dropdown and the timeline."""
+    """A fake run with two checkpoints (copies of a zoo model), for the dropdown and the timeline;
+    GANPLAY_RUNS points at it while this module's tests run."""
     root = tmp_path_factory.mktemp("runs")
     run = root / "tiny-run"
     (run / "checkpoints").mkdir(parents=True)
@@ -55,7 +60,11 @@ def runs_dir(tmp_path_factory):
     (run / "config.json").write_text(json.dumps(card["config"]))
     for step in (1, 2):
         shutil.copy(ROOT / "pretrained" / f"{DCGAN}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
-    return root
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GANPLAY_RUNS", str(root))
+        mp.delenv("GANPLAY_DEMO", raising=False)
+        mp.delenv("SPACE_ID", raising=False)
+        yield root
 
 
 # -- handlers, no server ------------------------------------------------------------------------
@@ -63,7 +72,7 @@ def test_choices_list_image_zoo_models_and_runs(runs_dir):
     values = [v for _, v in H.generator_choices(runs_dir)]
     assert {DCGAN, "mnist-cwgan-gp", STYLE} <= set(values)
     assert "ring8-gan" not in values  # 2D generators belong to the Playground
-    assert str(runs_dir / "tiny-run") in values
+    assert RUN in values and not any(v.startswith("/") for v in values)
     assert [v for _, v in H.style_choices(runs_dir)] == [STYLE]
 
 
@@ -81,7 +90,7 @@ def test_handlers_sizes_and_determinism():
 
 
 def test_timeline_walks_checkpoints(runs_dir):
-    run = str(runs_dir / "tiny-run")
+    run = RUN
     assert len(H.checkpoints(run)) == 2
     img, text = H.timeline(run, 0, 3, 1, 1.0)
     assert img.size == (224, 224) and text.startswith("checkpoint 1 of 2")
@@ -100,6 +109,84 @@ def test_timeline_walks_checkpoints(runs_dir):
 def test_handler_errors_are_clear(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _server_paths(runs_dir) -> list[str]:
+    return ["/etc/passwd", "/root", "/etc/does-not-exist", str(runs_dir / "tiny-run"),
+            str(ROOT / "pretrained" / f"{DCGAN}.safetensors"), "runs/../../../etc", "runs//etc/passwd",
+            "../pretrained/mnist-cdcgan", "runs/tiny-run/../../outside", "pretrained/mnist-cdcgan"]
+
+
+def test_the_panel_takes_names_not_paths(runs_dir, tmp_path, monkeypatch):
+    for bad in _server_paths(runs_dir):
+        for call in (lambda: H.walk(bad, 1, 0, 1.0), lambda: H.describe(bad), lambda: H.checkpoints(bad),
+                     lambda: H.timeline(bad, 0, 1, 0, 1.0), lambda: H.style_mix(bad, 1, 2, 3, 0, 1.0),
+                     lambda: H.compare(1, 0, 1.0, [bad])):
+            with pytest.raises(E.ExploreError, match="the panel takes a zoo model's name") as err:
+                call()
+            assert DCGAN in str(err.value) and "runs/<run id>" in str(err.value)
+        assert "training run" in H.metrics_text(bad)  # no card is read from a given path
+    assert H.walk(RUN, 1, 0, 1.0).size == (224, 224)
+    # a symlink inside the runs folder that leads out of it is refused too
+    outside = shutil.copytree(runs_dir / "tiny-run", tmp_path / "elsewhere" / "run")
+    root = tmp_path / "runs"
+    root.mkdir()
+    (root / "escape").symlink_to(outside, target_is_directory=True)
+    monkeypatch.setenv("GANPLAY_RUNS", str(root))
+    with pytest.raises(E.ExploreError, match="the panel takes a zoo model's name"):
+        H.walk("runs/escape", 1, 0, 1.0)
+
+
+def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
+    monkeypatch.setenv("GANPLAY_DEMO", "1")
+    lim = H.limits()
+    assert lim.demo and (lim.frames, lim.grid, lim.heavy_at_once) == (H.DEMO_FRAMES, H.DEMO_GRID, 1)
+    assert H.interpolation(DCGAN, 1, 2, lim.frames, "linear", 0, 1.0)[0].size == grid(lim.frames, 16)
+    for call in (lambda: H.interpolation(DCGAN, 1, 2, lim.frames + 1, "linear", 0, 1.0),
+                 lambda: H.compare_interpolation(1, 2, lim.frames + 1, "linear", 0, 1.0),
+                 lambda: H.latent_map(DCGAN, 1, 0, 1.0, "PC1", "PC2", lim.grid + 1, 2.0),
+                 lambda: H.seed_grid(DCGAN, 1, 0, 1.0, lim.grid + 1)):
+        with pytest.raises(E.ExploreError, match="this public demo"):
+            call()
+    assert H.seed_grid(DCGAN, 1, 0, 1.0, lim.grid).size == grid(lim.grid**2, lim.grid)
+    demo = __import__("ganplay.panel", fromlist=["build_blocks"]).build_blocks()
+    texts = [b.value for b in demo.blocks.values() if type(b).__name__ == "Markdown" and b.value]
+    assert any(f"up to {lim.frames} frames" in t and f"{lim.grid} x {lim.grid}" in t for t in texts)
+    heavy = {f.api_name for f in demo.fns.values() if f.concurrency_id == "heavy"}
+    assert {"interpolate", "latent_map", "seed_grid", "all_classes", "compare",
+            "compare_interpolation"} <= heavy
+    assert all(f.concurrency_limit == 1 for f in demo.fns.values() if f.concurrency_id == "heavy")
+
+
+def test_cache_budget_deletes_the_oldest_files_first(tmp_path):
+    from types import SimpleNamespace
+
+    from ganplay.panel.files import CacheBudget
+
+    paths = []
+    for i in range(10):
+        p = tmp_path / f"h{i}" / "image.png"
+        p.parent.mkdir()
+        p.write_bytes(b"x" * 1000)
+        os.utime(p, (1000 + i, 1000 + i))  # ctime follows: older files first
+        paths.append(str(p))
+        time.sleep(0.01)
+    kept = str(tmp_path / "default.png")
+    Path(kept).write_bytes(b"y" * 5000)
+    temp = set(paths) | {kept}
+    blocks = SimpleNamespace(blocks={0: SimpleNamespace(keep_in_cache={kept})}, temp_file_sets=[temp])
+    assert CacheBudget(blocks, max_bytes=4000, min_age_s=3600).prune() == 0  # all too young
+    freed = CacheBudget(blocks, max_bytes=4000, min_age_s=0).prune()
+    assert freed == 6000 and temp == set(paths[6:]) | {kept} and Path(kept).exists()
+    assert not any(Path(p).exists() for p in paths[:6]) and not (tmp_path / "h0").exists()
+
+
+def test_gif_folder_keeps_only_the_newest():
+    from ganplay.panel import files
+
+    made = [files.write_gif(b"GIF89a" + bytes([i])) for i in range(files.KEEP_GIFS + 5)]
+    left = sorted(files.gif_folder().glob("interpolation-*.gif"))
+    assert len(left) == files.KEEP_GIFS and Path(made[-1]) in left and not Path(made[0]).exists()
 
 
 # -- servers ------------------------------------------------------------------------------------
@@ -190,8 +277,7 @@ def test_every_endpoint_returns_images_of_the_right_size(client):
 
 @pytest.mark.slow
 def test_compare_can_add_a_run(client, runs_dir):
-    run = str(runs_dir / "tiny-run")
-    out = client.predict(5, 7, 1.0, [run], api_name="/compare")
+    out = client.predict(5, 7, 1.0, [RUN], api_name="/compare")
     assert out[3]["visible"] and Image.open(out[3]["value"]).size == (224, 224)
     assert not differ(out[3]["value"], out[0])  # the fake run is a copy of mnist-cdcgan
     assert "training run" in out[6]
@@ -235,6 +321,17 @@ def test_bad_inputs_give_clear_errors(client, args, api, message):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+@pytest.mark.parametrize("api", ["/walk", "/interpolate", "/describe", "/compare", "/style_mix", "/timeline"])
+def test_the_panel_api_refuses_server_paths(client, runs_dir, api):
+    for bad in _server_paths(runs_dir)[:5]:
+        args = {"/walk": (bad, 1, 0, 1.0, *SLIDERS), "/interpolate": (bad, 1, 2, 4, "linear", 0, 1.0),
+                "/describe": (bad,), "/compare": (1, 0, 1.0, [bad]), "/style_mix": (bad, 1, 2, 3, 0, 1.0),
+                "/timeline": (bad, 0, 1, 0, 1.0)}[api]
+        with pytest.raises(Exception, match="the panel takes a zoo model's name"):
+            client.predict(*args, api_name=api)
+
+
 def test_twenty_concurrent_requests_all_succeed(client):
     jobs = [client.submit(STYLE if i % 2 else DCGAN, i, i % 10, 1.0, *SLIDERS, api_name="/walk") for i in range(20)]
     paths = [j.result(timeout=120) for j in jobs]
@@ -248,6 +345,55 @@ def test_twenty_concurrent_threads(client):
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert list(pool.map(one, range(20))) == [(224, 224)] * 20
+
+
+@pytest.fixture(scope="module")
+def demo_panel(runs_dir, tmp_path_factory):
+    """The panel alone in demo mode with its temp folder (our GIFs and Gradio's cache) under a
+    folder of its own, a 1 MB cache budget and no grace period."""
+    tmp = tmp_path_factory.mktemp("panel-tmp")
+    port = free_port()
+    env = _env(runs_dir) | {"GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
+                            "TMPDIR": str(tmp), "GANPLAY_DEMO": "1", "GANPLAY_PANEL_CACHE_MB": "1",
+                            "GANPLAY_PANEL_CACHE_MIN_AGE_S": "0"}
+    env.pop("GRADIO_TEMP_DIR", None)
+    url = f"http://127.0.0.1:{port}/"
+    proc = _start([sys.executable, "-m", "ganplay.panel"], url, env, tmp_path_factory.mktemp("log") / "panel.log")
+    yield url, tmp
+    _stop(proc)
+
+
+def _bytes_under(folder: Path) -> int:
+    total = 0
+    for dirpath, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+    return total
+
+
+@pytest.mark.slow
+def test_panel_disk_use_stays_bounded_under_a_loop_of_requests(demo_panel, tmp_path):
+    from gradio_client import Client
+
+    url, tmp = demo_panel
+    client = Client(url, verbose=False, download_files=str(tmp_path / "client"))
+    peak, written = 0, 0
+    for i in range(50):
+        written += Path(client.predict(DCGAN, 1000 + i, i % 10, 1.0, *SLIDERS, api_name="/walk")).stat().st_size
+        strip, gif = client.predict(STYLE, i, i + 1, H.DEMO_FRAMES, "spherical", i % 10, 1.0, api_name="/interpolate")
+        written += Path(strip).stat().st_size + 2 * Path(gif).stat().st_size  # a GIF is ours and Gradio's
+        peak = max(peak, _bytes_under(tmp))
+    # the cache's budget (1 MB) plus the GIFs we keep (8 x ~70 KB) plus what one round writes
+    # (~200 KB) and some slack; without cleanup all of it (~10 MB) stays
+    bound = int(2.5 * 2**20)
+    print(f"written {written:,} bytes, peak on disk {peak:,}")
+    assert written > 3 * bound and peak < bound, (written, peak)
+    # the page states the demo's caps, and the API holds them
+    with urllib.request.urlopen(url + "config", timeout=10) as r:
+        assert f"up to {H.DEMO_FRAMES} frames" in r.read().decode()
+    with pytest.raises(Exception, match=f"this public demo|greater than maximum value {H.DEMO_FRAMES}"):
+        client.predict(STYLE, 1, 2, H.DEMO_FRAMES + 1, "spherical", 0, 1.0, api_name="/interpolate")
 
 
 # -- a real browser -----------------------------------------------------------------------------

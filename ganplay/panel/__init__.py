@@ -10,6 +10,7 @@ from __future__ import annotations
 
 CONCURRENCY = 2     # generations at a time (2 CPU cores); the rest wait in Gradio's queue
 QUEUE_SIZE = 256
+MAX_UPLOAD = "1mb"  # the panel takes no files, but Gradio's upload route is open to anyone
 
 
 def build_blocks():
@@ -25,4 +26,4 @@ def asgi_app(root_path: str = "/panel"):
     from fastapi import FastAPI
 
     return gr.mount_gradio_app(FastAPI(), build_blocks(), path="/", root_path=root_path, ssr_mode=False,
-                               show_error=True, footer_links=["api"])
+                               show_error=True, footer_links=["api"], max_file_size=MAX_UPLOAD)

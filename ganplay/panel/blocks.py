@@ -1,50 +1,49 @@
 """The panel's Blocks: shared controls on top (generator, seed, label, truncation), then the tabs.
 
 Every event has an explicit `api_name` (clients and tests call them by name), images come back as
-PNG, sliders generate on `.release`, and the queue bounds how many generations run at once.
+PNG, sliders generate on `.release`, and the queue bounds how many generations run at once. The
+generator dropdowns offer names (zoo models, `runs/<run id>`); a typed value is allowed so a run
+finished after the page loaded can be named, and the handlers resolve every name on the server.
+Before each event the files earlier events left in Gradio's cache are pruned (`files`).
 """
 
 from __future__ import annotations
 
 import functools
 import random
-import tempfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 
 from ganplay import explore as E
-from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, handlers as H, labels, walk
+from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, labels, walk
 
 TITLE = "ganplay explorer"
 
 
-def ui(fn):
-    """Run a handler; bad input becomes a message in the page (and in the client's exception)."""
+def make_ui(budget: "files.CacheBudget | None" = None):
+    """A decorator for handlers: prune the cache first (`budget`); bad input becomes a message in
+    the page (and in the client's exception)."""
 
-    @functools.wraps(fn)
-    def wrapper(*args):
-        try:
-            return fn(*args)
-        except ValueError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+    def ui(fn):
+        @functools.wraps(fn)
+        def wrapper(*args):
+            if budget is not None:
+                budget.prune()
+            try:
+                return fn(*args)
+            except ValueError as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
 
-    return wrapper
+        return wrapper
+
+    return ui
+
 
 
 def image(label: str, **kw) -> gr.Image:
     return gr.Image(label=label, type="pil", format="png", interactive=False, elem_classes="gp-pixel",
                     buttons=["download", "fullscreen"], **kw)
-
-
-def gif_file(data: bytes) -> str:
-    """Write GIF bytes to a temp file Gradio can serve for download."""
-    folder = Path(tempfile.gettempdir()) / "ganplay-panel"
-    folder.mkdir(exist_ok=True)
-    with tempfile.NamedTemporaryFile("wb", suffix=".gif", prefix="interpolation-", dir=folder, delete=False) as f:
-        f.write(data)
-    return f.name
 
 
 def describe(generator: str):
@@ -71,9 +70,15 @@ def build() -> gr.Blocks:
     choices = H.generator_choices()
     values = [v for _, v in choices]
     default = H.DEFAULT if H.DEFAULT in values else (values[0] if values else None)
-    with gr.Blocks(title=TITLE) as demo:
+    lim = H.limits()
+    # demo mode: the large pictures share one concurrency group of `heavy_at_once`
+    heavy = dict(concurrency_id="heavy", concurrency_limit=lim.heavy_at_once) if lim.demo else {}
+    with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE) as demo:
+        ui = make_ui(files.CacheBudget(demo))
         gr.Markdown("## Explore a generator's latent space\nPick a generator and a seed; move the sliders "
                     "along its principal directions, walk between seeds, see what the label controls.")
+        if lim.demo:
+            gr.Markdown(lim.text(), elem_id="gp-demo-limits")
         with gr.Row(equal_height=True):
             generator = gr.Dropdown(choices, value=default, label="Generator", scale=3,
                                     allow_custom_value=True, elem_id="gp-generator")
@@ -85,7 +90,8 @@ def build() -> gr.Blocks:
                                    elem_id="gp-truncation")
         info = gr.Markdown()
         c = SimpleNamespace(generator=generator, seed=seed, reseed=reseed, label=label,
-                            truncation=truncation, info=info, ui=ui, image=image, gif_file=gif_file)
+                            truncation=truncation, info=info, ui=ui, image=image, gif_file=files.write_gif,
+                            limits=lim, heavy=heavy)
         with gr.Tabs():
             with gr.Tab("Walk", id="walk"):
                 walk.build(c)

@@ -41,18 +41,20 @@ def build(c) -> None:
         return [*fixed, *imgs, *texts]
 
     compare_fn = ui(run_compare)
-    compare_io = dict(inputs=[c.seed, c.label, c.truncation, extras], outputs=outs + extra_outs + extra_text)
+    compare_io = dict(inputs=[c.seed, c.label, c.truncation, extras], outputs=outs + extra_outs + extra_text,
+                      **c.heavy)
     go.click(compare_fn, **compare_io, api_name="compare")
     c.compare_call = dict(fn=compare_fn, **compare_io)
     c.extras = extras
     with gr.Row():
         seed_b = gr.Number(value=1, label="Interpolate to seed", precision=0)
-        frames = gr.Slider(2, 16, value=8, step=1, label="Frames")
+        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Frames")
         mode = gr.Radio(list(E.MODES), value="spherical", label="Path")
         go_i = gr.Button("Compare interpolations", elem_id="gp-compare-interp-button")
     strips = [c.image(f"{n}: interpolation", height=130) for n in names]
     go_i.click(ui(lambda a, b, f, m, l, t: H.compare_interpolation(a, b, f, m, l, t, names)),
-               [c.seed, seed_b, frames, mode, c.label, c.truncation], strips, api_name="compare_interpolation")
+               [c.seed, seed_b, frames, mode, c.label, c.truncation], strips, api_name="compare_interpolation",
+               **c.heavy)
 
     with gr.Accordion("Timeline: the seed through a run's saved checkpoints (generator chosen above)", open=False):
         index = gr.Slider(0, 1, value=1, step=1, label="Checkpoint (0 = oldest)", elem_id="gp-timeline")

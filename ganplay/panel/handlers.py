@@ -1,14 +1,19 @@
 """The panel's handlers: plain functions over `ganplay.explore`, no Gradio in sight.
 
-Each takes the widgets' values (a generator name or path, a seed, a label, ...) and returns PIL
-images, text or bytes, so tests call them directly; the Blocks in `ganplay.panel.blocks` only wire
-them to widgets (and turn `ExploreError` into a message in the page). Bad input raises
-`ExploreError` with a message that says what is allowed.
+Each takes the widgets' values (a generator name, a seed, a label, ...) and returns PIL images,
+text or bytes, so tests call them directly; the Blocks in `ganplay.panel.blocks` only wire them to
+widgets (and turn `ExploreError` into a message in the page). Bad input raises `ExploreError` with
+a message that says what is allowed.
+
+A generator is a name, never a path: a zoo model (`mnist-cdcgan`) or a run under the runs folder
+(`runs/<run id>`), resolved here on the server (`explore.resolve_name`). In demo mode
+(`jobs.demo_mode`) the panel has caps of its own (`limits()`), stated in the page.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
@@ -22,6 +27,46 @@ GRID_SCALE = 3         # cells of grids and strips
 COMPARE = ("mnist-cdcgan", "mnist-cwgan-gp", "mnist-cstylegan-lite")
 DEFAULT = "mnist-cstylegan-lite"
 MAX_EXTRA = 3         # extra generators (runs, other zoo models) in the comparison
+# Demo mode (a public Space): what one request may cost. 16 frames is a smooth walk; a 6 x 6 grid
+# shows a direction's effect; one large picture at a time leaves a core for the sliders.
+DEMO_FRAMES, DEMO_GRID, DEMO_HEAVY_AT_ONCE = 16, 6, 1
+
+
+@dataclass(frozen=True)
+class Limits:
+    demo: bool
+    frames: int  # per interpolation
+    grid: int  # side of a latent map or seed grid (all classes: at most 10 x this many)
+    heavy_at_once: int | None  # large pictures (maps, grids, interpolations, comparisons) at a time
+
+    def text(self) -> str:
+        if not self.demo:
+            return ""
+        return (f"**Public demo:** interpolations of up to {self.frames} frames, grids up to "
+                f"{self.grid} x {self.grid}, {self.heavy_at_once} large picture (map, grid, "
+                "interpolation, comparison) at a time; the rest wait their turn.")
+
+
+def limits() -> Limits:
+    from ganplay.jobs import demo_mode
+
+    if demo_mode():
+        return Limits(True, DEMO_FRAMES, DEMO_GRID, DEMO_HEAVY_AT_ONCE)
+    return Limits(False, E.MAX_FRAMES, E.MAX_GRID, None)
+
+
+def _frames(frames) -> int:
+    frames, cap = E.check_frames(frames), limits()
+    if frames > cap.frames:
+        raise E.ExploreError(f"this public demo makes interpolations of 2..{cap.frames} frames, got {frames}")
+    return frames
+
+
+def _side(side) -> int:
+    side, cap = E.check_grid(side), limits()
+    if side > cap.grid:
+        raise E.ExploreError(f"this public demo draws grids of 1..{cap.grid} per side, got {side}")
+    return side
 
 
 # -- what can be explored -----------------------------------------------------------------------
@@ -39,7 +84,8 @@ def zoo_choices() -> list[tuple[str, str]]:
 
 
 def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
-    """(label, path) for every run under GANPLAY_RUNS (or `root`) with a checkpoint, image data."""
+    """(label, name) for every run under GANPLAY_RUNS (or `root`) with a checkpoint, image data;
+    the name is `runs/<path under the runs folder>`."""
     from ganplay.config import POINT_DATASETS
     from ganplay.train.rundir import RunDir
 
@@ -58,7 +104,8 @@ def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
             continue
         if not ckpts or cfg.get("data", {}).get("name") in POINT_DATASETS:
             continue
-        found.append((f"run: {run.path.relative_to(root)} (step {_step(ckpts[-1])})", str(run.path)))
+        rel = run.path.relative_to(root).as_posix()
+        found.append((f"run: {rel} (step {_step(ckpts[-1])})", E.RUN_PREFIX + rel))
     return found
 
 
@@ -74,13 +121,12 @@ def _step(path: Path) -> int:
 
 
 def checkpoints(generator: str) -> list[Path]:
-    """A run's saved checkpoints, oldest first (a zoo model or a file: just itself)."""
+    """A run's saved checkpoints, oldest first (a zoo model: just its weights)."""
     from ganplay.train.rundir import RunDir
 
-    path = Path(str(generator))
-    if path.is_dir() and RunDir(path).is_run():
-        return RunDir(path).checkpoint_paths()
-    return [E.get_generator(generator).source]
+    if str(generator).startswith(E.RUN_PREFIX):
+        return RunDir(E.run_dir(generator)).checkpoint_paths()
+    return [E.resolve_name(generator)]
 
 
 # -- info about one generator -------------------------------------------------------------------
@@ -114,7 +160,7 @@ def walk(generator: str, seed, label, truncation, *amounts) -> Image.Image:
 def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, extent, *amounts) -> Image.Image:
     gen = E.get_generator(generator)
     E.check_seed(seed)
-    side = E.check_grid(side)
+    side = _side(side)
     x = E.latent_map(gen, int(seed), _direction(dir_x), _direction(dir_y), side, float(extent),
                      E.check_label(gen, label), truncation, [_amount(a) for a in amounts])
     return E.grid_image(x, side, GRID_SCALE)
@@ -123,7 +169,7 @@ def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, exte
 def interpolation(generator: str, seed_a, seed_b, frames, mode, label, truncation) -> tuple[Image.Image, bytes]:
     """A strip of the frames and the same walk as an animated GIF."""
     gen = E.get_generator(generator)
-    seed_a, seed_b, frames = E.check_seed(seed_a), E.check_seed(seed_b), E.check_frames(frames)
+    seed_a, seed_b, frames = E.check_seed(seed_a), E.check_seed(seed_b), _frames(frames)
     x = E.interpolation(gen, seed_a, seed_b, frames, mode, E.check_label(gen, label), truncation)
     return E.grid_image(x, min(frames, 16), GRID_SCALE), E.gif_bytes(x)
 
@@ -132,6 +178,10 @@ def interpolation(generator: str, seed_a, seed_b, frames, mode, label, truncatio
 def all_classes(generator: str, seed, truncation) -> Image.Image:
     """The same z for every label, in one row."""
     gen = E.get_generator(generator)
+    cap = limits()
+    if cap.demo and gen.n_classes > cap.grid * 10:
+        raise E.ExploreError(f"this public demo draws at most {cap.grid * 10} classes in a row; "
+                             f"this generator has {gen.n_classes}")
     x = E.all_classes(gen, E.check_seed(seed), truncation)
     return E.grid_image(x, min(len(x), 10), GRID_SCALE + 1)
 
@@ -139,7 +189,7 @@ def all_classes(generator: str, seed, truncation) -> Image.Image:
 def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
     """side x side different seeds (seed, seed+1, ...) for one label: what the noise controls."""
     gen = E.get_generator(generator)
-    seed, side = E.check_seed(seed), E.check_grid(side)
+    seed, side = E.check_seed(seed), _side(side)
     label = E.check_label(gen, label)
     seeds = [(seed + i) % (E.MAX_SEED + 1) for i in range(side * side)]
     z = E.seed_noise(gen, seeds, E.check_truncation(truncation))
@@ -158,9 +208,11 @@ def metrics_text(name: str) -> str:
     from ganplay.zoo import ZooError, read_card
 
     try:
+        if name not in E.zoo_names():  # a card is read by zoo name only, never by a given path
+            raise ZooError(name)
         card = read_card(name)
     except ZooError:
-        return f"**{Path(name).name}**: a training run (no card: `ganplay eval` it to get metrics)"
+        return f"**{short_name(name)}**: a training run (no card: `ganplay eval` it to get metrics)"
     m = card.get("metrics") or {}
     if not m.get("available", True) or not m:
         return f"**{name}**: no metrics on its card"
@@ -177,6 +229,7 @@ def compare(seed, label, truncation, names=COMPARE) -> list[Image.Image]:
 
 
 def compare_interpolation(seed_a, seed_b, frames, mode, label, truncation, names=COMPARE) -> list[Image.Image]:
+    _frames(frames)
     return [interpolation(n, seed_a, seed_b, frames, mode, label, truncation)[0] for n in names]
 
 
@@ -188,7 +241,7 @@ def timeline(generator: str, index, seed, label, truncation) -> tuple[Image.Imag
     index = int(E._whole(index, "checkpoint index"))
     if index < 0 or index >= len(paths):
         index = len(paths) - 1
-    gen = E.get_generator(paths[index])
+    gen = E.cached_generator(paths[index], f"{short_name(generator)} at checkpoint {index + 1}")
     img = E.single_image(E.walk(gen, E.check_seed(seed), [], E.check_label(gen, label), truncation), IMAGE_SCALE)
     return img, f"checkpoint {index + 1} of {len(paths)}: step {gen.step}"
 
@@ -226,7 +279,7 @@ def style_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
     for label, value in generator_choices(root):
         try:
             cfg = read_card(value)["config"] if label.startswith("zoo:") else \
-                json.loads((Path(value) / "config.json").read_text())
+                json.loads((E.run_dir(value, root) / "config.json").read_text())
         except (OSError, ValueError):
             continue
         if "style" in str(cfg.get("model", {}).get("arch", "")):

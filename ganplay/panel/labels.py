@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ganplay import explore as E
 from ganplay.panel import handlers as H
 
 
@@ -14,10 +13,11 @@ def build(c) -> None:
                 "(what the noise controls).")
     go_all = gr.Button("All classes for this seed", variant="primary", elem_id="gp-all-classes-button")
     all_out = c.image("Same z, every label", elem_id="gp-all-classes")
-    go_all.click(c.ui(H.all_classes), [c.generator, c.seed, c.truncation], all_out, api_name="all_classes")
+    go_all.click(c.ui(H.all_classes), [c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
+                 **c.heavy)
     with gr.Row():
-        side = gr.Slider(2, E.MAX_GRID, value=8, step=1, label="Seeds per side")
+        side = gr.Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side")
         go_grid = gr.Button("Seeds grid for this label", elem_id="gp-seed-grid-button")
     grid_out = c.image("Same label, different seeds", elem_id="gp-seed-grid")
     go_grid.click(c.ui(H.seed_grid), [c.generator, c.seed, c.label, c.truncation, side], grid_out,
-                  api_name="seed_grid")
+                  api_name="seed_grid", **c.heavy)

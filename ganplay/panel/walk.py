@@ -34,16 +34,17 @@ def build(c) -> None:
         with gr.Row():
             dir_x = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC1", label="Across")
             dir_y = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC2", label="Down")
-            side = gr.Slider(3, E.MAX_GRID, value=7, step=1, label="Grid side")
+            side = gr.Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Grid side")
             extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="Extent (std)")
             go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
-    go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map")
+    go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map",
+                 **c.heavy)
 
     with gr.Accordion("Interpolate between two seeds", open=True):
         with gr.Row():
             seed_b = gr.Number(value=1, label="To seed", precision=0)
-            frames = gr.Slider(2, E.MAX_FRAMES, value=12, step=1, label="Frames")
+            frames = gr.Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Frames")
             mode = gr.Radio(list(E.MODES), value="spherical", label="Path")
             go_interp = gr.Button("Interpolate", variant="primary", elem_id="gp-interp-button")
         strip = c.image("Frames", elem_id="gp-strip", height=160)
@@ -54,4 +55,4 @@ def build(c) -> None:
         return img, c.gif_file(data)
 
     go_interp.click(ui(interpolate), [c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation],
-                    [strip, gif], api_name="interpolate")
+                    [strip, gif], api_name="interpolate", **c.heavy)

@@ -124,8 +124,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     try:
         tensors = st_load_bytes(Path(path).read_bytes())
         config, meta = json.loads(header["config"]), json.loads(header["meta"])
-    except (SafetensorError, KeyError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: damaged ganplay checkpoint ({exc})") from None
+    except (SafetensorError, KeyError, ValueError, RecursionError) as exc:  # ValueError: bad JSON
+        raise CheckpointError(f"{path}: damaged ganplay checkpoint ({type(exc).__name__}: "
+                              f"{str(exc)[:200]})") from None
     return Checkpoint(config=config, meta=meta, tensors=tensors)
 
 

@@ -1,0 +1,121 @@
+"""Files the panel's visitors cause, kept bounded: our interpolation GIFs and Gradio's cache.
+
+- GIFs are written to a folder of this process (`write_gif`) and only the newest `KEEP_GIFS` are
+  kept: Gradio copies each into its cache before the event's response goes out, and at most a
+  few interpolations run at once, so an older file is never read again. The folder goes at exit.
+- Gradio's cache holds every output: each image is a PNG there, each GIF a copy. The Blocks get
+  `delete_cache=DELETE_CACHE` (Gradio deletes files older than an hour every 5 minutes, and all of
+  them at shutdown), and `CacheBudget.prune()`, run before each event, deletes the oldest files
+  once the cache holds more than its budget (`GANPLAY_PANEL_CACHE_MB`, 256 MB). Files younger than
+  `GANPLAY_PANEL_CACHE_MIN_AGE_S` (30 s) are spared: a browser fetches an image as soon as its
+  event ends, so a file is deleted only after whoever caused it has had it. Disk use is then at
+  most the budget plus what that many seconds of requests write.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+KEEP_GIFS = 8
+DELETE_CACHE = (300, 3600)  # Gradio's own sweep: every 5 minutes, files older than an hour
+CACHE_MB = 256
+CACHE_MIN_AGE_S = 30.0
+
+_gif_lock = threading.Lock()
+_gif_dir: Path | None = None
+
+
+def gif_folder() -> Path:
+    """This process's folder for interpolation GIFs (made on first use, removed at exit)."""
+    global _gif_dir
+    with _gif_lock:
+        if _gif_dir is None or not _gif_dir.is_dir():
+            _gif_dir = Path(tempfile.mkdtemp(prefix="ganplay-panel-"))
+            atexit.register(shutil.rmtree, _gif_dir, True)
+        return _gif_dir
+
+
+def write_gif(data: bytes) -> str:
+    """Write GIF bytes where Gradio can serve them from; keep only the newest KEEP_GIFS."""
+    folder = gif_folder()
+    with tempfile.NamedTemporaryFile("wb", suffix=".gif", prefix="interpolation-", dir=folder,
+                                     delete=False) as f:
+        f.write(data)
+    with _gif_lock:
+        gifs = sorted(folder.glob("interpolation-*.gif"), key=_mtime)
+        for old in gifs[:-KEEP_GIFS]:
+            old.unlink(missing_ok=True)
+    return f.name
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class CacheBudget:
+    """Keeps the files a Blocks app has put in Gradio's cache under `max_bytes` (oldest first,
+    never one younger than `min_age_s`, never a component's default value)."""
+
+    def __init__(self, blocks, max_bytes: int | None = None, min_age_s: float | None = None):
+        self.blocks = blocks
+        self.max_bytes = int(_env_float("GANPLAY_PANEL_CACHE_MB", CACHE_MB) * 2**20) \
+            if max_bytes is None else max_bytes
+        self.min_age_s = _env_float("GANPLAY_PANEL_CACHE_MIN_AGE_S", CACHE_MIN_AGE_S) \
+            if min_age_s is None else min_age_s
+        self._lock = threading.Lock()
+
+    def prune(self) -> int:
+        """Delete the oldest cached files over the budget; returns the bytes freed."""
+        with self._lock:
+            keep: set[str] = set()
+            for block in list(self.blocks.blocks.values()):
+                keep.update(getattr(block, "keep_in_cache", ()))
+            owners: dict[str, list[set]] = {}
+            for temp_set in list(self.blocks.temp_file_sets):
+                for path in list(temp_set):
+                    if path not in keep:
+                        owners.setdefault(path, []).append(temp_set)
+            files = []
+            for path, sets in owners.items():
+                try:
+                    st = os.lstat(path)
+                except FileNotFoundError:
+                    for s in sets:
+                        s.discard(path)
+                    continue
+                files.append((st.st_ctime, st.st_size, path))
+            total = sum(size for _, size, _ in files)
+            freed = 0
+            now = time.time()
+            for ctime, size, path in sorted(files):
+                if total <= self.max_bytes or now - ctime < self.min_age_s:
+                    break
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    pass
+                for s in owners[path]:
+                    s.discard(path)
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.dirname(path))  # Gradio's per-file hash folder, if now empty
+                total -= size
+                freed += size
+            return freed
+
