@@ -1,5 +1,6 @@
 """Tests for ganplay.data: mixtures, image sets, folders, batch sampling, augmentation."""
 
+import io
 import logging
 import struct
 import time
@@ -282,6 +283,31 @@ def test_folder_too_large_is_skipped(tmp_path, monkeypatch, caplog):
         data = load_dataset(folder_cfg(tmp_path))
     assert len(data) == 1
     assert "skipped 1 of 2 files (1 too large)" in caplog.text
+
+
+def test_zip_member_over_the_cap_is_skipped_unread(tmp_path, caplog):
+    """A zip bomb (100 MB of zeros, ~100 KB compressed) is skipped by its declared size, never
+    decompressed into memory (issue 16, item 8)."""
+    import tracemalloc
+
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        buf = io.BytesIO()
+        Image.new("L", (20, 20), 90).save(buf, format="PNG")
+        zf.writestr("ok.png", buf.getvalue())
+        with zf.open("bomb.png", "w", force_zip64=True) as f:
+            zeros = bytes(1 << 20)
+            for _ in range(100):
+                f.write(zeros)
+    tracemalloc.start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="ganplay.data"):
+            data = load_dataset(folder_cfg(archive))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(data) == 1 and "skipped 1 of 2 files (1 too large)" in caplog.text
+    assert peak < 20 * 2**20, f"{peak / 2**20:.0f} MB held while reading the zip"
 
 
 def test_folder_errors(tmp_path):
