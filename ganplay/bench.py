@@ -8,11 +8,18 @@ The plain loop is the pytorch/examples DCGAN loop: a shuffling DataLoader over t
 data, D on real then on fake, then G, nothing else. Ours runs its whole `fit()` loop (control
 polling, divergence check, metrics, the run directory), timed between two steps so that the final
 checkpoint is not counted.
+
+SIGTERM (e.g. from `timeout`) or Ctrl+C stops the bench: the measurement under way ends (the
+trainer turns SIGTERM into a stop request; the plain loop checks a flag each step), nothing more
+is measured, and `run_bench` raises `BenchStopped` saying what was under way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -23,6 +30,24 @@ from ganplay import losses
 from ganplay.config import Config
 
 WARMUP = 5
+
+
+class BenchStopped(Exception):
+    """The bench was asked to stop (SIGTERM, Ctrl+C) before it had measured everything."""
+
+
+class _StopFlag:
+    """Set by SIGTERM while the bench runs (the trainer's own handler replaces this one during a
+    ganplay measurement and reports the stop as its final state)."""
+
+    def __init__(self) -> None:
+        self.set = False
+
+    def __call__(self, *_args) -> None:
+        self.set = True
+
+
+_STOP = _StopFlag()
 
 
 @dataclass
@@ -83,6 +108,8 @@ def measure_ganplay(cfg: Config, steps: int) -> float:
     marks: dict[int, float] = {}
 
     def on_step(step: int, total: int, row) -> None:
+        if _STOP.set:  # SIGTERM came before fit() took the signal over
+            trainer.request_stop()
         if step in (WARMUP, total):
             if trainer.device.type == "cuda":
                 torch.cuda.synchronize()
@@ -90,7 +117,9 @@ def measure_ganplay(cfg: Config, steps: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         trainer.start(tmp)
-        trainer.fit(on_step=on_step)
+        state = trainer.fit(on_step=on_step)
+    if state != "done" or _STOP.set or cfg.train.steps not in marks:  # stopped (SIGTERM, Ctrl+C) or failed
+        raise BenchStopped(f"the ganplay run ended {state} at step {trainer.step} of {cfg.train.steps}")
     elapsed = marks[cfg.train.steps] - marks[WARMUP]
     return steps * cfg.train.batch_size * cfg.optim.n_critic / elapsed
 
@@ -118,6 +147,8 @@ def measure_plain(cfg: Config, steps: int) -> float:
     done, t_start = 0, 0.0
     while done < steps + WARMUP:
         for (real,) in loader:
+            if _STOP.set:
+                raise BenchStopped(f"the plain loop was stopped at step {done} of {steps + WARMUP}")
             if done == WARMUP:
                 if device.type == "cuda":
                     torch.cuda.synchronize()
@@ -149,7 +180,7 @@ def measure_plain(cfg: Config, steps: int) -> float:
 
 
 def run_bench(preset: str = "mnist-dcgan", steps: int = 60, repeats: int = 3, batch_size: int = 64,
-              include_bf16: bool = True) -> BenchReport:
+              include_bf16: bool = True, progress: bool = False) -> BenchReport:
     cfg32 = _bench_config(preset, batch_size, steps, "fp32")
     if cfg32.optim.n_critic != 1 or cfg32.loss.gp_weight or cfg32.loss.clip or cfg32.model.n_classes:
         raise ValueError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
@@ -162,7 +193,27 @@ def run_bench(preset: str = "mnist-dcgan", steps: int = 60, repeats: int = 3, ba
     report = BenchReport(preset=preset, batch_size=batch_size, steps=steps,
                          threads=torch.get_num_threads(),
                          device="cuda" if torch.cuda.is_available() else "cpu")
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            report.results.setdefault(name, []).append(fn())
+    _STOP.set = False
+    old = None
+    with contextlib.suppress(ValueError):  # not the main thread: no signal handling
+        old = signal.signal(signal.SIGTERM, _STOP)
+    try:
+        for r in range(repeats):
+            for name, fn in variants.items():
+                if _STOP.set:
+                    raise BenchStopped("stopped between measurements")
+                if progress:
+                    print(f"bench: measuring {name} (repeat {r + 1} of {repeats})", file=sys.stderr, flush=True)
+                try:
+                    value = fn()
+                except BenchStopped as exc:
+                    raise BenchStopped(f"stopped while measuring {name} (repeat {r + 1} of {repeats}): "
+                                       f"{exc}") from None
+                except KeyboardInterrupt:
+                    raise BenchStopped(f"interrupted while measuring {name} (repeat {r + 1} of "
+                                       f"{repeats})") from None
+                report.results.setdefault(name, []).append(value)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
     return report

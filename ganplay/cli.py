@@ -172,10 +172,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         out = json.dumps(report, indent=2)
         Path(args.json).write_text(out) if args.json else print(out)
         return EXIT_OK
-    from ganplay.bench import run_bench
+    from ganplay.bench import BenchStopped, run_bench
 
-    report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
-                       batch_size=args.batch_size, include_bf16=not args.no_bf16)
+    try:
+        report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
+                           batch_size=args.batch_size, include_bf16=not args.no_bf16, progress=True)
+    except BenchStopped as exc:
+        print(f"bench stopped: {exc}; no numbers reported", file=sys.stderr)
+        return EXIT_STOPPED
     print(report.table())
     if args.json:
         Path(args.json).write_text(json.dumps(report.as_dict(), indent=2))

@@ -1,0 +1,69 @@
+"""`ganplay bench` when it is told to stop (issue 16, item 10): SIGTERM during a measured run (the
+trainer turns it into a stop request) or during the plain loop ends the bench with a message and
+exit status 3, instead of `KeyError: <step>` or going on to the next measurement."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from ganplay import bench
+from ganplay.train import Trainer
+
+ENV = {**os.environ, "GANPLAY_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+
+
+def test_sigterm_during_a_measured_run_stops_the_bench(monkeypatch):
+    fits, real_step, real_fit = [], Trainer.train_step, Trainer.fit
+
+    def step(self):
+        if self.step == bench.WARMUP + 2:  # inside the timed window
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_step(self)
+
+    def fit(self, *args, **kwargs):
+        fits.append(self)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train_step", step)
+    monkeypatch.setattr(Trainer, "fit", fit)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(bench.BenchStopped, match="ganplay-fp32 \\(repeat 1 of 2\\)"):
+        bench.run_bench("mnist-mlp", steps=20, repeats=2, batch_size=8, include_bf16=False)
+    assert len(fits) == 1  # nothing was measured after the stop
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def _bench_until(line: str, *args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-m", "ganplay", "bench", "--preset", "mnist-mlp",
+                             "--batch-size", "8", "--repeats", "3", "--no-bf16", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    seen = []
+    try:
+        for text in proc.stderr:
+            seen.append(text)
+            if line in text:
+                break
+        else:
+            pytest.fail(f"the bench never said {line!r}:\n{''.join(seen)[-3000:]}")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "".join(seen) + err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("during", ["plain-pytorch", "ganplay-fp32"])
+def test_cli_bench_says_it_was_stopped_and_exits(during):
+    res = _bench_until(f"measuring {during} (repeat 1 of 3)", "--steps", "3000")
+    assert res.returncode == 3, res.stderr[-3000:]
+    assert f"bench stopped: stopped while measuring {during}" in res.stderr
+    assert "Traceback" not in res.stderr and "KeyError" not in res.stderr
+    assert "repeat 2 of 3" not in res.stderr and "images/s" not in res.stdout
