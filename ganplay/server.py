@@ -68,6 +68,7 @@ hosting.report("/panel", 0.0, "waiting for the server to start")
 
 @asynccontextmanager
 async def lifespan(app):
+    threading.Thread(target=hosting.preload, name="ganplay-preload", daemon=True).start()
     threading.Thread(target=hosting.warm_up, name="ganplay-warm-up", daemon=True).start()
     async with AsyncExitStack() as stack:
         state: dict = {}

@@ -3,7 +3,11 @@
 import os
 
 import pytest
-import torch
+
+from ganplay.cpu import passive_waits
+
+passive_waits()  # before torch loads OpenMP: spinning threads ran 10x slower beside other processes
+import torch  # noqa: E402
 
 os.environ.setdefault("GANPLAY_OFFLINE", "1")  # tests never download
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
