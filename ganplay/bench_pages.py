@@ -218,3 +218,71 @@ def first_page(repeats: int = 5, timeout: float = 60.0, progress: bool = True) -
         finally:
             browser.close()
     return times
+
+
+# Any Plotly chart on the page with at least one drawn point.
+_CHART_DRAWN = """() => [...document.querySelectorAll('.js-plotly-plot')]
+  .some(p => (p.data || []).some(t => t.x && t.x.length > 0))"""
+_PROGRESS_TEXT = """() => [...document.querySelectorAll('[data-testid="stProgress"]')].map(e => e.innerText).join(' ')"""
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in `progress.format_duration`'s words ("1 min 05 s", "42 s", "2 h 03 min")."""
+    import re
+
+    m = re.search(r"about ((?:\d+ h )?(?:\d+ min )?(?:\d+ s)?|\d+ h \d+ min) left", text)
+    if not m:
+        return None
+    units = {"h": 3600, "min": 60, "s": 1}
+    return float(sum(int(n) * units[u] for n, u in re.findall(r"(\d+) (h|min|s)\b", m.group(1))))
+
+
+def first_run(repeats: int = 5, timeout: float = 180.0, progress: bool = True) -> dict:
+    """Cold server, Home's Quick start clicked: seconds from the click to the first chart with
+    points on the Train page; the ETA the page shows at 20-50% of the run against the time the
+    run then really took to finish."""
+    import json
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    chart_s, eta_err = [], []
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="ganplay-bench-") as tmp:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            for i in range(repeats):
+                runs = Path(tmp) / f"runs-{i}"
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                with cold_server(runs) as (url, _):
+                    page.goto(url)
+                    button = page.get_by_role("button", name=re.compile("Quick start"))
+                    button.wait_for(timeout=timeout * 1000)
+                    clicked = time.time()
+                    button.click()
+                    page.wait_for_function(_CHART_DRAWN, timeout=timeout * 1000, polling=50)
+                    chart_s.append(time.time() - clicked)
+                    eta = None
+                    deadline = time.monotonic() + timeout
+                    while time.monotonic() < deadline:
+                        text = page.evaluate(_PROGRESS_TEXT)
+                        m = re.search(r"step ([\d,]+) / ([\d,]+)", text)
+                        if eta is None and m:
+                            done = int(m.group(1).replace(",", "")) / max(1, int(m.group(2).replace(",", "")))
+                            if 0.2 <= done <= 0.5 and parse_duration(text) is not None:
+                                eta = (time.time(), parse_duration(text))
+                        states = [json.loads(s.read_text()).get("state") for s in runs.glob("*/status.json")]
+                        if states and all(s == "done" for s in states):
+                            break
+                        time.sleep(0.25)
+                    if eta is not None:
+                        actual = time.time() - eta[0]
+                        eta_err.append((eta[1] - actual) / max(actual, 1e-9))
+                context.close()
+                if progress:
+                    err = f", ETA off by {eta_err[-1]:+.0%}" if len(eta_err) == i + 1 else ""
+                    print(f"run {i + 1}/{repeats}: first chart {chart_s[-1]:.2f} s after the click{err}",
+                          file=sys.stderr)
+        finally:
+            browser.close()
+    return {"first_chart_s": _stats(chart_s), "eta_error": _stats(eta_err)}

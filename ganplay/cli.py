@@ -151,11 +151,16 @@ def cmd_presets(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.first_page:
-        from ganplay.bench_pages import BenchError, every_page, first_page, pages_table, table_of
+        from ganplay.bench_pages import BenchError, every_page, first_page, first_run, pages_table, table_of
 
         try:
             report = first_page(repeats=args.repeats).as_dict()
             print(table_of(report))
+            if args.first_run:
+                report["quick_start"] = first_run(repeats=args.repeats)
+                qs = report["quick_start"]
+                print(f"Quick start -> first live chart: median {qs['first_chart_s'].get('median')} s, "
+                      f"max {qs['first_chart_s'].get('max')} s; ETA error {qs['eta_error']}")
             if args.all_pages:
                 report["pages_drawn_s"] = every_page(repeats=args.repeats)
                 print(pages_table(report["pages_drawn_s"]))
@@ -397,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--first-page", action="store_true",
                    help="what a newcomer waits for instead: start a cold server --repeats times, load "
                         "Home in Chromium, time the first and the last zoo grid painted")
+    b.add_argument("--first-run", action="store_true",
+                   help="with --first-page: also click Quick start on a cold server and time the first "
+                        "live chart; compare the ETA shown at 20-50%% with the real rest of the run")
     b.add_argument("--all-pages", action="store_true",
                    help="with --first-page: also time every page's first draw on a cold server")
     b.add_argument("--json", metavar="FILE", help="write the JSON report here instead of stdout")
