@@ -281,7 +281,7 @@ def test_sample_grids_keep_torchvisions_layout_without_importing_it():
         ours = snapshots.tile(x, ncol, 2, 1.0)
         theirs = make_grid(x, nrow=ncol, padding=2, pad_value=1.0)  # grey images come back as RGB
         assert torch.equal(ours.expand_as(theirs), theirs), shape
-    # torchvision pulls in torch._dynamo: ~2 s more before a job's first step
+    # torchvision imports its detection models on the way (and with them torch._dynamo)
     code = "import sys, ganplay.train.trainer; print('torchvision' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -53,7 +53,7 @@ def query_to_values(params: Mapping[str, str]) -> tuple[dict[str, Any], list[str
         if key not in kinds:
             unknown.append(key)
             continue
-        text = raw[-1] if isinstance(raw, list) else str(raw)
+        text = (str(raw[-1]) if raw else "") if isinstance(raw, list) else str(raw)  # ?a=1&a=2: the last
         values[key] = text if kinds[key] == "text" else parse_value(text)
         if kinds[key] == "choice" and isinstance(values[key], (bool, float)):
             values[key] = text  # e.g. a choice spelled like a number or yes/no

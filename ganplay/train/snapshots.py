@@ -30,8 +30,8 @@ def image_grid(x: torch.Tensor, ncol: int, pad: int = 2) -> Image.Image:
 
 def tile(x: torch.Tensor, ncol: int, pad: int = 2, pad_value: float = 1.0) -> torch.Tensor:
     """(B, C, H, W) -> (C, rows * (H + pad) + pad, cols * (W + pad) + pad), row by row: the layout
-    of torchvision's `make_grid` (a test keeps them equal), without importing torchvision, which
-    pulls in torch._dynamo and cost a starting job ~2 s before its first step."""
+    of torchvision's `make_grid` (a test keeps them equal) without importing torchvision, which
+    imports its detection models and with them torch._dynamo (~1 s) on the way to one grid."""
     if x.shape[0] == 1:
         return x[0]
     n, c, h, w = x.shape
