@@ -1,4 +1,4 @@
-"""Quality smoke: a preset run on the CPU learns what it should: a few hundred steps move G's
+"""Quality smoke: a preset run on the CPU learns what it should: 150 steps move G's
 points onto the ring (seconds); the full preset covers all eight modes (about a minute, slow)."""
 
 import numpy as np
@@ -33,8 +33,8 @@ def _ring_distance(G, n: int = 2500) -> np.ndarray:
     return np.linalg.norm(x[:, None] - ring.centres.numpy()[None], axis=2).min(1)
 
 
-def test_a_few_hundred_wgan_gp_steps_pull_the_samples_onto_the_ring(tmp_path):
-    cfg = Config.from_preset("ring8-wgan-gp", ["train.steps=300", "train.sample_every=100000",
+def test_150_wgan_gp_steps_pull_the_samples_onto_the_ring(tmp_path):
+    cfg = Config.from_preset("ring8-wgan-gp", ["train.steps=150", "train.sample_every=100000",
                                                "train.eval_every=0", "train.checkpoint_every=100000"])
     trainer = Trainer(cfg)
     trainer.start(tmp_path)

@@ -59,7 +59,8 @@ def _close(a, b, path=""):
         assert a == b, path
 
 
-@pytest.mark.parametrize("name", ["ring8-pacgan", "grid25-gan", "mnist-cstylegan-lite"])
+@pytest.mark.parametrize("name", ["ring8-pacgan", "grid25-gan",
+                                  pytest.param("mnist-cstylegan-lite", marks=pytest.mark.slow)])
 def test_card_metrics_match_a_fresh_eval(name):
     card = CARDS[name]
     fresh = zoo.evaluate_card(name, n=card["eval"]["n"], seed=card["eval"]["seed"])
