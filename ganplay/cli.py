@@ -479,9 +479,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from ganplay.cpu import passive_waits
-
-    passive_waits()  # before anything imports torch: see ganplay/cpu.py
+    # OpenMP's wait policy is left alone here: on a quiet machine spinning threads train 1.6-2.2x
+    # faster. Jobs the dashboard starts inherit the server's passive waits (ganplay/cpu.py).
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:

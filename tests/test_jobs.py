@@ -212,11 +212,20 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     assert jobs._announced_run_dir(record) == run.path
 
 
-def test_every_ganplay_process_waits_passively_unless_told_otherwise(monkeypatch):
+def test_the_server_and_its_jobs_wait_passively_a_lone_command_does_not(monkeypatch):
+    import subprocess
+    import sys
+
     from ganplay import cli, cpu
 
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert cli.main(["presets"]) == 0
+    assert "OMP_WAIT_POLICY" not in os.environ  # alone on a quiet machine spinning is faster
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    code = "import os, sys, ganplay.server; print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.split() == ["PASSIVE", "False"]  # set before torch loads; jobs inherit it
+    cpu.passive_waits()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     cpu.passive_waits()
