@@ -55,6 +55,18 @@ def _train_config(args: argparse.Namespace):
                     "or --resume RUN_DIR")
 
 
+def _set_threads(data_name: str | None) -> None:
+    """One thread for 2D point data, before anything is computed (see ganplay/cpu.py)."""
+    import torch
+
+    from ganplay.config import POINT_DATASETS
+    from ganplay.cpu import training_threads
+
+    threads = training_threads(data_name in POINT_DATASETS)
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from ganplay.jobs import phase_reporter
 
@@ -65,7 +77,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                             "(only --steps may change the total)")
         report("importing torch")
         from ganplay.train import Trainer
+        from ganplay.train.rundir import RunDir, read_json
 
+        config_path = RunDir(args.resume).config_path
+        if config_path.is_file():
+            _set_threads(read_json(config_path).get("data", {}).get("name"))
         trainer = Trainer.from_run(args.resume, steps=args.steps, on_phase=report)
         run = trainer.run
     else:
@@ -73,6 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         report("importing torch")
         from ganplay.train import Trainer
 
+        _set_threads(cfg.data.name)
         trainer = Trainer(cfg, on_phase=report)  # loads data and builds models: fails before anything is written
         run = trainer.start(args.out)
     main = trainer.dist.is_main

@@ -178,7 +178,8 @@ def test_a_starting_job_reports_its_phases_then_its_run_directory(root):
         runs = jobs.list_runs(root)
         if runs and runs[0].kind == "launch" and runs[0].phase and runs[0].phase.name not in seen:
             seen.append(runs[0].phase.name)
-        return the_run(root)
+        # attached: the run is listed and the launch is not (for a moment both can be)
+        return not [r for r in runs if r.kind == "launch"] and the_run(root)
 
     run = wait_for(attached, timeout=90, every=0.02)
     assert seen and all(name in jobs.PHASES for name in seen)
@@ -230,3 +231,22 @@ def test_the_server_and_its_jobs_wait_passively_a_lone_command_does_not(monkeypa
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     cpu.passive_waits()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"  # the environment wins
+
+
+def test_2d_runs_train_on_one_thread_from_the_cli_and_the_dashboard_alike(monkeypatch, tmp_path):
+    import torch
+
+    from ganplay import cli, cpu
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert cpu.training_threads(points=True) == 1 and cpu.training_threads(points=False) is None
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert cli.main(["train", "--preset", "ring8-gan", "--steps", "2", "--out", str(tmp_path), "--quiet",
+                         "--set", "model.g_hidden=[8]", "model.d_hidden=[8]", "train.batch_size=8"]) == 0
+        assert torch.get_num_threads() == 1  # the job's process: same numbers whoever starts it
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert cpu.training_threads(points=True) is None  # the environment wins
+    finally:
+        torch.set_num_threads(threads)
