@@ -203,12 +203,10 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
             st.rerun()  # it got its run directory, or finished: redraw the page around it
         if starting and st.session_state.get(drawn):
             st.rerun()  # the first points are on screen: back to the one-second pace
-        if starting:
-            # the server's warm-up (torch, the panel) waits while a job starts: on 2 cores it
-            # slowed both the job's start and these polls by seconds
-            with hosting.drawing_page():
-                run_view(fresh, root)
-        else:
+        # the server's warm-up (torch, the panel build) gives way to these polls as to pages: run
+        # while a cold server's first job started and trained, it slowed both by seconds, and the
+        # ETA shown at 20-50% of ring8-gan was 20-40% long (its steps wait at most 10 s each)
+        with hosting.drawing_page():
             run_view(fresh, root)
         if starting and not waiting_for_points(fresh):
             st.session_state[drawn] = True
