@@ -143,7 +143,8 @@ def test_the_old_run_header_still_loads():
     assert load_generator(OLD_RING).config.name == "old-ring8"
 
 
-@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "- " * 5000 + "x", "{a: " * 3000 + "1" + "}" * 3000])
+@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "- " * 5000 + "x", "{a: " * 3000 + "1" + "}" * 3000],
+                         ids=["list", "yaml-block", "yaml-flow-map"])
 def test_too_deep_everywhere(text):
     """The deepest inputs, at each entry point (Hypothesis draws them rarely)."""
     with tempfile.TemporaryDirectory() as tmp:
