@@ -186,6 +186,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
         out = json.dumps(report, indent=2)
         Path(args.json).write_text(out) if args.json else print(out)
         return EXIT_OK
+    if args.cost:
+        from ganplay.cpu import passive_waits
+
+        passive_waits()  # as in the jobs whose cost it checks
+        from ganplay.bench_cost import cost_bench, format_table
+
+        report = cost_bench()
+        print(format_table(report))
+        out = json.dumps(report, indent=2)
+        Path(args.json).write_text(out) if args.json else print(out)
+        return EXIT_OK
     if args.panel:
         from ganplay.panel.bench import format_table, panel_bench
 
@@ -416,6 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--panel", action="store_true",
                    help="the explorer panel's numbers instead: ms per image, 8x8 grid, 16-frame "
                         "interpolation, and one slider change through gradio_client")
+    b.add_argument("--cost", action="store_true",
+                   help="the demo's job-cost estimate beside measured short trainings (presets and "
+                        "the switches that make a job dear): estimate / measured per case")
     b.add_argument("--first-page", action="store_true",
                    help="what a newcomer waits for instead: start a cold server --repeats times, load "
                         "Home in Chromium, time the first and the last zoo grid painted")

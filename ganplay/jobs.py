@@ -24,6 +24,7 @@ Nothing here imports torch: listing runs must stay cheap enough to poll every se
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -94,12 +95,23 @@ def demo_mode() -> bool:
 
 @dataclass(frozen=True)
 class Limits:
-    """Caps on what a job may ask for. `None` means no cap."""
+    """Caps on what jobs may ask for and cost. `None` means no cap.
+
+    In demo mode a job is also held to a budget of CPU time (`max_cpu_s`, seconds of this kind of
+    2-core machine) and disk (`max_job_bytes`), estimated before it starts by
+    `ganplay.train.cost`; the demo's runs folder keeps under `max_total_bytes` by deleting its
+    oldest finished runs. The queue holds at most `max_queue` jobs, and one visitor may have at
+    most `max_per_visitor` jobs running or waiting."""
 
     demo: bool = False
     max_steps: int | None = None
     max_batch_size: int | None = None
     max_jobs: int | None = None
+    max_queue: int | None = None
+    max_per_visitor: int | None = None
+    max_cpu_s: float | None = None
+    max_job_bytes: int | None = None
+    max_total_bytes: int | None = None
 
     def describe(self) -> str:
         parts = []
@@ -107,10 +119,25 @@ class Limits:
             parts.append(f"at most {self.max_steps:,} steps")
         if self.max_batch_size:
             parts.append(f"batch size at most {self.max_batch_size}")
+        if self.max_cpu_s:
+            parts.append(f"about {self.max_cpu_s / 60:.0f} minutes of CPU per job")
+        if self.max_job_bytes:
+            parts.append(f"{self.max_job_bytes / 1e6:.0f} MB of disk per job")
         if self.max_jobs:
             parts.append(f"{self.max_jobs} job{'s' if self.max_jobs > 1 else ''} at a time "
-                         "(more wait in a queue)")
+                         + (f"(up to {self.max_queue} more wait in a queue)" if self.max_queue
+                            else "(more wait in a queue)"))
+        if self.max_per_visitor:
+            parts.append(f"{self.max_per_visitor} running or waiting job{'s' if self.max_per_visitor > 1 else ''} "
+                         "per visitor")
         return ", ".join(parts) or "no limits"
+
+    @property
+    def budget(self):
+        """The per-job cost budget (`ganplay.train.cost.Budget`-like), or None without one."""
+        if not (self.max_cpu_s or self.max_job_bytes):
+            return None
+        return (self.max_cpu_s or float("inf"), self.max_job_bytes or 2**62)
 
 
 def _env_int(name: str, default: int | None) -> int | None:
@@ -124,13 +151,65 @@ def _env_int(name: str, default: int | None) -> int | None:
     return value if value > 0 else None
 
 
+DEMO_CPU_MINUTES = 10
+DEMO_JOB_MB = 200
+DEMO_TOTAL_MB = 2000
+
+
 def limits() -> Limits:
-    """Demo mode: 2,000 steps, batch 256, one job at a time (GANPLAY_DEMO_MAX_STEPS,
-    GANPLAY_DEMO_MAX_BATCH, GANPLAY_DEMO_MAX_JOBS change them). Otherwise only GANPLAY_MAX_JOBS."""
+    """Demo mode: 2,000 steps, batch 256, 10 minutes of CPU and 200 MB per job, a runs folder
+    of at most 2 GB, one job at a time with 4 more in the queue, 2 per visitor (each settable:
+    GANPLAY_DEMO_MAX_STEPS, _MAX_BATCH, _MAX_JOBS, _MAX_QUEUE, _MAX_PER_VISITOR, _CPU_MINUTES,
+    _JOB_MB, _TOTAL_MB). Otherwise only GANPLAY_MAX_JOBS."""
     if demo_mode():
+        cpu_min = _env_int("GANPLAY_DEMO_CPU_MINUTES", DEMO_CPU_MINUTES)
+        job_mb = _env_int("GANPLAY_DEMO_JOB_MB", DEMO_JOB_MB)
+        total_mb = _env_int("GANPLAY_DEMO_TOTAL_MB", DEMO_TOTAL_MB)
         return Limits(True, _env_int("GANPLAY_DEMO_MAX_STEPS", 2000),
-                      _env_int("GANPLAY_DEMO_MAX_BATCH", 256), _env_int("GANPLAY_DEMO_MAX_JOBS", 1))
+                      _env_int("GANPLAY_DEMO_MAX_BATCH", 256), _env_int("GANPLAY_DEMO_MAX_JOBS", 1),
+                      _env_int("GANPLAY_DEMO_MAX_QUEUE", 4), _env_int("GANPLAY_DEMO_MAX_PER_VISITOR", 2),
+                      cpu_min * 60.0 if cpu_min else None, job_mb * 1_000_000 if job_mb else None,
+                      total_mb * 1_000_000 if total_mb else None)
     return Limits(False, max_jobs=_env_int("GANPLAY_MAX_JOBS", None))
+
+
+def _cost_module():
+    # torch (the estimate builds the job's models): loaded only where a budget applies, so
+    # listing runs and an unlimited server stay torch-free
+    from ganplay.train import cost
+
+    return cost
+
+
+def cost_errors(cfg: Config, lim: Limits) -> list[str]:
+    """The budget lines `cfg` exceeds (none without a budget)."""
+    if lim.budget is None:
+        return []
+    cost = _cost_module()
+    return cost.over_budget(cfg, cost.Budget(*lim.budget))
+
+
+def fit_to_limits(cfg: Config, lim: Limits) -> tuple[Config, str]:
+    """`cfg` as this server offers it: steps and batch size lowered to the caps, then fewer steps
+    when that alone brings it within the CPU and disk budget; and a note saying what changed
+    ("" when nothing did). For presets and lessons; a visitor's own setup is refused instead."""
+    changes = []
+    if lim.max_batch_size and cfg.train.batch_size > lim.max_batch_size:
+        batch = lim.max_batch_size - lim.max_batch_size % cfg.model.pack
+        changes.append(f"train.batch_size {cfg.train.batch_size:,} → {batch:,}")
+        cfg = cfg.with_overrides([f"train.batch_size={batch}"])
+    steps = cfg.train.steps
+    if lim.max_steps and steps > lim.max_steps:
+        steps = lim.max_steps
+    if lim.budget is not None and steps > 1:
+        cost = _cost_module()
+        fitted = cost.max_steps_within(cfg.with_overrides([f"train.steps={steps}"]), cost.Budget(*lim.budget))
+        if fitted:
+            steps = min(steps, fitted)
+    if steps != cfg.train.steps:
+        changes.append(f"train.steps {cfg.train.steps:,} → {steps:,}")
+        cfg = cfg.with_overrides([f"train.steps={steps}"])
+    return cfg, ", ".join(changes)
 
 
 def limit_errors(cfg: Config, lim: Limits) -> list[str]:
@@ -145,7 +224,36 @@ def limit_errors(cfg: Config, lim: Limits) -> list[str]:
         errors.append("data.download: this demo does not download data sets; use mnist5k or digits")
     if lim.demo and cfg.data.name == "folder":
         errors.append("data.name: this demo cannot read folders on the server; use a bundled data set")
+    if not errors:  # the estimate needs a config the demo would run at all
+        errors += cost_errors(cfg, lim)
     return errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Visitors (demo mode): who may touch a job
+# ---------------------------------------------------------------------------------------------
+def owner_id(visitor: str | None) -> str | None:
+    """What a job records of the visitor who started it: a hash of their token, so a run's
+    files never hold a token someone could present as theirs."""
+    if not visitor:
+        return None
+    return hashlib.sha256(f"ganplay-visitor:{visitor}".encode()).hexdigest()[:32]
+
+
+def may_control(info: "RunInfo", visitor: str | None, lim: Limits | None = None) -> bool:
+    """Whether `visitor` may stop, pause, steer or continue `info`: anyone, except in demo
+    mode, where only the visitor who started it."""
+    lim = lim or limits()
+    if not lim.demo:
+        return True
+    owner = info.owner
+    return owner is not None and owner == owner_id(visitor)
+
+
+def _check_control(info: "RunInfo", visitor: str | None, what: str) -> None:
+    if not may_control(info, visitor):
+        raise JobError(f"cannot {what} {info.name}: another visitor started it; in this demo you "
+                       "can watch it, not change it")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -328,6 +436,11 @@ class RunInfo:
     @property
     def run(self) -> RunDir:
         return RunDir(self.path)
+
+    @property
+    def owner(self) -> str | None:
+        """The hashed token of the visitor who started it (demo mode), else None."""
+        return (self.job or {}).get("owner")
 
     @property
     def phase(self) -> Phase | None:
@@ -518,7 +631,7 @@ def find(root: str | Path | None, ident: str) -> RunInfo | None:
 # ---------------------------------------------------------------------------------------------
 # Starting jobs
 # ---------------------------------------------------------------------------------------------
-def _launch(cfg_dict: dict, root: Path, job_id: str | None = None) -> RunInfo:
+def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     launch_dir = root / LAUNCH_DIR
     launch_dir.mkdir(parents=True, exist_ok=True)
@@ -533,12 +646,14 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None) -> RunInfo:
     record = _job_record(proc, job_id, log, ["train", *args], started)
     record["config_path"] = str(config_path)
     record["phase_file"] = str(phase_file)
+    if owner:
+        record["owner"] = owner
     record_path = launch_dir / f"{job_id}.json"
     atomic_write_json(record_path, record)
     return RunInfo("launch", job_id, record_path, "launching", cfg_dict, {}, record)
 
 
-def _resume(run_path: Path, job_id: str | None = None) -> RunInfo:
+def _resume(run_path: Path, job_id: str | None = None, owner: str | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     log = run_path / LOG_FILE
     phase_file = run_path / PHASE_FILE
@@ -548,6 +663,8 @@ def _resume(run_path: Path, job_id: str | None = None) -> RunInfo:
     proc = _spawn(args, log)
     record = _job_record(proc, job_id, log, ["train", *args], started)
     record["phase_file"] = str(phase_file)
+    if owner:
+        record["owner"] = owner
     atomic_write_json(run_path / JOB_FILE, record)
     return run_info(run_path)  # type: ignore[return-value]
 
@@ -556,7 +673,11 @@ def _has_free_slot(root: Path, lim: Limits) -> bool:
     return not lim.max_jobs or active_jobs(root) < lim.max_jobs
 
 
-def _enqueue(root: Path, entry: dict) -> RunInfo:
+def _enqueue(root: Path, entry: dict, lim: Limits) -> RunInfo:
+    waiting = len(_queued(root))
+    if lim.max_queue and waiting >= lim.max_queue:
+        raise JobError(f"the queue is full ({waiting} jobs waiting for {lim.max_jobs or 'a'} slot"
+                       f"{'s' if (lim.max_jobs or 1) > 1 else ''}); try again when one has started")
     qdir = root / QUEUE_DIR
     qdir.mkdir(parents=True, exist_ok=True)
     job_id = _new_id()
@@ -564,23 +685,89 @@ def _enqueue(root: Path, entry: dict) -> RunInfo:
     return next(q for q in _queued(root) if q.id == job_id)
 
 
-def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = None) -> RunInfo:
+def _check_visitor_cap(root: Path, owner: str | None, lim: Limits) -> None:
+    if not lim.max_per_visitor:
+        return
+    if owner is None:
+        raise JobError("this demo starts jobs only for a visitor it can tell apart; reload the page")
+    mine = [r for r in list_runs(root) if r.owner == owner and (r.is_active or r.state == "queued")]
+    if len(mine) >= lim.max_per_visitor:
+        raise JobError(f"you already have {len(mine)} job{'s' if len(mine) > 1 else ''} running or "
+                       f"waiting (this demo allows {lim.max_per_visitor} per visitor); stop one or wait "
+                       "for it to finish")
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes of the files under `path` (0 if it has gone)."""
+    total = 0
+    for dirpath, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def make_room(root: Path, need: int, lim: Limits) -> list[str]:
+    """Keep the runs folder within `lim.max_total_bytes` once `need` more bytes are written:
+    delete the oldest finished runs first. Returns the names deleted; raises JobError when
+    runs still in progress leave no room."""
+    if not lim.max_total_bytes:
+        return []
+    runs = [r for r in list_runs(root) if r.kind == "run"]
+    sizes = {r.path: folder_bytes(r.path) for r in runs}
+    used = sum(sizes.values())
+    deleted = []
+    for info in sorted(runs, key=lambda r: (float(r.status.get("updated", 0) or 0), r.path.name)):
+        if used + need <= lim.max_total_bytes:
+            break
+        if info.is_active:
+            continue
+        shutil.rmtree(info.path, ignore_errors=True)
+        used -= sizes[info.path]
+        deleted.append(info.path.name)
+    if used + need > lim.max_total_bytes:
+        raise JobError(f"this demo's runs folder is full ({used / 1e6:,.0f} MB of "
+                       f"{lim.max_total_bytes / 1e6:,.0f} MB, held by runs still in progress); "
+                       "try again when one has finished")
+    return deleted
+
+
+def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = None,
+           visitor: str | None = None) -> RunInfo:
     """Start training `cfg` as a child process, or queue it when every slot is taken.
-    Raises JobError when the limits refuse the config."""
+    Raises JobError when the limits refuse the config, the queue or the visitor's share is full,
+    or (demo mode) the runs folder cannot make room for it. `visitor` is the token of the
+    person starting it (demo mode: only they may control it)."""
     root = runs_root(root)
     lim = lim or limits()
     errors = limit_errors(cfg, lim)
     if errors:
         raise JobError("\n".join(errors))
+    owner = owner_id(visitor)
+    _check_visitor_cap(root, owner, lim)
     root.mkdir(parents=True, exist_ok=True)
     if _has_free_slot(root, lim) and not _queued(root):
-        return _launch(cfg.to_dict(), root)
-    queued = _enqueue(root, {"config": cfg.to_dict()})  # first come, first served
+        _make_room_for(root, cfg.to_dict(), lim)
+        return _launch(cfg.to_dict(), root, owner=owner)
+    entry = {"config": cfg.to_dict(), **({"owner": owner} if owner else {})}
+    queued = _enqueue(root, entry, lim)  # first come, first served
     start_queued(root, lim)
     return find(root, queued.id) or queued
 
 
-def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits | None = None) -> RunInfo:
+def _make_room_for(root: Path, cfg_dict: dict, lim: Limits) -> None:
+    if not lim.max_total_bytes:
+        return
+    cost = _cost_module()
+    need = cost.estimate(Config.from_dict(cfg_dict)).disk_bytes
+    running = len([r for r in list_runs(root) if r.kind == "run" and r.is_active])
+    make_room(root, need + running * (lim.max_job_bytes or 0), lim)
+
+
+def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits | None = None,
+                 visitor: str | None = None) -> RunInfo:
     """Continue a stopped or interrupted run from its newest checkpoint (`--resume`)."""
     info = run_info(path)
     if info is None:
@@ -588,11 +775,13 @@ def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits |
     if not info.can_continue:
         raise JobError(f"{info.name} is {info.state}; only stopped or interrupted runs with a "
                        "checkpoint can continue")
-    root = runs_root(root)
     lim = lim or limits()
+    _check_control(info, visitor, "continue")
+    root = runs_root(root)
     if not _has_free_slot(root, lim):
-        return _enqueue(root, {"resume": str(Path(path).resolve())})
-    return _resume(Path(path))
+        return _enqueue(root, {"resume": str(Path(path).resolve()), **({"owner": info.owner} if info.owner else {})},
+                        lim)
+    return _resume(Path(path), owner=info.owner)
 
 
 def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> list[RunInfo]:
@@ -611,9 +800,14 @@ def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> l
             continue  # another session took it
         try:
             if entry.job.get("resume"):
-                started.append(_resume(Path(entry.job["resume"]), entry.id))
+                started.append(_resume(Path(entry.job["resume"]), entry.id, entry.owner))
             else:
-                started.append(_launch(entry.job["config"], root, entry.id))
+                try:
+                    _make_room_for(root, entry.job["config"], lim)
+                except JobError:
+                    os.replace(claimed, entry.path)  # no room yet: it waits for a run to finish
+                    break
+                started.append(_launch(entry.job["config"], root, entry.id, entry.owner))
         finally:
             claimed.unlink(missing_ok=True)
     return started
@@ -628,16 +822,26 @@ def _need_run(info: RunInfo, what: str) -> Path:
     return info.path
 
 
-def pause(info: RunInfo) -> dict:
+def pause(info: RunInfo, visitor: str | None = None) -> dict:
+    _check_control(info, visitor, "pause")
     return control.send(_need_run(info, "pause"), "pause")
 
 
-def resume(info: RunInfo) -> dict:
+def resume(info: RunInfo, visitor: str | None = None) -> dict:
+    _check_control(info, visitor, "resume")
     return control.send(_need_run(info, "resume"), "resume")
 
 
-def steer(info: RunInfo, **settings: Any) -> dict:
+def steer(info: RunInfo, visitor: str | None = None, **settings: Any) -> dict:
     """Change lr_g, lr_d and/or n_critic of a running job (logged by the job as an event)."""
+    _check_control(info, visitor, "change")
+    lim = limits()
+    if lim.budget is not None and "n_critic" in settings and info.config:
+        # more critic steps make the rest of the run dearer: the budget holds for steering too
+        cfg = Config.from_dict(info.config).with_overrides([f"optim.n_critic={int(settings['n_critic'])}"])
+        over = cost_errors(cfg, lim)
+        if over:
+            raise JobError(f"optim.n_critic={int(settings['n_critic'])}: " + over[0])
     try:
         return control.send(_need_run(info, "change"), "set", **settings)
     except control.ControlError as exc:
@@ -652,9 +856,10 @@ def _terminate(record: dict) -> None:
             pass
 
 
-def stop(info: RunInfo) -> None:
+def stop(info: RunInfo, visitor: str | None = None) -> None:
     """Stop a job: a queued one leaves the queue; a launching one is terminated; a run gets a
     `stop` request (it saves a checkpoint and can continue later)."""
+    _check_control(info, visitor, "stop")
     if info.kind == "queued":
         info.path.unlink(missing_ok=True)
         return

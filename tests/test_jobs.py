@@ -137,10 +137,10 @@ def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypa
     lim = jobs.limits()
     assert lim.demo and lim.max_jobs == 1 and lim.max_steps == 2000
     with pytest.raises(jobs.JobError, match=r"train\.steps: this demo allows at most 2,000"):
-        jobs.submit(tiny(5000), root)
+        jobs.submit(tiny(5000), root, visitor="a-visitor-token-0123456789")
 
-    first = jobs.submit(tiny(60), root)
-    second = jobs.submit(tiny(20), root)
+    first = jobs.submit(tiny(60), root, visitor="a-visitor-token-0123456789")
+    second = jobs.submit(tiny(20), root, visitor="another-visitor-0123456789")
     assert first.state == "launching"
     assert second.state == "queued" and second.queue_position == 1
     assert jobs.active_jobs(root) == 1

@@ -414,7 +414,16 @@ def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None 
     every_sample = max(1, total // LIVE_SNAPSHOTS)
     values = apply_overrides(values, [f"train.eval_every={every_eval}", f"train.sample_every={every_sample}",
                                       f"train.log_every={min(int(train['log_every']), every_eval)}"])
-    return Config.from_dict(values), notes
+    cfg = Config.from_dict(values)
+    if lim is not None and getattr(lim, "budget", None) is not None:
+        from ganplay import jobs
+
+        fitted, note = jobs.fit_to_limits(cfg, lim)
+        if note:  # the same cadence of checks over the fewer steps this server's budget allows
+            again, more = live_config(scenario_name, side, seed, fitted.train.steps, lim)
+            return again, [*notes, *more, f"steps lowered to {fitted.train.steps:,} to fit this "
+                           "server's CPU and disk budget per job"]
+    return cfg, notes
 
 
 def live_pair(runs: list, scenario_name: str, sides: Iterable[str],

@@ -13,7 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.dashboard import charts, health, hosting, notes, view2d
+from ganplay.dashboard import charts, health, hosting, notes, view2d, visitor
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown, describe_config
 from ganplay.jobs import JobError, RunInfo
@@ -27,7 +27,7 @@ METRIC_TILES = (("loss_d", "D loss"), ("loss_g", "G loss"), ("d_real", "D(x)"), 
 
 def _act(what: str, fn, info: RunInfo, **kwargs) -> None:
     try:
-        fn(info, **kwargs)
+        fn(info, visitor=visitor.token(), **kwargs)
         st.toast(f"{what}: request sent to {info.name}", icon=":material/send:")
     except (JobError, ValueError) as exc:
         st.error(str(exc))
@@ -36,29 +36,35 @@ def _act(what: str, fn, info: RunInfo, **kwargs) -> None:
 def controls(info: RunInfo, root: Path) -> None:
     cols = st.columns([1, 1, 1, 3])
     state = info.state
+    mine = jobs.may_control(info, visitor.token())
     with cols[0]:
         if state == "paused":
-            if st.button("Resume", icon=":material/play_arrow:", key=f"resume-{info.id}", width="stretch"):
+            if st.button("Resume", icon=":material/play_arrow:", key=f"resume-{info.id}", width="stretch",
+                         disabled=not mine):
                 _act("Resume", jobs.resume, info)
         else:
             if st.button("Pause", icon=":material/pause:", key=f"pause-{info.id}", width="stretch",
-                         disabled=state != "running" or info.kind != "run"):
+                         disabled=state != "running" or info.kind != "run" or not mine):
                 _act("Pause", jobs.pause, info)
     with cols[1]:
         if st.button("Stop", icon=":material/stop:", key=f"stop-{info.id}", width="stretch",
-                     disabled=not (info.is_active or state == "queued"),
+                     disabled=not (info.is_active or state == "queued") or not mine,
                      help="Stops after the current step and saves a checkpoint; Continue picks up "
                           "from there."):
             _act("Stop", jobs.stop, info)
     with cols[2]:
         if info.can_continue and st.button("Continue", icon=":material/replay:", key=f"cont-{info.id}",
-                                           width="stretch", help="Resume from the newest checkpoint "
+                                           width="stretch", disabled=not mine,
+                                           help="Resume from the newest checkpoint "
                                            "(`ganplay train --resume`)."):
             try:
-                jobs.continue_run(info.path, root)
+                jobs.continue_run(info.path, root, visitor=visitor.token())
                 st.toast(f"Continuing {info.name}", icon=":material/replay:")
             except JobError as exc:
                 st.error(str(exc))
+    if not mine:
+        cols[3].caption(":material/visibility: Another visitor started this job: you can watch it, "
+                        "not change it.")
 
 
 def _header(info: RunInfo) -> None:
@@ -220,6 +226,8 @@ def steer_form(info: RunInfo) -> None:
     that shows on the charts."""
     if info.kind != "run" or info.state not in ("running", "paused"):
         return
+    if not jobs.may_control(info, visitor.token()):
+        return
     optim = info.config.get("optim", {})
     current = {"lr_g": optim.get("lr_g", 2e-4), "lr_d": optim.get("lr_d", 2e-4),
                "n_critic": optim.get("n_critic", 1)}
@@ -245,7 +253,7 @@ def steer_form(info: RunInfo) -> None:
                 st.info("Nothing changed.")
             else:
                 try:
-                    jobs.steer(info, **changed)
+                    jobs.steer(info, visitor=visitor.token(), **changed)
                     st.success("Sent: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
                 except JobError as exc:
                     st.error(str(exc))

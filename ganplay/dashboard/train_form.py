@@ -9,6 +9,7 @@ seeded from there before it is drawn.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import streamlit as st
 
@@ -70,9 +71,11 @@ def _value(spec: FieldSpec, shown):
     return parse_int_list(shown) if spec.kind == "int_list" else shown
 
 
-def load_values(flat: dict, notice: str = "") -> None:
+def load_values(flat: dict, notice: str = "", fit: bool = False) -> None:
     """Fill the form with `flat` ({dotted key: value}); call before the widgets are drawn or from
-    a widget callback. Demo limits clamp steps and batch size (the notice says so)."""
+    a widget callback. Demo limits clamp steps and batch size (the notice says so); with `fit`
+    (a preset, as the demo offers it) fewer steps also bring it within the demo's cost budget.
+    A link or an import is not fitted: over budget, the form says what to lower."""
     lim = jobs.limits()
     clamped = []
     for spec in form_fields():
@@ -81,9 +84,29 @@ def load_values(flat: dict, notice: str = "") -> None:
             clamped.append(f"{spec.key} {flat.get(spec.key)} → {shown}")
         st.session_state[_wkey(spec)] = shown
     st.session_state[STORE] = {spec.key: _value(spec, st.session_state[_wkey(spec)]) for spec in form_fields()}
+    fitted = _fit_to_budget(lim) if fit else ""
+    if fitted:
+        clamped.append(fitted)
     if clamped and lim.demo:
         notice = (notice + " " if notice else "") + "Demo limits applied: " + ", ".join(clamped) + "."
     st.session_state[NOTICE_KEY] = notice
+
+
+def _fit_to_budget(lim: jobs.Limits) -> str:
+    """Demo mode: fewer steps when that alone brings the form's job within the CPU and disk
+    budget (a preset then fits as it is offered); returns what changed."""
+    if lim.budget is None:
+        return ""
+    result = build_config(st.session_state[STORE])
+    if result.config is None or jobs.limit_errors(result.config, replace(lim, max_cpu_s=None, max_job_bytes=None)):
+        return ""  # refused for another reason: the form says which
+    cfg, note = jobs.fit_to_limits(result.config, lim)
+    if note:
+        for key, value in (("train.steps", cfg.train.steps), ("train.batch_size", cfg.train.batch_size)):
+            st.session_state[WIDGET_PREFIX + key] = value
+            st.session_state[STORE][key] = value
+        note += " (to fit this demo's CPU and disk budget)"
+    return note
 
 
 def _preset_flat(name: str) -> dict:
@@ -93,7 +116,7 @@ def _preset_flat(name: str) -> dict:
 def _on_preset_change() -> None:
     name = st.session_state[PRESET_KEY]
     if name != CUSTOM:
-        load_values(_preset_flat(name), f"Loaded preset `{name}`.")
+        load_values(_preset_flat(name), f"Loaded preset `{name}`.", fit=True)
 
 
 def _on_import() -> None:
@@ -131,7 +154,7 @@ def apply_query_params() -> None:
 def _ensure_state() -> None:
     if STORE not in st.session_state:
         st.session_state.setdefault(PRESET_KEY, DEFAULT_PRESET)
-        load_values(_preset_flat(DEFAULT_PRESET))
+        load_values(_preset_flat(DEFAULT_PRESET), fit=True)
     # the preset picker is a widget too: remember its choice across pages
     st.session_state.setdefault(PRESET_KEY, st.session_state.get(PRESET_KEY + ".last", CUSTOM))
     store = st.session_state[STORE]

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from ganplay import jobs
+from ganplay.dashboard import visitor
 from ganplay.jobs import RunInfo
 
 STATE_BADGES = {
@@ -45,7 +46,9 @@ def sidebar() -> None:
                  "GANPLAY_RUNS to change the default.",
         )
         if lim.demo:
-            st.info(f"**Demo mode**: {lim.describe()}.", icon=":material/public:")
+            st.info(f"**Demo mode**: {lim.describe()}. The jobs you start are yours to stop, "
+                    "pause and steer; other visitors' jobs you can watch.", icon=":material/public:")
+            visitor.remember()
 
 
 def badge_markdown(state: str) -> str:

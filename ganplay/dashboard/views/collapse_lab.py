@@ -13,7 +13,7 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import lab_view as lv
-from ganplay.dashboard import view2d
+from ganplay.dashboard import view2d, visitor
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown, runs_root
 from ganplay.lab.measure import load_reliability, rate_text
@@ -319,9 +319,10 @@ def live_side(side: str, info) -> None:
                                      anchor=lv.anchor_for(sc, side), big=big, x_max=info.steps,
                                      height=FIG_H if big else 300),
                   f"lab-live-coverage-{side}", copy=False)
-    if info.is_active and st.button("Stop", icon=":material/stop:", key=f"lab.stop.{side}"):
+    if info.is_active and jobs.may_control(info, visitor.token()) and st.button(
+            "Stop", icon=":material/stop:", key=f"lab.stop.{side}"):
         try:
-            jobs.stop(info)
+            jobs.stop(info, visitor=visitor.token())
             st.toast(f"Stopping {info.name}", icon=":material/stop:")
         except jobs.JobError as exc:
             st.error(str(exc))
@@ -345,7 +346,7 @@ def live() -> None:
         try:
             for side in sides:
                 cfg, notes = lv.live_config(scenario_name, side, int(seed), int(steps), lim)
-                started[side] = jobs.submit(cfg, root, lim).id
+                started[side] = jobs.submit(cfg, root, lim, visitor=visitor.token()).id
                 for note in notes:
                     st.caption(f"{lv.side_title(side)}: {note}")
             st.toast("Started both sides", icon=":material/rocket_launch:")

@@ -8,7 +8,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.previews import PREVIEW_SEED
 from ganplay.config import Config
-from ganplay.dashboard import gallery
+from ganplay.dashboard import gallery, visitor
 from ganplay.dashboard.notes import WHAT_A_GAN_DOES
 from ganplay.dashboard.widgets import runs_root
 
@@ -23,10 +23,8 @@ with action:
                       "the Train page to watch it."):
         try:
             lim = jobs.limits()
-            cfg = Config.from_preset("ring8-gan")
-            if lim.max_steps and cfg.train.steps > lim.max_steps:
-                cfg = cfg.with_overrides([f"train.steps={lim.max_steps}"])
-            info = jobs.submit(cfg, runs_root(), lim)
+            cfg, _ = jobs.fit_to_limits(Config.from_preset("ring8-gan"), lim)
+            info = jobs.submit(cfg, runs_root(), lim, visitor=visitor.token())
             st.session_state["train.job"] = info.id
             st.switch_page("views/train.py")
         except jobs.JobError as exc:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.dashboard import live, train_form
+from ganplay.dashboard import live, train_form, visitor
 from ganplay.dashboard.widgets import pick_run, runs_root
 
 JOB_KEY = "train.job"  # the job this session is watching (a job id or run directory name)
@@ -27,7 +27,7 @@ with share_col:
     train_form.render_sharing(result)
 if start and result.ok:
     try:
-        info = jobs.submit(result.config, root, lim)
+        info = jobs.submit(result.config, root, lim, visitor=visitor.token())
         st.session_state[JOB_KEY] = info.id
         st.toast("Queued: a slot frees when a running job ends" if info.state == "queued"
                  else "Started", icon=":material/rocket_launch:")
