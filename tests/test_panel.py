@@ -321,7 +321,6 @@ def test_bad_inputs_give_clear_errors(client, args, api, message):
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 @pytest.mark.parametrize("api", ["/walk", "/interpolate", "/describe", "/compare", "/style_mix", "/timeline"])
 def test_the_panel_api_refuses_server_paths(client, runs_dir, api):
     for bad in _server_paths(runs_dir)[:5]:
@@ -332,6 +331,7 @@ def test_the_panel_api_refuses_server_paths(client, runs_dir, api):
             client.predict(*args, api_name=api)
 
 
+@pytest.mark.slow  # starts the panel alone and the dashboard around it
 def test_twenty_concurrent_requests_all_succeed(client):
     jobs = [client.submit(STYLE if i % 2 else DCGAN, i, i % 10, 1.0, *SLIDERS, api_name="/walk") for i in range(20)]
     paths = [j.result(timeout=120) for j in jobs]
