@@ -139,6 +139,33 @@ def test_eta_counts_the_periodic_work_of_a_run_of_known_speed():
     assert last.images_per_s == pytest.approx(512 * last.steps_per_s)  # the same rate as the ETA's
 
 
+def test_eta_averages_a_noisy_speed_over_the_run_and_restarts_after_a_steer():
+    import random
+
+    config = {"train": {"log_every": 50, "sample_every": 250, "eval_every": 250, "checkpoint_every": 1000}}
+    rng = random.Random(0)
+    t, rows, times = 0.0, [], []
+    for step in range(50, 6001, 50):  # 50-step intervals at 100-280 steps/s, in slow and fast stretches
+        base = 130 if (step // 700) % 2 else 230
+        sps = base * rng.uniform(0.8, 1.2)
+        t += 50 / sps
+        rows.append({"step": step, "steps_per_s": sps, "images_per_s": 512 * sps})
+        times.append(t)
+    errors = []
+    for i, row in enumerate(rows):
+        if 0.2 * 6000 <= row["step"] <= 0.5 * 6000:  # where `ganplay bench --first-run` reads it
+            status = {"state": "running", "step": row["step"], "steps": 6000, "updated": times[i]}
+            eta = progress.progress(status, rows[: i + 1], now=times[i], config=config).eta_s
+            errors.append(abs(eta - (t - times[i])) / (t - times[i]))
+    assert max(errors) < 0.15, max(errors)  # the newest 1,000-step cycle alone: 19% off here
+    # a steer (new learning rates, n_critic) changes the speed on purpose: the window starts again
+    steered = [*rows[:40], {"step": 2000, "event": "set", "n_critic": 5},
+               *({**r, "steps_per_s": r["steps_per_s"] / 5} for r in rows[40:70])]
+    status = {"state": "running", "step": 3500, "steps": 6000, "updated": 0}
+    slow = progress.progress(status, steered, now=0, config=config)
+    assert slow.steps_per_s < 60  # only the lines after the steer: the old speed was 130-230
+
+
 def test_eta_of_a_real_training_loop_on_a_fake_clock(tiny_cfg, monkeypatch, tmp_path):
     """The trainer's own timing (steps_per_s per line) and the page's ETA together, on a clock that
     moves by known amounts: 10 ms a step, 50 ms a sample grid, 30 ms a checkpoint, and one pause

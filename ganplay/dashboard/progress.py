@@ -4,8 +4,10 @@ The trainer's `steps_per_s` on each metrics line is measured over wall time sinc
 before, so the lines' intervals add up to the whole session, sample grids, eval lines and
 checkpoints included. The ETA divides the steps left by the rate over the newest lines that
 cover one full cycle of that periodic work (the longest of sample_every, eval_every,
-checkpoint_every, at least two log intervals), so a slow snapshot interval counts as often as it
-recurs: neither ignored (a median of intervals did that) nor taken as the speed. The first line
+checkpoint_every, at least two log intervals), as many whole cycles as the run has done since it
+was last steered, so a slow snapshot interval counts as often as it recurs: neither ignored (a
+median of intervals did that) nor taken as the speed; and a few noisy seconds do not swing the
+estimate (a Quick start watched in Chromium ran 90-260 steps/s from one line to the next). The first line
 of a run is left out (its interval holds the start-up and the first grid), and the estimate says
 "estimating" until two intervals of at least one log_every are in.
 """
@@ -94,7 +96,12 @@ def progress(status: dict, rows: list[dict], now: float | None = None, config: d
     steps = int(status.get("steps") or 0)
     state = status.get("state", "starting")
     log_every = int((config or {}).get("train", {}).get("log_every") or 1)
-    speed = run_rate(metrics, cycle_steps(config), min_steps=log_every)
+    # every whole cycle of periodic work since the speed last changed on purpose (a steer): a
+    # browser redrawing beside the job swings the rate over one cycle by a quarter either way
+    cycle = cycle_steps(config)
+    steered = max((int(r.get("step", 0)) for r in rows if r.get("event") == "set"), default=0)
+    # (whole cycles after the run's first one, whose first line holds the start-up)
+    speed = run_rate(metrics, cycle * max(1, (step - steered - 1) // cycle), min_steps=log_every)
     eta = None
     images = last.get("images_per_s")
     if speed:
