@@ -68,6 +68,11 @@ def _set_threads(data_name: str | None) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.standby:  # started ahead by the dashboard: torch imported, waiting for the job's arguments
+        from ganplay.jobs import standby_main
+
+        argv = standby_main(args.standby)
+        return EXIT_OK if argv is None else cmd_train(build_parser().parse_args(["train", *argv]))
     from ganplay.jobs import phase_reporter
 
     report = phase_reporter(args.phase_file)  # what a job is doing before it trains (the dashboard shows it)
@@ -398,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     t.add_argument("--seed", type=int, help="random seed")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")
+    t.add_argument("--standby", metavar="BASE", help=argparse.SUPPRESS)  # the dashboard's process started ahead
     t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard events")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--phase-file", metavar="FILE", help="write what the job is doing while it starts "

@@ -14,6 +14,8 @@ is read back from disk, so a refresh or a second tab reattaches instead of start
     <root>/<run-id>/job.json        then: who runs this directory (pid, host, job id, log)
     <root>/<run-id>/job.log         the job's stdout/stderr (moved in from .jobs/)
     <root>/queue/<id>.json          jobs waiting for a free slot (demo mode caps concurrent jobs)
+    <root>/.jobs/standby/<id>.*     a process started ahead, torch imported, waiting to become the
+                                    next job (the dashboard server keeps one: `keep_standby`)
 
 A run whose status says starting/running/paused but whose process is gone shows as `interrupted`
 and can be continued with `ganplay train --resume`. Pause, resume, stop and mid-run settings go
@@ -312,8 +314,8 @@ def _job_alive(job: dict) -> bool | None:
     return process_alive(job.get("pid"), job.get("pid_start"))
 
 
-def _spawn(args: list[str], log_path: Path) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+def _spawn(args: list[str], log_path: Path, **env_extra: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **env_extra)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         kwargs: dict[str, Any] = {"stdout": log, "stderr": subprocess.STDOUT,
@@ -611,10 +613,14 @@ def active_jobs(root: str | Path | None = None) -> int:
 
 def poll(root: str | Path | None = None) -> list[RunInfo]:
     """What a page calls on every refresh: attach new run directories, start queued jobs when a
-    slot is free, and list everything."""
+    slot is free, keep a standby process while nothing trains (in the server), and list
+    everything."""
     root = runs_root(root)
     start_queued(root)
-    return list_runs(root)
+    runs = list_runs(root)
+    if _standby_enabled:
+        keep_standby(root, busy=any(r.is_active for r in runs))
+    return runs
 
 
 def find(root: str | Path | None, ident: str) -> RunInfo | None:
@@ -625,6 +631,103 @@ def find(root: str | Path | None, ident: str) -> RunInfo | None:
     for info in list_runs(root):
         if ident in (info.id, info.path.name, str(info.path)) or (info.job or {}).get("id") == ident:
             return info
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# A process started ahead: most of a job's start is importing torch (2-2.5 s of the 3.5 s before
+# a ring8-gan job's first metrics line on the 2-core machine), so the dashboard server keeps one
+# `ganplay train --standby` process that has imported it and waits for its arguments; the next job
+# starts in it. It leaves when the server that started it is gone, or after STANDBY_IDLE_S.
+# ---------------------------------------------------------------------------------------------
+STANDBY_DIR = "standby"
+STANDBY_IDLE_S = 1800
+_standby_enabled = False
+
+
+def enable_standby() -> None:
+    """Let this process (the dashboard server) keep a standby job process (`keep_standby`)."""
+    global _standby_enabled
+    _standby_enabled = True
+
+
+def _standby_dir(root: Path) -> Path:
+    return root / LAUNCH_DIR / STANDBY_DIR
+
+
+# A standby's state is one file, moved atomically: BASE.pending.json (written by the server as it
+# starts the process: [pid, start ticks]) -> BASE.ready.json (moved by the standby once torch is
+# imported) -> BASE.claimed.json (moved by the session that gives it a job, from either state, so
+# two sessions never share one; then BASE.go.json carries the job's arguments).
+def _standbys(root: Path) -> list[dict]:
+    """Live standby processes, ready ones first (then those still importing), oldest first."""
+    out = []
+    for state in ("ready", "pending"):
+        for path in sorted(_standby_dir(root).glob(f"*.{state}.json")):
+            pid, ticks = (_read_json_or(path, None) or [None, None])[:2]
+            if process_alive(pid, ticks):
+                base = Path(str(path)[: -len(f".{state}.json")])
+                out.append({"pid": pid, "pid_start": ticks, "file": str(path), "base": str(base),
+                            "log": str(base) + ".log"})
+            else:
+                path.unlink(missing_ok=True)
+    return out
+
+
+def keep_standby(root: str | Path | None = None, busy: bool | None = None) -> bool:
+    """Start a standby process under `root` unless one is there, or a job is active (`busy`,
+    looked up when not given: the import would take a core from the job). Returns whether one
+    was started."""
+    if not _standby_enabled:
+        return False
+    root = runs_root(root)
+    if _standbys(root) or (busy if busy is not None else active_jobs(root) > 0):
+        return False
+    folder = _standby_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = (folder / _new_id()).resolve()
+    proc = _spawn(["--standby", str(base)], Path(str(base) + ".log"), GANPLAY_STANDBY_PARENT=str(os.getpid()))
+    atomic_write_json(Path(str(base) + ".pending.json"), [proc.pid, _proc_start_ticks(proc.pid)])
+    return True
+
+
+def _claim_standby(root: Path) -> dict | None:
+    """Take a standby for one job, ready or still importing (it starts the job when it is)."""
+    for record in _standbys(root):
+        claimed = Path(record["base"] + ".claimed.json")
+        try:
+            os.replace(record["file"], claimed)
+        except FileNotFoundError:
+            continue  # another session took it, or it moved to ready: look again next time
+        claimed.unlink(missing_ok=True)
+        return record
+    return None
+
+
+def standby_main(base: str | Path, idle_s: float = STANDBY_IDLE_S) -> list[str] | None:
+    """The standby's side (`ganplay train --standby BASE`): import what a job needs, move
+    BASE.pending.json to BASE.ready.json, and wait for BASE.go.json. Returns the `ganplay train`
+    arguments found there, or None when the server that started it is gone or nobody came."""
+    parent = int(os.environ.get("GANPLAY_STANDBY_PARENT") or os.getppid())
+    import ganplay.metrics  # noqa: F401  the periodic evaluations
+    import ganplay.train.trainer  # noqa: F401  torch, the models, the data loaders
+
+    base = str(base)
+    go, pending, ready = Path(base + ".go.json"), Path(base + ".pending.json"), Path(base + ".ready.json")
+    deadline = time.monotonic() + idle_s
+    while time.monotonic() < deadline and os.getppid() == parent:
+        if go.exists():
+            args = _read_json_or(go, None)
+            go.unlink(missing_ok=True)
+            return [str(a) for a in args] if isinstance(args, list) else None
+        if pending.exists():
+            try:
+                os.replace(pending, ready)
+            except FileNotFoundError:
+                pass  # claimed meanwhile: its arguments are on the way
+        time.sleep(0.05)
+    for leftover in (pending, ready):
+        leftover.unlink(missing_ok=True)
     return None
 
 
@@ -642,8 +745,16 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | 
     args = ["--config", str(config_path.resolve()), "--out", str(root.resolve()), "--quiet",
             "--phase-file", str(phase_file.resolve())]
     started = time.time()
-    proc = _spawn(args, log)
-    record = _job_record(proc, job_id, log, ["train", *args], started)
+    standby = _claim_standby(root)
+    if standby is not None:  # torch imported, or on its way: hand it the arguments
+        atomic_write_json(Path(standby["base"] + ".go.json"), args)
+        log = Path(standby["log"])
+        record = {"id": job_id, "pid": standby["pid"], "pid_start": standby["pid_start"],
+                  "host": socket.gethostname(), "started": started, "log": str(log),
+                  "command": ["train", *args], "standby": True}
+    else:
+        proc = _spawn(args, log)
+        record = _job_record(proc, job_id, log, ["train", *args], started)
     record["config_path"] = str(config_path)
     record["phase_file"] = str(phase_file)
     if owner:

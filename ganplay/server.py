@@ -32,6 +32,7 @@ from ganplay.cpu import passive_waits
 
 passive_waits()  # before the warm-up imports torch: idle OpenMP threads must not spin (ganplay/cpu.py)
 
+from ganplay import jobs  # noqa: E402
 from ganplay.dashboard import hosting  # noqa: E402
 from ganplay.panel.mount import LazyPanel  # noqa: E402
 
@@ -66,10 +67,19 @@ hosting.mount("/panel")
 hosting.report("/panel", 0.0, "waiting for the server to start")
 
 
+def _keep_standby() -> None:
+    # a job process started ahead (jobs.keep_standby), so that Start or Quick start skips torch's
+    # import: as soon as the first page has been drawn, a few seconds before a first click
+    jobs.enable_standby()
+    hosting.wait_for_first_page()
+    jobs.keep_standby()
+
+
 @asynccontextmanager
 async def lifespan(app):
     threading.Thread(target=hosting.preload, name="ganplay-preload", daemon=True).start()
     threading.Thread(target=hosting.warm_up, name="ganplay-warm-up", daemon=True).start()
+    threading.Thread(target=_keep_standby, name="ganplay-standby", daemon=True).start()
     async with AsyncExitStack() as stack:
         state: dict = {}
         for make in LIFESPANS:

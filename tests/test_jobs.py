@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -250,3 +251,36 @@ def test_2d_runs_train_on_one_thread_from_the_cli_and_the_dashboard_alike(monkey
         assert cpu.training_threads(points=True) is None  # the environment wins
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.mark.slow
+def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root, monkeypatch, tmp_path):
+    monkeypatch.setattr(jobs, "_standby_enabled", False)
+    assert not jobs.keep_standby(root), "only the dashboard server keeps one"
+    jobs.enable_standby()
+    assert jobs.keep_standby(root)
+    assert not jobs.keep_standby(root), "one at a time, also while it is still importing"
+    ready = wait_for(lambda: [s for s in jobs._standbys(root) if s["file"].endswith(".ready.json")], timeout=60)
+    assert len(ready) == 1
+    info = jobs.submit(tiny(60), root)
+    assert info.job["standby"] and info.job["pid"] == ready[0]["pid"]  # no new process
+    done = wait_for(lambda: (r := the_run(root)) and r.state == "done" and r, timeout=60)
+    assert done.run.read_metrics()[-1]["step"] == 60
+    assert not list((root / ".jobs" / "standby").glob("*.json")), "claimed: nothing left waiting"
+
+    # claimed while still importing torch: it starts the job as soon as it has
+    assert jobs.keep_standby(root, busy=False)
+    pending = jobs._standbys(root)
+    assert len(pending) == 1 and pending[0]["file"].endswith(".pending.json")
+    second = jobs.submit(tiny(20), root)
+    assert second.job["standby"] and second.job["pid"] == pending[0]["pid"]
+    wait_for(lambda: (r := jobs.find(root, second.id)) and r.state == "done", timeout=60)
+    assert not jobs.keep_standby(root, busy=True), "not beside a training job"
+
+    # a standby whose server is gone leaves by itself
+    script = ("import sys, time; from ganplay import jobs; jobs.enable_standby(); "
+              f"jobs.keep_standby({str(tmp_path / 'other')!r}); time.sleep(0.5)")
+    subprocess_run = __import__("subprocess").run
+    subprocess_run([sys.executable, "-c", script], check=True, timeout=60)
+    pids = wait_for(lambda: [s["pid"] for s in jobs._standbys(tmp_path / "other")], timeout=10)
+    wait_for(lambda: not jobs.process_alive(pids[0]), timeout=30)

@@ -75,6 +75,11 @@ def drawing_page() -> Iterator[None]:
         _first_drawn.set()
 
 
+def wait_for_first_page(timeout: float = FIRST_VISIT_WAIT_S) -> None:
+    """Until the first page has been drawn (or `timeout` seconds with no visitor)."""
+    _first_drawn.wait(timeout)
+
+
 def wait_for_pages(wanted: threading.Event | None = None, first_visit_wait: float = FIRST_VISIT_WAIT_S,
                    quiet: float = QUIET_S, cap: float = PAGE_WAIT_CAP_S) -> None:
     """Block a warm-up step until the first page was drawn (or nobody came for a while) and no
