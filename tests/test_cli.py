@@ -147,6 +147,7 @@ def test_killed_job_resumes_to_the_end(tmp_path):
     assert steps == sorted(set(steps)) and steps[-1] == 30
 
 
+@pytest.mark.slow  # a CLI training
 def test_stop_request_exits_with_resume_hint(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "ganplay", "train", "--preset", "ring8-gan", "--steps", "100000", "--quiet",

@@ -215,6 +215,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow  # worker processes
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
 def test_measure_workers_die_with_their_parent(tmp_path):
     """Killing `ganplay lab measure` must not leave its trainings running in the background."""

@@ -99,6 +99,7 @@ def test_nan_generator_is_reported(nan_weights):
     assert nonfinite_warning(load_generator(MNIST).sample(8, seed=0)[0]) == ""
 
 
+@pytest.mark.slow  # a CLI process
 def test_cli_sample_warns_about_nan(nan_weights, tmp_path):
     out = tmp_path / "grey.png"
     res = subprocess.run([sys.executable, "-m", "ganplay", "sample", str(nan_weights), "--n", "16",
