@@ -77,9 +77,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     report = phase_reporter(args.phase_file)  # what a job is doing before it trains (the dashboard shows it)
     if args.resume:
-        if args.preset or args.config or args.set:
-            raise UserError("--resume continues a run as it was configured; drop --preset/--config/--set "
-                            "(only --steps may change the total)")
+        if args.preset or args.config or args.set or args.run_dir:
+            raise UserError("--resume continues a run as it was configured, in its own directory; drop "
+                            "--preset/--config/--set/--run-dir (only --steps may change the total)")
         report("importing torch")
         from ganplay.train import Trainer
         from ganplay.train.rundir import RunDir, read_json
@@ -91,12 +91,18 @@ def cmd_train(args: argparse.Namespace) -> int:
         run = trainer.run
     else:
         cfg = _train_config(args)  # a bad config fails here, before torch is imported
+        if args.run_dir:
+            from ganplay.train.rundir import RunDir
+
+            if RunDir(args.run_dir).is_run():
+                raise UserError(f"--run-dir {args.run_dir} already holds a run; continue it with "
+                                f"--resume {args.run_dir}, or pick another folder")
         report("importing torch")
         from ganplay.train import Trainer
 
         _set_threads(cfg.data.name)
         trainer = Trainer(cfg, on_phase=report)  # loads data and builds models: fails before anything is written
-        run = trainer.start(args.out)
+        run = trainer.start(args.out, run_dir=args.run_dir)
     main = trainer.dist.is_main
     if main:
         report("starting", run_dir=str(run.path.resolve()))
@@ -400,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override config values, e.g. --set optim.lr_g=1e-4 train.batch_size=128")
     t.add_argument("--steps", type=int, help="total steps of the run (also when resuming)")
     t.add_argument("--out", default="runs", help="parent folder for new run directories (default: runs)")
+    t.add_argument("--run-dir", metavar="DIR", help="write the run into DIR (created if missing; it must "
+                   "hold no run yet) instead of a new time-stamped folder under --out")
     t.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], help="where to train")
     t.add_argument("--seed", type=int, help="random seed")
     t.add_argument("--resume", metavar="RUN_DIR", help="continue a stopped or killed run")

@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -43,7 +42,7 @@ from typing import Any
 
 from ganplay.config import Config
 from ganplay.train import control
-from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, read_json
+from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, new_run_dir, read_json
 
 ACTIVE_STATES = ("launching", "starting", "running", "paused")
 JOB_FILE = "job.json"
@@ -405,7 +404,11 @@ class RunInfo:
 
     @property
     def name(self) -> str:
-        return self.path.name if self.kind == "run" else f"{self.config.get('name') or 'job'} ({self.id})"
+        if self.kind == "run":
+            return self.path.name
+        if (self.job or {}).get("run_dir"):  # the run it will be, from the start
+            return Path(self.job["run_dir"]).name
+        return f"{self.config.get('name') or 'job'} ({self.id})"
 
     @property
     def step(self) -> int:
@@ -507,24 +510,14 @@ def _launch_output(record: dict, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-_RUN_DIR_LINE = re.compile(r"^(?:training|resuming) .* -> (?P<path>.+?)\s*$", re.M)
-
-
 def _announced_run_dir(record: dict) -> Path | None:
-    """The run directory the job reported in its phase file (or printed: `training ... -> DIR`,
-    for a job started without one), once it has created it."""
-    phase = _read_json_or(Path(record["phase_file"]), {}) if record.get("phase_file") else {}
-    path = Path(phase["run_dir"]) if isinstance(phase, dict) and phase.get("run_dir") else None
-    if path is None:
-        try:
-            text = Path(record["log"]).read_text(errors="replace")
-        except OSError:
-            return None
-        match = _RUN_DIR_LINE.search(text)
-        if not match:
-            return None
-        path = Path(match.group("path"))
-    return path if RunDir(path).is_run() else None
+    """The job's run directory (given to it with --run-dir; older launch records: the one it
+    reported in its phase file), once the job has written its config there."""
+    path = Path(record["run_dir"]) if record.get("run_dir") else None
+    if path is None and record.get("phase_file"):
+        phase = _read_json_or(Path(record["phase_file"]), {})
+        path = Path(phase["run_dir"]) if isinstance(phase, dict) and phase.get("run_dir") else None
+    return path if path is not None and RunDir(path).is_run() else None
 
 
 def _attach(root: Path, record_path: Path, record: dict) -> Path | None:
@@ -742,7 +735,11 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | 
     atomic_write_json(config_path, cfg_dict)
     log = launch_dir / f"{job_id}.log"
     phase_file = launch_dir / f"{job_id}.phase.json"
-    args = ["--config", str(config_path.resolve()), "--out", str(root.resolve()), "--quiet",
+    # the run directory is named now (the name reserved by creating it), so the page shows the
+    # run's own name from the start and finds it without asking the job
+    data, model = cfg_dict.get("data", {}), cfg_dict.get("model", {})
+    run_dir = new_run_dir(root, cfg_dict.get("name") or f"{data.get('name')}-{model.get('arch')}").path
+    args = ["--config", str(config_path.resolve()), "--run-dir", str(run_dir.resolve()), "--quiet",
             "--phase-file", str(phase_file.resolve())]
     started = time.time()
     standby = _claim_standby(root)
@@ -757,6 +754,7 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | 
         record = _job_record(proc, job_id, log, ["train", *args], started)
     record["config_path"] = str(config_path)
     record["phase_file"] = str(phase_file)
+    record["run_dir"] = str(run_dir)
     if owner:
         record["owner"] = owner
     record_path = launch_dir / f"{job_id}.json"
@@ -1001,3 +999,6 @@ def delete(info: RunInfo) -> None:
         for key in ("config_path", "log", "phase_file"):
             if info.job.get(key):
                 Path(info.job[key]).unlink(missing_ok=True)
+        reserved = Path(info.job["run_dir"]) if info.job.get("run_dir") else None
+        if reserved is not None and reserved.is_dir() and not RunDir(reserved).is_run():
+            shutil.rmtree(reserved, ignore_errors=True)  # named for a job that never wrote to it

@@ -43,6 +43,19 @@ def test_presets_lists_every_preset_with_a_line():
 
 
 @pytest.mark.slow
+def test_run_dir_names_the_run_directory_and_never_reuses_a_run(tmp_path):
+    target = tmp_path / "chosen" / "my-run"
+    res = ganplay("train", "--preset", "ring8-gan", "--steps", "4", "--run-dir", target, *TINY)
+    assert res.returncode == 0, res.stderr
+    assert RunDir(target).read_status()["state"] == "done" and f"-> {target}" in res.stdout
+    again = ganplay("train", "--preset", "ring8-gan", "--steps", "4", "--run-dir", target, *TINY)
+    assert again.returncode == 2 and f"--run-dir {target} already holds a run" in again.stderr
+    assert "Traceback" not in again.stderr and RunDir(target).read_status()["step"] == 4
+    mixed = ganplay("train", "--resume", target, "--run-dir", tmp_path / "elsewhere")
+    assert mixed.returncode == 2 and "drop --preset/--config/--set/--run-dir" in mixed.stderr
+
+
+@pytest.mark.slow
 def test_train_then_sample(tmp_path):
     res = ganplay("train", "--preset", "ring8-gan", "--steps", "10", "--out", tmp_path / "runs", *TINY)
     assert res.returncode == 0, res.stderr

@@ -64,6 +64,7 @@ def test_a_job_trains_in_a_child_process_and_moves_into_its_run_directory(root):
     assert "done: 60 steps" in (run.path / jobs.LOG_FILE).read_text()
     assert not [p for p in (root / jobs.LAUNCH_DIR).iterdir()], "launch record and config cleaned up"
     assert jobs.find(root, info.id).path == run.path, "the job id still finds its run"
+    assert info.name == run.name == run.path.name, "one name from the start (the job got --run-dir)"
     wait_for(lambda: not jobs.process_alive(job["pid"], job["pid_start"]), timeout=20)  # and exits
 
 
@@ -201,16 +202,17 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     Path(record["phase_file"]).write_text('{"phase": "dancing"}')
     assert jobs.read_phase(record).name == "starting python"  # unknown phases are not shown
     assert jobs.read_phase(None) is None
-    # the run directory comes from the phase file; the log line is only a fallback
+    # the run directory is the one the job was given (--run-dir), once the job has written its
+    # config there; a launch record without one (older code) takes the phase file's; the job's
+    # printed lines are never parsed
     run = RunDir(tmp_path / "runs" / "r1")
     run.create()
+    assert jobs._announced_run_dir({**record, "run_dir": str(run.path)}) is None  # reserved, empty
     run.config_path.write_text("{}")
-    Path(record["log"]).write_text("loading...\n")
+    assert jobs._announced_run_dir({**record, "run_dir": str(run.path)}) == run.path
+    Path(record["log"]).write_text(f"training ring8-gan on cpu (x1) -> {run.path}\n")
     assert jobs._announced_run_dir(record) is None
     report("starting", run_dir=str(run.path))
-    assert jobs._announced_run_dir(record) == run.path
-    Path(record["phase_file"]).unlink()
-    Path(record["log"]).write_text(f"training ring8-gan on cpu (x1) -> {run.path}\n")
     assert jobs._announced_run_dir(record) == run.path
 
 
