@@ -259,12 +259,6 @@ def render(gen: LoadedGenerator, latents: Tensor, labels: Tensor | None = None, 
     return torch.cat(out) if out else torch.empty(0, *gen.out_shape)
 
 
-def _expand_labels(labels: Tensor | None, n: int) -> Tensor | None:
-    if labels is None:
-        return None
-    return labels[:1].expand(n).clone() if len(labels) == 1 else labels
-
-
 # -- interpolation ------------------------------------------------------------------------------
 def lerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     """a, b (d,) or (1, d); t (n,) -> (n, d)."""

@@ -179,14 +179,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
-def preset_names() -> list[str]:
-    return list(PRESETS)
-
-
-def preset_help(name: str) -> str:
-    return PRESETS[name]["help"]
-
-
 def preset_values(name: str) -> dict[str, Any]:
     """The preset's partial config as plain data (a fresh copy), named after the preset."""
     if name not in PRESETS:

@@ -49,7 +49,7 @@ def test_share_link_and_json_round_trip():
     assert params["train.seed"] == "123" and params["model.g_hidden"] == "[64,32]"
     assert "optim.beta2" not in params, "defaults stay out of the link"
     assert share.config_from_query(params) == cfg
-    assert share.config_from_json(share.config_json(cfg)) == cfg
+    assert share.config_from_json(cfg.to_json()) == cfg
     values, unknown = share.query_to_values({"data.name": "moons", "utm_source": "x"})
     assert values["data.name"] == "moons" and unknown == ["utm_source"]
     with pytest.raises(ValueError, match="not a JSON config"):

@@ -15,10 +15,6 @@ from ganplay.config import Config, ConfigError, parse_document, parse_value
 from ganplay.dashboard.form_spec import flatten, form_fields, nest
 
 
-def config_json(cfg: Config) -> str:
-    return cfg.to_json()
-
-
 def config_from_json(text: str | bytes) -> Config:
     """A config from exported JSON; raises ConfigError (with the validator's message). Binary,
     huge or deeply nested uploads are one line of ConfigError too (`parse_document`)."""

@@ -67,13 +67,10 @@ _MNIST_FAST_G = apply_overrides(PRESETS["mnist-mlp"]["config"], [
     "optim.lr_g=5e-3", "optim.lr_d=1e-4", "train.steps=3000", "train.log_every=50",
     "train.sample_every=500", "train.checkpoint_every=100000", "train.eval_every=0"])
 # Stacked MNIST: the same fast-G MLP on three digits stacked as colour channels (1,000 modes). It
-# collapses onto one digit triple. The only cure that covered it on a CPU budget is WGAN-GP, trained
-# at the `mnist-mlp` preset's own learning rate (2e-4 for both nets, as the WGAN-GP paper's MNIST
-# runs use a balanced one). The learning rate alone is not the cure: the vanilla loss at 2e-4 found
-# 17 and 10 of the 1,000 modes at 3,000 steps (seeds 0 and 1, 26,000 samples), blurry digits the
-# classifier reads as a handful of triples. Spectral norm with 5 D steps (the MNIST cure) reached
-# 241 at 2,500 steps, and 600-650 with nets twice as wide at 8,000; packing and minibatch std
-# stayed at 1-2.
+# collapses onto one digit triple. Its cure is WGAN-GP at the `mnist-mlp` preset's own learning
+# rate (2e-4 for both nets, balanced as in the WGAN-GP paper's MNIST runs): on a CPU budget the
+# others cover far less (the vanilla loss at 2e-4 about 15 of 1,000 modes, spectral norm a few
+# hundred, packing and minibatch std 1-2), so the lesson offers only this one.
 _STACKED_FAST_G = apply_overrides(_MNIST_FAST_G, ["data.name=stacked-mnist"])
 _WGAN_GP_STACKED = ("loss.name=wasserstein", "loss.gp_weight=10", "optim.n_critic=5",
                     "optim.beta2=0.9", "optim.lr_g=2e-4", "optim.lr_d=2e-4")

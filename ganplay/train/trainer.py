@@ -87,7 +87,7 @@ class Trainer:
     """Builds data, models and optimisers from a config; trains into a run directory.
 
     Construction does all the work that can fail on bad input (data, device, models), so nothing
-    is written before `start()`/`resume()` creates or reopens the run directory."""
+    is written before `start()` creates, or `Trainer.from_run()` reopens, the run directory."""
 
     def __init__(self, cfg: Config, dist_info: DistInfo | None = None, device: torch.device | None = None,
                  on_phase: Callable[[str], None] | None = None):

@@ -204,13 +204,10 @@ def replay() -> None:
                   on_click=lambda: st.session_state.update({"lab.mode": LIVE}))
         return
     # The current step lives in `pos`; the slider shows it and, when nothing plays, sets it. Each
-    # time the play moves `pos`, the slider becomes a new widget (a new key) that starts at `pos`:
-    # what the browser sends for the old one (the timer's requests carry the slider's value from
-    # before the move) then changes nothing. Moving one keyed slider from the server instead raced
-    # with those echoes: the play stopped, or jumped a frame back after the end. The new slider
-    # gets `pos` as its default (`value=`). Set through session_state instead, `pos` went out as a
-    # one-time override of the default (the first step), which the browser drops once it has drawn
-    # the slider; a slider it drew again showed 0 while the page stood at 3,000 (2 of 4 CI runs).
+    # time the play moves `pos`, the slider becomes a new widget (a new key) with `pos` as its
+    # default (`value=`): the browser's requests still carry the old slider's value, and for a new
+    # key they change nothing; a session_state override would be dropped once the browser has
+    # drawn the slider.
     pos = f"lab.pos.{scenario_name}.{cure}"
     if st.session_state.get(pos) not in steps:
         st.session_state[pos] = lv.snap_step(steps, st.session_state.get(pos))
