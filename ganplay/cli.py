@@ -271,7 +271,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_zoo(args: argparse.Namespace) -> int:
-    from ganplay import zoo
+    from ganplay import zoo, zoo_build
 
     if args.action == "list":
         for name, entry in zoo.ZOO.items():
@@ -292,14 +292,14 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         raise UserError(f"name the zoo models to {args.action} (or --all): {', '.join(zoo.ZOO)}")
     if args.action == "previews":
         for name in names:
-            print(f"wrote {zoo.write_preview(name)}")
+            print(f"wrote {zoo_build.write_preview(name)}")
         return EXIT_OK
     for name in names:
         if args.action == "build":
-            card = zoo.build(name)
+            card = zoo_build.build(name)
         else:
             card = zoo.read_card(name)
-            card.update(zoo.evaluate_card(name))
+            card.update(zoo_build.evaluate_card(name))
             from ganplay.train.rundir import atomic_write_json
 
             atomic_write_json(zoo.card_path(name), card)

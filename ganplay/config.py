@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ganplay.presets import PRESETS, preset_values
+
 # ---------------------------------------------------------------------------------------------
 # Facts about datasets and models that validation needs (kept here so config imports nothing
 # heavy; ganplay.data and ganplay.models check that they agree with these tables in tests).
@@ -388,8 +390,8 @@ class Config(BaseModel):
 
     @classmethod
     def from_preset(cls, name: str, overrides: list[str] | None = None) -> "Config":
-        from ganplay.presets import preset_values
-
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
         return cls.from_dict(apply_overrides(preset_values(name), overrides or []))
 
     def to_dict(self) -> dict[str, Any]:

@@ -142,10 +142,9 @@ def _short(value) -> str:
 
 
 def run_dir(name: str, root: str | Path | None = None) -> Path:
-    """The run directory `runs/<run id>` names, inside the runs folder (`jobs.runs_root`) and only
+    """The run directory `runs/<run id>` names, inside the runs folder (`rundir.runs_root`) and only
     there: no absolute path, no `..`, no symlink out of it."""
-    from ganplay.jobs import runs_root
-    from ganplay.train.rundir import RunDir
+    from ganplay.train.rundir import RunDir, runs_root
 
     text = str(name or "")
     rel = text[len(RUN_PREFIX):] if text.startswith(RUN_PREFIX) else None

@@ -42,7 +42,8 @@ from typing import Any
 
 from ganplay.config import Config
 from ganplay.train import control
-from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, new_run_dir, read_json
+from ganplay.train.rundir import (FINAL_STATES, RunDir, atomic_write_json, new_run_dir, read_json,
+                                  runs_root, runs_vanish)  # noqa: F401  (runs_vanish: for the pages)
 
 ACTIVE_STATES = ("launching", "starting", "running", "paused")
 JOB_FILE = "job.json"
@@ -64,28 +65,6 @@ class JobError(ValueError):
 # ---------------------------------------------------------------------------------------------
 # Where runs live, and the limits that apply (demo mode)
 # ---------------------------------------------------------------------------------------------
-SPACE_DATA = Path("/data")  # a Hugging Face Space's persistent storage, when the Space has it
-
-
-def runs_root(path: str | Path | None = None) -> Path:
-    """The folder holding run directories: `path`, else $GANPLAY_RUNS, else on a Space with
-    persistent storage (/data writable) /data/ganplay-runs, so runs survive a restart, else ./runs."""
-    chosen = path or os.environ.get("GANPLAY_RUNS")
-    if chosen:
-        return Path(chosen).expanduser()
-    if os.environ.get("SPACE_ID") and SPACE_DATA.is_dir() and os.access(SPACE_DATA, os.W_OK):
-        return SPACE_DATA / "ganplay-runs"
-    return Path("runs")
-
-
-def runs_vanish(root: str | Path) -> bool:
-    """On a Space, whether runs under `root` are lost when the Space restarts (they are unless
-    they live on its persistent storage, /data)."""
-    if not os.environ.get("SPACE_ID"):
-        return False
-    return not Path(root).expanduser().resolve().is_relative_to(SPACE_DATA.resolve())
-
-
 def demo_mode() -> bool:
     """On with GANPLAY_DEMO=1, and by itself on a Hugging Face Space (SPACE_ID is set)."""
     flag = os.environ.get("GANPLAY_DEMO", "").strip().lower()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ganplay.config import ConfigError
 
 _MLP_2D = {"arch": "mlp", "z_dim": 8, "g_hidden": [128, 128, 128], "d_hidden": [128, 128, 128]}
 # The unrolled-GAN paper's toy setup (Metz et al. 2017): z of 256, G 2x128, D 1x128, Adam 1e-4,
@@ -182,7 +181,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset_values(name: str) -> dict[str, Any]:
     """The preset's partial config as plain data (a fresh copy), named after the preset."""
     if name not in PRESETS:
-        raise ConfigError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
+        raise KeyError(f"unknown preset {name!r}; presets: {', '.join(PRESETS)}")
     import copy
 
     values = copy.deepcopy(PRESETS[name]["config"])

@@ -105,7 +105,9 @@ def test_round_trip_and_preset_copy_is_fresh():
     values = preset_values("ring8-gan")
     values["train"]["steps"] = 1
     assert PRESETS["ring8-gan"]["config"]["train"]["steps"] != 1
-    with pytest.raises(ConfigError, match="unknown preset"):
+    with pytest.raises(ConfigError, match="unknown preset 'nope'; presets: ring8-gan"):
+        Config.from_preset("nope")
+    with pytest.raises(KeyError, match="unknown preset"):
         preset_values("nope")
 
 

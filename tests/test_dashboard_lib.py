@@ -276,7 +276,7 @@ def test_gallery_lists_and_samples_zoo_weights(tmp_path):
 
     from ganplay.dashboard import gallery
     from ganplay.train import train
-    from ganplay.zoo import export_weights
+    from ganplay.zoo_build import export_weights
 
     cfg = Config.from_preset("ring8-gan", ["model.g_hidden=[16]", "model.d_hidden=[16]", "model.z_dim=4",
                                             "train.batch_size=32", "train.steps=2"])

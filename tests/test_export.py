@@ -12,7 +12,7 @@ from PIL import Image
 from ganplay.export import export_dataset, export_onnx, onnx_generate
 from ganplay.sampling import SamplingError, load_generator
 from ganplay.train import Trainer
-from ganplay import zoo
+from ganplay import zoo, zoo_build
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_truncation_for_z_space_generators(tiny_runs):
 
 def test_zoo_weights_export_and_names(tiny_runs, tmp_path):
     run = tiny_runs["uncond"]
-    meta = zoo.export_weights(run.latest_checkpoint(), tmp_path / "tiny.safetensors")
+    meta = zoo_build.export_weights(run.latest_checkpoint(), tmp_path / "tiny.safetensors")
     assert meta["from_ema"] and meta["weights_only"]
     assert not (tmp_path / "tiny.json").exists()
     full = load_generator(run.path)

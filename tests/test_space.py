@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from ganplay import jobs, server, space
+from ganplay.train import rundir
 from servers import ROOT, free_port, kill_jobs, server_process, streamlit_server
 
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
@@ -94,7 +95,7 @@ def on_a_space(monkeypatch, tmp_path):
     monkeypatch.setenv("SPACE_ID", "someone/ganplay")
     monkeypatch.delenv("GANPLAY_RUNS", raising=False)
     data = tmp_path / "data"
-    monkeypatch.setattr(jobs, "SPACE_DATA", data)
+    monkeypatch.setattr(rundir, "SPACE_DATA", data)
     return data
 
 

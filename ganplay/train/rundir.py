@@ -28,6 +28,30 @@ STATES = ("starting", "running", "paused", "done", "failed", "stopped")
 FINAL_STATES = ("done", "failed", "stopped")
 
 
+# Where runs live
+SPACE_DATA = Path("/data")  # a Hugging Face Space's persistent storage, when the Space has it
+
+
+def runs_root(path: str | Path | None = None) -> Path:
+    """The folder holding run directories: `path`, else $GANPLAY_RUNS, else on a Space with
+    persistent storage (/data writable) /data/ganplay-runs, so runs survive a restart, else ./runs."""
+    chosen = path or os.environ.get("GANPLAY_RUNS")
+    if chosen:
+        return Path(chosen).expanduser()
+    if os.environ.get("SPACE_ID") and SPACE_DATA.is_dir() and os.access(SPACE_DATA, os.W_OK):
+        return SPACE_DATA / "ganplay-runs"
+    return Path("runs")
+
+
+def runs_vanish(root: str | Path) -> bool:
+    """On a Space, whether runs under `root` are lost when the Space restarts (they are unless
+    they live on its persistent storage, /data)."""
+    if not os.environ.get("SPACE_ID"):
+        return False
+    return not Path(root).expanduser().resolve().is_relative_to(SPACE_DATA.resolve())
+
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,102 @@
+"""Regenerating a zoo entry (`ganplay zoo build NAME`): train its preset, export the generator
+(EMA if kept) into a weights-only file, evaluate it as `ganplay eval` does, write its card and the
+Home page's preview grid. The catalogue it writes into is `ganplay.zoo`."""
+
+from __future__ import annotations
+
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from ganplay.train import checkpoint as ckpt
+from ganplay.train.rundir import atomic_write_json
+from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_path, weights_path
+
+EVAL_N = 10_000
+EVAL_SEED = 0
+
+
+def export_weights(checkpoint: Path, out: Path) -> dict:
+    """Copy a run checkpoint's generator (EMA if present) into a small weights-only file."""
+    c = ckpt.load_checkpoint(checkpoint)
+    prefix = "G_ema" if c.has("G_ema") else "G"
+    tensors = {f"G.{k}": v for k, v in c.state_dict(prefix).items()}
+    keep = ("step", "steps", "wall_time", "device", "world_size", "n_classes", "sample_shape", "class_names")
+    meta = {k: c.meta[k] for k in keep if k in c.meta}
+    meta["weights_only"] = True
+    meta["from_ema"] = prefix == "G_ema"
+    ckpt.save_checkpoint(out, c.config, meta, tensors, sidecar=False)  # the card is the sidecar
+    return meta
+
+
+def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), progress: bool = True,
+          evaluate: bool = True) -> dict:
+    """Train the entry's preset, export its generator into `root`, evaluate it, write its card."""
+    from ganplay.config import Config
+    from ganplay.train import Trainer
+
+    if name not in ZOO:
+        raise ZooError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
+    entry = ZOO[name]
+    cfg = Config.from_preset(entry.preset, list(entry.overrides) + [f"name=zoo-{name}"])
+    trainer = Trainer(cfg)
+    run = trainer.start(runs)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.train.steps, unit="step", desc=name)
+    state = trainer.fit(on_step=(lambda s, t, r: bar.update(s - bar.n)) if bar else None)
+    if bar:
+        bar.close()
+    if state != "done":
+        raise ZooError(f"training {name} ended {state}: {run.read_status().get('error')}")
+    root.mkdir(parents=True, exist_ok=True)
+    meta = export_weights(run.latest_checkpoint(), weights_path(name, root))
+    card = {
+        "name": name,
+        "help": entry.help,
+        "preset": entry.preset,
+        "overrides": list(entry.overrides),
+        "command": entry.command,
+        "config": cfg.to_dict(),
+        "steps": meta["step"],
+        "wall_time_s": round(meta.get("wall_time", 0.0), 1),
+        "device": meta.get("device", "cpu"),
+        "device_name": _device_name(meta.get("device", "cpu")),
+        "torch": torch.__version__,
+        "from_ema": meta["from_ema"],
+        "created": time.strftime("%Y-%m-%d"),
+        "run": str(run.path),
+    }
+    if evaluate:
+        card.update(evaluate_card(name, root))
+    atomic_write_json(card_path(name, root), card)
+    write_preview(name, root)
+    return card
+
+
+def write_preview(name: str, root: Path = PRETRAINED) -> Path:
+    """Render the Home page's shipped grid of a built zoo model (`pretrained/previews/NAME.png`)."""
+    from ganplay import previews
+
+    if not weights_path(name, root).exists():
+        raise ZooError(f"zoo model {name!r} is not built here; build it with: ganplay zoo build {name}")
+    return previews.write(name, root)
+
+
+def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
+    """The `metrics` part of a card, measured as `ganplay eval` measures it."""
+    from ganplay.metrics import evaluate
+    from ganplay.sampling import load_generator
+
+    gen = load_generator(weights_path(name, root))
+    return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed)}
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name()
+    return platform.processor() or platform.machine()
