@@ -308,3 +308,42 @@ def test_step_mode_moves_d_then_g():
     assert all(math.isfinite(h["loss"]) for h in stepper.log.history)
     with pytest.raises(ValueError, match="2D data"):
         Stepper(Config.from_preset("mnist-dcgan"))
+
+
+# The 2D switches a run can have: step mode must take the run's exact steps with each of them.
+STEP_MODE_SWITCHES = {
+    "ns": [], "minimax": ["loss.name=minimax"], "lsgan": ["loss.name=lsgan"], "hinge": ["loss.name=hinge"],
+    "wgan-gp n_critic 3": ["loss.name=wasserstein", "loss.gp_weight=1", "optim.n_critic=3"],
+    "wgan clip rmsprop": ["loss.name=wasserstein", "loss.clip=0.05", "optim.name=rmsprop"],
+    "r1 lazy": ["loss.r1_weight=1", "loss.r1_every=2"],
+    "unrolled": ["optim.unroll=2"], "pack 2": ["model.pack=2"], "minibatch std": ["model.minibatch_std=true"],
+    "minibatch disc": ["model.minibatch_disc=4"], "spectral norm": ["model.spectral_norm=true"],
+    "label smoothing": ["loss.label_smoothing=0.1"], "instance noise": ["loss.instance_noise=0.5"],
+    "feature matching": ["loss.feature_matching=1"], "g batchnorm": ["model.g_batchnorm=true"],
+    "ema + cosine": ["optim.ema=0.9", "optim.schedule=cosine"], "bf16": ["train.precision=bf16"],
+}
+
+
+@pytest.mark.parametrize("switch", list(STEP_MODE_SWITCHES))
+def test_step_mode_takes_a_runs_exact_steps(switch, tmp_path):
+    """N steps of "D and G" by hand leave G and D bit for bit where fit() leaves them after N steps."""
+    import torch
+
+    from ganplay.dashboard.stepper import Stepper
+    from ganplay.train import Trainer
+
+    steps = 4
+    cfg = Config.from_preset("ring8-gan", ["model.g_hidden=[16, 16]", "model.d_hidden=[16, 16]",
+                                           "train.batch_size=32", f"train.steps={steps}", "train.seed=3",
+                                           *STEP_MODE_SWITCHES[switch]])
+    run = Trainer(cfg.with_overrides(["train.device=cpu"]))
+    run.start(tmp_path)
+    assert run.fit() == "done"
+    stepper = Stepper(cfg)
+    stepper.step("both", steps)
+    for name, net in (("G", "G"), ("D", "D")):
+        ours, theirs = getattr(stepper.trainer, net).state_dict(), getattr(run, net).state_dict()
+        assert ours.keys() == theirs.keys()
+        for key in ours:
+            assert torch.equal(ours[key], theirs[key]), f"{switch}: {name}.{key} differs"
+    assert stepper.log.g_steps == steps and stepper.log.d_steps == steps * cfg.optim.n_critic

@@ -1,17 +1,16 @@
 """GAN Lab's step mode: a small 2D GAN trained in this process, one D step or one G step at a time,
 so a person can see the discriminator's field and the generator's arrows move after each.
 
-It wraps a `ganplay.train.Trainer` (same data, models, optimisers, losses and stabilisers as a real
-run) and performs single D or G updates with the trainer's own helpers. A real run trains in a
-child process (`ganplay.jobs`); this is the exception because each step takes milliseconds and the
-point is to step by hand. The stepper lives in the session, never on disk.
+It drives a `ganplay.train.Trainer` through its public phases (`begin_step`, `d_step`, `g_step`,
+`field_and_arrows`): the same data, models, optimisers, losses and every stabiliser as a run, so
+"D and G" steps taken here equal a run's steps bit for bit (tests/test_dashboard_lib.py). A real
+run trains in a child process (`ganplay.jobs`); this is the exception because each step takes
+milliseconds and the point is to step by hand. The stepper lives in the session, never on disk.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import numpy as np
 
 from ganplay.config import Config
 from ganplay.dashboard.view2d import Snapshot2D
@@ -28,9 +27,7 @@ class StepLog:
 
 class Stepper:
     def __init__(self, cfg: Config):
-        import torch
-
-        from ganplay.train import Trainer
+        from ganplay.train import Trainer, snapshots
 
         if not cfg.is_points:
             raise ValueError("step mode is for the 2D data sets (ring8, grid25, spiral, moons, swissroll)")
@@ -38,112 +35,60 @@ class Stepper:
         self.cfg = cfg
         self.trainer = Trainer(cfg)
         self.log = StepLog()
-        self._torch = torch
-        real = self.trainer._real_points
-        from ganplay.train import snapshots
-
-        self.extent = snapshots.points_bounds(real)
+        self._by_hand = 0  # single phases taken since the last whole step (each its own batch)
+        self.extent = snapshots.points_bounds(self.trainer.real_points)
         self._grid = snapshots.field_grid(*self.extent, FIELD_RES)
 
     # -- one update at a time -------------------------------------------------------------
-    def _reseed(self) -> None:
-        t = self.trainer
-        n = self.log.d_steps + self.log.g_steps
-        seed = int(np.random.SeedSequence([self.cfg.train.seed, 7, n]).generate_state(1)[0])
-        t.rng.manual_seed(seed)
-        t.step = self.log.g_steps  # instance-noise annealing follows G's steps, as in a run
-
     def d_step(self) -> float:
-        """One discriminator update on a fresh real batch and a fresh fake batch."""
-        from ganplay import losses
-
-        t, torch = self.trainer, self._torch
-        self._reseed()
-        t.D.requires_grad_(True)
-        real, labels = t._next_batch()
-        with torch.no_grad():
-            fake = t.G_train(t._noise(real.shape[0]), labels)
-        d_real = t.D_train(t._d_view(real), labels)
-        d_fake = t.D_train(t._d_view(fake), labels)
-        penalty = t._d_penalty(real, fake, labels)
-        loss = losses.d_loss(t.loss_name, d_real, d_fake, self.cfg.loss.label_smoothing) + penalty
-        t.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        t.opt_d.step()
-        if self.cfg.loss.clip:
-            losses.clip_weights(t.D, self.cfg.loss.clip)
-        self.log.d_steps += 1
-        value = float(loss.detach())
-        self.log.history.append({"kind": "d", "loss": value})
-        return value
+        """One discriminator update on a fresh real and a fresh fake batch."""
+        self._by_hand += 1
+        self.trainer.begin_step(salt=self._by_hand)
+        return self._record("d", self.trainer.d_step().loss)
 
     def g_step(self) -> float:
-        """One generator update against the current, frozen discriminator."""
-        from ganplay import losses
+        """One generator update against the current discriminator, on a fresh fake batch."""
+        t = self.trainer
+        self._by_hand += 1
+        t.begin_step(salt=self._by_hand)
+        loss, _ = t.g_step()
+        t.step += 1  # a run counts G's steps (learning-rate schedule, instance-noise annealing)
+        return self._record("g", loss)
 
-        t, torch = self.trainer, self._torch
-        self._reseed()
-        t.D.requires_grad_(False)
-        try:
-            n = self.cfg.train.batch_size
-            fake = t.G_train(t._noise(n), None)
-            if self.cfg.loss.feature_matching:
-                real, _ = t._next_batch()
-                _, real_features = t.D_train(t._d_view(real), None, return_features=True)
-                d_fake, fake_features = t.D_train(t._d_view(fake), None, return_features=True)
-                loss = losses.g_loss(t.loss_name, d_fake) + self.cfg.loss.feature_matching * \
-                    losses.feature_matching_loss(real_features.detach(), fake_features)
-            else:
-                loss = losses.g_loss(t.loss_name, t.D_train(t._d_view(fake), None))
-            t.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            t.opt_g.step()
-        finally:
-            t.D.requires_grad_(True)
-        del torch
-        self.log.g_steps += 1
-        value = float(loss.detach())
-        self.log.history.append({"kind": "g", "loss": value})
-        return value
+    def both(self) -> None:
+        """n_critic D steps, then one G step on the last D step's fake batch: a run's step."""
+        t = self.trainer
+        t.set_lrs()
+        t.begin_step()
+        for i in range(self.cfg.optim.n_critic):
+            critic = t.d_step(keep_fake_graph=i == self.cfg.optim.n_critic - 1)
+            self._record("d", critic.loss)
+        loss, _ = t.g_step(critic)
+        t.step += 1
+        self._by_hand = 0
+        self._record("g", loss)
 
     def step(self, which: str, times: int = 1) -> None:
         """`which` is "d", "g" or "both" (n_critic D steps, then one G step, like a real run)."""
         for _ in range(times):
-            if which in ("d", "both"):
-                for _ in range(self.cfg.optim.n_critic if which == "both" else 1):
-                    self.d_step()
-            if which in ("g", "both"):
-                self.g_step()
+            {"d": self.d_step, "g": self.g_step, "both": self.both}[which]()
+
+    def _record(self, kind: str, loss) -> float:
+        value = float(loss.detach())
+        if kind == "d":
+            self.log.d_steps += 1
+        else:
+            self.log.g_steps += 1
+        self.log.history.append({"kind": kind, "loss": value})
+        return value
 
     # -- what the page draws --------------------------------------------------------------
     def snapshot(self) -> Snapshot2D:
-        from ganplay import losses
-
-        t, torch = self.trainer, self._torch
-        G, D = t.G, t.D
-        pack = self.cfg.model.pack
-
-        def score(x):
-            return D(x.repeat_interleave(pack, dim=0) if pack > 1 else x).float()
-
-        g_mode, d_mode = G.training, D.training
-        G.eval()
-        D.eval()
-        try:
-            with torch.no_grad():
-                fake = G(t._fixed_z, None).float()
-                field_values = score(self._grid)
-                if losses.outputs_are_logits(t.loss_name):
-                    field_values = torch.sigmoid(field_values)
-            pts = fake.clone().requires_grad_(True)
-            with torch.enable_grad():
-                grad = -torch.autograd.grad(losses.g_loss(t.loss_name, score(pts)), pts)[0]
-        finally:
-            G.train(g_mode)
-            D.train(d_mode)
-        return Snapshot2D(self.log.g_steps, t._real_points, fake.numpy(),
-                          field_values.reshape(FIELD_RES, FIELD_RES).numpy(), self.extent,
-                          grad.detach().numpy())
+        t = self.trainer
+        fake = t.generate_fixed()
+        field_values, grad = t.field_and_arrows(fake, self._grid)
+        return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(),
+                          field_values.reshape(FIELD_RES, FIELD_RES).numpy(), self.extent, grad.numpy())
 
     @property
     def field_label(self) -> str:

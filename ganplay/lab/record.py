@@ -144,7 +144,7 @@ def record_side(
         coverage=np.array([r["coverage"] for r in rows], dtype=np.float32),
         frames=np.stack([r["frame"] for r in rows]),
         series={k: np.array([r["series"][k] for r in rows], dtype=np.float32) for k in series_keys},
-        real=(trainer._real_points[:N_POINTS].astype(np.float16) if sc.kind == "points" else None),
+        real=(trainer.real_points[:N_POINTS].astype(np.float16) if sc.kind == "points" else None),
         hist=(np.stack([r["hist"] for r in rows]) if sc.kind == "digits" else None),
         meta={"config": cfg.to_dict(), "state": state, "wall_time": round(wall, 1),
               "device": str(trainer.device), "torch": torch.__version__,

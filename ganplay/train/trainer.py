@@ -14,6 +14,7 @@ import logging
 import math
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -81,6 +82,22 @@ def _make_optimizer(cfg: Config, params, lr: float) -> torch.optim.Optimizer:
     if o.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=lr, foreach=True)
     return torch.optim.Adam(params, lr=lr, betas=(o.beta1, o.beta2), foreach=True)
+
+
+@dataclass
+class CriticStep:
+    """What one D update saw and did; the G step after it reuses its batch (as the textbook
+    loop does)."""
+
+    loss: Tensor
+    d_real: Tensor
+    d_fake: Tensor
+    penalty: Tensor
+    grad_norm: Tensor
+    real: Tensor
+    labels: Tensor | None
+    fake: Tensor
+    real_features: Tensor | None
 
 
 class Trainer:
@@ -157,67 +174,95 @@ class Trainer:
         self._eval_broken = False
         self._tb = None
         self._fixed_z, self._fixed_labels = self._fixed_noise()
-        self._real_points = self._snapshot_real_points()
+        self.real_points = self._snapshot_real_points()
 
     # ------------------------------------------------------------------------------------------
-    # The adversarial step
+    # The adversarial step, in public phases: `begin_step`, `d_step` (n_critic times), `g_step`.
+    # `train_step` runs them as a run does; the 2D step mode (dashboard/stepper.py) runs the same
+    # phases one at a time, so what it shows is what training does, every switch included.
     # ------------------------------------------------------------------------------------------
-    def train_step(self) -> Tensor:
-        """One G step (after n_critic D steps). Returns the step's stats, as one tensor."""
-        cfg, G, D = self.cfg, self.G_train, self.D_train
-        self.rng.manual_seed(_step_seed(cfg.train.seed, self.dist.rank, self.step))
+    def begin_step(self, salt: int = 0) -> None:
+        """Seed this step's randomness (batches, noise, augmentation) from the seed and the step;
+        `salt` tells apart extra phases taken by hand at the same step."""
+        seed = _step_seed(self.cfg.train.seed, self.dist.rank, self.step)
+        self.rng.manual_seed(seed if not salt else _step_seed(seed % 2**31, salt, self.step))
         if hasattr(self.G, "rng"):  # models that draw their own randomness (StyleGAN-lite) use ours
             self.G.rng = self.rng
 
-        # (1) Update D: push D(x) up and D(G(z)) down (plus any penalty), n_critic times
+    def d_step(self, keep_fake_graph: bool = False) -> CriticStep:
+        """One update of D on a fresh real and fake batch: push D(x) up and D(G(z)) down, plus any
+        penalty. With `keep_fake_graph` the fake batch keeps G's graph, for the G step after it."""
+        cfg, G, D = self.cfg, self.G_train, self.D_train
         self.D.requires_grad_(True)
-        for i in range(self.n_critic):
-            real, labels = self._next_batch()
-            last = i == self.n_critic - 1  # the last fake batch, graph kept, also serves G's step
-            with self._autocast():
-                with torch.set_grad_enabled(last):
-                    fake = G(self._noise(real.shape[0]), labels)
-                d_real, real_features = D(self._d_view(real), labels, return_features=True)
-                d_fake = D(self._d_view(fake.detach()), labels)
-            penalty = self._d_penalty(real, fake.detach(), labels)  # fp32: bf16 input grads are coarse
-            loss_d = losses.d_loss(self.loss_name, d_real, d_fake, cfg.loss.label_smoothing) + penalty
-            self.opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            grad_norm_d = _grad_norm(self.D)
-            self.opt_d.step()
-            if cfg.loss.clip:
-                losses.clip_weights(self.D, cfg.loss.clip)
+        real, labels = self._next_batch()
+        with self._autocast():
+            with torch.set_grad_enabled(keep_fake_graph):
+                fake = G(self._noise(real.shape[0]), labels)
+            d_real, real_features = D(self._d_view(real), labels, return_features=True)
+            d_fake = D(self._d_view(fake.detach()), labels)
+        penalty = self._d_penalty(real, fake.detach(), labels)  # fp32: bf16 input grads are coarse
+        loss_d = losses.d_loss(self.loss_name, d_real, d_fake, cfg.loss.label_smoothing) + penalty
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        grad_norm_d = _grad_norm(self.D)
+        self.opt_d.step()
+        if cfg.loss.clip:
+            losses.clip_weights(self.D, cfg.loss.clip)
+        return CriticStep(loss_d, d_real, d_fake, penalty, grad_norm_d, real, labels, fake, real_features)
 
-        # (2) Update G: make D(G(z)) look real
+    def g_step(self, critic: CriticStep | None = None) -> tuple[Tensor, Tensor]:
+        """One update of G against D as it is (or as it will be k Adam steps on, unrolled), on the
+        fake batch of the critic step before it (a run), or on a fresh one (`critic` None: a G
+        step taken by hand). Returns G's loss and gradient norm."""
+        cfg = self.cfg
+        if critic is None:
+            real, labels = self._next_batch()
+            with self._autocast():
+                fake = self.G_train(self._noise(real.shape[0]), labels)
+                real_features = (self.D_train(self._d_view(real), labels, return_features=True)[1]
+                                 if cfg.loss.feature_matching else None)
+        else:
+            real, labels, fake, real_features = critic.real, critic.labels, critic.fake, critic.real_features
         self.D.requires_grad_(False)  # G's step needs D's input gradients, not its weight gradients
         D_for_g = self.D_train.module if self.dist.enabled else self.D_train  # no DDP sync for D here
-        if cfg.optim.unroll:  # Unrolled GAN: G plays against D as it will be k steps on
-            d_fake_g, fake_features = unroll.lookahead_scores(
-                self.D, self.opt_d, cfg.optim.unroll, self._d_view(real), self._d_view(fake), labels,
-                lambda r, f: losses.d_loss(self.loss_name, r, f, cfg.loss.label_smoothing),
-                return_features=True,
-            )
-        else:
-            with self._autocast():
-                d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
-        loss_g = losses.g_loss(self.loss_name, d_fake_g)
-        if cfg.loss.feature_matching:
-            loss_g = loss_g + cfg.loss.feature_matching * losses.feature_matching_loss(
-                real_features, fake_features
-            )
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        grad_norm_g = _grad_norm(self.G)
-        self.opt_g.step()
+        try:
+            if cfg.optim.unroll:  # Unrolled GAN: G plays against D as it will be k steps on
+                d_fake_g, fake_features = unroll.lookahead_scores(
+                    self.D, self.opt_d, cfg.optim.unroll, self._d_view(real), self._d_view(fake), labels,
+                    lambda r, f: losses.d_loss(self.loss_name, r, f, cfg.loss.label_smoothing),
+                    return_features=True,
+                )
+            else:
+                with self._autocast():
+                    d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
+            loss_g = losses.g_loss(self.loss_name, d_fake_g)
+            if cfg.loss.feature_matching:
+                loss_g = loss_g + cfg.loss.feature_matching * losses.feature_matching_loss(
+                    real_features, fake_features
+                )
+            self.opt_g.zero_grad(set_to_none=True)
+            loss_g.backward()
+            grad_norm_g = _grad_norm(self.G)
+            self.opt_g.step()
+        finally:
+            if critic is None:
+                self.D.requires_grad_(True)  # by hand: the next phase may be a D step
         if self.G_ema is not None:
             self.G_ema.update_parameters(self.G)
+        return loss_g, grad_norm_g
 
+    def train_step(self) -> Tensor:
+        """One G step (after n_critic D steps). Returns the step's stats, as one tensor."""
+        self.begin_step()
+        for i in range(self.n_critic):
+            critic = self.d_step(keep_fake_graph=i == self.n_critic - 1)  # the last batch serves G too
+        loss_g, grad_norm_g = self.g_step(critic)
         as_prob = losses.outputs_are_logits(self.loss_name)
         score = (lambda s: torch.sigmoid(s.float()).mean()) if as_prob else (lambda s: s.float().mean())
         return torch.stack([
-            loss_d.detach().float(), loss_g.detach().float(),
-            score(d_real.detach()), score(d_fake.detach()),
-            grad_norm_d.float(), grad_norm_g.float(), penalty.detach().float(),
+            critic.loss.detach().float(), loss_g.detach().float(),
+            score(critic.d_real.detach()), score(critic.d_fake.detach()),
+            critic.grad_norm.float(), grad_norm_g.float(), critic.penalty.detach().float(),
         ])
 
     # -- the step's helpers (each switch lives here, not as an if-ladder in the step) ------------
@@ -268,7 +313,7 @@ class Trainer:
             penalty = penalty + lo.r1_weight * lo.r1_every * losses.r1_penalty(self.D_train, real, labels)
         return penalty
 
-    def _set_lrs(self) -> None:
+    def set_lrs(self) -> None:
         f = _lr_factor(self.cfg.optim.schedule, self.step, self.cfg.train.steps)
         for opt, key in ((self.opt_g, "g"), (self.opt_d, "d")):
             for group in opt.param_groups:
@@ -354,7 +399,7 @@ class Trainer:
                     state = "stopped"
                     break
                 t_last += self.paused_s - paused_before  # a pause is not slow training
-                self._set_lrs()
+                self.set_lrs()
                 t0 = time.perf_counter()
                 stats = self.train_step()
                 if not bool(torch.isfinite(stats[:2]).all()):
@@ -578,30 +623,31 @@ class Trainer:
     def sampling_generator(self) -> torch.nn.Module:
         return self.G_ema.module if self.G_ema is not None else self.G
 
-    def _snapshot(self) -> None:
+    def generate_fixed(self) -> Tensor:
+        """The fixed-noise samples (G's EMA copy when kept), as the run's snapshots show them."""
         G = self.sampling_generator()
         was_training = G.training
         G.eval()
         try:
             with torch.no_grad():
-                fake = G(self._fixed_z, self._fixed_labels).float()
-            if self.cfg.is_points:
-                self._snapshot_points(fake)
-            else:
-                ncol = snapshots.grid_columns(len(fake), self.n_classes)
-                img = snapshots.image_grid(fake, ncol)
-                from ganplay.train.rundir import atomic_write_bytes
-
-                atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
+                return G(self._fixed_z, self._fixed_labels).float()
         finally:
             G.train(was_training)
 
-    def _snapshot_points(self, fake: Tensor) -> None:
-        from ganplay.train.rundir import atomic_write_bytes
+    def _snapshot(self) -> None:
+        fake = self.generate_fixed()
+        if self.cfg.is_points:
+            self._snapshot_points(fake)
+        else:
+            ncol = snapshots.grid_columns(len(fake), self.n_classes)
+            img = snapshots.image_grid(fake, ncol)
+            from ganplay.train.rundir import atomic_write_bytes
 
-        real = self._real_points
-        lo, hi = snapshots.points_bounds(real)
-        grid = snapshots.field_grid(lo, hi, FIELD_RES).to(self.device)
+            atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
+
+    def field_and_arrows(self, points: Tensor, grid: Tensor) -> tuple[Tensor, Tensor]:
+        """The 2D view of D and G: D's output on `grid` (a probability where D outputs logits)
+        and, at each generated point, the direction G's loss pushes it."""
         D = self.D
         was_training = D.training
         D.eval()
@@ -616,12 +662,20 @@ class Trainer:
                 field = score(grid)
                 if losses.outputs_are_logits(self.loss_name):
                     field = torch.sigmoid(field)
-            # G's gradient field: the direction in which G's loss pushes each generated point
-            pts = fake.detach().clone().requires_grad_(True)
+            pts = points.detach().clone().requires_grad_(True)
             with torch.enable_grad():
                 grad = -torch.autograd.grad(losses.g_loss(self.loss_name, score(pts)), pts)[0]
         finally:
             D.train(was_training)
+        return field, grad.detach()
+
+    def _snapshot_points(self, fake: Tensor) -> None:
+        from ganplay.train.rundir import atomic_write_bytes
+
+        real = self.real_points
+        lo, hi = snapshots.points_bounds(real)
+        grid = snapshots.field_grid(lo, hi, FIELD_RES).to(self.device)
+        field, grad = self.field_and_arrows(fake, grid)
         fake_np = fake.cpu().numpy()
         data = snapshots.npz_bytes(
             real=real.astype(np.float32),
