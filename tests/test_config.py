@@ -13,8 +13,15 @@ REQUIRED_PRESETS = {"ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp"
 
 def test_every_field_has_help_and_default():
     fields = field_help()
-    assert len(fields) > 40
+    defaults = Config().to_dict()
+    # every field of every section, and nothing else, with the default a bare Config has
+    expected = {f"{section}.{name}" if isinstance(values, dict) else section
+                for section, values in defaults.items() for name in (values if isinstance(values, dict) else [None])}
+    assert set(fields) == expected
     for name, info in fields.items():
+        section, _, key = name.partition(".")
+        default = defaults[section][key] if key else defaults[section]
+        assert info["default"] == default, name
         assert info["help"] and len(info["help"]) > 10, name
 
 
@@ -22,7 +29,11 @@ def test_every_field_has_help_and_default():
 def test_presets_validate(name):
     cfg = Config.from_preset(name)
     assert cfg.name == name
-    assert cfg.train.steps > 0
+    # a preset is what its table says, over the defaults: every key it sets arrives as set
+    for section, values in PRESETS[name]["config"].items():
+        for key, value in (values.items() if isinstance(values, dict) else [(None, values)]):
+            got = getattr(getattr(cfg, section), key) if key else getattr(cfg, section)
+            assert got == value, f"{name}: {section}.{key}"
 
 
 def test_required_presets_exist():
