@@ -71,6 +71,20 @@ def test_precision_recall_density_coverage_extremes():
     assert disjoint["density"] == 0.0 and disjoint["coverage"] == 0.0
 
 
+def test_precision_recall_density_coverage_of_half_the_modes():
+    """Real data in two far-apart clusters; the generator reproduces one of them (each point twice).
+    Every fake sits on a real point (precision 1), half the real points are reached (recall and
+    coverage 1/2), and each fake lies in its own real point's ball and in its k neighbours', so
+    density is 2 x 150 x (k + 1) / (k x 300) = (k + 1) / k."""
+    g = torch.Generator().manual_seed(2)
+    a = torch.randn(150, 8, generator=g)
+    b = torch.randn(150, 8, generator=g) + 100.0
+    half = image.prdc(torch.cat([a, b]), torch.cat([a, a]))
+    assert half["precision"] == 1.0
+    assert half["recall"] == 0.5 and half["coverage"] == 0.5
+    assert half["density"] == pytest.approx((image.DC_K + 1) / image.DC_K)
+
+
 def test_shipped_classifier_reads_held_out_digits():
     from ganplay.data.images import mnist5k
 

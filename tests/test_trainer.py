@@ -206,6 +206,18 @@ def test_every_switch_trains(tiny_cfg, tmp_path, preset, overrides):
         assert max(p.abs().max().item() for p in trainer.D.parameters()) <= cfg.loss.clip + 1e-7
     if cfg.loss.gp_weight or cfg.loss.r1_weight:
         assert rows[-1]["penalty"] > 0
+    # each switch changes what is trained: alone over the preset, it leaves other weights after 3
+    # steps than the preset does (the sampling G, so an EMA counts; a switch that is a no-op fails)
+    base = _weights(train_run(tiny_cfg(preset, steps=3), tmp_path / "base")[0])
+    for i, override in enumerate(overrides):
+        alone = _weights(train_run(tiny_cfg(preset, override, steps=3), tmp_path / f"alone-{i}")[0])
+        assert alone != base, f"{override} changed nothing"
+
+
+def _weights(trainer) -> list[tuple[str, tuple, bytes]]:
+    nets = (("G", trainer.sampling_generator()), ("D", trainer.D))
+    return [(f"{n}.{k}", tuple(v.shape), v.detach().float().cpu().numpy().tobytes())
+            for n, net in nets for k, v in sorted(net.state_dict().items())]
 
 
 def test_tensorboard_events(tiny_cfg, tmp_path):
