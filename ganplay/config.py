@@ -41,6 +41,9 @@ ARCHS = ("mlp", "dcgan", "wgan", "stylegan-lite")
 CONV_ARCHS = ("dcgan", "wgan", "stylegan-lite")
 CONV_IMAGE_SIZES = (28, 32, 64)
 LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
+# Losses whose D outputs logits: sigmoid(D(x)) is D's probability that x is real (shown in [0, 1]);
+# the others' D is a critic with an unbounded score.
+LOGIT_LOSSES = ("ns", "minimax")
 AUGMENTS = ("translation", "cutout")
 # Sizes a config may ask for. Widths bound what one layer allocates (8 x 2048-wide MLP layers are
 # ~34M weights; 200,000-wide ones tried to allocate 160 GB); a conv net's widest stage is 8x its

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ganplay.config import LOGIT_LOSSES
+
 
 def _bce_real(logits: Tensor, smoothing: float = 0.0) -> Tensor:
     # one-sided label smoothing: only the real targets move (1 -> 1 - s)
@@ -71,12 +73,12 @@ DLoss = Callable[[Tensor, Tensor, float], Tensor]
 GLoss = Callable[[Tensor], Tensor]
 
 # name -> (D loss, G loss, whether D's output is a probability logit)
-LOSSES: dict[str, tuple[DLoss, GLoss, bool]] = {
-    "ns": (d_loss_bce, g_loss_ns, True),
-    "minimax": (d_loss_bce, g_loss_minimax, True),
-    "lsgan": (d_loss_lsgan, g_loss_lsgan, False),
-    "hinge": (d_loss_hinge, g_loss_critic, False),
-    "wasserstein": (d_loss_wasserstein, g_loss_critic, False),
+LOSSES: dict[str, tuple[DLoss, GLoss]] = {
+    "ns": (d_loss_bce, g_loss_ns),
+    "minimax": (d_loss_bce, g_loss_minimax),
+    "lsgan": (d_loss_lsgan, g_loss_lsgan),
+    "hinge": (d_loss_hinge, g_loss_critic),
+    "wasserstein": (d_loss_wasserstein, g_loss_critic),
 }
 
 
@@ -90,7 +92,7 @@ def g_loss(name: str, fake: Tensor) -> Tensor:
 
 def outputs_are_logits(name: str) -> bool:
     """True when sigmoid(D(x)) is a probability (so D(x) is shown in [0, 1])."""
-    return LOSSES[name][2]
+    return name in LOGIT_LOSSES
 
 
 def _input_gradients(outputs: Tensor, inputs: Tensor) -> Tensor:

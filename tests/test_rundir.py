@@ -72,7 +72,8 @@ def test_control_channel_delivers_each_request_once_in_order(tmp_path):
 @pytest.mark.parametrize("args, msg", [
     (("jump",), "unknown command"),
     (("set",), "at least one"),
-    (("set", {"lr_g": -1}), "lr_g"),
+    (("set", {"lr_g": -1}), "lr_g: Input should be greater than 0"),
+    (("set", {"n_critic": 101}), "n_critic: Input should be less than or equal to 100"),
     (("set", {"beta1": 0.5}), "cannot set 'beta1'"),
     (("pause", {"lr_g": 0.1}), "takes no settings"),
 ])

@@ -11,8 +11,9 @@ import math
 import statistics
 from dataclasses import dataclass
 
+from ganplay.config import LOGIT_LOSSES
+
 NONNEGATIVE_D_LOSSES = ("ns", "minimax", "lsgan", "hinge")  # D loss >= 0; ~0 means D wins outright
-PROBABILITY_LOSSES = ("ns", "minimax")  # d_real / d_fake are probabilities in the metrics
 EVIDENCE = 5  # consecutive logs a pattern must hold before it counts
 
 
@@ -78,7 +79,7 @@ def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
                                 "logs: it rejects every fake, so G's gradients vanish and G stops "
                                 "learning. Try a lower D learning rate, label smoothing, instance "
                                 "noise, or a Wasserstein loss."))
-    if len(recent) == EVIDENCE and loss_name in PROBABILITY_LOSSES:
+    if len(recent) == EVIDENCE and loss_name in LOGIT_LOSSES:  # d_real / d_fake are probabilities
         real, fake = _values(recent, "d_real"), _values(recent, "d_fake")
         if len(real) == EVIDENCE and min(real) > 0.95 and max(fake) < 0.05:
             alarms.append(Alarm("warning", "The discriminator is winning",

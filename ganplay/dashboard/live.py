@@ -236,16 +236,22 @@ def steer_form(info: RunInfo) -> None:
             current.update({k: row[k] for k in current if k in row})
     from ganplay.dashboard.form_spec import form_fields
 
-    help_of = {s.key.split(".")[1]: s.help for s in form_fields() if s.section == "optim"}
+    specs = {s.key.split(".")[1]: s for s in form_fields() if s.section == "optim"}  # the config's bounds
+    help_of = {k: s.help for k, s in specs.items()}
+    lr_floor = 1e-7  # the config's lower bound is exclusive (> 0); a number box needs an inclusive one
     with st.form(f"steer-{info.id}", border=True):
         st.markdown("**Steer the running job** (applied at its next step, marked on the charts)")
         cols = st.columns(4, vertical_alignment="bottom")
-        lr_g = cols[0].number_input("lr_g", value=float(current["lr_g"]), min_value=1e-7, max_value=1.0,
+        lr_g = cols[0].number_input("lr_g", value=float(current["lr_g"]), min_value=lr_floor,
+                                    max_value=float(specs["lr_g"].max_value),
                                     step=float(current["lr_g"]) / 2, format="%g", help=help_of.get("lr_g"))
-        lr_d = cols[1].number_input("lr_d", value=float(current["lr_d"]), min_value=1e-7, max_value=1.0,
+        lr_d = cols[1].number_input("lr_d", value=float(current["lr_d"]), min_value=lr_floor,
+                                    max_value=float(specs["lr_d"].max_value),
                                     step=float(current["lr_d"]) / 2, format="%g", help=help_of.get("lr_d"))
-        n_critic = cols[2].number_input("n_critic", value=int(current["n_critic"]), min_value=1,
-                                        max_value=100, step=1, help=help_of.get("n_critic"))
+        n_critic = cols[2].number_input("n_critic", value=int(current["n_critic"]),
+                                        min_value=int(specs["n_critic"].min_value),
+                                        max_value=int(specs["n_critic"].max_value), step=1,
+                                        help=help_of.get("n_critic"))
         if cols[3].form_submit_button("Apply", icon=":material/tune:", width="stretch"):
             changed = {k: v for k, v in (("lr_g", lr_g), ("lr_d", lr_d), ("n_critic", int(n_critic)))
                        if v != current[k]}

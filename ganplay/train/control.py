@@ -15,6 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from ganplay.config import OptimConfig, format_validation_error
 from ganplay.train.rundir import RunDir, append_jsonl, iter_jsonl
 
 COMMANDS = ("pause", "resume", "stop", "set")
@@ -34,10 +37,10 @@ def validate_settings(settings: dict[str, Any]) -> dict[str, Any]:
             value = SETTABLE[key](value)
         except (TypeError, ValueError):
             raise ControlError(f"{key}: expected a number, got {value!r}") from None
-        if key in ("lr_g", "lr_d") and not 0 < value <= 1:
-            raise ControlError(f"{key}: must be in (0, 1], got {value}")
-        if key == "n_critic" and not 1 <= value <= 100:
-            raise ControlError(f"n_critic: must be 1..100, got {value}")
+        try:  # the config's own bounds: a running job takes what a new one would
+            OptimConfig.model_validate({key: value})
+        except ValidationError as exc:
+            raise ControlError(format_validation_error(exc).replace("invalid config:\n  ", "")) from None
         out[key] = value
     return out
 

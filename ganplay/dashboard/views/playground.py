@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.config import POINT_DATASETS, Config
+from ganplay.config import LOGIT_LOSSES, POINT_DATASETS, Config
 from ganplay.dashboard import view2d
 from ganplay.dashboard.widgets import pick_run, runs_root
 
@@ -37,7 +37,7 @@ def watch() -> None:
                             help="Off: scrub back through the run's history with the slider.")
     data_name = info.config.get("data", {}).get("name", "")
     loss_name = info.config.get("loss", {}).get("name", "ns")
-    field_label = "D(x)" if loss_name in ("ns", "minimax") else "critic score"
+    field_label = "D(x)" if loss_name in LOGIT_LOSSES else "critic score"
 
     @st.fragment(run_every=1.0 if (info.is_active and follow) else None)
     def view() -> None:
