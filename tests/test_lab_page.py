@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 import servers
 from ganplay import jobs
 from ganplay.dashboard import lab_view as lv
+from ganplay.lab import play
 from ganplay.lab.replay import load_replay, replay_path
 from ganplay.lab.scenarios import COLLAPSE, CURES, WHAT_IS_COLLAPSE
 
@@ -261,7 +262,7 @@ def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
     assert len(metrics) == 2 and all(label.endswith("step 100") for label, _ in metrics)
     for (label, value), side in zip(metrics, (COLLAPSE, CURE)):
         rows = by_name[f"lab-ring8-{side}"].run.read_metrics()
-        xs, ys = lv.live_coverage(rows, lv.scenario("ring8"))
+        xs, ys = play.live_coverage(rows, lv.scenario("ring8"))
         assert xs[-1] == 100 and len(xs) >= lv.LIVE_EVALS and value == f"{lv.fmt(ys[-1])} / 8"
     charts = [c.proto.id for c in at.get("plotly_chart")]
     assert any("lab-live-coverage-collapse" in c for c in charts) and any(f"lab-live-coverage-{CURE}" in c for c in charts)

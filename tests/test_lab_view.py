@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ganplay.dashboard import lab_view as lv
+from ganplay.lab import play
 from ganplay.jobs import Limits, RunInfo
 from ganplay.lab.scenarios import COLLAPSE, CURES, SCENARIOS
 from lab_fixtures import COLLAPSING, COVERING, STEPS, synthetic_replay, write_pair
@@ -27,7 +28,7 @@ def test_coverage_figure_draws_the_replays_numbers_with_a_marker_now_and_the_ful
     rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
     i = 3
     fig = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, current=(int(rep.steps[i]), float(rep.coverage[i])),
-                             hq=rep.series["hq"], anchor=lv.anchor_for(RING8, COLLAPSE))
+                             hq=rep.series["hq"], anchor=play.anchor_for(RING8, COLLAPSE))
     line = trace(fig, "coverage:collapse")
     assert list(line.x) == STEPS and list(line.y) == COLLAPSING
     now = trace(fig, "now:collapse")
@@ -71,21 +72,21 @@ def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():
 def test_the_shared_timeline_matches_frames_by_step():
     left = synthetic_replay("ring8", COLLAPSE, COLLAPSING)  # steps 0, 750, ..., 3000
     right = synthetic_replay("ring8", "unrolled", [0, 4, 8], steps=[0, 1000, 3000])
-    steps = lv.timeline(left, right)
+    steps = play.timeline(left, right)
     assert steps == [0, 750, 1000, 1500, 2250, 3000]
-    assert [lv.frame_at(left, s) for s in steps] == [0, 1, 1, 2, 3, 4]
-    assert [lv.frame_at(right, s) for s in steps] == [0, 0, 1, 1, 1, 2]
-    assert lv.timeline(left, None) == STEPS
-    assert lv.next_step(steps, 0) == (750, False)
-    assert lv.next_step(steps, 2250) == (3000, True)
-    assert lv.next_step(steps, 3000) == (3000, True)
-    assert lv.snap_step(steps, 1200) == 1000 and lv.snap_step(steps, None) == 3000
-    assert lv.snap_step(steps, -5) == 0
+    assert [left.frame_at(s) for s in steps] == [0, 1, 1, 2, 3, 4]
+    assert [right.frame_at(s) for s in steps] == [0, 0, 1, 1, 1, 2]
+    assert play.timeline(left, None) == STEPS
+    assert play.next_step(steps, 0) == (750, False)
+    assert play.next_step(steps, 2250) == (3000, True)
+    assert play.next_step(steps, 3000) == (3000, True)
+    assert play.snap_step(steps, 1200) == 1000 and play.snap_step(steps, None) == 3000
+    assert play.snap_step(steps, -5) == 0
 
 
 def test_numbers_read_as_a_fall_from_the_best_so_far():
     rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
-    at_peak, at_end = lv.numbers(rep, 2), lv.numbers(rep, 4)
+    at_peak, at_end = play.numbers(rep, 2), play.numbers(rep, 4)
     assert (at_peak.coverage, at_peak.peak, at_peak.delta) == (5, 5, 0)
     assert (at_end.step, at_end.coverage, at_end.peak, at_end.delta, at_end.full) == (3000, 1, 5, -4, 8)
     assert at_end.hq == pytest.approx(0.95)
@@ -103,11 +104,11 @@ def test_digits_histogram_figure():
 
 
 def test_anchors_belong_to_their_methods():
-    assert lv.anchor_for(RING8, COLLAPSE) == ("GAN", 1, "VEEGAN Table 1")
-    assert lv.anchor_for(RING8, "unrolled")[0] == "Unrolled GAN"
-    assert lv.anchor_for(RING8, "wgan-gp")[1] == 6.8
-    assert lv.anchor_for(RING8, "pacgan")[0] == "PacGAN2"
-    assert lv.anchor_for(RING8, "minibatch-std") is None  # not published for this data
+    assert play.anchor_for(RING8, COLLAPSE) == ("GAN", 1, "VEEGAN Table 1")
+    assert play.anchor_for(RING8, "unrolled")[0] == "Unrolled GAN"
+    assert play.anchor_for(RING8, "wgan-gp")[1] == 6.8
+    assert play.anchor_for(RING8, "pacgan")[0] == "PacGAN2"
+    assert play.anchor_for(RING8, "minibatch-std") is None  # not published for this data
     text = lv.anchors_markdown(RING8)
     assert "Unrolled GAN **7.6** (VEEGAN Table 1)" in text and "of 8" in text
 
@@ -163,22 +164,22 @@ def test_live_pair_prefers_this_sessions_jobs_then_the_newest_of_each_side(tmp_p
     cure = _run(tmp_path, "20260102-000000-lab-ring8-pacgan", config_name="lab-ring8-pacgan")
     other = _run(tmp_path, "20260103-000000-ring8-gan", config_name="ring8-gan")
     runs = [old, new, cure, other]
-    assert lv.live_pair(runs, "ring8", [COLLAPSE, "pacgan"]) == {COLLAPSE: new, "pacgan": cure}
-    assert lv.live_pair(runs, "ring8", [COLLAPSE, "unrolled"]) == {COLLAPSE: new}
-    assert lv.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: old.id})[COLLAPSE] is old
-    assert lv.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: "j1"})[COLLAPSE] is new
+    assert play.live_pair(runs, "ring8", [COLLAPSE, "pacgan"]) == {COLLAPSE: new, "pacgan": cure}
+    assert play.live_pair(runs, "ring8", [COLLAPSE, "unrolled"]) == {COLLAPSE: new}
+    assert play.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: old.id})[COLLAPSE] is old
+    assert play.live_pair(runs, "ring8", [COLLAPSE], {COLLAPSE: "j1"})[COLLAPSE] is new
     # a job this session started for another lesson is not shown for this one
-    assert lv.live_pair(runs, "grid25", [COLLAPSE], {COLLAPSE: "j1"}) == {}
+    assert play.live_pair(runs, "grid25", [COLLAPSE], {COLLAPSE: "j1"}) == {}
 
 
 def test_live_coverage_reads_eval_lines():
     rows = [{"step": 10, "loss_d": 1.0}, {"step": 100, "event": "eval", "modes": 3.0, "hq": 0.5},
             {"step": 150, "event": "set", "lr_g": 1e-4}, {"step": 200, "event": "eval", "modes": 1.0, "hq": 0.9},
             {"step": 300, "event": "eval", "modes": float("nan")}]
-    assert lv.live_coverage(rows, RING8) == ([100, 200], [3.0, 1.0])
-    assert lv.live_hq(rows) == [0.5, 0.9]
+    assert play.live_coverage(rows, RING8) == ([100, 200], [3.0, 1.0])
+    assert play.live_hq(rows) == [0.5, 0.9]
     digits_like = SCENARIOS["ring8"].__class__(**{**RING8.__dict__, "unit": "classes", "n_modes": 10})
-    assert lv.live_coverage([{"step": 5, "event": "eval", "classes": 9}], digits_like) == ([5], [9.0])
+    assert play.live_coverage([{"step": 5, "event": "eval", "classes": 9}], digits_like) == ([5], [9.0])
 
 
 def test_presenter_query_parameter():
@@ -216,7 +217,7 @@ def test_slide_exports_are_a_png_and_a_gif_with_one_frame_per_step():
     png = lv.slide_png(left, right, 1, 1)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).size == (1200, 900)
     gif = Image.open(io.BytesIO(lv.slide_gif(left, right)))
-    assert gif.format == "GIF" and gif.n_frames == len(lv.timeline(left, right)) == 6
+    assert gif.format == "GIF" and gif.n_frames == len(play.timeline(left, right)) == 6
     assert lv.export_name("ring8", "unrolled", "png", 750) == "lab-ring8-unrolled-step750.png"
 
 

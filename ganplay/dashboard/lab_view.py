@@ -1,4 +1,5 @@
-"""The mode collapse lab page's logic (the page, `views/collapse_lab.py`, only lays it out).
+"""The mode collapse lab page's pieces (the page, `views/collapse_lab.py`, lays them out; the
+lesson's logic, its timeline, numbers, published anchors and live pairs, is `ganplay.lab.play`).
 
 A lesson is a pair: on the left a vanilla GAN that collapses, on the right the same GAN with one
 cure switched on (`ganplay.lab.scenarios`). The page plays back the shipped replays
@@ -6,14 +7,12 @@ cure switched on (`ganplay.lab.scenarios`). The page plays back the shipped repl
 
 - loading a side's replay (cached by file and modification time), with the message to show when it
   is missing or unreadable;
-- the shared timeline (the union of both replays' steps; each side shows its last frame at or
-  before the timeline's step) and the play-button's next step;
 - the Plotly figures: samples (2D points over the grey real points, fixed equal axes), coverage
   over steps (marker at the current step, dashed line at the full count, the published number for
   that method dotted, the high-quality share on a second axis for 2D), the class histogram
   (digits); all of them larger in presenter view;
-- live mode: the two configs (eval and sample lines every few percent, demo limits applied) and
-  finding the pair's runs again after a refresh;
+- live mode: the two configs (eval and sample lines every few percent, this server's limits
+  applied);
 - the presenter view's CSS.
 
 No torch and no matplotlib here (the slides module is imported only when exporting).
@@ -22,7 +21,6 @@ No torch and no matplotlib here (the slides module is imported only when exporti
 from __future__ import annotations
 
 import functools
-import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +30,7 @@ import numpy as np
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 
+from ganplay.lab.play import anchor_for
 from ganplay.lab.replay import Replay, load_replay, replay_path
 from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_overrides
 
@@ -42,9 +41,6 @@ LIVE_EVALS = 30  # coverage numbers logged over a live run
 LIVE_SNAPSHOTS = 15  # sample snapshots saved over a live run
 REAL_POINTS = 250  # grey real points drawn (more look the same and slow the browser down)
 UNIT_LABEL = {"modes": "modes covered", "classes": "classes covered"}
-# which published number belongs to which side: words the method's name contains (spaces as "-")
-ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", "spectral"),
-                "minibatch-std": ("minibatch",), "pacgan": ("pacgan",), "wgan-gp": ("wgan-gp",)}
 COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
 
 
@@ -162,68 +158,6 @@ def replay_coverage_figure(side: Side, i: int, big: bool = False, height: int = 
 # ---------------------------------------------------------------------------------------------
 # The shared timeline
 # ---------------------------------------------------------------------------------------------
-def timeline(*replays: Replay | None) -> list[int]:
-    """Every recorded step of the given replays, sorted, without repeats."""
-    steps: set[int] = set()
-    for rep in replays:
-        if rep is not None:
-            steps.update(int(s) for s in rep.steps)
-    return sorted(steps)
-
-
-def frame_at(replay: Replay, step: int) -> int:
-    """The frame a side shows at a timeline step: its last frame at or before `step`."""
-    return replay.frame_at(step)
-
-
-def snap_step(steps: list[int], step: int | None) -> int:
-    """`step` if it is on the timeline, else the last timeline step before it (the first if none);
-    the end when `step` is None."""
-    if not steps:
-        return 0
-    if step is None:
-        return steps[-1]
-    before = [s for s in steps if s <= step]
-    return before[-1] if before else steps[0]
-
-
-def next_step(steps: list[int], step: int) -> tuple[int, bool]:
-    """(the step after `step` on the timeline, whether that is the end)."""
-    later = [s for s in steps if s > step]
-    nxt = later[0] if later else steps[-1]
-    return nxt, nxt == steps[-1]
-
-
-@dataclass
-class Numbers:
-    """What a side shows big at one frame."""
-
-    step: int
-    coverage: float
-    full: int
-    peak: float  # the best coverage up to this frame
-    hq: float | None = None  # share of high-quality points (2D), 0..1
-    hist: np.ndarray | None = None  # class shares (digits), sums to 1
-    kl: float | None = None  # KL(generated || uniform) over the 1,000 triples (Stacked MNIST)
-
-    @property
-    def delta(self) -> float:
-        """Coverage minus its best so far: 0 while climbing, negative once G gives modes up."""
-        return self.coverage - self.peak
-
-
-def numbers(replay: Replay, i: int) -> Numbers:
-    sc = scenario(replay.scenario)
-    hq = replay.series.get("hq")
-    kl = replay.series.get("kl") if replay.kind == "stacked" else None
-    return Numbers(
-        step=int(replay.steps[i]), coverage=float(replay.coverage[i]), full=sc.n_modes,
-        peak=float(np.max(replay.coverage[: i + 1])),
-        hq=float(hq[i]) if hq is not None and len(hq) > i else None,
-        kl=float(kl[i]) if kl is not None and len(kl) > i else None,
-        hist=(np.asarray(replay.hist[i], dtype=float) if replay.hist is not None else None))
-
-
 def fmt(value: float) -> str:
     """Coverage counts as people say them: 7, 6.5 (never 7.0)."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
@@ -232,18 +166,6 @@ def fmt(value: float) -> str:
 # ---------------------------------------------------------------------------------------------
 # Published numbers and what differs
 # ---------------------------------------------------------------------------------------------
-def anchor_for(sc: Scenario, side: str) -> tuple[str, float, str] | None:
-    """The published number for this side's method, when the scenario lists one."""
-    for method, value, source in sc.anchors:
-        name = method.lower().strip().replace(" ", "-")
-        if side == COLLAPSE:
-            if name in COLLAPSE_METHODS:
-                return method, value, source
-        elif any(word in name for word in ANCHOR_MATCH.get(side, (side,))):
-            return method, value, source
-    return None
-
-
 def anchors_markdown(sc: Scenario) -> str:
     """All published numbers of a scenario on one line, with their sources."""
     if not sc.anchors:
@@ -387,11 +309,6 @@ def grid_image(frame: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 # Live mode
 # ---------------------------------------------------------------------------------------------
-def live_label(scenario_name: str, side: str) -> str:
-    """The config name (and run directory label) of a live lab run."""
-    return f"lab-{scenario_name}-{side}"
-
-
 def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None = None,
                 lim: Any = None) -> tuple[Any, list[str]]:
     """The config one side trains live with (coverage logged as `eval` lines, snapshots often
@@ -424,42 +341,6 @@ def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None 
             return again, [*notes, *more, f"steps lowered to {fitted.train.steps:,} to fit this "
                            "server's CPU and disk budget per job"]
     return cfg, notes
-
-
-def live_pair(runs: list, scenario_name: str, sides: Iterable[str],
-              wanted: dict[str, str] | None = None) -> dict[str, Any]:
-    """The runs (RunInfo) that show a lesson live: the ones this session started (`wanted`: side
-    -> job id), else the newest run of each side's config name (a refresh finds them again)."""
-    wanted = wanted or {}
-    out: dict[str, Any] = {}
-    for side in sides:
-        ident = wanted.get(side)
-        named = [r for r in runs if r.config.get("name") == live_label(scenario_name, side)]
-        mine = [r for r in named if ident and ident in (r.id, r.path.name, (r.job or {}).get("id"))]
-        if mine:
-            out[side] = mine[0]
-            continue
-        if named:  # newest first: queued and launching jobs, then run directories by name (a time stamp)
-            rank = {"queued": 2, "launch": 1, "run": 0}
-            out[side] = max(named, key=lambda r: (rank.get(r.kind, 0), r.path.name))
-    return out
-
-
-def live_coverage(rows: list[dict], sc: Scenario) -> tuple[list[int], list[float]]:
-    """(steps, coverage) from a run's `eval` lines: `modes` or `classes`, as the scenario counts."""
-    xs, ys = [], []
-    for row in rows:
-        value = row.get(sc.unit) if row.get("event") == "eval" else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            xs.append(int(row.get("step", 0)))
-            ys.append(float(value))
-    return xs, ys
-
-
-def live_hq(rows: list[dict]) -> list[float] | None:
-    values = [float(r["hq"]) for r in rows
-              if r.get("event") == "eval" and isinstance(r.get("hq"), (int, float))]
-    return values or None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import lab_view as lv
+from ganplay.lab import play
 from ganplay.dashboard import view2d, visitor
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown, runs_root
@@ -88,11 +89,11 @@ def side_header(side: str) -> None:
     st.markdown(f"### :{colour}[{lv.side_title(side)}]")
 
 
-def _delta(num: lv.Numbers) -> int | float:
+def _delta(num: play.Numbers) -> int | float:
     return int(num.delta) if float(num.delta).is_integer() else round(num.delta, 1)
 
 
-def coverage_metric(num: lv.Numbers, label_step: int) -> None:
+def coverage_metric(num: play.Numbers, label_step: int) -> None:
     st.metric(f"{lv.UNIT_LABEL.get(sc.unit, sc.unit)} · step {label_step:,}",
               f"{lv.fmt(num.coverage)} / {num.full:,}",
               delta=_delta(num) if num.peak > 0 else None, delta_description="vs. its best so far",
@@ -144,8 +145,8 @@ def replay_side(side: lv.Side, step: int) -> None:
         (st.warning if side.missing else st.error)(side.message(), icon=":material/warning:")
         return
     rep = side.replay
-    i = lv.frame_at(rep, step)
-    num = lv.numbers(rep, i)
+    i = rep.frame_at(step)
+    num = play.numbers(rep, i)
     tiles = st.columns(2 if num.hq is not None or num.kl is not None else 1)
     with tiles[0]:
         coverage_metric(num, num.step)
@@ -178,7 +179,7 @@ def export(left: lv.Side, right: lv.Side, step: int) -> None:
     spins meanwhile; the GIF takes a few seconds)."""
     if not (left.ok and right.ok):
         return
-    il, ir = lv.frame_at(left.replay, step), lv.frame_at(right.replay, step)
+    il, ir = left.replay.frame_at(step), right.replay.frame_at(step)
     cols = st.columns([1, 1, 2], vertical_alignment="center")
     cols[0].download_button("PNG of this moment",
                             functools.partial(lv.slide_png, left.replay, right.replay, il, ir),
@@ -194,7 +195,7 @@ def export(left: lv.Side, right: lv.Side, step: int) -> None:
 
 def replay() -> None:
     left, right = (lv.load_side(scenario_name, s) for s in sides)
-    steps = lv.timeline(left.replay, right.replay)
+    steps = play.timeline(left.replay, right.replay)
     if not steps:
         for col, side in zip(st.columns(2), (left, right)):
             with col:
@@ -210,7 +211,7 @@ def replay() -> None:
     # drawn the slider.
     pos = f"lab.pos.{scenario_name}.{cure}"
     if st.session_state.get(pos) not in steps:
-        st.session_state[pos] = lv.snap_step(steps, st.session_state.get(pos))
+        st.session_state[pos] = play.snap_step(steps, st.session_state.get(pos))
     lesson = (scenario_name, cure)
     if st.session_state.get("lab.playing") not in (None, lesson):
         st.session_state["lab.playing"] = None  # another lesson was playing: it stops
@@ -225,7 +226,7 @@ def replay() -> None:
         if (st.session_state.get("lab.playing") == lesson) != playing:
             st.rerun()
         if playing and time.monotonic() - st.session_state.get("lab.play_t", 0.0) >= 0.8 * lv.PLAY_EVERY_S:
-            nxt, at_end = lv.next_step(steps, st.session_state[pos])
+            nxt, at_end = play.next_step(steps, st.session_state[pos])
             st.session_state[pos] = nxt
             st.session_state["lab.play_t"] = time.monotonic()
             _moved()
@@ -280,10 +281,10 @@ def live_side(side: str, info) -> None:
     st.progress(prog.fraction, text=prog.text())
     if info.error:
         st.error(info.error)
-    xs, ys = lv.live_coverage(rows, sc)
+    xs, ys = play.live_coverage(rows, sc)
     if ys:
         peak = max(ys)
-        coverage_metric(lv.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
+        coverage_metric(play.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
     else:
         st.caption(f"Coverage is measured every {info.config.get('train', {}).get('eval_every', 0):,} steps.")
     samples, coverage = areas()
@@ -312,8 +313,8 @@ def live_side(side: str, info) -> None:
             st.caption(f"Live counts use {CHEAP_N[sc.kind]:,} samples per check, not the replay's and "
                        f"the papers' {FRAME_N[sc.kind]:,}, so they read lower.")
         with coverage:
-            chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=lv.live_hq(rows),
-                                     anchor=lv.anchor_for(sc, side), big=big, x_max=info.steps,
+            chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=play.live_hq(rows),
+                                     anchor=play.anchor_for(sc, side), big=big, x_max=info.steps,
                                      height=FIG_H if big else 300),
                   f"lab-live-coverage-{side}", copy=False)
     if info.is_active and jobs.may_control(info, visitor.token()) and st.button(
@@ -355,7 +356,7 @@ def live() -> None:
                + (f"This server allows {lim.describe()}." if lim.demo else ""))
 
     runs = jobs.poll(root)
-    pair = lv.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
+    pair = play.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
     if not pair:
         st.info("Nothing of this lesson has trained here yet: press **Train this pair live**. "
                 "Each side takes about a minute or two on a laptop CPU.", icon=":material/info:")
