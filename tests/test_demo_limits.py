@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from ganplay import jobs
+from ganplay.jobs import start
 from ganplay.config import Config
 from ganplay.presets import PRESETS
 from ganplay.train import cost
@@ -45,7 +46,7 @@ def demo(monkeypatch, tmp_path):
         procs.append(proc)
         return proc
 
-    monkeypatch.setattr(jobs, "_spawn", sleeper)
+    monkeypatch.setattr(start, "_spawn", sleeper)
     yield tmp_path / "runs"
     for proc in procs:
         proc.kill()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ganplay import jobs
+from ganplay.jobs import listing, start
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir
 from servers import kill_jobs
@@ -207,13 +208,13 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     # printed lines are never parsed
     run = RunDir(tmp_path / "runs" / "r1")
     run.create()
-    assert jobs._announced_run_dir({**record, "run_dir": str(run.path)}) is None  # reserved, empty
+    assert listing._announced_run_dir({**record, "run_dir": str(run.path)}) is None  # reserved, empty
     run.config_path.write_text("{}")
-    assert jobs._announced_run_dir({**record, "run_dir": str(run.path)}) == run.path
+    assert listing._announced_run_dir({**record, "run_dir": str(run.path)}) == run.path
     Path(record["log"]).write_text(f"training ring8-gan on cpu (x1) -> {run.path}\n")
-    assert jobs._announced_run_dir(record) is None
+    assert listing._announced_run_dir(record) is None
     report("starting", run_dir=str(run.path))
-    assert jobs._announced_run_dir(record) == run.path
+    assert listing._announced_run_dir(record) == run.path
 
 
 def test_the_server_and_its_jobs_wait_passively_a_lone_command_does_not(monkeypatch):
@@ -257,12 +258,12 @@ def test_2d_runs_train_on_one_thread_from_the_cli_and_the_dashboard_alike(monkey
 
 @pytest.mark.slow
 def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root, monkeypatch, tmp_path):
-    monkeypatch.setattr(jobs, "_standby_enabled", False)
+    monkeypatch.setattr(start, "_standby_enabled", False)
     assert not jobs.keep_standby(root), "only the dashboard server keeps one"
     jobs.enable_standby()
     assert jobs.keep_standby(root)
     assert not jobs.keep_standby(root), "one at a time, also while it is still importing"
-    ready = wait_for(lambda: [s for s in jobs._standbys(root) if s["file"].endswith(".ready.json")], timeout=60)
+    ready = wait_for(lambda: [s for s in start._standbys(root) if s["file"].endswith(".ready.json")], timeout=60)
     assert len(ready) == 1
     info = jobs.submit(tiny(60), root)
     assert info.job["standby"] and info.job["pid"] == ready[0]["pid"]  # no new process
@@ -272,7 +273,7 @@ def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root,
 
     # claimed while still importing torch: it starts the job as soon as it has
     assert jobs.keep_standby(root, busy=False)
-    pending = jobs._standbys(root)
+    pending = start._standbys(root)
     assert len(pending) == 1 and pending[0]["file"].endswith(".pending.json")
     second = jobs.submit(tiny(20), root)
     assert second.job["standby"] and second.job["pid"] == pending[0]["pid"]
@@ -284,5 +285,5 @@ def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root,
               f"jobs.keep_standby({str(tmp_path / 'other')!r}); time.sleep(0.5)")
     subprocess_run = __import__("subprocess").run
     subprocess_run([sys.executable, "-c", script], check=True, timeout=60)
-    pids = wait_for(lambda: [s["pid"] for s in jobs._standbys(tmp_path / "other")], timeout=10)
+    pids = wait_for(lambda: [s["pid"] for s in start._standbys(tmp_path / "other")], timeout=10)
     wait_for(lambda: not jobs.process_alive(pids[0]), timeout=30)
