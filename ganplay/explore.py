@@ -30,6 +30,8 @@ from PIL import Image
 from torch import Tensor
 
 from ganplay.sampling import LoadedGenerator, load_generator, nonfinite_warning
+from ganplay.train.rundir import RunDir, runs_root
+from ganplay.zoo import cards, weights_path
 
 MAX_SEED = 2**31 - 1
 MAX_FRAMES = 64
@@ -124,8 +126,6 @@ _ZOO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 def zoo_names() -> list[str]:
     """The zoo models (pretrained/NAME.safetensors with a card) the panel accepts by name."""
-    from ganplay.zoo import cards
-
     return [card["name"] for card in cards()]
 
 
@@ -144,8 +144,6 @@ def _short(value) -> str:
 def run_dir(name: str, root: str | Path | None = None) -> Path:
     """The run directory `runs/<run id>` names, inside the runs folder (`rundir.runs_root`) and only
     there: no absolute path, no `..`, no symlink out of it."""
-    from ganplay.train.rundir import RunDir, runs_root
-
     text = str(name or "")
     rel = text[len(RUN_PREFIX):] if text.startswith(RUN_PREFIX) else None
     parts = PurePosixPath(rel).parts if rel else ()
@@ -164,14 +162,10 @@ def run_dir(name: str, root: str | Path | None = None) -> Path:
 def resolve_name(name) -> Path:
     """The checkpoint file a generator name stands for: a zoo model's weights, or a run's newest
     checkpoint. Anything else (a server path above all) is refused with what is accepted."""
-    from ganplay.zoo import weights_path
-
     text = str(name or "").strip()
     if not text:
         raise ExploreError("choose a generator")
     if text.startswith(RUN_PREFIX):
-        from ganplay.train.rundir import RunDir
-
         latest = RunDir(run_dir(text)).latest_checkpoint()
         if latest is None:
             raise ExploreError(f"{text} has no checkpoint yet (a run saves one every "

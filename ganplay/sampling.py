@@ -20,6 +20,7 @@ from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
 from ganplay.train import snapshots
 from ganplay.train.rundir import RunDir
+from ganplay.zoo import ZooError, resolve
 
 
 class SamplingError(ValueError):
@@ -161,8 +162,6 @@ class LoadedGenerator:
 
 def resolve_checkpoint(path: str | Path) -> Path:
     """A run directory (its newest checkpoint), a checkpoint file, or a zoo name."""
-    from ganplay.zoo import ZooError, resolve
-
     try:
         path = resolve(path)
     except ZooError as exc:
