@@ -256,9 +256,33 @@ def test_2d_runs_train_on_one_thread_from_the_cli_and_the_dashboard_alike(monkey
         torch.set_num_threads(threads)
 
 
+def test_a_standby_that_dies_at_once_is_not_started_again_on_every_poll(root, monkeypatch):
+    import subprocess
+
+    spawned = []
+
+    def dies_at_once(args, log_path, **env):
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        spawned.append(subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"]))
+        spawned[-1].wait()
+        return spawned[-1]
+
+    monkeypatch.setattr(start, "_spawn", dies_at_once)
+    monkeypatch.setattr(start, "_last_standby_start", -start.STANDBY_RETRY_S)
+    monkeypatch.setattr(start, "_standby_enabled", True)
+    assert jobs.keep_standby(root, busy=False)
+    assert not start._standbys(root), "it is gone"
+    for _ in range(3):  # the pages poll every second
+        assert not jobs.keep_standby(root, busy=False)
+    assert len(spawned) == 1
+    monkeypatch.setattr(start, "_last_standby_start", -start.STANDBY_RETRY_S)
+    assert jobs.keep_standby(root, busy=False) and len(spawned) == 2  # tried again later
+
+
 @pytest.mark.slow
 def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root, monkeypatch, tmp_path):
     monkeypatch.setattr(start, "_standby_enabled", False)
+    monkeypatch.setattr(start, "STANDBY_RETRY_S", 0.0)  # this test starts two in a few seconds
     assert not jobs.keep_standby(root), "only the dashboard server keeps one"
     jobs.enable_standby()
     assert jobs.keep_standby(root)

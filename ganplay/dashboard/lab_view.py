@@ -332,7 +332,7 @@ def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None 
     values = apply_overrides(values, [f"train.eval_every={every_eval}", f"train.sample_every={every_sample}",
                                       f"train.log_every={min(int(train['log_every']), every_eval)}"])
     cfg = Config.from_dict(values)
-    if lim is not None and getattr(lim, "budget", None) is not None:
+    if lim is not None and lim.has_budget:
         from ganplay import jobs
 
         fitted, note = jobs.fit_to_limits(cfg, lim)

@@ -95,7 +95,7 @@ def load_values(flat: dict, notice: str = "", fit: bool = False) -> None:
 def _fit_to_budget(lim: jobs.Limits) -> str:
     """Demo mode: fewer steps when that alone brings the form's job within the CPU and disk
     budget (a preset then fits as it is offered); returns what changed."""
-    if lim.budget is None:
+    if not lim.has_budget:
         return ""
     result = build_config(st.session_state[STORE])
     if result.config is None or jobs.limit_errors(result.config, replace(lim, max_cpu_s=None, max_job_bytes=None)):

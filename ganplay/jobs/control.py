@@ -40,7 +40,7 @@ def steer(info: RunInfo, visitor: str | None = None, **settings: Any) -> dict:
     """Change lr_g, lr_d and/or n_critic of a running job (logged by the job as an event)."""
     _check_control(info, visitor, "change")
     lim = limits()
-    if lim.budget is not None and "n_critic" in settings and info.config:
+    if lim.has_budget and "n_critic" in settings and info.config:
         # more critic steps make the rest of the run dearer: the budget holds for steering too
         cfg = Config.from_dict(info.config).with_overrides([f"optim.n_critic={int(settings['n_critic'])}"])
         over = cost_errors(cfg, lim)

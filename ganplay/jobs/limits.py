@@ -65,11 +65,9 @@ class Limits:
         return ", ".join(parts) or "no limits"
 
     @property
-    def budget(self):
-        """The per-job cost budget (`ganplay.train.cost.Budget`-like), or None without one."""
-        if not (self.max_cpu_s or self.max_job_bytes):
-            return None
-        return (self.max_cpu_s or float("inf"), self.max_job_bytes or 2**62)
+    def has_budget(self) -> bool:
+        """Whether jobs are held to a CPU or disk budget (`cost_errors`, `fit_to_limits`)."""
+        return bool(self.max_cpu_s or self.max_job_bytes)
 
 
 def _env_int(name: str, default: int | None) -> int | None:
@@ -113,12 +111,16 @@ def _cost_module():
     return cost
 
 
+def _budget(lim: Limits):
+    """`lim`'s per-job budget as `ganplay.train.cost.Budget` (call only when `lim.has_budget`)."""
+    return _cost_module().Budget(lim.max_cpu_s or float("inf"), lim.max_job_bytes or 2**62)
+
+
 def cost_errors(cfg: Config, lim: Limits) -> list[str]:
     """The budget lines `cfg` exceeds (none without a budget)."""
-    if lim.budget is None:
+    if not lim.has_budget:
         return []
-    cost = _cost_module()
-    return cost.over_budget(cfg, cost.Budget(*lim.budget))
+    return _cost_module().over_budget(cfg, _budget(lim))
 
 
 def fit_to_limits(cfg: Config, lim: Limits) -> tuple[Config, str]:
@@ -133,9 +135,8 @@ def fit_to_limits(cfg: Config, lim: Limits) -> tuple[Config, str]:
     steps = cfg.train.steps
     if lim.max_steps and steps > lim.max_steps:
         steps = lim.max_steps
-    if lim.budget is not None and steps > 1:
-        cost = _cost_module()
-        fitted = cost.max_steps_within(cfg.with_overrides([f"train.steps={steps}"]), cost.Budget(*lim.budget))
+    if lim.has_budget and steps > 1:
+        fitted = _cost_module().max_steps_within(cfg.with_overrides([f"train.steps={steps}"]), _budget(lim))
         if fitted:
             steps = min(steps, fitted)
     if steps != cfg.train.steps:

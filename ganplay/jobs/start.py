@@ -47,6 +47,10 @@ def _job_record(proc: subprocess.Popen, job_id: str, log: Path, command: list[st
 # ---------------------------------------------------------------------------------------------
 STANDBY_DIR = "standby"
 STANDBY_IDLE_S = 1800
+# at most one standby started per this many seconds: one that dies at once (a broken install, no
+# memory) must not be started again on every page poll
+STANDBY_RETRY_S = 30.0
+_last_standby_start = -STANDBY_RETRY_S
 _standby_enabled = False
 
 
@@ -83,11 +87,13 @@ def keep_standby(root: str | Path | None = None, busy: bool | None = None) -> bo
     """Start a standby process under `root` unless one is there, or a job is active (`busy`,
     looked up when not given: the import would take a core from the job). Returns whether one
     was started."""
-    if not _standby_enabled:
+    global _last_standby_start
+    if not _standby_enabled or time.monotonic() - _last_standby_start < STANDBY_RETRY_S:
         return False
     root = runs_root(root)
-    if _standbys(root) or (busy if busy is not None else active_jobs(root) > 0):
+    if (busy if busy is not None else active_jobs(root) > 0) or _standbys(root):
         return False
+    _last_standby_start = time.monotonic()
     folder = _standby_dir(root)
     folder.mkdir(parents=True, exist_ok=True)
     base = (folder / _new_id()).resolve()

@@ -23,6 +23,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ganplay.config import FOLDER_DEFAULT_SIZE, IMAGE_DATASET_INFO, Config
+from ganplay.metrics.evaluation import CHEAP_N
+from ganplay.train.trainer import FIELD_RES, N_FIXED, N_POINTS
 
 # -- calibration: a dashboard job on the 2-core x86 machine (passive OpenMP waits; 2D data on one
 # thread, images on two). Measured there: linear layers ran at 85-125 GFLOP/s, convolutions at
@@ -33,7 +35,7 @@ CONV_FLOPS_PER_S = 40e9
 PASS_OVERHEAD_S = 0.5e-3  # per forward or backward pass of G or D: launches, elementwise, optimiser
 START_S = 8.0  # a new process: interpreter, torch import, data, models
 SNAPSHOT_FIXED_S = 0.03  # writing the .npz / PNG
-EVAL_FIXED_S = {"points": 0.02, "images": 0.3, "stacked": 1.0}  # the scorer, without G's passes
+EVAL_FIXED_S = {"points": 0.02, "digits": 0.3, "stacked": 1.0}  # the scorer, without G's passes
 LOG_LINE_S = 0.005  # a metrics line and the status file
 TENSORBOARD_LINE_S = 0.005
 CHECKPOINT_BYTES_PER_S = 200e6
@@ -46,10 +48,6 @@ EVAL_LINE_BYTES = 400
 TENSORBOARD_LINE_BYTES = 1_500
 RUN_FIXED_BYTES = 200_000  # config, status, job log, the lines a job prints
 CHECKPOINT_HEADER_BYTES = 64_000
-N_FIXED = 64  # the fixed-noise grid (trainer.N_FIXED)
-N_POINTS_2D = 1_000  # points in a 2D snapshot (trainer.N_POINTS)
-FIELD_POINTS = 48 * 48  # D's field in a 2D snapshot (trainer.FIELD_RES squared)
-EVAL_N = {"points": 2_500, "images": 1_000, "stacked": 5_000}  # metrics.evaluation.CHEAP_N
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def estimate(cfg: Config) -> Cost:
     """The job `cfg` describes, trained from step 0 to `train.steps`, on this kind of CPU."""
     size = model_size(cfg)
     t, o = cfg.train, cfg.optim
-    kind = "points" if cfg.is_points else "stacked" if cfg.data.name == "stacked-mnist" else "images"
+    kind = "points" if cfg.is_points else "stacked" if cfg.data.name == "stacked-mnist" else "digits"
     g_passes, d_passes, n_passes = step_passes(cfg)
     per_step = _seconds(size, g_passes, d_passes, t.batch_size) + n_passes * PASS_OVERHEAD_S
     if o.ema:
@@ -171,12 +169,12 @@ def estimate(cfg: Config) -> Cost:
     snapshots = _periodic(t.steps, t.sample_every) + 1  # step 0 and the end, too
     if cfg.is_points:  # G's points, D's field, and G's arrows (D forward and backward)
         pack = cfg.model.pack
-        snapshot_s = SNAPSHOT_FIXED_S + _seconds(size, 1, 0, N_POINTS_2D) + _seconds(
-            size, 0, pack, FIELD_POINTS) + _seconds(size, 0, 3 * pack, N_POINTS_2D)
+        snapshot_s = SNAPSHOT_FIXED_S + _seconds(size, 1, 0, N_POINTS) + _seconds(
+            size, 0, pack, FIELD_RES * FIELD_RES) + _seconds(size, 0, 3 * pack, N_POINTS)
     else:
         snapshot_s = SNAPSHOT_FIXED_S + _seconds(size, 1, 0, N_FIXED)
     evals = _periodic(t.steps, t.eval_every) if t.eval_every else 0
-    eval_s = EVAL_FIXED_S[kind] + _seconds(size, 1, 0, EVAL_N[kind])
+    eval_s = EVAL_FIXED_S[kind] + _seconds(size, 1, 0, CHEAP_N[kind])
     state_numel = size.g_params + size.d_params
     optim_slots = 2 if o.name == "adam" else 1
     ckpt_bytes = 4 * (state_numel * (1 + optim_slots) + (size.g_params if o.ema else 0)) + CHECKPOINT_HEADER_BYTES
@@ -259,11 +257,6 @@ def over_budget(cfg: Config, budget: Budget, cost: Cost | None = None) -> list[s
         errors.append(f"train: this job would write about {human_bytes(cost.disk_bytes)} "
                       f"(this demo allows {human_bytes(budget.disk_bytes)} per job; most of it {big}): {hints[big]}")
     return errors
-
-
-def describe(cost: Cost) -> str:
-    """One line: 'about 1.2 CPU-minutes and 3.4 MB'."""
-    return f"about {_minutes(cost.cpu_s)} and {human_bytes(cost.disk_bytes)}"
 
 
 def max_steps_within(cfg: Config, budget: Budget) -> int | None:

@@ -64,8 +64,8 @@ def _lr_factor(schedule: str, step: int, total: int) -> float:
     return 1.0
 
 
-def _step_seed(seed: int, rank: int, step: int) -> int:
-    return int(np.random.SeedSequence([seed, rank, step]).generate_state(1)[0])
+def _step_seed(seed: int, rank: int, step: int, *salt: int) -> int:
+    return int(np.random.SeedSequence([seed, rank, step, *salt]).generate_state(1)[0])
 
 
 def _grad_norm(module: torch.nn.Module) -> Tensor:
@@ -184,8 +184,8 @@ class Trainer:
     def begin_step(self, salt: int = 0) -> None:
         """Seed this step's randomness (batches, noise, augmentation) from the seed and the step;
         `salt` tells apart extra phases taken by hand at the same step."""
-        seed = _step_seed(self.cfg.train.seed, self.dist.rank, self.step)
-        self.rng.manual_seed(seed if not salt else _step_seed(seed % 2**31, salt, self.step))
+        extra = (salt,) if salt else ()  # a run's steps keep the seeds they always had
+        self.rng.manual_seed(_step_seed(self.cfg.train.seed, self.dist.rank, self.step, *extra))
         if hasattr(self.G, "rng"):  # models that draw their own randomness (StyleGAN-lite) use ours
             self.G.rng = self.rng
 
