@@ -88,6 +88,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         if config_path.is_file():
             _set_threads(read_json(config_path).get("data", {}).get("name"))
         trainer = Trainer.from_run(args.resume, steps=args.steps, on_phase=report)
+        report("starting")
         run = trainer.run
     else:
         cfg = _train_config(args)  # a bad config fails here, before torch is imported
@@ -102,10 +103,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
         _set_threads(cfg.data.name)
         trainer = Trainer(cfg, on_phase=report)  # loads data and builds models: fails before anything is written
+        # before start(): once the run directory exists the dashboard takes the phase file away
+        report("starting")
         run = trainer.start(args.out, run_dir=args.run_dir)
     main = trainer.dist.is_main
-    if main:
-        report("starting", run_dir=str(run.path.resolve()))
     total = trainer.cfg.train.steps
     if main:
         what = "resuming" if args.resume else "training"

@@ -204,8 +204,7 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     assert jobs.read_phase(record).name == "starting python"  # unknown phases are not shown
     assert jobs.read_phase(None) is None
     # the run directory is the one the job was given (--run-dir), once the job has written its
-    # config there; a launch record without one (older code) takes the phase file's; the job's
-    # printed lines are never parsed
+    # config there; neither the job's printed lines nor its phase file are read for it
     run = RunDir(tmp_path / "runs" / "r1")
     run.create()
     assert listing._announced_run_dir({**record, "run_dir": str(run.path)}) is None  # reserved, empty
@@ -214,7 +213,7 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     Path(record["log"]).write_text(f"training ring8-gan on cpu (x1) -> {run.path}\n")
     assert listing._announced_run_dir(record) is None
     report("starting", run_dir=str(run.path))
-    assert listing._announced_run_dir(record) == run.path
+    assert listing._announced_run_dir(record) is None
 
 
 def test_the_server_and_its_jobs_wait_passively_a_lone_command_does_not(monkeypatch):

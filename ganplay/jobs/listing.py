@@ -136,12 +136,8 @@ def _launch_output(record: dict, lines: int = 30) -> str:
 
 
 def _announced_run_dir(record: dict) -> Path | None:
-    """The job's run directory (given to it with --run-dir; older launch records: the one it
-    reported in its phase file), once the job has written its config there."""
+    """The job's run directory (given to it with --run-dir), once the job has written its config there."""
     path = Path(record["run_dir"]) if record.get("run_dir") else None
-    if path is None and record.get("phase_file"):
-        phase = _read_json_or(Path(record["phase_file"]), {})
-        path = Path(phase["run_dir"]) if isinstance(phase, dict) and phase.get("run_dir") else None
     return path if path is not None and RunDir(path).is_run() else None
 
 
