@@ -10,6 +10,7 @@ Sections: `data`, `model`, `loss`, `optim`, `train`. Overrides use dotted keys: 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -26,6 +27,14 @@ from ganplay.presets import PRESETS, preset_values
 POINT_DATASETS = ("ring8", "grid25", "spiral", "moons", "swissroll")
 IMAGE_DATASETS = ("mnist5k", "stacked-mnist", "digits", "mnist", "fashion-mnist", "cifar10", "folder")
 DATASETS = POINT_DATASETS + IMAGE_DATASETS
+# The counted mixtures' equally likely Gaussian modes: centres and the shared std (the data layer
+# samples them; the pages and the metrics count "modes covered" against them).
+_RING8 = tuple((2.0 * math.cos(2 * math.pi * i / 8), 2.0 * math.sin(2 * math.pi * i / 8)) for i in range(8))
+_GRID25 = tuple((2.0 * (i - 2), 2.0 * (j - 2)) for i in range(5) for j in range(5))
+MODE_CENTRES: dict[str, tuple[tuple[tuple[float, float], ...], float]] = {
+    "ring8": (_RING8, 0.02),
+    "grid25": (_GRID25, 0.05),
+}
 # (channels, native size, number of classes); folder is known only once read.
 IMAGE_DATASET_INFO: dict[str, tuple[int, int, int]] = {
     "mnist5k": (1, 28, 10),
@@ -399,6 +408,15 @@ class Config(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
+
+    def summary(self) -> str:
+        """One line for lists: data · architecture · loss (· GP w · conditional)."""
+        bits = [self.data.name, self.model.arch, self.loss.name]
+        if self.loss.gp_weight:
+            bits.append(f"GP {self.loss.gp_weight:g}")
+        if self.model.n_classes:
+            bits.append("conditional")
+        return " · ".join(bits)
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False)

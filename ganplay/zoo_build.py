@@ -10,7 +10,11 @@ from pathlib import Path
 
 import torch
 
-from ganplay.train import checkpoint as ckpt
+from ganplay import previews
+from ganplay.config import Config
+from ganplay.metrics import evaluate
+from ganplay.sampling import load_generator
+from ganplay.train import Trainer, checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
 from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_path, weights_path
 
@@ -34,9 +38,6 @@ def export_weights(checkpoint: Path, out: Path) -> dict:
 def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), progress: bool = True,
           evaluate: bool = True) -> dict:
     """Train the entry's preset, export its generator into `root`, evaluate it, write its card."""
-    from ganplay.config import Config
-    from ganplay.train import Trainer
-
     if name not in ZOO:
         raise ZooError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
     entry = ZOO[name]
@@ -80,8 +81,6 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
 
 def write_preview(name: str, root: Path = PRETRAINED) -> Path:
     """Render the Home page's shipped grid of a built zoo model (`pretrained/previews/NAME.png`)."""
-    from ganplay import previews
-
     if not weights_path(name, root).exists():
         raise ZooError(f"zoo model {name!r} is not built here; build it with: ganplay zoo build {name}")
     return previews.write(name, root)
@@ -89,9 +88,6 @@ def write_preview(name: str, root: Path = PRETRAINED) -> Path:
 
 def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
     """The `metrics` part of a card, measured as `ganplay eval` measures it."""
-    from ganplay.metrics import evaluate
-    from ganplay.sampling import load_generator
-
     gen = load_generator(weights_path(name, root))
     return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed)}
 

@@ -124,7 +124,7 @@ def eta_errors(lines, end, total, config, first=0.1, last=0.9):
 
 
 def test_eta_counts_the_periodic_work_of_a_run_of_known_speed():
-    config = {"train": {"log_every": 50, "sample_every": 250, "eval_every": 250, "checkpoint_every": 1000}}
+    config = Config.from_dict({"train": {"log_every": 50, "sample_every": 250, "eval_every": 250, "checkpoint_every": 1000}})
     lines, end = simulated_rows()
     # a fifth of this run's time is grids, eval and checkpoints: an ETA from typical intervals
     # alone (a median) is 20% short all along; once one cycle of them is behind (step 1,000), the
@@ -142,7 +142,7 @@ def test_eta_counts_the_periodic_work_of_a_run_of_known_speed():
 def test_eta_averages_a_noisy_speed_over_the_run_and_restarts_after_a_steer():
     import random
 
-    config = {"train": {"log_every": 50, "sample_every": 250, "eval_every": 250, "checkpoint_every": 1000}}
+    config = Config.from_dict({"train": {"log_every": 50, "sample_every": 250, "eval_every": 250, "checkpoint_every": 1000}})
     rng = random.Random(0)
     t, rows, times = 0.0, [], []
     for step in range(50, 6001, 50):  # 50-step intervals at 100-280 steps/s, in slow and fast stretches
@@ -198,7 +198,7 @@ def test_eta_of_a_real_training_loop_on_a_fake_clock(tiny_cfg, monkeypatch, tmp_
     end = clock["t"] - 60.0  # the time left after a line past the pause does not hold the pause
     assert [r["step"] for r, _ in lines][:3] == [1, 2, 10] and lines[-1][0]["step"] == 400
     assert max(10 / r["steps_per_s"] for r, _ in lines[1:]) < 0.5  # the pause is in no interval
-    config = {"train": {"log_every": 10, "sample_every": 50, "checkpoint_every": 100}}
+    config = Config.from_dict({"train": {"log_every": 10, "sample_every": 50, "eval_every": 0, "checkpoint_every": 100}})
     assert max(eta_errors(lines, end, 400, config, first=0.51)) < 0.1  # the lines after the pause
     assert trainer.paused_s == pytest.approx(60.0)
 
@@ -230,13 +230,17 @@ def test_alarms_fire_on_the_runs_own_numbers():
 
 
 # -- the 2D view --------------------------------------------------------------------------------
-def test_mode_centres_match_the_data_layer():
+def test_the_data_layer_samples_the_mode_centres_the_pages_count():
+    import torch
+
     from ganplay.data.mixtures import MIXTURES
 
     for name in ("ring8", "grid25"):
         centres, std = view2d.mode_centres(name)
-        assert np.allclose(centres, MIXTURES[name].centres.numpy(), atol=1e-6)
-        assert std == MIXTURES[name].std
+        points = MIXTURES[name].sample(4000, torch.Generator().manual_seed(0)).numpy()
+        assert view2d.modes_hit(points, centres, std) == len(centres)  # every real mode is hit
+        nearest = np.linalg.norm(points[:, None] - centres[None], axis=2).min(axis=1)
+        assert np.mean(nearest <= 3 * std) > 0.99  # and real points sit within 3 std of a centre
     assert view2d.mode_centres("spiral") is None
 
 

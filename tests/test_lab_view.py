@@ -149,7 +149,8 @@ def test_live_config_logs_coverage_and_snapshots_and_respects_demo_limits():
     demo = Limits(True, max_steps=1000, max_batch_size=128, max_jobs=1)
     cfg, notes = lv.live_config("ring8", COLLAPSE, steps=3000, lim=demo)
     assert (cfg.train.steps, cfg.train.batch_size) == (1000, 128)
-    assert len(notes) == 2 and "1,000" in notes[0]
+    assert notes == ["steps lowered to 1,000 to fit this server's limits (the lesson uses 3,000)",
+                     "batch size lowered to 128 to fit this server's limits (the lesson uses 256)"]
     assert cfg.train.eval_every == 1000 // lv.LIVE_EVALS
 
 

@@ -72,10 +72,7 @@ def newest_grids(runs: list[RunInfo], limit: int = 3) -> list[RunGrid]:
         samples = info.run.sample_paths(".png")
         if not samples:
             continue
-        cfg = info.config
-        what = f"{cfg.get('data', {}).get('name', '?')} · {cfg.get('model', {}).get('arch', '?')} · " \
-               f"{cfg.get('loss', {}).get('name', '?')}"
-        out.append(RunGrid(info.path.name, f"{what} · {info.summary()}", samples[-1]))
+        out.append(RunGrid(info.path.name, f"{info.settings.summary()} · {info.summary()}", samples[-1]))
         if len(out) == limit:
             break
     return out

@@ -30,9 +30,11 @@ import numpy as np
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 
+from ganplay import jobs
+from ganplay.config import Config
 from ganplay.lab.play import anchor_for
 from ganplay.lab.replay import Replay, load_replay, replay_path
-from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_overrides
+from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_config, side_overrides
 
 LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#b8b8b8"
 PLAY_EVERY_S = 0.7  # seconds per frame while playing
@@ -310,37 +312,31 @@ def grid_image(frame: np.ndarray) -> np.ndarray:
 # Live mode
 # ---------------------------------------------------------------------------------------------
 def live_config(scenario_name: str, side: str, seed: int = 0, steps: int | None = None,
-                lim: Any = None) -> tuple[Any, list[str]]:
-    """The config one side trains live with (coverage logged as `eval` lines, snapshots often
-    enough to watch), capped to the server's limits; and notes on what was capped."""
-    from ganplay.config import Config, apply_overrides
-    from ganplay.lab.scenarios import side_config
-
-    values = side_config(scenario_name, side, seed, steps).to_dict()
-    notes: list[str] = []
-    train = values["train"]
-    if lim is not None and lim.max_steps and train["steps"] > lim.max_steps:
-        notes.append(f"steps capped at {lim.max_steps:,} (this server's limit; the lesson uses "
-                     f"{train['steps']:,})")
-        train["steps"] = lim.max_steps
-    if lim is not None and lim.max_batch_size and train["batch_size"] > lim.max_batch_size:
-        notes.append(f"batch size capped at {lim.max_batch_size} (the lesson uses {train['batch_size']})")
-        train["batch_size"] = lim.max_batch_size
-    total = int(train["steps"])
-    every_eval = max(1, total // LIVE_EVALS)
-    every_sample = max(1, total // LIVE_SNAPSHOTS)
-    values = apply_overrides(values, [f"train.eval_every={every_eval}", f"train.sample_every={every_sample}",
-                                      f"train.log_every={min(int(train['log_every']), every_eval)}"])
-    cfg = Config.from_dict(values)
-    if lim is not None and lim.has_budget:
-        from ganplay import jobs
-
-        fitted, note = jobs.fit_to_limits(cfg, lim)
-        if note:  # the same cadence of checks over the fewer steps this server's budget allows
-            again, more = live_config(scenario_name, side, seed, fitted.train.steps, lim)
-            return again, [*notes, *more, f"steps lowered to {fitted.train.steps:,} to fit this "
-                           "server's CPU and disk budget per job"]
+                lim: jobs.Limits | None = None) -> tuple[Config, list[str]]:
+    """The config one side trains live with (coverage logged as `eval` lines LIVE_EVALS times and
+    LIVE_SNAPSHOTS snapshots over the run), fitted to the server's limits the way presets are
+    (`jobs.fit_to_limits`); and one note per setting the fitting changed."""
+    lesson = side_config(scenario_name, side, seed, steps)
+    cfg = _watchable(lesson)
+    # each fit spaces the checks over fewer steps, which costs a little more per step: fit again
+    for _ in range(3 if lim is not None else 0):
+        fitted, change = jobs.fit_to_limits(cfg, lim)
+        if not change:
+            break
+        cfg = _watchable(fitted)
+    notes = [f"{what} lowered to {new:,} to fit this server's limits (the lesson uses {old:,})"
+             for what, old, new in (("steps", lesson.train.steps, cfg.train.steps),
+                                    ("batch size", lesson.train.batch_size, cfg.train.batch_size))
+             if new != old]
     return cfg, notes
+
+
+def _watchable(cfg: Config) -> Config:
+    """`cfg` with coverage and snapshots often enough to watch over its steps."""
+    t = cfg.train
+    every_eval = max(1, t.steps // LIVE_EVALS)
+    return cfg.with_overrides([f"train.eval_every={every_eval}", f"train.sample_every={max(1, t.steps // LIVE_SNAPSHOTS)}",
+                               f"train.log_every={min(t.log_every, every_eval)}"])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import charts, health, hosting, notes, view2d, visitor
+from ganplay.dashboard.form_spec import form_fields
 from ganplay.dashboard.progress import progress
-from ganplay.dashboard.widgets import badge_markdown, describe_config
+from ganplay.dashboard.widgets import badge_markdown
 from ganplay.jobs import JobError, RunInfo
 
 POLL_S = 1.0
@@ -68,7 +69,7 @@ def controls(info: RunInfo, root: Path) -> None:
 
 
 def _header(info: RunInfo) -> None:
-    st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {describe_config(info.config)}")
+    st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {info.settings.summary()}")
 
 
 def _tiles(rows: list[dict]) -> None:
@@ -142,15 +143,15 @@ def run_view(info: RunInfo, root: Path) -> None:
     if info.state == "starting":
         _starting(info)
     else:
-        prog = progress(info.status, rows, config=info.config)
+        prog = progress(info.status, rows, config=info.settings)
         st.progress(prog.fraction, text=prog.text())
     controls(info, root)
     if info.note and info.state != "interrupted":  # interrupted gets its own warning below
         st.caption(info.note)
-    loss_name = info.config.get("loss", {}).get("name", "ns")
+    loss_name = info.settings.loss.name
     coverage = []  # modes hit per snapshot, when the run logs no eval metrics of its own
     if info.is_points and not any("modes" in r for r in charts.eval_rows(rows)):
-        coverage = view2d.coverage_history(view2d.snapshot_paths(info.path), info.config["data"]["name"])
+        coverage = view2d.coverage_history(view2d.snapshot_paths(info.path), info.settings.data.name)
     for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage):
         (st.error if alarm.level == "error" else st.warning)(f"**{alarm.title}.** {alarm.text}")
     if info.state == "interrupted":
@@ -228,14 +229,11 @@ def steer_form(info: RunInfo) -> None:
         return
     if not jobs.may_control(info, visitor.token()):
         return
-    optim = info.config.get("optim", {})
-    current = {"lr_g": optim.get("lr_g", 2e-4), "lr_d": optim.get("lr_d", 2e-4),
-               "n_critic": optim.get("n_critic", 1)}
+    optim = info.settings.optim
+    current = {"lr_g": optim.lr_g, "lr_d": optim.lr_d, "n_critic": optim.n_critic}
     for row in info.run.read_metrics():
         if row.get("event") == "set":
             current.update({k: row[k] for k in current if k in row})
-    from ganplay.dashboard.form_spec import form_fields
-
     specs = {s.key.split(".")[1]: s for s in form_fields() if s.section == "optim"}  # the config's bounds
     help_of = {k: s.help for k, s in specs.items()}
     lr_floor = 1e-7  # the config's lower bound is exclusive (> 0); a number box needs an inclusive one

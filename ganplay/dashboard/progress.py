@@ -17,6 +17,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from ganplay.config import Config
+
 
 def format_duration(seconds: float) -> str:
     seconds = max(0, int(round(seconds)))
@@ -59,12 +61,10 @@ class Progress:
         return " · ".join(parts)
 
 
-def cycle_steps(config: dict | None) -> int:
+def cycle_steps(config: Config | None) -> int:
     """Steps of one full cycle of a run's periodic work (see the module docstring)."""
-    t = (config or {}).get("train", {})
-    log_every = int(t.get("log_every") or 50)
-    periods = [int(t.get(k) or 0) for k in ("sample_every", "eval_every", "checkpoint_every")]
-    return max([2 * log_every, *periods])
+    t = (config or Config()).train
+    return max(2 * t.log_every, t.sample_every, t.eval_every, t.checkpoint_every)
 
 
 def run_rate(rows: list[dict], window_steps: int, min_steps: int = 0) -> float | None:
@@ -89,13 +89,13 @@ def run_rate(rows: list[dict], window_steps: int, min_steps: int = 0) -> float |
     return total_steps / total_s
 
 
-def progress(status: dict, rows: list[dict], now: float | None = None, config: dict | None = None) -> Progress:
+def progress(status: dict, rows: list[dict], now: float | None = None, config: Config | None = None) -> Progress:
     metrics = [r for r in rows if "event" not in r]
     last = metrics[-1] if metrics else {}
     step = int(status.get("step") or last.get("step") or 0)
     steps = int(status.get("steps") or 0)
     state = status.get("state", "starting")
-    log_every = int((config or {}).get("train", {}).get("log_every") or 1)
+    log_every = config.train.log_every if config else 1
     # every whole cycle of periodic work since the speed last changed on purpose (a steer): a
     # browser redrawing beside the job swings the rate over one cycle by a quarter either way
     cycle = cycle_steps(config)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ganplay.config import Config
+from ganplay.config import LOGIT_LOSSES, Config
 from ganplay.dashboard.view2d import Snapshot2D
 
 FIELD_RES = 40
@@ -92,6 +92,4 @@ class Stepper:
 
     @property
     def field_label(self) -> str:
-        from ganplay import losses
-
-        return "D(x)" if losses.outputs_are_logits(self.trainer.loss_name) else "critic score"
+        return "D(x)" if self.trainer.loss_name in LOGIT_LOSSES else "critic score"

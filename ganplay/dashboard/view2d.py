@@ -15,20 +15,14 @@ import numpy as np
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 
-# Mode centres and std of the counted mixtures (mirrors ganplay.data.mixtures without torch;
-# tests/test_dashboard_lib.py checks that they agree).
-RING8_STD, GRID25_STD = 0.02, 0.05
-
+from ganplay.config import MODE_CENTRES
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
-    if name == "ring8":
-        angles = 2 * math.pi * np.arange(8) / 8
-        return 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1), RING8_STD
-    if name == "grid25":
-        ticks = (np.arange(5) - 2) * 2.0
-        gx, gy = np.meshgrid(ticks, ticks, indexing="ij")
-        return np.stack([gx.reshape(-1), gy.reshape(-1)], axis=1), GRID25_STD
-    return None
+    """The counted mixture's mode centres (K, 2) and std; None for data without modes."""
+    if name not in MODE_CENTRES:
+        return None
+    centres, std = MODE_CENTRES[name]
+    return np.asarray(centres, dtype=np.float32), std
 
 
 def modes_hit(fake: np.ndarray, centres: np.ndarray, std: float) -> int:

@@ -65,16 +65,6 @@ def run_label(info: RunInfo) -> str:
     return f"{info.name} · {info.state}"
 
 
-def describe_config(cfg: dict) -> str:
-    data, model, loss = cfg.get("data", {}), cfg.get("model", {}), cfg.get("loss", {})
-    bits = [data.get("name", "?"), model.get("arch", "?"), loss.get("name", "?")]
-    if loss.get("gp_weight"):
-        bits.append(f"GP {loss['gp_weight']:g}")
-    if model.get("n_classes"):
-        bits.append("conditional")
-    return " · ".join(bits)
-
-
 def ago(timestamp: float | None) -> str:
     if not timestamp:
         return ""

@@ -18,6 +18,7 @@ from typing import Callable
 import torch
 from torch import Tensor
 
+from ganplay.config import MODE_CENTRES
 from ganplay.data.dataset import DataError
 
 
@@ -51,18 +52,6 @@ class Shape:
 Mixture = GaussianMixture | Shape
 
 
-def _ring(k: int = 8, radius: float = 2.0) -> Tensor:
-    # angles 2*pi*i/k for i < k; linspace(0, 2*pi, k) would put the last centre on the first
-    angles = 2 * math.pi * torch.arange(k, dtype=torch.float64) / k
-    return (radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()
-
-
-def _grid(side: int = 5, spacing: float = 2.0) -> Tensor:
-    ticks = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing  # -4 .. 4
-    gx, gy = torch.meshgrid(ticks, ticks, indexing="ij")
-    return torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)
-
-
 def _spiral(n: int, generator: torch.Generator) -> Tensor:
     """Two interleaved arms of an Archimedean spiral, 1.5 turns each."""
     arm = torch.randint(2, (n,), generator=generator)
@@ -91,8 +80,8 @@ def _swissroll(n: int, generator: torch.Generator) -> Tensor:
 
 
 MIXTURES: dict[str, Mixture] = {
-    "ring8": GaussianMixture("ring8", _ring(), 0.02),
-    "grid25": GaussianMixture("grid25", _grid(), 0.05),
+    **{name: GaussianMixture(name, torch.tensor(centres, dtype=torch.float32), std)
+       for name, (centres, std) in MODE_CENTRES.items()},
     "spiral": Shape("spiral", _spiral),
     "moons": Shape("moons", _moons),
     "swissroll": Shape("swissroll", _swissroll),

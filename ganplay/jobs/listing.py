@@ -4,11 +4,13 @@ its run directory once the job has written its config there."""
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ganplay.config import POINT_DATASETS, Config, ConfigError
 from ganplay.jobs.records import (ACTIVE_STATES, JOB_FILE, LAUNCH_DIR, LOG_FILE, QUEUE_DIR, STALE_AFTER_S,
                                   Phase, _job_alive, _read_json_or, process_alive, read_phase)
 from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, runs_root
@@ -64,10 +66,17 @@ class RunInfo:
         return (self.kind == "run" and self.state in ("stopped", "interrupted")
                 and RunDir(self.path).latest_checkpoint() is not None)
 
+    @functools.cached_property
+    def settings(self) -> Config:
+        """The run's config as the validated object, every default filled in (so no page keeps
+        defaults of its own); a config.json that no longer validates reads as the defaults."""
+        try:
+            return Config.from_dict(self.config)
+        except ConfigError:
+            return Config()
+
     @property
     def is_points(self) -> bool:
-        from ganplay.config import POINT_DATASETS
-
         return self.config.get("data", {}).get("name") in POINT_DATASETS
 
     @property

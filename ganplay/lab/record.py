@@ -18,10 +18,17 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ganplay.data import mixture
 from ganplay.lab.replay import Replay
-from ganplay.lab.scenarios import scenario, side_config
+from ganplay.lab.scenarios import judge, scenario, side_config
+from ganplay.metrics.classifier import classify, load_classifier
 from ganplay.metrics.evaluation import CHEAP_N
+from ganplay.metrics.image import class_stats
+from ganplay.metrics.points import mode_metrics
 from ganplay.metrics.stacked import PROTOCOL_N as PROTOCOL_N_STACKED
+from ganplay.metrics.stacked import channel_probs, stacked_mode_metrics
+from ganplay.train import Trainer
+from ganplay.train.snapshots import image_grid
 
 N_POINTS = 500  # points per 2D frame
 GRID_SIDE = 6  # digits per frame: a 6 x 6 grid
@@ -48,12 +55,8 @@ class _Measure:
         self.z_frame = torch.randn(N_POINTS if kind == "points" else GRID_SIDE**2, z_dim,
                                    generator=gen).to(device)
         if kind == "points":
-            from ganplay.data import mixture
-
             self.dist = mixture(cfg.data.name)
         else:
-            from ganplay.metrics.classifier import load_classifier
-
             self.model = load_classifier(device=device)
 
     @torch.no_grad()
@@ -69,28 +72,19 @@ class _Measure:
         return torch.cat([G(z[i:i + 1000]).float() for i in range(0, len(z), 1000)])
 
     def _measure(self, G) -> dict:
-        from ganplay.metrics.points import mode_metrics
-
         x = self._generate(G, self.z)
         frame = self._generate(G, self.z_frame).cpu()
         if self.kind == "points":
             m = mode_metrics(x, self.dist.centres, self.dist.std)
             return {"coverage": m["modes"], "series": {"hq": m["hq"], "kl": m["kl"]},
                     "frame": frame.numpy().astype(np.float16), "metrics": m}
-        from ganplay.train.snapshots import image_grid
-
         grid = np.asarray(image_grid(frame, GRID_SIDE))  # (H, W) or (H, W, 3) uint8
         if self.kind == "digits":
-            from ganplay.metrics.classifier import classify
-            from ganplay.metrics.image import class_stats
-
             probs = classify(self.model, x)[1]
             m = class_stats(probs)
             hist = torch.bincount(probs.argmax(1), minlength=10).double() / len(probs)
             return {"coverage": m["classes"], "series": {"class_kl": m["class_kl"]}, "frame": grid,
                     "hist": hist.numpy(), "metrics": m}
-        from ganplay.metrics.stacked import channel_probs, stacked_mode_metrics
-
         m = stacked_mode_metrics(channel_probs(self.model, x))
         return {"coverage": m["modes"], "series": {"kl": m["kl"]}, "frame": grid, "metrics": m}
 
@@ -107,8 +101,6 @@ def record_side(
 
     `frames=0` records only the end (what `ganplay lab measure` needs). The run's files go to a
     temporary directory that is removed afterwards: a replay is all that is kept."""
-    from ganplay.train import Trainer
-
     sc = scenario(scenario_name)
     cfg = side_config(scenario_name, side, seed, steps)
     n_frames = sc.frames if frames is None else frames
@@ -151,7 +143,5 @@ def record_side(
               "final": {k: float(v) for k, v in rows[-1]["metrics"].items()},
               "final_n": FRAME_N[sc.kind], "verdict": None},
     )
-    from ganplay.lab.scenarios import judge
-
     replay.meta["verdict"] = judge(sc, replay.coverage[-1])
     return replay

@@ -13,6 +13,8 @@ import torch
 from torch import Tensor
 
 from ganplay.config import Config
+from ganplay.data import mixture
+from ganplay.data.images import mnist5k, stacked_mnist
 from ganplay.metrics import classifier as clf
 from ganplay.metrics import points as pts
 from ganplay.metrics import stacked as stk
@@ -28,8 +30,6 @@ CHUNK = 1000  # images generated and classified at a time
 # ---------------------------------------------------------------------------------------------
 @lru_cache(maxsize=8)
 def _reference(split: str, size: int, clf_path: str, clf_mtime: int) -> SampleSet:
-    from ganplay.data.images import mnist5k
-
     data = mnist5k(size, split)
     feats, probs = clf.classify(clf.load_classifier(clf_path), data.x)
     return SampleSet(features=feats, probs=probs, labels=data.labels)
@@ -169,8 +169,6 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
 
 
 def _evaluate_points(gen, seed: int, seeds, floor: bool) -> dict:
-    from ganplay.data import mixture
-
     dist = mixture(gen.config.data.name)
     seed_list = _seed_list(seed, seeds, POINT_SEEDS)
     rows, real_rows = [], []
@@ -216,8 +214,6 @@ def _stacked_probs(gen, n: int, seed: int, model, progress: bool) -> Tensor:
 
 def stacked_floor(classifier_path=None) -> dict[str, float]:
     """Modes and KL of the Stacked MNIST training images through the same classifier."""
-    from ganplay.data.images import stacked_mnist
-
     data = stacked_mnist(28)
     probs = stk.channel_probs(clf.load_classifier(classifier_path), data.x[:stk.PROTOCOL_N])
     return {"n": min(len(data), stk.PROTOCOL_N), **stk.stacked_mode_metrics(probs)}
@@ -271,8 +267,6 @@ def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: i
     try:
         with _seeded(seed, device), torch.autocast(device.type, enabled=False):
             if kind == "points":
-                from ganplay.data import mixture
-
                 dist = mixture(cfg.data.name)
                 x = G(z, labels).float()
                 inp = MetricInput("points", SampleSet(x=x.cpu()), centres=dist.centres, std=dist.std)

@@ -19,6 +19,10 @@ from pathlib import Path
 from PIL import Image
 
 from ganplay import explore as E
+from ganplay.config import POINT_DATASETS
+from ganplay.jobs import demo_mode, runs_root
+from ganplay.train.rundir import RunDir
+from ganplay.zoo import ZooError, cards, read_card
 
 N_SLIDERS = 6          # principal-direction sliders in the Walk tab
 SLIDER_RANGE = 3.0     # +- standard deviations
@@ -48,8 +52,6 @@ class Limits:
 
 
 def limits() -> Limits:
-    from ganplay.jobs import demo_mode
-
     if demo_mode():
         return Limits(True, DEMO_FRAMES, DEMO_GRID, DEMO_HEAVY_AT_ONCE)
     return Limits(False, E.MAX_FRAMES, E.MAX_GRID, None)
@@ -72,9 +74,6 @@ def _side(side) -> int:
 # -- what can be explored -----------------------------------------------------------------------
 def zoo_choices() -> list[tuple[str, str]]:
     """(label, value) for every image generator in pretrained/ (2D ones go to the Playground)."""
-    from ganplay.config import POINT_DATASETS
-    from ganplay.zoo import cards
-
     out = []
     for card in cards():
         if card.get("config", {}).get("data", {}).get("name") in POINT_DATASETS:
@@ -86,11 +85,6 @@ def zoo_choices() -> list[tuple[str, str]]:
 def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
     """(label, name) for every run under GANPLAY_RUNS (or `root`) with a checkpoint, image data;
     the name is `runs/<path under the runs folder>`."""
-    from ganplay.config import POINT_DATASETS
-    from ganplay.train.rundir import RunDir
-
-    from ganplay.jobs import runs_root
-
     root = runs_root(root)  # the dashboard's default too (GANPLAY_RUNS, a Space's /data, ./runs)
     if not root.is_dir():
         return []
@@ -122,8 +116,6 @@ def _step(path: Path) -> int:
 
 def checkpoints(generator: str) -> list[Path]:
     """A run's saved checkpoints, oldest first (a zoo model: just its weights)."""
-    from ganplay.train.rundir import RunDir
-
     if str(generator).startswith(E.RUN_PREFIX):
         return RunDir(E.run_dir(generator)).checkpoint_paths()
     return [E.resolve_name(generator)]
@@ -205,8 +197,6 @@ def short_name(generator: str) -> str:
 
 def metrics_text(name: str) -> str:
     """A card's headline metrics as a short Markdown list (or why there are none)."""
-    from ganplay.zoo import ZooError, read_card
-
     try:
         if name not in E.zoo_names():  # a card is read by zoo name only, never by a given path
             raise ZooError(name)
@@ -273,8 +263,6 @@ def _direction(d) -> int:
 
 def style_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
     """The generators that have per-layer styles (StyleGAN-lite), for the style-mixing view."""
-    from ganplay.zoo import read_card
-
     out = []
     for label, value in generator_choices(root):
         try:

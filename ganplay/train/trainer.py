@@ -24,13 +24,14 @@ from torch import Tensor
 
 from ganplay import losses
 from ganplay.config import Config, ConfigError
-from ganplay.data import load_dataset
+from ganplay.data import batch_indices, diff_augment, load_dataset
+from ganplay.metrics import cheap_metrics
 from ganplay.models import build_models
-from ganplay.train import checkpoint as ckpt
+from ganplay.train import checkpoint as ckpt, snapshots, unroll
 from ganplay.train.control import ControlReader
 from ganplay.train.distributed import DistInfo, init_distributed
-from ganplay.train.rundir import RunDir, new_run_dir, step_name, truncate_jsonl_after
-from ganplay.train import snapshots, unroll
+from ganplay.train.rundir import (RunDir, atomic_write_bytes, atomic_write_json, new_run_dir, read_json, step_name,
+                                  truncate_jsonl_after)
 
 log = logging.getLogger("ganplay.train")
 
@@ -272,8 +273,6 @@ class Trainer:
         return contextlib.nullcontext()
 
     def _next_batch(self) -> tuple[Tensor, Tensor | None]:
-        from ganplay.data import batch_indices
-
         b = self.batches_drawn * self.dist.world_size + self.dist.rank  # each rank its own shard
         self.batches_drawn += 1
         idx = batch_indices(len(self.data), self.cfg.train.batch_size, b, self.cfg.train.seed)
@@ -292,8 +291,6 @@ class Trainer:
         """What D sees: augmented (DiffAugment) and noised (instance noise), same for real and fake."""
         cfg = self.cfg
         if cfg.train.augment:
-            from ganplay.data import diff_augment
-
             x = diff_augment(x, list(cfg.train.augment), self.rng)
         if cfg.loss.instance_noise:
             sigma = cfg.loss.instance_noise * max(0.0, 1.0 - self.step / cfg.train.steps)
@@ -331,8 +328,6 @@ class Trainer:
             else:
                 label = self.cfg.name or f"{self.cfg.data.name}-{self.cfg.model.arch}"
                 self.run = new_run_dir(out, label)
-            from ganplay.train.rundir import atomic_write_json
-
             atomic_write_json(self.run.config_path, self.cfg.to_dict())
             self._write_status("starting")
         self.run = self._broadcast_run(self.run)
@@ -345,8 +340,6 @@ class Trainer:
         run = RunDir(run_dir)
         if not run.is_run():
             raise FileNotFoundError(f"{run_dir} is not a ganplay run directory (no config.json)")
-        from ganplay.train.rundir import read_json
-
         values = read_json(run.config_path)
         if steps is not None:
             values.setdefault("train", {})["steps"] = steps
@@ -356,8 +349,6 @@ class Trainer:
         if latest is not None:
             trainer.load(latest)
         if trainer.dist.is_main:
-            from ganplay.train.rundir import atomic_write_json
-
             atomic_write_json(run.config_path, trainer.cfg.to_dict())
             truncate_jsonl_after(run.metrics_path, trainer.step)
         return trainer
@@ -572,8 +563,6 @@ class Trainer:
         """Cheap quality numbers (mode or class coverage) as an `eval` line in metrics.jsonl."""
         if self._eval_broken:
             return
-        from ganplay.metrics import cheap_metrics
-
         try:
             values = cheap_metrics(self.sampling_generator(), self.cfg)
         except Exception as exc:  # e.g. the classifier file is missing: training goes on
@@ -641,8 +630,6 @@ class Trainer:
         else:
             ncol = snapshots.grid_columns(len(fake), self.n_classes)
             img = snapshots.image_grid(fake, ncol)
-            from ganplay.train.rundir import atomic_write_bytes
-
             atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
 
     def field_and_arrows(self, points: Tensor, grid: Tensor) -> tuple[Tensor, Tensor]:
@@ -670,8 +657,6 @@ class Trainer:
         return field, grad.detach()
 
     def _snapshot_points(self, fake: Tensor) -> None:
-        from ganplay.train.rundir import atomic_write_bytes
-
         real = self.real_points
         lo, hi = snapshots.points_bounds(real)
         grid = snapshots.field_grid(lo, hi, FIELD_RES).to(self.device)

@@ -277,7 +277,7 @@ def live_side(side: str, info) -> None:
             st.progress(0.0, text="starting: building the models…")
         return
     rows = info.run.read_metrics()
-    prog = progress(info.status, rows, config=info.config)
+    prog = progress(info.status, rows, config=info.settings)
     st.progress(prog.fraction, text=prog.text())
     if info.error:
         st.error(info.error)
@@ -286,7 +286,7 @@ def live_side(side: str, info) -> None:
         peak = max(ys)
         coverage_metric(play.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
     else:
-        st.caption(f"Coverage is measured every {info.config.get('train', {}).get('eval_every', 0):,} steps.")
+        st.caption(f"Coverage is measured every {info.settings.train.eval_every:,} steps.")
     samples, coverage = areas()
     with samples:
         if sc.kind == "points":

@@ -35,8 +35,8 @@ def watch() -> None:
     info = pick_run(runs, "pg.run", "Run", preferred=st.session_state.get("train.job"))
     follow = show[2].toggle("Follow the newest step", value=True, key="pg.follow",
                             help="Off: scrub back through the run's history with the slider.")
-    data_name = info.config.get("data", {}).get("name", "")
-    loss_name = info.config.get("loss", {}).get("name", "ns")
+    data_name = info.settings.data.name
+    loss_name = info.settings.loss.name
     field_label = "D(x)" if loss_name in LOGIT_LOSSES else "critic score"
 
     @st.fragment(run_every=1.0 if (info.is_active and follow) else None)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import charts, run_files
-from ganplay.dashboard.widgets import ago, describe_config, pick_run, runs_root
+from ganplay.dashboard.widgets import ago, pick_run, runs_root
 
 st.title("Runs")
 root = runs_root()
@@ -28,7 +28,7 @@ table = []
 for r in runs:
     last = charts.last_values(r.run.read_metrics()) if r.kind == "run" else {}
     table.append({"run": r.name, "state": r.state, "step": r.step, "of": r.steps,
-                  "setup": describe_config(r.config), "device": r.status.get("device", ""),
+                  "setup": r.settings.summary() if r.config else "", "device": r.status.get("device", ""),
                   "D loss": last.get("loss_d"), "G loss": last.get("loss_g"),
                   "images/s": last.get("images_per_s"), "updated": ago(r.status.get("updated"))})
 st.dataframe(table, hide_index=True, width="stretch",
