@@ -268,10 +268,68 @@ def test_a_real_snapshot_draws(tmp_path):
     assert [view2d.step_of(p) for p in paths] == [0, 2, 4]
     snap = view2d.load_snapshot(paths[-1])
     fig = view2d.figure_2d(snap)
-    assert [t.name for t in fig.data] == ["D's field", "real data", "generated", "G's gradient"]
+    assert [t.name for t in fig.data] == ["D's field", "real data", "generated", "G's push (mean per cell)"]
     assert fig.layout.title.text == "step 4"
+    assert (fig.data[0].zmin, fig.data[0].zmax, fig.data[0].zmid) == (0.0, 1.0, 0.5)  # D's probability
     history = view2d.modes_over_time(run.read_metrics(), run.path, "ring8")
     assert [s for s, _ in history] == [0, 2, 4]
+
+
+def _snap(fake, field=None, grad=None, extent=(-3.0, 3.0)):
+    real = np.random.default_rng(0).normal(0, 1, (50, 2)).astype(np.float32)
+    field = np.full((8, 8), 0.3) if field is None else field
+    return view2d.Snapshot2D(7, real, fake, field, extent, np.ones_like(fake) if grad is None else grad)
+
+
+def test_the_field_keeps_one_colour_scale_on_every_frame():
+    fake = np.zeros((4, 2), np.float32)
+    ranges = {(f.data[0].zmin, f.data[0].zmax, f.data[0].zmid) for f in
+              (view2d.figure_2d(_snap(fake, np.full((8, 8), v))) for v in (0.26, 0.38, 0.9))}
+    assert ranges == {(0.0, 1.0, 0.5)}  # not refitted to each frame's 0.26..0.38
+    # a critic: its score minus the median, on the widest spread of the run's frames
+    low, wide = np.linspace(-1, 1, 64).reshape(8, 8), np.linspace(-30, 10, 64).reshape(8, 8)
+    scale = view2d.critic_scale(max(view2d.critic_spread(low), view2d.critic_spread(wide)))
+    assert scale.lo == -scale.hi and scale.hi == pytest.approx(view2d.critic_spread(wide)) and scale.mid == 0
+    fig = view2d.figure_2d(_snap(fake, wide), scale)
+    assert np.median(fig.data[0].z) == pytest.approx(0.0) and fig.data[0].zmax == scale.hi
+    assert "critic score" in fig.data[0].colorbar.title.text
+
+
+def test_generated_points_beyond_the_view_are_drawn_on_its_edge_and_counted():
+    fake = np.array([[0, 0], [1, 1], [9, 0], [0, -50], [np.nan, 0]], np.float32)
+    fig = view2d.figure_2d(_snap(fake))
+    by_name = {t.name: t for t in fig.data}
+    assert len(by_name["generated"].x) == 2
+    edge = by_name["generated, beyond the view"]
+    assert sorted(zip(edge.x, edge.y)) == [(0.0, -3.0), (3.0, 0.0)]  # on the edge, where they left
+    notes = [a.text for a in fig.layout.annotations]
+    assert notes == ["3 of 5 generated points lie beyond the view (1 not finite)"]
+    assert not view2d.figure_2d(_snap(fake[:2])).layout.annotations  # all inside: no note
+
+
+def test_the_view_widens_to_hold_generated_points_up_to_a_limit():
+    from ganplay.train import snapshots
+
+    real = np.array([[2.0, 0.0], [-2.0, 0.0]])
+    assert snapshots.view_bounds(real, np.zeros((3, 2))) == (-2.5, 2.5)
+    lo, hi = snapshots.view_bounds(real, np.array([[0.0, 4.0]]))
+    assert hi == pytest.approx(5.0) and lo == -hi
+    far = snapshots.view_bounds(real, np.array([[1e6, 0.0], [np.inf, 0.0]]))
+    assert far[1] == pytest.approx(snapshots.MAX_WIDENING * 2.5)
+
+
+def test_gs_arrows_are_one_per_occupied_cell_and_no_longer_than_a_cell():
+    rng = np.random.default_rng(1)
+    fake = rng.uniform(-3, 3, (1000, 2)).astype(np.float32)
+    grad = np.tile([[1.0, 0.0]], (1000, 1)) * rng.uniform(0.1, 5, (1000, 1))
+    where, push = view2d.arrow_grid(fake, grad, -3, 3, cells=6)
+    assert len(where) == 36 and np.allclose(push[:, 1], 0) and (push[:, 0] > 0).all()
+    fig = view2d.figure_2d(_snap(fake, grad=grad), arrow_cells=6)
+    arrows = fig.data[-1]
+    xs = [x for x in arrows.x if x is not None]
+    shafts = [(arrows.x[i + 1] - arrows.x[i]) for i in range(0, 9 * 36, 9)]  # a shaft, then two head strokes
+    assert len(shafts) == 36 and max(shafts) == pytest.approx(0.8 * 6 / 6) and min(shafts) > 0
+    assert min(xs) >= -3 and max(xs) <= 3 + 0.8
 
 
 # -- the gallery and the step mode ---------------------------------------------------------------
@@ -308,7 +366,7 @@ def test_step_mode_moves_d_then_g():
     after_g = stepper.snapshot()
     assert not np.allclose(after_d.fake, after_g.fake)
     assert (stepper.log.d_steps, stepper.log.g_steps) == (1, 1)
-    assert after_g.field.shape == (40, 40) and after_g.g_grad.shape == after_g.fake.shape
+    assert after_g.field.shape == (48, 48) and after_g.g_grad.shape == after_g.fake.shape  # the trainer's view
     assert all(math.isfinite(h["loss"]) for h in stepper.log.history)
     with pytest.raises(ValueError, match="2D data"):
         Stepper(Config.from_preset("mnist-dcgan"))

@@ -15,8 +15,6 @@ from dataclasses import dataclass, field
 from ganplay.config import LOGIT_LOSSES, Config
 from ganplay.dashboard.view2d import Snapshot2D
 
-FIELD_RES = 40
-
 
 @dataclass
 class StepLog:
@@ -27,7 +25,7 @@ class StepLog:
 
 class Stepper:
     def __init__(self, cfg: Config):
-        from ganplay.train import Trainer, snapshots
+        from ganplay.train import Trainer
 
         if not cfg.is_points:
             raise ValueError("step mode is for the 2D data sets (ring8, grid25, spiral, moons, swissroll)")
@@ -36,8 +34,6 @@ class Stepper:
         self.trainer = Trainer(cfg)
         self.log = StepLog()
         self._by_hand = 0  # single phases taken since the last whole step (each its own batch)
-        self.extent = snapshots.points_bounds(self.trainer.real_points)
-        self._grid = snapshots.field_grid(*self.extent, FIELD_RES)
 
     # -- one update at a time -------------------------------------------------------------
     def d_step(self) -> float:
@@ -86,10 +82,10 @@ class Stepper:
     def snapshot(self) -> Snapshot2D:
         t = self.trainer
         fake = t.generate_fixed()
-        field_values, grad = t.field_and_arrows(fake, self._grid)
-        return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(),
-                          field_values.reshape(FIELD_RES, FIELD_RES).numpy(), self.extent, grad.numpy())
+        extent, field_values, grad = t.view_2d(fake)
+        return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad)
 
     @property
-    def field_label(self) -> str:
-        return "D(x)" if self.trainer.loss_name in LOGIT_LOSSES else "critic score"
+    def field_is_probability(self) -> bool:
+        """D's field is a probability (a sigmoid of D's logit), not a critic's score."""
+        return self.trainer.loss_name in LOGIT_LOSSES

@@ -95,13 +95,81 @@ def coverage_history(paths: list[Path], data_name: str) -> list[tuple[int, float
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# The figure: D's field on a scale that stays put, every generated point, readable arrows
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldScale:
+    """How D's field is coloured: `lo`..`hi` with the neutral colour at `mid`, the same for every
+    frame. `centred`: the field is drawn minus its median over the view (a critic's score has no
+    fixed zero; only its differences mean something)."""
+
+    lo: float
+    hi: float
+    mid: float
+    title: str
+    centred: bool = False
+
+
+PROBABILITY = FieldScale(0.0, 1.0, 0.5, "D(x)<br>1 = real<br>0 = fake")
+
+
+def critic_spread(field: np.ndarray) -> float:
+    """How far a critic's field strays from its median (98th percentile), for `critic_scale`."""
+    finite = field[np.isfinite(field)]
+    return float(np.percentile(np.abs(finite - np.median(finite)), 98)) if finite.size else 0.0
+
+
+def critic_scale(spread: float) -> FieldScale:
+    """The scale for a critic without a sigmoid: its score minus the median, ±`spread` (the
+    caller holds it fixed over a run: the largest `critic_spread` of its frames)."""
+    spread = max(spread, 1e-6)
+    return FieldScale(-spread, spread, 0.0, "critic score<br>minus its median<br>+ = more real", centred=True)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spread_of_file(path: str, mtime_ns: int) -> float:
+    with np.load(path) as z:
+        return critic_spread(z["field"])
+
+
+def run_field_scale(paths: list[Path], logits: bool) -> FieldScale:
+    """One scale for every frame of a run: D's probability 0..1, or the critic's widest frame."""
+    if logits:
+        return PROBABILITY
+    spreads = []
+    for p in paths:
+        try:
+            spreads.append(_spread_of_file(str(p), p.stat().st_mtime_ns))
+        except (OSError, KeyError, ValueError, EOFError):
+            continue
+    return critic_scale(max(spreads, default=1.0))
+
+
+def arrow_grid(points: np.ndarray, vectors: np.ndarray, lo: float, hi: float,
+               cells: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """G's push averaged over the generated points in each cell of a `cells` x `cells` grid:
+    (K, 2) mean positions and (K, 2) mean vectors, one per occupied cell."""
+    ok = np.isfinite(points).all(axis=1) & np.isfinite(vectors).all(axis=1)
+    points, vectors = np.clip(points[ok], lo, hi), vectors[ok]
+    if not len(points):
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    ij = np.clip(((points - lo) / (hi - lo) * cells).astype(int), 0, cells - 1)
+    cell = ij[:, 0] * cells + ij[:, 1]
+    keys, inverse, counts = np.unique(cell, return_inverse=True, return_counts=True)
+    where = np.zeros((len(keys), 2))
+    push = np.zeros((len(keys), 2))
+    np.add.at(where, inverse, points)
+    np.add.at(push, inverse, vectors)
+    return where / counts[:, None], push / counts[:, None]
+
+
 def _arrow_segments(points: np.ndarray, vectors: np.ndarray, length: float) -> tuple[list, list]:
-    """Line segments (with None breaks) for arrows of at most `length`, heads included."""
+    """Line segments (with None breaks) for arrows of at most `length`, heads included; the
+    longest arrows are the strongest pushes, the rest in proportion."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    scale = length / max(float(np.percentile(norms, 95)) if len(norms) else 1.0, 1e-12)
+    scale = length / max(float(norms.max()) if len(norms) else 1.0, 1e-12)
     vec = vectors * scale
-    too_long = np.linalg.norm(vec, axis=1) > length
-    vec[too_long] *= length / np.linalg.norm(vec[too_long], axis=1, keepdims=True)
     xs: list = []
     ys: list = []
     for (x, y), (dx, dy) in zip(points, vec):
@@ -111,36 +179,61 @@ def _arrow_segments(points: np.ndarray, vectors: np.ndarray, length: float) -> t
         norm = math.hypot(dx, dy)
         if norm > 1e-9:  # two short strokes for the head
             ux, uy = dx / norm, dy / norm
-            h = 0.35 * norm
+            h = min(0.35 * norm, 0.3 * length)
             for sx, sy in ((-uy, ux), (uy, -ux)):
                 xs += [tx, tx - h * ux + 0.5 * h * sx, None]
                 ys += [ty, ty - h * uy + 0.5 * h * sy, None]
     return xs, ys
 
 
-def figure_2d(snap: Snapshot2D, field_label: str = "D(x)", max_arrows: int = 250,
-              show_field: bool = True, show_arrows: bool = True, height: int = 560,
-              title: str | None = None) -> go.Figure:
+def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Which points lie outside the square view (not finite ones included)."""
+    finite = np.isfinite(points).all(axis=1)
+    inside = finite & (points >= lo).all(axis=1) & (points <= hi).all(axis=1)
+    return ~inside
+
+
+def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: bool = True,
+              show_arrows: bool = True, height: int = 560, title: str | None = None,
+              arrow_cells: int = 12) -> go.Figure:
+    """Real points (grey), generated ones (orange; those beyond the view drawn on its edge as
+    triangles and counted), D's field on `scale`, and G's push averaged on a grid of arrows."""
     lo, hi = snap.extent
     fig = go.Figure()
     if show_field:
         res = snap.field.shape[0]
         axis = np.linspace(lo, hi, res)
-        fig.add_trace(go.Heatmap(x=axis, y=axis, z=snap.field, colorscale="RdBu", opacity=0.75, zsmooth="best",
-                                 colorbar={"title": field_label, "thickness": 12}, name="D's field",
+        z = snap.field - np.median(snap.field[np.isfinite(snap.field)]) if scale.centred else snap.field
+        fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, colorscale="RdBu", zmin=scale.lo, zmax=scale.hi,
+                                 zmid=scale.mid, opacity=0.75, zsmooth="best", name="D's field",
+                                 colorbar={"title": {"text": scale.title}, "thickness": 12},
                                  hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.3f}<extra></extra>"))
     fig.add_trace(go.Scattergl(x=snap.real[:, 0], y=snap.real[:, 1], mode="markers", name="real data",
-                               marker={"size": 4, "color": "#222222", "opacity": 0.5}))
-    fig.add_trace(go.Scattergl(x=snap.fake[:, 0], y=snap.fake[:, 1], mode="markers", name="generated",
+                               marker={"size": 4, "color": "#8c8c8c", "opacity": 0.6}))
+    away = outside_view(snap.fake, lo, hi)
+    inside = snap.fake[~away]
+    fig.add_trace(go.Scattergl(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated",
                                marker={"size": 5, "color": "#ff7f0e", "line": {"width": 0.5, "color": "white"}}))
+    finite_away = snap.fake[away & np.isfinite(snap.fake).all(axis=1)]
+    if len(finite_away):
+        edge = np.clip(finite_away, lo, hi)
+        fig.add_trace(go.Scattergl(x=edge[:, 0], y=edge[:, 1], mode="markers",
+                                   name="generated, beyond the view",
+                                   marker={"size": 8, "symbol": "triangle-up-open", "color": "#d62728"}))
+    if away.any():
+        lost = int(away.sum() - len(finite_away))
+        text = f"{int(away.sum()):,} of {len(snap.fake):,} generated points lie beyond the view"
+        text += f" ({lost:,} not finite)" if lost else " (drawn on its edge)"
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
+                           showarrow=False, font={"color": "#d62728", "size": 12})
     if show_arrows and len(snap.fake):
-        idx = np.linspace(0, len(snap.fake) - 1, min(max_arrows, len(snap.fake))).astype(int)
-        xs, ys = _arrow_segments(snap.fake[idx], snap.g_grad[idx], 0.06 * (hi - lo))
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="G's gradient",
-                                 line={"color": "#2ca02c", "width": 1.2}, hoverinfo="skip"))
+        where, push = arrow_grid(snap.fake, snap.g_grad, lo, hi, arrow_cells)
+        xs, ys = _arrow_segments(where, push, 0.8 * (hi - lo) / arrow_cells)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="G's push (mean per cell)",
+                                 line={"color": "#1a7f1a", "width": 2}, hoverinfo="skip"))
     fig.update_xaxes(range=[lo, hi], constrain="domain", showgrid=False, zeroline=False)
     fig.update_yaxes(range=[lo, hi], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       legend={"orientation": "h", "y": -0.08}, title=title or f"step {snap.step:,}",
                       uirevision="keep")
     return fig

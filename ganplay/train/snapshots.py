@@ -57,6 +57,20 @@ def points_bounds(real: np.ndarray, margin: float = 0.25) -> tuple[float, float]
     return -r, r
 
 
+MAX_WIDENING = 4.0  # the view follows generated points out to this many times the data's reach
+
+
+def view_bounds(real: np.ndarray, fake: np.ndarray, margin: float = 0.25) -> tuple[float, float]:
+    """A square view around the data, widened to hold the generated points too (up to
+    MAX_WIDENING times the data's reach; a page marks any beyond it on the edge)."""
+    lo, hi = points_bounds(real, margin)
+    finite = fake[np.isfinite(fake).all(axis=1)] if fake.size else fake
+    if finite.size:
+        reach = min(float(np.abs(finite).max()) * (1 + margin), MAX_WIDENING * hi)
+        hi = max(hi, reach)
+    return -hi, hi
+
+
 def points_image(real: np.ndarray, fake: np.ndarray, lo: float, hi: float, size: int = 320) -> Image.Image:
     """A plain scatter of real (grey) and generated (orange) points, no plotting library needed."""
     img = Image.new("RGB", (size, size), "white")

@@ -656,18 +656,24 @@ class Trainer:
             D.train(was_training)
         return field, grad.detach()
 
+    def view_2d(self, fake: Tensor) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+        """What the 2D view draws for generated points `fake`: the square extent (around the data,
+        widened to hold `fake`), D's field over it (FIELD_RES x FIELD_RES, row = y) and G's push
+        at each point."""
+        lo, hi = snapshots.view_bounds(self.real_points, fake.detach().cpu().numpy())
+        field, grad = self.field_and_arrows(fake, snapshots.field_grid(lo, hi, FIELD_RES).to(self.device))
+        return (lo, hi), field.reshape(FIELD_RES, FIELD_RES).cpu().numpy(), grad.cpu().numpy()
+
     def _snapshot_points(self, fake: Tensor) -> None:
         real = self.real_points
-        lo, hi = snapshots.points_bounds(real)
-        grid = snapshots.field_grid(lo, hi, FIELD_RES).to(self.device)
-        field, grad = self.field_and_arrows(fake, grid)
         fake_np = fake.cpu().numpy()
+        (lo, hi), field, grad = self.view_2d(fake)
         data = snapshots.npz_bytes(
             real=real.astype(np.float32),
             fake=fake_np.astype(np.float32),
-            field=field.reshape(FIELD_RES, FIELD_RES).cpu().numpy().astype(np.float32),
+            field=field.astype(np.float32),
             field_extent=np.array([lo, hi], dtype=np.float32),
-            g_grad=grad.detach().cpu().numpy().astype(np.float32),
+            g_grad=grad.astype(np.float32),
             step=np.array(self.step),
         )
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".npz"), data)

@@ -14,14 +14,17 @@ WATCH, STEP = "Watch a run", "Step by hand"
 STEP_PRESETS = ("ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp")
 
 st.title("2D playground")
-st.caption("Background: the discriminator's output at each point (blue: D says *real*, red: "
-           "*fake*). Grey dots: real data. Orange dots: the generator's samples. Green arrows: where "
-           "G's loss pushes each sample, i.e. the gradient G follows.")
+st.caption("Background: the discriminator's verdict at each point: blue where D says *real*, red "
+           "where it says *fake*, white where it can't tell; the colour scale stays the same from "
+           "frame to frame. Grey dots: real data. Orange dots: the generator's samples (red triangles "
+           "on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
+           "averaged over the samples in each patch of the plane; the longest arrow is the strongest push.")
 mode = st.segmented_control("Mode", [WATCH, STEP], default=WATCH, key="pg.mode", label_visibility="collapsed")
 show = st.columns(3)
 show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
 show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
-                             help="The negative gradient of G's loss at each generated point.")
+                             help="The negative gradient of G's loss, averaged over the generated "
+                                  "points in each cell of a 12 x 12 grid.")
 
 
 def watch() -> None:
@@ -37,7 +40,6 @@ def watch() -> None:
                             help="Off: scrub back through the run's history with the slider.")
     data_name = info.settings.data.name
     loss_name = info.settings.loss.name
-    field_label = "D(x)" if loss_name in LOGIT_LOSSES else "critic score"
 
     @st.fragment(run_every=1.0 if (info.is_active and follow) else None)
     def view() -> None:
@@ -58,9 +60,10 @@ def watch() -> None:
         except (OSError, KeyError, ValueError):
             st.caption("Reading the newest snapshot…")
             return
+        scale = view2d.run_field_scale(paths, loss_name in LOGIT_LOSSES)  # the same for every frame
         left, right = st.columns([3, 1])
         with left:
-            st.plotly_chart(view2d.figure_2d(snap, field_label, show_field=show_field, show_arrows=show_arrows),
+            st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field, show_arrows=show_arrows),
                             key="pg-figure", width="stretch")
         with right:
             st.metric("step", f"{snap.step:,}", help=f"of {info.steps:,}; state: {info.state}")
@@ -83,6 +86,10 @@ def watch() -> None:
     view()
 
 
+def _updates(n: int) -> str:
+    return f"{n:,} update" + ("" if n == 1 else "s")
+
+
 def step_by_hand() -> None:
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
     preset = cols[0].selectbox("Setup", STEP_PRESETS, key="pg.step_preset",
@@ -101,6 +108,7 @@ def step_by_hand() -> None:
 
             stepper = Stepper(cfg)
         st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
+        st.session_state["pg.spread"] = 0.0
     b = st.columns(4)
     if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
                    help="Update the discriminator once: watch the background shift."):
@@ -116,8 +124,14 @@ def step_by_hand() -> None:
     snap = stepper.snapshot()
     left, right = st.columns([3, 1])
     with left:
-        title = f"after {stepper.log.d_steps} D steps and {stepper.log.g_steps} G steps"
-        st.plotly_chart(view2d.figure_2d(snap, stepper.field_label, show_field=show_field,
+        title = f"after {_updates(stepper.log.d_steps)} of D and {_updates(stepper.log.g_steps)} of G"
+        if stepper.field_is_probability:
+            scale = view2d.PROBABILITY
+        else:  # a critic's scale only widens while stepping, so colours keep their meaning
+            spread = max(st.session_state.get("pg.spread", 0.0), view2d.critic_spread(snap.field))
+            st.session_state["pg.spread"] = spread
+            scale = view2d.critic_scale(spread)
+        st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field,
                                          show_arrows=show_arrows, title=title),
                         key="pg-step-figure", width="stretch")
     with right:
