@@ -16,11 +16,14 @@ import torch
 from torch import Tensor
 
 from ganplay.config import IMAGE_DATASET_INFO, Config, ConfigError
+from ganplay.data import mixture
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
 from ganplay.train import snapshots
 from ganplay.train.rundir import RunDir
 from ganplay.zoo import ZooError, resolve
+
+REAL_POINTS = 2000  # real data drawn under a 2D generator's samples
 
 
 class SamplingError(ValueError):
@@ -202,10 +205,11 @@ def sampled_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = Non
     every sample is a number (`nonfinite_warning`)."""
     x, _ = gen.sample(n, seed, label)
     warning = nonfinite_warning(x)
-    if gen.is_points:
+    if gen.is_points:  # drawn over the real data, faintly, so a lone blob reads as "one mode of eight"
         pts = x.numpy()
-        lo, hi = snapshots.points_bounds(pts) if not warning else (np.full(2, -1.0), np.full(2, 1.0))
-        return snapshots.png_bytes(snapshots.points_image(np.zeros((0, 2)), pts, lo, hi)), warning
+        real = mixture(gen.config.data.name).sample(REAL_POINTS, torch.Generator().manual_seed(0)).numpy()
+        lo, hi = snapshots.view_bounds(real, pts)
+        return snapshots.png_bytes(snapshots.points_image(real, pts, lo, hi)), warning
     ncol = snapshots.grid_columns(n, gen.n_classes if label is None else 0)
     return snapshots.png_bytes(snapshots.image_grid(x, ncol)), warning
 

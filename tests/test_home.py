@@ -41,6 +41,28 @@ def test_preview_is_what_the_shipped_weights_draw(model):
     assert np.abs(shipped - now).mean() < 0.5
 
 
+@pytest.mark.parametrize("name", ["ring8-gan", "grid25-gan"])
+def test_2d_samples_are_drawn_over_the_real_modes(name):
+    """A collapsed generator's lone blob means something only beside the modes it missed."""
+    import torch
+
+    from ganplay.config import MODE_CENTRES
+    from ganplay.data import mixture
+    from ganplay.sampling import REAL_POINTS, load_generator
+    from ganplay.train import snapshots
+
+    model = next(m for m in MODELS if m.name == name)
+    img = pixels(model.preview.read_bytes())
+    data = model.card["config"]["data"]["name"]
+    real = mixture(data).sample(REAL_POINTS, torch.Generator().manual_seed(0)).numpy()
+    fake, _ = load_generator(model.weights).sample(previews.sample_count(model.card), previews.PREVIEW_SEED)
+    lo, hi = snapshots.view_bounds(real, fake.numpy())
+    size = img.shape[0]
+    for centre in MODE_CENTRES[data][0]:  # every real mode is drawn: its centre's pixel is not white
+        px, py = ((np.array(centre) - lo) / (hi - lo) * (size - 1)).round().astype(int)
+        assert img[size - 1 - py, px].sum() < 3 * 250, (name, centre)
+
+
 def test_sample_counts_follow_the_card():
     assert previews.sample_count({"config": {"data": {"name": "ring8"}}}) == 1000
     assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"n_classes": 10}}}) == 60
@@ -78,6 +100,10 @@ def test_first_visit_draws_every_shipped_grid_without_sampling(monkeypatch):
     assert all(p.url.endswith(".png") for p in protos), [p.url for p in protos]
     assert any("Seed 0" in c.value for c in at.caption)
     assert not at.warning
+    # "What you can do here" leads with the two pages learners like best
+    links = [el.proto.label for el in at.get("page_link")]
+    assert links[1:3] == ["Mode collapse lab", "Explore"], links
+    assert {"Train", "2D playground", "Runs"} <= set(links)
 
 
 def test_new_samples_samples_every_grid_live(monkeypatch):

@@ -72,14 +72,15 @@ def view_bounds(real: np.ndarray, fake: np.ndarray, margin: float = 0.25) -> tup
 
 
 def points_image(real: np.ndarray, fake: np.ndarray, lo: float, hi: float, size: int = 320) -> Image.Image:
-    """A plain scatter of real (grey) and generated (orange) points, no plotting library needed."""
+    """A plain scatter of real (light grey, underneath) and generated (orange) points, no plotting
+    library needed."""
     img = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(img)
 
     def to_px(p: np.ndarray) -> np.ndarray:
         return (p - lo) / (hi - lo) * (size - 1)
 
-    for pts, colour, r in ((real, (150, 150, 150), 1), (fake, (230, 110, 20), 1.5)):
+    for pts, colour, r in ((real, (185, 185, 185), 1), (fake, (230, 110, 20), 1.5)):
         for x, y in to_px(pts):
             y = size - 1 - y
             draw.ellipse((x - r, y - r, x + r, y + r), fill=colour)

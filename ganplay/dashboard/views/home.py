@@ -93,16 +93,24 @@ else:
                 "time.", icon=":material/lightbulb:")
 
 st.subheader("What you can do here")
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.markdown("**Train** a GAN from a preset or your own setup, watch its losses and samples "
-                "live, pause it, steer its learning rates mid-run.")
-    st.page_link("views/train.py", label="Train", icon=":material/model_training:")
-with c2:
-    st.markdown("**2D playground**: see the discriminator's decision surface and the generator's "
-                "gradient arrows, scrub through a run, or step it by hand like GAN Lab.")
-    st.page_link("views/playground.py", label="2D playground", icon=":material/scatter_plot:")
-with c3:
-    st.markdown("**Runs**: compare runs' curves and metrics, download checkpoints and sample "
-                "grids, clean up.")
-    st.page_link("views/runs.py", label="Runs", icon=":material/folder_open:")
+PLACES = (  # the two learners like best first
+    ("views/collapse_lab.py", "Mode collapse lab", ":material/science:",
+     "**Mode collapse lab**: watch a GAN lose all but one of its modes beside a cure that keeps "
+     "them, step by step, with the published numbers to compare."),
+    ("views/explore.py", "Explore", ":material/explore:",
+     "**Explore** a trained generator: walk its latent space with sliders, pick digits by label, "
+     "blend two seeds, compare models side by side."),
+    ("views/train.py", "Train", ":material/model_training:",
+     "**Train** a GAN from a preset or your own setup, watch its losses and samples live, pause "
+     "it, change its learning rates mid-run."),
+    ("views/playground.py", "2D playground", ":material/scatter_plot:",
+     "**2D playground**: see where the discriminator says real or fake and where the generator "
+     "is pushed; scrub through a run, or step one by hand like GAN Lab."),
+    ("views/runs.py", "Runs", ":material/folder_open:",
+     "**Runs**: compare runs' curves and quality, download checkpoints and sample grids."),
+)
+for row in (PLACES[:3], PLACES[3:]):
+    for col, (page, label, icon, text) in zip(st.columns(3), row):
+        with col:
+            st.markdown(text)
+            st.page_link(page, label=label, icon=icon)
