@@ -85,12 +85,23 @@ def texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info])
 
 
+def assert_changes(at: AppTest, words: list[str], lines: list[str]) -> None:
+    """What the right side changes, in plain words; the config lines only in the tooltip."""
+    assert not at.code, "no config lines on the page itself"
+    head = [m for m in at.markdown if m.value.startswith("**The right side is the left's GAN")]
+    assert len(head) == 1 and all(line in head[0].help for line in lines), [m.help for m in head]
+    bullets = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert bullets == ["\n".join(f"- {w}" for w in words)]
+    assert not any(line in texts(at) for line in lines)
+
+
 def test_the_timeline_moves_both_sides_through_the_recorded_numbers(lab_env):
     left, right = (load_replay(replay_path("ring8", s, lab_env)) for s in (COLLAPSE, CURE))
     at = lab()
     steps = [int(s) for s in slider(at).options]
     assert steps == [int(s) for s in left.steps] == [0, 50, 100, 150]
-    assert slider(at).value == 150, "opens at the end of the recording"
+    assert slider(at).value == 0, "opens at the start of the recording, ready to play (issue 18)"
+    assert [label for label, _ in coverage_metrics(at)] == ["modes covered · step 0"] * 2
     shown = []
     for i, step in enumerate(steps):
         slider(at).set_value(step).run()
@@ -105,8 +116,14 @@ def test_the_timeline_moves_both_sides_through_the_recorded_numbers(lab_env):
     # the two sides and exactly what differs between them
     headers = [m.value for m in at.markdown if m.value.startswith("### ")]
     assert headers == [f"### :red[{lv.side_title(COLLAPSE)}]", f"### :blue[Cure: {CURES[CURE].title}]"]
-    assert [c.value for c in at.code] == ["model.pack=2"]
+    assert_changes(at, ["D judges 2 samples at a time (PacGAN)"], ["model.pack=2"])
     assert CURES[CURE].why in texts(at) and WHAT_IS_COLLAPSE in texts(at)
+    # why "8 / 8 modes" can sit beside a low share of high-quality samples, next to the numbers
+    assert lv.covered_vs_quality(lv.scenario("ring8")) in texts(at)
+    assert "within 3 standard deviations" in texts(at) and "fall between the modes" in texts(at)
+    # each chart says what it measures and which way is better
+    assert texts(at).count(lv.coverage_caption(lv.scenario("ring8"))) == 2
+    assert "higher is better" in lv.coverage_caption(lv.scenario("ring8"))
     assert "VEEGAN Table 1" in texts(at), "the published numbers are near the charts"
     # each side's measured rate, as the reliability record the page reads has it
     from ganplay.lab.measure import load_reliability, rate_text
@@ -125,7 +142,7 @@ def test_choosing_the_cure_and_the_data_and_missing_replays(lab_env):
     warning = [w.value for w in at.warning]
     assert len(warning) == 1 and "No recorded replay for Cure: Unrolled D steps" in warning[0]
     assert "`ganplay lab record --scenario ring8`" in warning[0]
-    assert [c.value for c in at.code] == ["optim.unroll=5"]
+    assert_changes(at, ["G looks 5 steps ahead of D (unrolled GAN)"], ["optim.unroll=5"])
 
     at.selectbox(key="lab.scenario").select("grid25").run()
     ok(at)
@@ -155,8 +172,7 @@ def test_a_broken_replay_says_so(lab_env, tmp_path, monkeypatch):
 def test_play_advances_the_timeline_and_stops_at_the_end(lab_env, monkeypatch):
     monkeypatch.setattr(lv, "PLAY_EVERY_S", 0.05)
     at = lab()
-    slider(at).set_value(0).run()
-    assert coverage_metrics(at)[0][0].endswith("step 0")
+    assert coverage_metrics(at)[0][0].endswith("step 0"), "it opens at the start"
     seen = [slider(at).value]
     [b for b in at.button if b.label == "Play"][0].click().run()
     ok(at)
@@ -198,21 +214,40 @@ def plotly_array(value) -> np.ndarray:
 
 
 def test_presenter_view_from_the_query_parameter_and_the_toggle(lab_env):
-    at = lab(query={"presenter": "1"})
-    assert at.toggle(key="lab.presenter").value is True
+    at = lab(query={"presenter": "1", "cure": CURE}, cure=None)
     styles = [h.proto.body for h in at.get("html")]
     assert len(styles) == 1 and 'data-testid="stSidebar"' in styles[0]
+    # the figures, the big numbers, Play and the timeline; no other control (issue 18)
+    assert not at.toggle and not at.selectbox and not at.get("segmented_control") and not at.number_input
+    assert [b.label for b in at.button] == ["Play"] and len(at.select_slider) == 1
+    assert not at.get("download_button")
+    assert all(not m.help for m in at.metric), "no tooltip icons either"
+    assert len(coverage_metrics(at)) == 2 and [c.value for c in at.caption if "higher is better" in c.value] == []
+    leave = at.get("page_link")
+    assert len(leave) == 1 and leave[0].proto.label == "Leave presenter view"
+    assert f"cure={CURE}" in leave[0].proto.query_string and "presenter" not in leave[0].proto.query_string
     big = chart_layouts(at)
-    at.toggle(key="lab.presenter").set_value(False).run()
+
+    # the normal view, as the link opens it: the lesson from the URL, every control back
+    at.query_params.clear()
+    at.query_params.update({"data": "ring8", "cure": CURE})
+    at.run()
     ok(at)
-    assert "presenter" not in at.query_params
     assert not at.get("html"), "the chrome is back"
+    assert at.selectbox(key="lab.cure").value == CURE and at.toggle(key="lab.presenter").value is False
     small = chart_layouts(at)
     assert set(big) == set(small) and len(big) == 4  # samples and coverage, both sides
     for key in big:
         assert big[key]["height"] > small[key]["height"] and big[key]["font"]["size"] > small[key]["font"]["size"]
+    # the toggle writes the bookmark: presenter view and the lesson it shows
+    at.selectbox(key="lab.scenario").select("grid25").run()
+    assert at.query_params.get("data") in ("grid25", ["grid25"])
     at.toggle(key="lab.presenter").set_value(True).run()
+    ok(at)
     assert at.query_params.get("presenter") in ("1", ["1"])
+    assert at.query_params.get("cure") in ("spectral-norm", ["spectral-norm"])
+    assert not at.selectbox and not at.toggle and len(at.get("html")) == 1
+    assert [m.value for m in at.markdown if m.value.startswith("**Grid of 25")], "the lesson chosen before"
 
 
 def test_export_buttons_download_files_drawn_on_click(lab_env):
@@ -291,10 +326,15 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
     ok(at)
     label = "classes covered" if unit == "classes" else "modes covered"
     values = [(m.label, m.value) for m in at.metric if m.label.startswith(label)]
+    assert values == [(f"{label} · step 0", f"{left[0]:,} / {full:,}"),
+                      (f"{label} · step 0", f"{right[0]:,} / {full:,}")], "it opens at the start"
+    slider(at).set_value(1500).run()
+    ok(at)
+    values = [(m.label, m.value) for m in at.metric if m.label.startswith(label)]
     assert values == [(f"{label} · step 1,500", f"{left[-1]:,} / {full:,}"),
                       (f"{label} · step 1,500", f"{right[-1]:,} / {full:,}")]
     assert not [m for m in at.metric if m.label == "high-quality samples"], "2D only"
-    kl = [m.value for m in at.metric if m.label == "KL from uniform"]
+    kl = [m.value for m in at.metric if m.label == "uneven spread (KL)"]
     if kind == "stacked":  # an even spread over the covered triples: log(1000 / modes)
         assert kl == [f"{np.log(1000 / left[-1]):.2f}", f"{np.log(1000 / right[-1]):.2f}"]
     else:
@@ -309,6 +349,9 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
     if kind == "digits":
         bars = plotly_array(hist[0]["data"][0]["y"])
         assert list(bars[:3]) == pytest.approx([100 / 3] * 3) and sum(bars) == pytest.approx(100)
+        assert texts(at).count(lv.hist_caption(10)) == 2, "the histogram says what it shows"
+    else:
+        assert [m.help for m in at.metric if m.label == "uneven spread (KL)"][0].count("Lower is better") == 1
     slider(at).set_value(750).run()
     assert [m.value for m in at.metric if m.label.startswith(label)] == [f"{left[1]:,} / {full:,}",
                                                                         f"{right[1]:,} / {full:,}"]

@@ -181,6 +181,81 @@ def overrides_text(scenario_name: str, cure_name: str) -> str:
     return "\n".join(side_overrides(scenario_name, cure_name)) or "# (no changes)"
 
 
+# What a cure's config line means, in words a learner reads (the line itself goes in a tooltip).
+# A key maps to a template of its value ({v}; {layers} and {width} for a list of hidden layers);
+# a "key=value" entry wins over its key.
+PLAIN_WORDS = {
+    "optim.unroll": "G looks {v} steps ahead of D (unrolled GAN)",
+    "model.spectral_norm=true": "D's layers are scaled so D changes smoothly (spectral norm)",
+    "optim.n_critic": "D trains {v} steps for every step of G",
+    "model.minibatch_std=true": "D also sees how spread out the whole batch is (minibatch std)",
+    "model.pack": "D judges {v} samples at a time (PacGAN)",
+    "loss.name=wasserstein": "Wasserstein loss: D becomes a critic that scores how far fake is from real",
+    "loss.gp_weight": "a gradient penalty (weight {v}) keeps the critic smooth",
+    "model.z_dim": "G's noise input has {v} numbers",
+    "model.g_hidden": "G has {layers} hidden layers of {width} units",
+    "model.d_hidden": "D has {layers} hidden layers of {width} units",
+    "optim.beta2": "Adam's β2 is {v} (as in the WGAN-GP paper)",
+    "optim.lr_g": "G's learning rate is {v}",
+    "optim.lr_d": "D's learning rate is {v}",
+}
+
+
+def plain_change(line: str) -> str:
+    """One config line (`key=value`) in plain words; the line itself when we have no words for it."""
+    key, _, value = line.partition("=")
+    template = PLAIN_WORDS.get(line) or PLAIN_WORDS.get(key)
+    if template is None:
+        return line
+    layers = [w.strip() for w in value.strip("[]").split(",") if w.strip()]
+    width = layers[0] if layers and len(set(layers)) == 1 else "/".join(layers)
+    return template.format(v=value, layers=len(layers), width=width)
+
+
+def plain_changes(scenario_name: str, cure_name: str) -> list[tuple[str, str]]:
+    """(plain words, config line) for each change the right side makes."""
+    return [(plain_change(line), line) for line in side_overrides(scenario_name, cure_name)]
+
+
+def changes_markdown(scenario_name: str, cure_name: str) -> tuple[str, str]:
+    """The right side's changes as a Markdown list in plain words, and the tooltip that holds the
+    exact config lines."""
+    changes = plain_changes(scenario_name, cure_name)
+    if not changes:
+        return "- (no changes)", "No config lines change."
+    words = "\n".join(f"- {w[0].upper()}{w[1:]}" for w, _ in changes)
+    tooltip = ("The right side's config is the left's plus these lines:\n\n```\n"
+               + overrides_text(scenario_name, cure_name) + "\n```")
+    return words, tooltip
+
+
+def coverage_caption(sc: Scenario) -> str:
+    """One sentence under a coverage chart: what it measures and which way is better."""
+    text = (f"How many of the {sc.n_modes:,} {sc.unit} G's samples reach at each training step: "
+            f"higher is better, the dashed line is all {sc.n_modes:,}")
+    if sc.kind == "points":
+        text += "; the dotted line is the share of high-quality samples (right axis, higher is better)"
+    return text + "."
+
+
+def hist_caption(n: int) -> str:
+    return (f"Which digits G draws, as our classifier reads them: best is an even {100 / max(1, n):.0f}% "
+            "each (the dashed line); one tall bar is mode collapse.")
+
+
+SAMPLES_CAPTION = ("G's samples (colour) over the real data (grey): the more of the grey blobs the "
+                   "colour covers, the better.")
+
+
+def covered_vs_quality(sc: Scenario) -> str:
+    """Why "8 / 8 modes" can sit beside "10% high-quality samples" (2D lessons)."""
+    n = f"{sc.n_modes:,}"
+    return (f"**{n} / {n} {sc.unit} beside a low share of high-quality samples?** A mode counts as "
+            "covered when at least one sample lands within 3 standard deviations of its centre; "
+            "\"high quality\" is the share of *all* samples that land that close. So G can touch "
+            f"every mode with a few samples while most of its samples fall between the modes.")
+
+
 # ---------------------------------------------------------------------------------------------
 # Figures
 # ---------------------------------------------------------------------------------------------

@@ -24,43 +24,79 @@ from ganplay.lab.scenarios import (COLLAPSE, CURES, SCENARIOS, WHAT_IS_COLLAPSE,
 REPLAY, LIVE = "Replay", "Train live"
 NO_BAR = {"displayModeBar": False}
 
-# --- presenter view: a toggle that mirrors ?presenter=1, so a teacher can bookmark it -------------
-if "lab.presenter" not in st.session_state:
-    st.session_state["lab.presenter"] = lv.presenter_from_query(st.query_params)
+# --- presenter view: ?presenter=1 (a teacher bookmarks it), switched on by a toggle ---------------
+# The URL is the presenter view's only state: it shows no controls but Play/Pause and the timeline,
+# so the lesson it plays comes from the URL too (?data=ring8&cure=pacgan&mode=live); the toggle
+# writes all of them, and "Leave presenter view" links back with the lesson and without
+# ?presenter.
+names = list(SCENARIOS)
+QUERY_DATA, QUERY_CURE, QUERY_MODE = "data", "cure", "mode"
 
 
-def _presenter_changed() -> None:
-    if st.session_state["lab.presenter"]:
-        st.query_params[lv.PRESENTER_QUERY] = "1"
+def _query_choice(name: str, options) -> str | None:
+    value = st.query_params.get(name)
+    return value if value in options else None
+
+
+def _lesson_to_query() -> None:
+    """The lesson chosen on the page into the URL (so a refresh or a bookmark keeps it)."""
+    st.query_params[QUERY_DATA] = st.session_state["lab.scenario"]
+    cure_now = st.session_state.get("lab.cure")
+    if cure_now in SCENARIOS[st.session_state["lab.scenario"]].cures:
+        st.query_params[QUERY_CURE] = cure_now
     else:
-        st.query_params.pop(lv.PRESENTER_QUERY, None)
+        st.query_params.pop(QUERY_CURE, None)
+    if st.session_state.get("lab.mode") == LIVE:
+        st.query_params[QUERY_MODE] = "live"
+    else:
+        st.query_params.pop(QUERY_MODE, None)
 
 
-head, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
-head.title("Mode collapse lab")
-toggle_col.toggle("Presenter view", key="lab.presenter", on_change=_presenter_changed,
-                  help="For a projector: no sidebar or toolbar, large type and charts. "
-                       "Bookmark it as …/collapse-lab?presenter=1.")
-big = bool(st.session_state["lab.presenter"])
+def _presenter_on() -> None:
+    if st.session_state.get("lab.presenter"):
+        _lesson_to_query()
+        st.query_params[lv.PRESENTER_QUERY] = "1"
+
+
+big = lv.presenter_from_query(st.query_params)
 FIG_H = 320 if big else 400  # samples figure (presenter figures are scaled up by lab_view)
 if big:
     st.html(lv.PRESENTER_CSS)
-
-# --- the lesson ---------------------------------------------------------------------------------
-names = list(SCENARIOS)
-pick = st.columns([2, 2, 2], vertical_alignment="bottom")
-scenario_name = pick[0].selectbox("Data", names, key="lab.scenario",
-                                  format_func=lambda n: SCENARIOS[n].title,
-                                  help="What the two GANs learn to generate.")
-sc = scenario(scenario_name)
-if st.session_state.get("lab.cure") not in sc.cures:
-    st.session_state["lab.cure"] = sc.cures[0]
-cure = pick[1].selectbox("Cure (right side)", list(sc.cures), key="lab.cure",
-                         format_func=lambda c: CURES[c].title,
-                         help="The right side is the left's GAN with this one change.")
-mode = pick[2].segmented_control("Mode", [REPLAY, LIVE], default=REPLAY, key="lab.mode",
-                                 help="Replay: the recorded runs, at once. Train live: both "
-                                      "configs train now, as two jobs.") or REPLAY
+    st.title("Mode collapse lab")
+    scenario_name = _query_choice(QUERY_DATA, names) or names[0]
+    sc = scenario(scenario_name)
+    cure = _query_choice(QUERY_CURE, sc.cures) or sc.cures[0]
+    mode = LIVE if st.query_params.get(QUERY_MODE) == "live" else REPLAY
+else:
+    head, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
+    head.title("Mode collapse lab")
+    toggle_col.toggle("Presenter view", key="lab.presenter", on_change=_presenter_on,
+                      help="For a projector: the figures and the big numbers only, large, with Play "
+                           "and the timeline; no sidebar, toolbar or other controls. Bookmark it "
+                           "(…/collapse-lab?presenter=1 plus this lesson).")
+    # the pickers start from the URL (a bookmark, or back from presenter view), else the first
+    if st.session_state.get("lab.scenario") not in names:
+        st.session_state["lab.scenario"] = _query_choice(QUERY_DATA, names) or names[0]
+    if st.session_state.get("lab.mode") not in (REPLAY, LIVE):
+        st.session_state["lab.mode"] = LIVE if st.query_params.get(QUERY_MODE) == "live" else REPLAY
+    pick = st.columns([2, 2, 2], vertical_alignment="bottom")
+    scenario_name = pick[0].selectbox("Data", names, key="lab.scenario", on_change=_lesson_to_query,
+                                      format_func=lambda n: SCENARIOS[n].title,
+                                      help="What the two GANs learn to generate.")
+    sc = scenario(scenario_name)
+    if st.session_state.get("lab.cure") not in sc.cures:
+        st.session_state["lab.cure"] = _query_choice(QUERY_CURE, sc.cures) or sc.cures[0]
+    cure = pick[1].selectbox("Cure (right side)", list(sc.cures), key="lab.cure", on_change=_lesson_to_query,
+                             format_func=lambda c: CURES[c].title,
+                             help="The right side is the left's GAN with this one change.")
+    mode = pick[2].segmented_control("Mode", [REPLAY, LIVE], key="lab.mode", on_change=_lesson_to_query,
+                                     help="Replay: the recorded runs, at once. Train live: both "
+                                          "configs train now, as two jobs.") or REPLAY
+    if any(k in st.query_params for k in (QUERY_DATA, QUERY_CURE, QUERY_MODE)):
+        # the URL shows this lesson; writing it also sends the browser the whole query string, so
+        # a stale ?presenter=1 goes (the "Leave presenter view" link reruns with new parameters but
+        # leaves the address bar as it was)
+        _lesson_to_query()
 st.markdown(f"**{sc.title}.** {sc.blurb}")
 if not big:
     st.markdown(WHAT_IS_COLLAPSE)
@@ -71,11 +107,12 @@ reliability = load_reliability()
 def differs() -> None:
     """Exactly what the right side changes, and why it helps."""
     st.subheader("What differs")
-    why, code = st.columns([3, 2])
+    why, changes = st.columns([3, 2])
     why.markdown(f"**Why {CURES[cure].title} helps.** {CURES[cure].why}")
-    with code:
-        st.caption("The right side's config is the left's plus:")
-        st.code(lv.overrides_text(scenario_name, cure), language="properties")
+    with changes:
+        words, config_lines = lv.changes_markdown(scenario_name, cure)
+        st.markdown("**The right side is the left's GAN, except:**", help=tip(config_lines))
+        st.markdown(words)
 
 
 def anchors() -> None:
@@ -93,12 +130,23 @@ def _delta(num: play.Numbers) -> int | float:
     return int(num.delta) if float(num.delta).is_integer() else round(num.delta, 1)
 
 
+def tip(text: str) -> str | None:
+    """A tooltip in the normal view; none in presenter view (its "?" icons are controls too)."""
+    return None if big else text
+
+
+def caption(text: str) -> None:
+    """A chart's one-line explanation, for a learner reading alone (the presenter says it)."""
+    if not big:
+        st.caption(text)
+
+
 def coverage_metric(num: play.Numbers, label_step: int) -> None:
     st.metric(f"{lv.UNIT_LABEL.get(sc.unit, sc.unit)} · step {label_step:,}",
               f"{lv.fmt(num.coverage)} / {num.full:,}",
               delta=_delta(num) if num.peak > 0 else None, delta_description="vs. its best so far",
-              help=f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
-                   "that falls means G is giving modes up).")
+              help=tip(f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
+                       "that falls means G is giving modes up)."))
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -152,23 +200,28 @@ def replay_side(side: lv.Side, step: int) -> None:
         coverage_metric(num, num.step)
     if num.hq is not None:
         tiles[1].metric("high-quality samples", f"{100 * num.hq:.0f}%",
-                        help="Share of samples within 3σ of a mode's centre (quality, not variety).")
+                        help=tip("Share of all samples within 3 standard deviations of a mode's centre "
+                                 "(quality, not variety; higher is better)."))
     if num.kl is not None:
-        tiles[1].metric("KL from uniform", f"{num.kl:.2f}",
-                        help=f"How unevenly the samples fall on the {num.full:,} digit triples: 0 is "
-                             f"an even spread, {math.log(num.full):.2f} is every sample the same "
-                             "triple. Published: WGAN-GP 0.148, PacDCGAN2 0.06.")
+        tiles[1].metric("uneven spread (KL)", f"{num.kl:.2f}",
+                        help=tip(f"KL(histogram of triples ‖ uniform): how unevenly the samples fall on "
+                                 f"the {num.full:,} digit triples. Lower is better: 0 is an even spread, "
+                                 f"{math.log(num.full):.2f} is every sample the same triple. Published: "
+                                 "WGAN-GP 0.148, PacDCGAN2 0.06."))
     samples, coverage = areas()
     with samples:
         if rep.kind == "points":
             chart(lv.samples_figure(side, i, big, FIG_H), f"lab-samples-{side.side}")
+            caption(lv.SAMPLES_CAPTION)
         else:
             st.image(lv.grid_image(rep.frames[i]), width="stretch" if big else 360,
                      caption=f"generated samples at step {num.step:,}")
         if num.hist is not None:
             chart(lv.hist_figure(num.hist, side.side, big=big), f"lab-hist-{side.side}", copy=False)
+            caption(lv.hist_caption(len(num.hist)))
     with coverage:
         chart(lv.replay_coverage_figure(side, i, big, FIG_H if big else 300), f"lab-coverage-{side.side}")
+        caption(lv.coverage_caption(sc))
     verdict = rep.meta.get("verdict")
     if verdict and i == len(rep) - 1:
         st.caption(f"This recording (seed {rep.seed}) ended **{verdict}**.")
@@ -177,7 +230,7 @@ def replay_side(side: lv.Side, step: int) -> None:
 def export(left: lv.Side, right: lv.Side, step: int) -> None:
     """One-click downloads for slides: each file is drawn when its button is pressed (the button
     spins meanwhile; the GIF takes a few seconds)."""
-    if not (left.ok and right.ok):
+    if big or not (left.ok and right.ok):
         return
     il, ir = left.replay.frame_at(step), right.replay.frame_at(step)
     cols = st.columns([1, 1, 2], vertical_alignment="center")
@@ -193,25 +246,33 @@ def export(left: lv.Side, right: lv.Side, step: int) -> None:
     cols[2].caption("For slides: large type, the collapse on the left, the cure on the right.")
 
 
+def _go_live() -> None:
+    st.session_state["lab.mode"] = LIVE
+    _lesson_to_query()
+
+
 def replay() -> None:
     left, right = (lv.load_side(scenario_name, s) for s in sides)
     steps = play.timeline(left.replay, right.replay)
     if not steps:
-        for col, side in zip(st.columns(2), (left, right)):
+        for col, side in zip(st.columns(2, wrap=False), (left, right)):
             with col:
                 side_header(side.side)
                 (st.warning if side.missing else st.error)(side.message(), icon=":material/warning:")
-        st.button("Train this pair live instead", icon=":material/model_training:",
-                  on_click=lambda: st.session_state.update({"lab.mode": LIVE}))
+        if not big:
+            st.button("Train this pair live instead", icon=":material/model_training:", on_click=_go_live)
         return
     # The current step lives in `pos`; the slider shows it and, when nothing plays, sets it. Each
     # time the play moves `pos`, the slider becomes a new widget (a new key) with `pos` as its
     # default (`value=`): the browser's requests still carry the old slider's value, and for a new
     # key they change nothing; a session_state override would be dropped once the browser has
     # drawn the slider.
+    # A lesson opens at its first step, ready to play (the end would give the lesson away).
     pos = f"lab.pos.{scenario_name}.{cure}"
-    if st.session_state.get(pos) not in steps:
-        st.session_state[pos] = play.snap_step(steps, st.session_state.get(pos))
+    if st.session_state.get(pos) is None:
+        st.session_state[pos] = steps[0]
+    elif st.session_state[pos] not in steps:
+        st.session_state[pos] = play.snap_step(steps, st.session_state[pos])
     lesson = (scenario_name, cure)
     if st.session_state.get("lab.playing") not in (None, lesson):
         st.session_state["lab.playing"] = None  # another lesson was playing: it stops
@@ -240,20 +301,24 @@ def replay() -> None:
                       icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_play_or_pause,
                       args=(lesson, pos, steps), key="lab.play", type="secondary" if playing else "primary",
                       width="stretch",
-                      help=f"Step through the recording, one frame every {lv.PLAY_EVERY_S:g} s; it stops "
-                           "at the end.")
+                      help=tip(f"Step through the recording, one frame every {lv.PLAY_EVERY_S:g} s; it "
+                               "stops at the end."))
         with bar[1]:
             step = st.select_slider("Training step", steps, value=st.session_state[pos], key=slider,
                                     format_func=lambda s: f"{s:,}",
                                     label_visibility="collapsed" if big else "visible",
-                                    help="Both sides show their recorded frame at this step.")
+                                    help=tip("Both sides show their recorded frame at this step."))
         if playing:
             step = st.session_state[pos]
         else:
             st.session_state[pos] = step
-        for col, side in zip(st.columns(2, gap="large"), (left, right)):
+        # the two sides stay side by side on a phone too (wrap=False: Streamlit stacks columns on
+        # screens under 640 px, which put the cure a screen below the collapse)
+        for col, side in zip(st.columns(2, gap="large", wrap=False), (left, right)):
             with col:
                 replay_side(side, step)
+        if sc.kind == "points" and not big:
+            st.caption(lv.covered_vs_quality(sc))
         anchors()
         export(left, right, step)
 
@@ -317,7 +382,8 @@ def live_side(side: str, info) -> None:
                                      anchor=play.anchor_for(sc, side), big=big, x_max=info.steps,
                                      height=FIG_H if big else 300),
                   f"lab-live-coverage-{side}", copy=False)
-    if info.is_active and jobs.may_control(info, visitor.token()) and st.button(
+            caption(lv.coverage_caption(sc))
+    if not big and info.is_active and jobs.may_control(info, visitor.token()) and st.button(
             "Stop", icon=":material/stop:", key=f"lab.stop.{side}"):
         try:
             jobs.stop(info, visitor=visitor.token())
@@ -328,6 +394,36 @@ def live_side(side: str, info) -> None:
 
 def live() -> None:
     root = runs_root()
+    if not big:
+        start_pair(root)
+    runs = jobs.poll(root)
+    pair = play.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
+    if not pair:
+        st.info("Nothing of this lesson has trained here yet: press **Train this pair live**"
+                + (" (leave presenter view first)" if big else "")
+                + ". Each side takes about a minute or two on a laptop CPU.", icon=":material/info:")
+        return
+    polling = any(r.is_active or r.state == "queued" for r in pair.values())
+    if not big:
+        st.info(WHAT_TO_WATCH, icon=":material/visibility:")
+
+    @st.fragment(run_every=lv.LIVE_POLL_S if polling else None)
+    def panel() -> None:
+        jobs.start_queued(root)
+        fresh = {side: jobs.find(root, info.id) or info for side, info in pair.items()}
+        if polling and not any(r.is_active or r.state == "queued" for r in fresh.values()):
+            st.rerun()  # both finished: stop polling
+        # side by side on a phone too (see the replay)
+        for col, side in zip(st.columns(2, gap="large", wrap=False), sides):
+            with col:
+                live_side(side, fresh.get(side))
+        anchors()
+
+    panel()
+
+
+def start_pair(root) -> None:
+    """Seed, steps and the button that starts both sides as jobs (not in presenter view)."""
     lim = jobs.limits()
     default_steps = sc.base["train"]["steps"]
     cols = st.columns([1, 1, 2], vertical_alignment="bottom")
@@ -355,29 +451,6 @@ def live() -> None:
                f"{lv.LIVE_EVALS} times per run. "
                + (f"This server allows {lim.describe()}." if lim.demo else ""))
 
-    runs = jobs.poll(root)
-    pair = play.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
-    if not pair:
-        st.info("Nothing of this lesson has trained here yet: press **Train this pair live**. "
-                "Each side takes about a minute or two on a laptop CPU.", icon=":material/info:")
-        return
-    polling = any(r.is_active or r.state == "queued" for r in pair.values())
-    if not big:
-        st.info(WHAT_TO_WATCH, icon=":material/visibility:")
-
-    @st.fragment(run_every=lv.LIVE_POLL_S if polling else None)
-    def panel() -> None:
-        jobs.start_queued(root)
-        fresh = {side: jobs.find(root, info.id) or info for side, info in pair.items()}
-        if polling and not any(r.is_active or r.state == "queued" for r in fresh.values()):
-            st.rerun()  # both finished: stop polling
-        for col, side in zip(st.columns(2, gap="large"), sides):
-            with col:
-                live_side(side, fresh.get(side))
-        anchors()
-
-    panel()
-
 
 if mode == LIVE:
     live()
@@ -388,3 +461,7 @@ if big:  # the teacher says it; it is here to read afterwards
 differs()
 if big:
     st.markdown(WHAT_IS_COLLAPSE)
+    # a link, not a control: back to the normal view with the same lesson (this session goes on)
+    st.page_link("views/collapse_lab.py", label="Leave presenter view", icon=":material/close_fullscreen:",
+                 query_params={QUERY_DATA: scenario_name, QUERY_CURE: cure,
+                               **({QUERY_MODE: "live"} if mode == LIVE else {})})
