@@ -54,6 +54,17 @@ LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
 # the others' D is a critic with an unbounded score.
 LOGIT_LOSSES = ("ns", "minimax")
 AUGMENTS = ("translation", "cutout")
+# What a learner reads for each data set, architecture and loss (the key stays in tooltips).
+PLAIN_NAMES = {
+    "ring8": "8 Gaussians in a ring", "grid25": "25 Gaussians on a grid", "spiral": "a spiral",
+    "moons": "two moons", "swissroll": "a swiss roll", "mnist5k": "MNIST digits (5k)",
+    "stacked-mnist": "Stacked MNIST", "digits": "sklearn's 8x8 digits", "mnist": "MNIST digits",
+    "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "folder": "your images",
+    "mlp": "small fully connected nets", "dcgan": "DCGAN conv nets", "wgan": "WGAN conv nets",
+    "stylegan-lite": "StyleGAN-lite",
+    "ns": "standard GAN loss", "minimax": "original minimax GAN loss", "lsgan": "least-squares loss",
+    "hinge": "hinge loss", "wasserstein": "Wasserstein loss (a critic)",
+}
 # Sizes a config may ask for. Widths bound what one layer allocates (8 x 2048-wide MLP layers are
 # ~34M weights; 200,000-wide ones tried to allocate 160 GB); a conv net's widest stage is 8x its
 # channels at 64 px. Every preset, zoo card and lab lesson fits well inside.
@@ -410,12 +421,15 @@ class Config(BaseModel):
         return self.model_dump(mode="json")
 
     def summary(self) -> str:
-        """One line for lists: data · architecture · loss (· GP w · conditional)."""
-        bits = [self.data.name, self.model.arch, self.loss.name]
+        """One line in plain words for lists: data · networks · loss (· penalty · conditional)."""
+        bits = [PLAIN_NAMES.get(self.data.name, self.data.name), PLAIN_NAMES[self.model.arch],
+                PLAIN_NAMES[self.loss.name]]
         if self.loss.gp_weight:
-            bits.append(f"GP {self.loss.gp_weight:g}")
+            bits.append(f"gradient penalty {self.loss.gp_weight:g}")
+        if self.model.pack > 1:
+            bits.append(f"D judges {self.model.pack} samples at once")
         if self.model.n_classes:
-            bits.append("conditional")
+            bits.append("conditional on the label")
         return " · ".join(bits)
 
     def to_json(self) -> str:

@@ -181,3 +181,11 @@ def test_error_messages_stay_short_for_huge_values():
     with pytest.raises(ConfigError) as err:
         Config.from_dict({"name": "n" * 1_000_000, "train": {"steps": "9" * 100_000}})
     assert len(str(err.value)) < 1000
+
+
+def test_every_data_set_architecture_and_loss_has_a_plain_name():
+    from ganplay.config import ARCHS, DATASETS, LOSSES, PLAIN_NAMES
+
+    assert set(DATASETS) | set(ARCHS) | set(LOSSES) <= set(PLAIN_NAMES)
+    assert Config.from_preset("ring8-wgan-gp").summary() == (
+        "8 Gaussians in a ring · small fully connected nets · Wasserstein loss (a critic) · gradient penalty 0.1")

@@ -136,7 +136,8 @@ def test_start_creates_a_job_and_a_fresh_session_reattaches_with_working_control
 def test_steering_form_sends_a_set_request(runs):
     info = _fake_run(runs, "running", alive=True)
     at = app("views/train.py")
-    lr = [n for n in at.number_input if n.label == "lr_g"][0]
+    lr = [n for n in at.number_input if str(n.key).startswith("steer.lr_g.")][0]
+    assert lr.label == "G's learning rate" and "`optim.lr_g`" in lr.help
     lr.set_value(5e-5)
     [b for b in at.button if b.label == "Apply"][0].click().run()
     assert not at.exception

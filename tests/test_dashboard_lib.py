@@ -16,7 +16,10 @@ from ganplay.dashboard import charts, form_spec, health, progress, share, view2d
 def test_every_config_field_has_a_form_control_with_its_help():
     specs = form_spec.form_fields()
     assert [s.key for s in specs] == list(field_help())
-    assert all(s.help for s in specs)
+    assert all(s.help.endswith(f"(config key `{s.key}`)") for s in specs)
+    # labels in a learner's words, not the config's: no underscores, every field named by hand
+    assert set(form_spec.LABELS) == {s.key for s in specs}
+    assert not [s.label for s in specs if "_" in s.label or s.label == s.key.rsplit(".", 1)[-1]]
     by_key = {s.key: s for s in specs}
     assert by_key["data.name"].kind == "choice" and "ring8" in by_key["data.name"].options
     assert by_key["train.augment"].kind == "multichoice"

@@ -8,6 +8,7 @@ and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
@@ -22,8 +23,63 @@ GRAD_SERIES = (("grad_norm_d", "‖∇D‖", "#1f77b4"), ("grad_norm_g", "‖∇
 PANELS = ("Losses", "Discriminator outputs", "Gradient norms")
 
 
-EVAL_LABELS = {"modes": "modes covered", "hq": "share of high-quality points",
-               "kl": "KL(mode histogram ‖ uniform)", "classes": "classes produced"}
+@dataclass(frozen=True)
+class Metric:
+    """What a logged number is, in a learner's words: `label`, one line of `meaning`, which way
+    is `better` ("higher", "lower" or "" when neither), and whether runs with different losses
+    can share its axis (`comparable`: a D loss of WGAN and one of a vanilla GAN cannot)."""
+
+    label: str
+    meaning: str
+    better: str = ""
+    comparable: bool = True
+
+
+METRICS = {
+    "modes": Metric("modes covered", "modes with at least one generated sample within 3 std of "
+                    "their centre", "higher"),
+    "hq": Metric("share of good samples", "share of generated samples within 3 std of some mode's "
+                 "centre (the rest fall between modes)", "higher"),
+    "kl": Metric("uneven mode use (KL)", "how far the samples' spread over the modes is from even "
+                 "(KL divergence of the mode histogram from uniform); 0 is perfectly even", "lower"),
+    "classes": Metric("digit classes produced", "classes the bundled classifier finds among the "
+                      "samples", "higher"),
+    "fid": Metric("FID", "distance between real and generated images in our classifier's feature "
+                  "space (Fréchet distance)", "lower"),
+    "kid": Metric("KID", "like FID, but unbiased for small sample counts (kernel distance)", "lower"),
+    "loss_d": Metric("D loss", "the discriminator's loss; its scale depends on the loss used",
+                     comparable=False),
+    "loss_g": Metric("G loss", "the generator's loss; its scale depends on the loss used",
+                     comparable=False),
+    "d_real": Metric("D's score on real data", "D(x) on real samples (a probability for logit "
+                     "losses, a raw score for critics)", comparable=False),
+    "d_fake": Metric("D's score on generated data", "D(G(z)): the same on generated samples",
+                     comparable=False),
+    "wasserstein": Metric("Wasserstein estimate", "the critic's estimate of the distance between "
+                          "real and generated data (critics only)", "lower", comparable=False),
+    "grad_norm_d": Metric("size of D's gradients", "‖∇D‖: how hard D's weights are pushed each "
+                          "step", comparable=False),
+    "grad_norm_g": Metric("size of G's gradients", "‖∇G‖: how hard G's weights are pushed each step",
+                          comparable=False),
+    "images_per_s": Metric("images per second", "training speed", "higher"),
+    "steps_per_s": Metric("steps per second", "training speed", "higher"),
+}
+QUALITY_FIRST = ("modes", "hq", "classes", "fid", "kid", "kl")  # what a comparison opens on
+
+
+def metric(key: str) -> Metric:
+    return METRICS.get(key, Metric(key, ""))
+
+
+def explain(keys: Iterable[str]) -> str:
+    """One Markdown line per metric: what it is and which way is better."""
+    lines = []
+    for key in keys:
+        m = metric(key)
+        if m.meaning:
+            better = f" *{m.better.capitalize()} is better.*" if m.better else ""
+            lines.append(f"- **{m.label}**: {m.meaning}.{better}")
+    return "\n".join(lines)
 
 
 def split_events(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
@@ -53,11 +109,11 @@ def eval_figure(rows: list[dict], height: int = 230) -> go.Figure | None:
     keys = list(dict.fromkeys(k for r in evals for k in _numeric(r)))
     if not keys:
         return None
-    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[EVAL_LABELS.get(k, k) for k in keys],
+    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[metric(k).label for k in keys],
                         horizontal_spacing=0.06)
     for col, key in enumerate(keys, start=1):
         xs, ys = series(evals, key)
-        fig.add_trace(go.Scatter(x=xs, y=ys, name=EVAL_LABELS.get(key, key), mode="lines+markers",
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
                                  line={"color": "#9467bd"}, showlegend=False, meta=key), row=1, col=col)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
     return fig
@@ -114,16 +170,31 @@ def loss_figure(rows: list[dict], height: int = 330) -> go.Figure:
     return fig
 
 
+RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
+               "#e377c2", "#7f7f7f", "#bcbd22")
+RUN_DASHES = ("solid", "dash", "dot")
+
+
 def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> go.Figure:
-    """One metric of several runs on one chart."""
+    """One metric of several runs on one chart, each run its own colour (and dash past ten)."""
     fig = go.Figure()
-    for name, rows in runs.items():
+    for i, (name, rows) in enumerate(runs.items()):
         xs, ys = series(_measurements(rows), key)
         if xs:
-            fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines"))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      xaxis_title="step", yaxis_title=key, legend={"orientation": "h", "y": -0.2})
+            line = {"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 2,
+                    "dash": RUN_DASHES[i // len(RUN_COLOURS) % len(RUN_DASHES)]}
+            fig.add_trace(go.Scatter(x=xs, y=ys, name=name, mode="lines+markers" if len(xs) < 30 else "lines",
+                                     line=line))
+    m = metric(key)
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
+                      yaxis_title=m.label + (f" ({m.better} is better)" if m.better else ""),
+                      legend={"orientation": "h", "y": -0.2})
     return fig
+
+
+def default_metric(keys: list[str]) -> str:
+    """What a comparison opens on: a quality measure every loss shares, else the first key."""
+    return next((k for k in QUALITY_FIRST if k in keys), next((k for k in keys if metric(k).comparable), keys[0]))
 
 
 def _measurements(rows: list[dict]) -> list[dict]:

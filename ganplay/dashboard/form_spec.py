@@ -74,7 +74,33 @@ def _float_step(default: float, hi: float | None) -> float:
     return 0.01 if hi is not None and hi <= 1 else 0.1
 
 
-LABELS = {"name": "run name", "data.name": "dataset", "loss.name": "loss", "optim.name": "optimiser"}
+# The form's labels in a learner's words; each field's help ends with its config key.
+LABELS = {
+    "name": "Run name", "data.name": "Data set", "data.root": "Image folder or download folder",
+    "data.download": "Allow downloading the data set", "data.image_size": "Image size (pixels)",
+    "data.channels": "Colour channels", "model.arch": "Network architecture",
+    "model.z_dim": "Noise size (z)", "model.n_classes": "Classes (conditional GAN)",
+    "model.g_hidden": "G's hidden layer widths", "model.d_hidden": "D's hidden layer widths",
+    "model.g_batchnorm": "Batch norm in G", "model.g_channels": "G's conv channels",
+    "model.d_channels": "D's conv channels", "model.residual": "Residual blocks",
+    "model.layernorm": "Layer norm in the critic", "model.spectral_norm": "Spectral norm in D",
+    "model.minibatch_std": "Show D the batch's spread (minibatch std)",
+    "model.minibatch_disc": "Minibatch discrimination kernels", "model.mapping_layers": "Mapping layers (z to w)",
+    "model.style_mixing": "Style mixing probability", "model.pack": "Samples D judges at once (PacGAN)",
+    "loss.name": "Loss", "loss.gp_weight": "Gradient penalty weight", "loss.r1_weight": "R1 penalty weight",
+    "loss.r1_every": "R1 penalty every n D steps", "loss.clip": "Clip D's weights to ±",
+    "loss.label_smoothing": "Label smoothing", "loss.instance_noise": "Noise on D's inputs",
+    "loss.feature_matching": "Feature matching weight", "optim.name": "Optimiser",
+    "optim.lr_g": "G's learning rate", "optim.lr_d": "D's learning rate", "optim.beta1": "Adam beta1 (momentum)",
+    "optim.beta2": "Adam beta2", "optim.n_critic": "D steps per G step",
+    "optim.unroll": "Steps G looks ahead (unrolled GAN)", "optim.schedule": "Learning-rate schedule",
+    "optim.ema": "Average of G's weights (EMA)", "train.steps": "Training steps", "train.batch_size": "Batch size",
+    "train.seed": "Random seed", "train.device": "Device", "train.precision": "Number precision",
+    "train.compile": "Compile the models", "train.augment": "Augment D's inputs",
+    "train.log_every": "Log every n steps", "train.sample_every": "Save samples every n steps",
+    "train.checkpoint_every": "Save a checkpoint every n steps", "train.keep_checkpoints": "Checkpoints to keep",
+    "train.eval_every": "Measure quality every n steps", "train.tensorboard": "Write TensorBoard logs",
+}
 
 
 def _label(key: str) -> str:
@@ -92,7 +118,7 @@ def form_fields() -> list[FieldSpec]:
         origin, args = typing.get_origin(ann), typing.get_args(ann)
         lo, hi = _bounds(key)
         common = {"key": key, "section": section, "label": _label(key), "default": default,
-                  "help": text, "archs": _archs_from_help(text)}
+                  "help": f"{text} (config key `{key}`)", "archs": _archs_from_help(text)}
         if origin is typing.Literal:
             spec = FieldSpec(kind="choice", options=args, **common)
         elif origin is list and args and typing.get_origin(args[0]) is typing.Literal:

@@ -79,7 +79,9 @@ def _tiles(rows: list[dict]) -> None:
         return
     cols = st.columns(len(shown))
     for col, (key, label) in zip(cols, shown):
-        col.metric(label, _short(key, last[key]))
+        m = charts.metric(key)
+        col.metric(label, _short(key, last[key]),
+                   help=f"{m.label}: {m.meaning}" + (f" ({m.better} is better)" if m.better else "") + f". Logged as `{key}`.")
 
 
 def _short(key: str, value: float) -> str:
@@ -166,6 +168,8 @@ def run_view(info: RunInfo, root: Path) -> None:
         quality = charts.eval_figure(rows)
         if quality is not None:
             st.plotly_chart(quality, key=f"eval-chart-{info.id}", width="stretch")
+            st.markdown(charts.explain(dict.fromkeys(k for r in charts.eval_rows(rows) for k in r
+                                                     if k not in ("step", "event", "time"))))
     else:
         st.info("The first points appear after the first training step.", icon=":material/hourglass_top:")
         _empty_chart(info)
@@ -222,6 +226,9 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
     return info
 
 
+STEER_LABELS = {"lr_g": "G's learning rate", "lr_d": "D's learning rate", "n_critic": "D steps per G step"}
+
+
 def steer_form(info: RunInfo) -> None:
     """Change lr_g, lr_d and n_critic of a running job; the job logs each change as an event
     that shows on the charts."""
@@ -235,18 +242,18 @@ def steer_form(info: RunInfo) -> None:
         if row.get("event") == "set":
             current.update({k: row[k] for k in current if k in row})
     specs = {s.key.split(".")[1]: s for s in form_fields() if s.section == "optim"}  # the config's bounds
-    help_of = {k: s.help for k, s in specs.items()}
+    help_of = {k: f"{s.help} (config key `optim.{k}`)" for k, s in specs.items()}
     lr_floor = 1e-7  # the config's lower bound is exclusive (> 0); a number box needs an inclusive one
     with st.form(f"steer-{info.id}", border=True):
         st.markdown("**Steer the running job** (applied at its next step, marked on the charts)")
         cols = st.columns(4, vertical_alignment="bottom")
-        lr_g = cols[0].number_input("lr_g", value=float(current["lr_g"]), min_value=lr_floor,
+        lr_g = cols[0].number_input(STEER_LABELS["lr_g"], key=f"steer.lr_g.{info.id}", value=float(current["lr_g"]), min_value=lr_floor,
                                     max_value=float(specs["lr_g"].max_value),
                                     step=float(current["lr_g"]) / 2, format="%g", help=help_of.get("lr_g"))
-        lr_d = cols[1].number_input("lr_d", value=float(current["lr_d"]), min_value=lr_floor,
+        lr_d = cols[1].number_input(STEER_LABELS["lr_d"], key=f"steer.lr_d.{info.id}", value=float(current["lr_d"]), min_value=lr_floor,
                                     max_value=float(specs["lr_d"].max_value),
                                     step=float(current["lr_d"]) / 2, format="%g", help=help_of.get("lr_d"))
-        n_critic = cols[2].number_input("n_critic", value=int(current["n_critic"]),
+        n_critic = cols[2].number_input(STEER_LABELS["n_critic"], key=f"steer.n_critic.{info.id}", value=int(current["n_critic"]),
                                         min_value=int(specs["n_critic"].min_value),
                                         max_value=int(specs["n_critic"].max_value), step=1,
                                         help=help_of.get("n_critic"))
@@ -258,6 +265,6 @@ def steer_form(info: RunInfo) -> None:
             else:
                 try:
                     jobs.steer(info, visitor=visitor.token(), **changed)
-                    st.success("Sent: " + ", ".join(f"{k}={v:g}" for k, v in changed.items()))
+                    st.success("Sent: " + ", ".join(f"{STEER_LABELS[k]} {v:g}" for k, v in changed.items()))
                 except JobError as exc:
                     st.error(str(exc))

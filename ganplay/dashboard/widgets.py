@@ -38,17 +38,19 @@ def sidebar() -> None:
     with st.sidebar:
         if ROOT_KEY not in st.session_state:
             st.session_state[ROOT_KEY] = str(jobs.runs_root())
-        st.text_input(
-            "Runs folder", key=ROOT_KEY, disabled=lim.demo,
-            help="The folder whose run directories the dashboard lists and where new jobs write. "
-                 "Point it at any directory, including one a job on another machine writes to "
-                 "(a shared disk, a synced folder), or at a single run directory. Set "
-                 "GANPLAY_RUNS to change the default.",
-        )
         if lim.demo:
             st.info(f"**Demo mode**: {lim.describe()}. The jobs you start are yours to stop, "
                     "pause and steer; other visitors' jobs you can watch.", icon=":material/public:")
             visitor.remember()
+        else:  # an advanced setting: out of a learner's way, at the bottom and folded
+            with st.expander("Advanced", icon=":material/settings:"):
+                st.text_input(
+                    "Runs folder", key=ROOT_KEY,
+                    help="The folder whose run directories the dashboard lists and where new jobs "
+                         "write. Point it at any directory, including one a job on another machine "
+                         "writes to (e.g. `torchrun` on a GPU box, over a shared disk or a synced "
+                         "folder), or at a single run directory. GANPLAY_RUNS sets the default.",
+                )
 
 
 def badge_markdown(state: str) -> str:

@@ -10,9 +10,6 @@ from ganplay.dashboard.widgets import ago, pick_run, runs_root
 st.title("Runs")
 root = runs_root()
 runs = jobs.poll(root)
-st.caption(f"Reading `{root}`. Any folder of ganplay run directories can be watched, including one a "
-           "job on another machine writes (e.g. `torchrun` on a GPU box): change it in the sidebar or "
-           "set GANPLAY_RUNS.")
 if jobs.runs_vanish(root):
     st.warning("Runs here vanish when this Space restarts: they are not on persistent storage. "
                "Download what you want to keep (below). The Space's owner can mount a storage bucket "
@@ -44,11 +41,24 @@ chosen = st.multiselect("Runs to compare", names, default=names[:3], key="runs.c
                         help="Their curves on one chart, their last logged values side by side.")
 if chosen:
     rows = {n: run_files.metrics(root, n) for n in chosen}
-    keys = sorted({k for r in rows.values() for k in charts.numeric_keys(r)},
-                  key=lambda k: (k not in ("loss_d", "loss_g"), k))
+    found = {k for r in rows.values() for k in charts.numeric_keys(r)}
+    keys = sorted(found, key=lambda k: (k not in charts.QUALITY_FIRST, not charts.metric(k).comparable,
+                                        charts.QUALITY_FIRST.index(k) if k in charts.QUALITY_FIRST else 0,
+                                        charts.metric(k).label))
     if keys:
-        metric = st.selectbox("Metric", keys, key="runs.metric")
-        st.plotly_chart(charts.overlay_figure(rows, metric), key="runs-overlay", width="stretch")
+        if st.session_state.get("runs.metric") not in keys:
+            st.session_state["runs.metric"] = charts.default_metric(keys)
+        key = st.selectbox("What to compare", keys, key="runs.metric", format_func=lambda k: charts.metric(k).label,
+                           help="Quality measures first: they mean the same for every loss. Logged "
+                                "names: " + ", ".join(f"{charts.metric(k).label} = `{k}`" for k in keys))
+        losses = sorted({r.settings.loss.name for r in finished if r.path.name in chosen})
+        if not charts.metric(key).comparable and len(losses) > 1:
+            st.warning(f"These runs use different losses ({', '.join(losses)}): their "
+                       f"{charts.metric(key).label} values are on different scales and mean different "
+                       "things, so their curves can't be compared on one axis. Compare a quality "
+                       "measure (modes covered, FID) instead.", icon=":material/warning:")
+        st.plotly_chart(charts.overlay_figure(rows, key), key="runs-overlay", width="stretch")
+        st.markdown(charts.explain([key]))
     st.dataframe(run_files.comparison_table(root, chosen), width="stretch")
 
 st.subheader("One run")
