@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -87,6 +88,33 @@ def test_handlers_sizes_and_determinism():
     assert H.all_classes(DCGAN, 4, 1.0).size == grid(10, 10, H.GRID_SCALE + 1)
     assert H.style_mix(STYLE, 1, 2, 3, 5, 1.0).size == grid(3, 3, H.IMAGE_SCALE // 2)
     assert "FID" in H.metrics_text(STYLE)
+
+
+def test_the_panel_speaks_plain_words_with_the_terms_in_the_help():
+    text = H.metrics_text(STYLE)
+    assert "FID" in text and "(lower is better)" in text and "(higher is better)" in text
+    assert len(text.splitlines()) >= 1 + 5  # a line per metric, none cut into a run-on line
+    legend = H.metrics_legend()
+    for title in ("FID", "KID", "IS", "precision", "recall", "coverage"):  # one line each: meaning, direction
+        (line,) = [ln for ln in legend.splitlines() if ln.startswith(f"- **{title}**")]
+        assert "is better" in line and len(line) > 40, line
+    assert H.direction_label(0, 0.15) == "Direction 1 (15% of the variation)"
+    demo = __import__("ganplay.panel", fromlist=["build_blocks"]).build_blocks()
+    by_id = {b.elem_id: b for b in demo.blocks.values() if getattr(b, "elem_id", None)}
+    assert by_id["gp-seed"].label == "Seed" and str(E.MAX_SEED) in by_id["gp-seed"].info
+    assert by_id["gp-truncation"].label.startswith("Closeness to the average") and "psi" in by_id["gp-truncation"].info
+    assert by_id["gp-pc1"].label == "Direction 1" and "PCA" in by_id["gp-pc1"].info
+    assert not any("PC" in (getattr(b, "label", None) or "") or "psi" in (getattr(b, "label", None) or "")
+                   for b in demo.blocks.values())  # the terms live in the help text, not in the labels
+
+
+def test_the_dashboard_listens_for_the_panels_own_messages():
+    """explore.py (torch- and Gradio-free) repeats the message names of ganplay.panel.embed."""
+    from ganplay.panel import embed
+
+    page = (ROOT / "ganplay" / "dashboard" / "views" / "explore.py").read_text()
+    assert f'"{embed.MESSAGE}"' in page and f'"{embed.ASK}"' in page
+    assert embed.MESSAGE in embed.HEAD and embed.ASK in embed.HEAD
 
 
 def test_timeline_walks_checkpoints(runs_dir):
@@ -293,8 +321,10 @@ def test_every_endpoint_more(client):
     assert size(client.predict(STYLE, 1, 2, 2, 3, 1.0, api_name="/style_mix")) == grid(3, 3, H.IMAGE_SCALE // 2)
     img, text = client.predict(STYLE, 0, 5, 1, 1.0, api_name="/timeline")
     assert size(img) == (224, 224) and "step 3000" in text
-    labels, info, _ = client.predict(STYLE, api_name="/describe")
+    labels, info, _, *sliders = client.predict(STYLE, api_name="/describe")
     assert len(labels["choices"]) == 10 and "StyleGAN-lite" in info
+    # the direction sliders are relabelled in plain words, each with its share of the variation
+    assert len(sliders) == H.N_SLIDERS and re.fullmatch(r"Direction 1 \(\d+% of the variation\)", sliders[0]["label"])
     assert 0 <= client.predict(api_name="/new_seed") < 10**6
     assert client.predict(api_name="/reset") == tuple(SLIDERS) or list(client.predict(api_name="/reset")) == SLIDERS
 

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ganplay import explore as E
 from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, labels, walk
 
 TITLE = "ganplay explorer"
@@ -47,13 +46,16 @@ def image(label: str, **kw) -> gr.Image:
 
 
 def describe(generator: str):
-    """Widget updates for a newly chosen generator."""
+    """Widget updates for a newly chosen generator: labels, its blurb, the timeline's range and the
+    direction sliders' labels (each with its share of the variation)."""
     info = H.describe(generator)
     classes = info["classes"]
+    explained = info["explained"] + [None] * (H.N_SLIDERS - len(info["explained"]))
     return (
         gr.update(choices=classes, value=classes[0][1] if classes else None, visible=bool(classes)),
         info["text"],
         gr.update(maximum=max(info["checkpoints"] - 1, 1), value=info["checkpoints"] - 1),
+        *[gr.update(label=H.direction_label(i, v)) for i, v in enumerate(explained[:H.N_SLIDERS])],
     )
 
 
@@ -82,12 +84,13 @@ def build() -> gr.Blocks:
         with gr.Row(equal_height=True):
             generator = gr.Dropdown(choices, value=default, label="Generator", scale=3,
                                     allow_custom_value=True, elem_id="gp-generator")
-            seed = gr.Number(value=0, label=f"Seed (0..{E.MAX_SEED})", precision=0, scale=1, elem_id="gp-seed")
+            seed = gr.Number(value=0, label="Seed", info=H.SEED_INFO, precision=0, scale=1, elem_id="gp-seed")
             reseed = gr.Button("New seed", scale=0, min_width=110, elem_id="gp-new-seed")
             label = gr.Dropdown([(str(i), i) for i in range(10)], value=0, label="Label", scale=1,
+                                info="Which class (digit) a conditional generator draws",
                                 allow_custom_value=True, elem_id="gp-label")
-            truncation = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Truncation psi", scale=2,
-                                   elem_id="gp-truncation")
+            truncation = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Closeness to the average picture "
+                                   "(truncation)", info=H.TRUNCATION_INFO, scale=2, elem_id="gp-truncation")
         info = gr.Markdown()
         c = SimpleNamespace(generator=generator, seed=seed, reseed=reseed, label=label,
                             truncation=truncation, info=info, ui=ui, image=image, gif_file=files.write_gif,
@@ -103,10 +106,10 @@ def build() -> gr.Blocks:
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")
 
-        c.redraw(generator.change(ui(describe), generator, [label, info, c.timeline_index],
-                                  api_name="describe"), "generator")
-        c.redraw(demo.load(ui(describe), generator, [label, info, c.timeline_index], api_name="on_load",
-                           api_visibility="undocumented"), "load")
+        described = [label, info, c.timeline_index, *c.sliders]
+        c.redraw(generator.change(ui(describe), generator, described, api_name="describe"), "generator")
+        c.redraw(demo.load(ui(describe), generator, described, api_name="on_load", api_visibility="undocumented"),
+                 "load")
         # runs trained since the server started show up on the next page load
         demo.load(refresh_choices, None, [generator, c.extras], api_name="refresh_choices",
                   api_visibility="undocumented")

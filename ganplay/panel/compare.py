@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ganplay import explore as E
 from ganplay.panel import handlers as H
 
 
@@ -28,8 +27,10 @@ def build(c) -> None:
     with gr.Row():
         for i in range(H.MAX_EXTRA):
             with gr.Column(min_width=200):
-                extra_outs.append(c.image(f"extra {i + 1}", height=230, visible=False))
+                extra_outs.append(c.image(f"extra {i + 1}", height=230, visible=False,
+                                          elem_id=f"gp-compare-extra-{i + 1}"))
                 extra_text.append(gr.Markdown())
+    gr.Markdown(H.metrics_legend(), elem_id="gp-metrics-legend")
 
     def run_compare(seed, label, truncation, extra):
         extra = list(extra or [])[: H.MAX_EXTRA]
@@ -47,19 +48,21 @@ def build(c) -> None:
     c.compare_call = dict(fn=compare_fn, **compare_io)
     c.extras = extras
     with gr.Row():
-        seed_b = gr.Number(value=1, label="Interpolate to seed", precision=0)
-        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Frames")
-        mode = gr.Radio(list(E.MODES), value="spherical", label="Path")
+        seed_b = gr.Number(value=1, label="Interpolate to seed", precision=0, elem_id="gp-compare-interp-seed")
+        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Pictures (frames)",
+                           elem_id="gp-compare-interp-frames")
+        mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
+                        elem_id="gp-compare-interp-path")
         go_i = gr.Button("Compare interpolations", elem_id="gp-compare-interp-button")
-    strips = [c.image(f"{n}: interpolation", height=130) for n in names]
+    strips = [c.image(f"{n}: interpolation", height=130, elem_id=f"gp-compare-strip-{n}") for n in names]
     go_i.click(ui(lambda a, b, f, m, l, t: H.compare_interpolation(a, b, f, m, l, t, names)),
                [c.seed, seed_b, frames, mode, c.label, c.truncation], strips, api_name="compare_interpolation",
                **c.heavy)
 
     with gr.Accordion("Timeline: the seed through a run's saved checkpoints (generator chosen above)", open=False):
         index = gr.Slider(0, 1, value=1, step=1, label="Checkpoint (0 = oldest)", elem_id="gp-timeline")
-        t_img = c.image("At this checkpoint", height=230, width=230)
-        t_info = gr.Markdown()
+        t_img = c.image("At this checkpoint", height=230, width=230, elem_id="gp-timeline-image")
+        t_info = gr.Markdown(elem_id="gp-timeline-info")
     index.release(ui(H.timeline), [c.generator, index, c.seed, c.label, c.truncation], [t_img, t_info],
                   api_name="timeline")
     c.timeline_index = index
@@ -68,10 +71,12 @@ def build(c) -> None:
         styles = H.style_choices()
         with gr.Row():
             sgen = gr.Dropdown(styles, value=styles[0][1] if styles else None, label="Generator",
-                               allow_custom_value=True)
-            seed_a = gr.Number(value=0, label="Seed A (coarse)", precision=0)
-            seed_b2 = gr.Number(value=1, label="Seed B (fine)", precision=0)
-            cross = gr.Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)",
+                               allow_custom_value=True, scale=2, min_width=220, elem_id="gp-mix-generator")
+            seed_a = gr.Number(value=0, label="Seed A (overall shape)", info="coarse styles", precision=0,
+                               elem_id="gp-mix-seed-a")
+            seed_b2 = gr.Number(value=1, label="Seed B (details)", info="fine styles", precision=0,
+                                elem_id="gp-mix-seed-b")
+            cross = gr.Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)", scale=2,
                               elem_id="gp-crossover")
         mix = c.image("A | B | mix", elem_id="gp-style-mix")
     mix_inputs = [sgen, seed_a, seed_b2, cross, c.label, c.truncation]

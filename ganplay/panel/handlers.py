@@ -134,10 +134,24 @@ def describe(generator: str) -> dict:
         "num_ws": E.num_styles(gen),
         "explained": [float(v) for v in dirs.explained],
         "checkpoints": len(checkpoints(generator)),
-        "text": f"**{Path(str(generator)).name}**: {kind}, {cond}, step {gen.step}, "
-                f"z_dim {gen.z_dim}, images {'x'.join(map(str, gen.out_shape))}. "
-                "Sliders: " + ", ".join(f"PC{i + 1} {v:.0%}" for i, v in enumerate(dirs.explained)),
+        "text": f"**{Path(str(generator)).name}**: {kind}, {cond}, trained {gen.step} steps; "
+                f"{gen.z_dim} random numbers make one picture (z_dim); pictures of "
+                f"{'x'.join(map(str, gen.out_shape))} (channels x height x width).",
     }
+
+
+def direction_label(i: int, explained: float | None = None) -> str:
+    """A Walk slider's label: 'Direction 1 (15% of the variation)'."""
+    return f"Direction {i + 1}" + (f" ({explained:.0%} of the variation)" if explained is not None else "")
+
+
+DIRECTION_INFO = ("Principal components (PCA) of the latent space, the first changing the pictures most; "
+                  "in standard deviations from the seed's point.")
+SEED_INFO = f"0..{E.MAX_SEED}; a seed always gives the same picture"
+TRUNCATION_INFO = ("Truncation psi: 1 = the generator's full variety; lower pulls the random input toward its centre "
+                   "(StyleGAN-lite: the average w) for more typical, less varied pictures; 0 = the average picture.")
+PATH_CHOICES = [("straight (linear)", "linear"), ("curved (spherical, slerp)", "spherical")]
+PATH_INFO = "Curved keeps the random input at its usual length all the way: no washed-out middle"
 
 
 # -- Walk ---------------------------------------------------------------------------------------
@@ -206,11 +220,35 @@ def metrics_text(name: str) -> str:
     m = card.get("metrics") or {}
     if not m.get("available", True) or not m:
         return f"**{name}**: no metrics on its card"
-    rows = [("FID", "fid", "{:.2f}"), ("KID", "kid", "{:.4f}"), ("IS", "is", "{:.2f}"),
-            ("precision", "precision", "{:.2f}"), ("recall", "recall", "{:.2f}"),
-            ("label acc.", "label_acc", "{:.1%}"), ("coverage", "coverage", "{:.2f}")]
-    parts = [f"{title} {fmt.format(m[key])}" for title, key, fmt in rows if isinstance(m.get(key), (int, float))]
-    return f"**{name}** ({card.get('steps', '?')} steps)  \n" + " · ".join(parts)
+    lines = [f"{title} {fmt.format(m[key])} ({better} is better)" for title, key, fmt, better, _ in METRICS
+             if isinstance(m.get(key), (int, float))]
+    return f"**{name}** ({card.get('steps', '?')} steps)  \n" + "  \n".join(lines)
+
+
+# name on the page, key on the card, format, which way is better, what it means
+METRICS = (
+    ("FID", "fid", "{:.2f}", "lower", "(Fréchet distance): how far the generated pictures' features, taken "
+                                      "together, are from real pictures' (0 = the same)"),
+    ("KID", "kid", "{:.4f}", "lower", "(kernel distance): the same question as FID, without FID's bias on small "
+                                      "samples (about 0, even a little below, = indistinguishable)"),
+    ("IS", "is", "{:.2f}", "higher", "(Inception Score): how clearly each picture is one digit and how evenly "
+                                     "the ten digits come up (10 at most)"),
+    ("precision", "precision", "{:.2f}", "higher", "(quality, 0..1): the share of generated pictures that look "
+                                                   "like real ones"),
+    ("recall", "recall", "{:.2f}", "higher", "(variety, 0..1): the share of real pictures the generator makes "
+                                             "something like"),
+    ("label acc.", "label_acc", "{:.1%}", "higher", "(conditional generators): how often the classifier reads the "
+                                                    "label the generator was asked for"),
+    ("coverage", "coverage", "{:.2f}", "higher", "(variety, 0..1): the share of real pictures with a generated one "
+                                                 "close by; less fooled by odd pictures than recall"),
+)
+
+
+def metrics_legend() -> str:
+    """One line per metric of the cards: what it means and which way is better."""
+    lines = [f"- **{title}** {what}; **{better} is better**." for title, _, _, better, what in METRICS]
+    return ("**What the numbers mean** (measured with our MNIST classifier's features, not Inception's: "
+            "compare the generators with each other, not with published numbers)\n\n" + "\n".join(lines))
 
 
 def compare(seed, label, truncation, names=COMPARE) -> list[Image.Image]:

@@ -16,7 +16,8 @@ def build(c) -> None:
     go_all.click(c.ui(H.all_classes), [c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
                  **c.heavy)
     with gr.Row():
-        side = gr.Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side")
+        side = gr.Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side",
+                         elem_id="gp-seed-grid-side")
         go_grid = gr.Button("Seeds grid for this label", elem_id="gp-seed-grid-button")
     grid_out = c.image("Same label, different seeds", elem_id="gp-seed-grid")
     go_grid.click(c.ui(H.seed_grid), [c.generator, c.seed, c.label, c.truncation, side], grid_out,

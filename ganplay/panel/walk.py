@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ganplay import explore as E
 from ganplay.panel import handlers as H
 
 
@@ -14,8 +13,9 @@ def build(c) -> None:
         with gr.Column(scale=1, min_width=260):
             out = c.image("Sample", elem_id="gp-walk-image", height=260, width=260)
         with gr.Column(scale=2):
-            sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=f"PC{i + 1}",
-                                 elem_id=f"gp-pc{i + 1}") for i in range(H.N_SLIDERS)]
+            sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
+                                 info=H.DIRECTION_INFO if i == 0 else None, elem_id=f"gp-pc{i + 1}")
+                       for i in range(H.N_SLIDERS)]
             reset = gr.Button("Reset sliders", size="sm", elem_id="gp-reset")
     common = [c.generator, c.seed, c.label, c.truncation]
     walk_inputs = common + sliders
@@ -30,12 +30,15 @@ def build(c) -> None:
           walk_fn, walk_inputs, out, api_name="walk", trigger_mode="always_last")
     redraw(reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name="reset"), "reset")
 
+    directions = [(H.direction_label(i), f"PC{i + 1}") for i in range(H.N_SLIDERS)]
     with gr.Accordion("2D latent map: a grid over two directions around the current point", open=True):
         with gr.Row():
-            dir_x = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC1", label="Across")
-            dir_y = gr.Dropdown([f"PC{i + 1}" for i in range(H.N_SLIDERS)], value="PC2", label="Down")
-            side = gr.Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Grid side")
-            extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="Extent (std)")
+            dir_x = gr.Dropdown(directions, value="PC1", label="Across", elem_id="gp-map-across")
+            dir_y = gr.Dropdown(directions, value="PC2", label="Down", elem_id="gp-map-down")
+            side = gr.Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Pictures per side",
+                             elem_id="gp-map-side")
+            extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="How far out",
+                               info="Standard deviations from the current point, each way", elem_id="gp-map-extent")
             go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
     go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map",
@@ -43,9 +46,11 @@ def build(c) -> None:
 
     with gr.Accordion("Interpolate between two seeds", open=True):
         with gr.Row():
-            seed_b = gr.Number(value=1, label="To seed", precision=0)
-            frames = gr.Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Frames")
-            mode = gr.Radio(list(E.MODES), value="spherical", label="Path")
+            seed_b = gr.Number(value=1, label="To seed", precision=0, elem_id="gp-interp-seed")
+            frames = gr.Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Pictures (frames)",
+                               elem_id="gp-interp-frames")
+            mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
+                            elem_id="gp-interp-path")
             go_interp = gr.Button("Interpolate", variant="primary", elem_id="gp-interp-button")
         strip = c.image("Frames", elem_id="gp-strip", height=160)
         gif = gr.File(label="Animated GIF (download)", elem_id="gp-gif", height=80)

@@ -1,0 +1,356 @@
+"""The Explore page with the panel embedded, in Chromium: every control of every tab, inside the frame.
+
+One `streamlit run app.py` for the module (the panel mounted at /panel/). At desktop size the test
+visits each tab of the embedded panel and uses each control (dropdowns, numbers, buttons, sliders,
+radios, the accordion), checking before each that the control lies inside the frame's box while the
+frame itself has not scrolled (the frame is as tall as the panel: nothing is reachable only by
+scrolling inside it) and after each that it did something (an image appears or changes, text
+shows). It also checks that no text is cut at the frame's edge or clipped in its box, that Gradio's
+footer ("Use via API", settings, recording) is not shown inside the dashboard, and the same fit and
+text checks at phone size. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+
+import pytest
+
+from servers import ROOT, kill_jobs, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+FRAME = "iframe[src*='panel']"
+DCGAN, STYLE = "mnist-cdcgan", "mnist-cstylegan-lite"
+RUN = "runs/tiny-run"
+
+pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')")
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"),
+    pytest.mark.slow,
+]
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app with a runs folder holding one run of two checkpoints (copies of a zoo model), for
+    the timeline and the comparison's extra generators; yields once the panel is built."""
+    runs = tmp_path_factory.mktemp("runs")
+    run = runs / "tiny-run"
+    (run / "checkpoints").mkdir(parents=True)
+    card = json.loads((ROOT / "pretrained" / f"{DCGAN}.json").read_text())
+    (run / "config.json").write_text(json.dumps(card["config"]))
+    for step in (1, 2):
+        shutil.copy(ROOT / "pretrained" / f"{DCGAN}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
+    try:
+        with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs),
+                              GRADIO_ANALYTICS_ENABLED="False") as url:
+            deadline = time.monotonic() + 120  # the panel is built in a thread after the server starts
+            while not _ok(f"{url}/panel/config") and time.monotonic() < deadline:
+                time.sleep(0.3)
+            yield url
+    finally:
+        kill_jobs(runs)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def wait_until(check, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s: {what}")
+
+
+class Panel:
+    """The embedded panel: the iframe on the page (`box`) and its document (`doc`, a Frame)."""
+
+    def __init__(self, page):
+        self.page = page
+        page.frame_locator(FRAME).locator("#gp-walk-image img").wait_for(timeout=90_000)
+        self.doc = page.locator(FRAME).element_handle().content_frame()
+
+    def box(self) -> dict:
+        return self.page.locator(FRAME).bounding_box()
+
+    def sizes(self) -> dict:
+        """The panel's content height (what its page reports) against the frame's height."""
+        frame_h = self.page.locator(FRAME).evaluate("f => f.clientHeight")
+        doc = self.doc.evaluate("""() => ({scrollY: window.scrollY, scrollX: window.scrollX,
+            docH: document.documentElement.scrollHeight, docW: document.documentElement.scrollWidth,
+            innerW: window.innerWidth,
+            footer: [...document.querySelectorAll('footer')].some(f => f.offsetParent !== null),
+            api: [...document.querySelectorAll('button, a')].some(b => b.offsetParent !== null &&
+                 /use via api|record|built with gradio|settings/i.test(b.innerText))})""")
+        return {"frame_h": frame_h, **doc}
+
+    def fits(self, settle: float = 10) -> None:
+        """The frame shows the whole panel: no scrolling inside it, no footer, nothing cut."""
+        def fitted():
+            s = self.sizes()
+            return s if s["docH"] <= s["frame_h"] + 1 else None
+
+        try:
+            s = wait_until(fitted, settle, "the frame growing to the panel's height")
+        except AssertionError:
+            s = self.sizes()
+            raise AssertionError(f"the panel ({s['docH']} px) is taller than its frame ({s['frame_h']} px)") from None
+        assert s["scrollY"] == 0 and s["scrollX"] == 0, f"the panel scrolled inside its frame: {s}"
+        assert s["docW"] <= s["innerW"] + 1, f"the panel is wider than its frame: {s}"
+        assert not s["footer"] and not s["api"], "Gradio's footer (Use via API, settings, recording) is shown"
+        cut = self.doc.evaluate(CUT_TEXT)
+        assert not cut, f"text cut off in the panel: {cut}"
+
+    def inside(self, locator) -> None:
+        """`locator` is visible and lies inside the frame's box, reached without scrolling the frame."""
+        locator.wait_for(state="visible", timeout=30_000)
+        locator.scroll_into_view_if_needed()
+        box, frame = locator.bounding_box(), self.box()
+        assert box and box["width"] > 0 and box["height"] > 0, f"{locator} has no box"
+        assert (frame["x"] - 1 <= box["x"] and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+                and frame["y"] - 1 <= box["y"] and box["y"] + box["height"] <= frame["y"] + frame["height"] + 1), \
+            f"{locator} at {box} is outside the frame's box {frame}"
+        assert self.doc.evaluate("[window.scrollX, window.scrollY]") == [0, 0], \
+            f"reaching {locator} scrolled the panel inside its frame"
+
+    def el(self, selector: str):
+        return self.doc.locator(selector).first
+
+    def src(self, elem_id: str, timeout: float = 60) -> str:
+        img = self.el(f"#{elem_id} img")
+        img.wait_for(timeout=timeout * 1000)
+        return img.get_attribute("src")
+
+    def changed(self, elem_id: str, before: str | None, timeout: float = 60) -> str:
+        def new():
+            img = self.doc.locator(f"#{elem_id} img")
+            src = img.first.get_attribute("src") if img.count() else None
+            return src if src and src != before else None
+
+        return wait_until(new, timeout, f"#{elem_id}'s image {'changing' if before else 'appearing'}")
+
+    # -- controls ---------------------------------------------------------------------------
+    def click(self, selector: str) -> None:
+        target = self.el(selector)
+        self.inside(target)
+        target.click()
+
+    def choose(self, elem_id: str, option: str) -> None:
+        """Open a dropdown and pick `option` (its label)."""
+        box = self.el(f"#{elem_id} input")
+        self.inside(box)
+        box.click()
+        item = self.doc.locator(f"#{box.get_attribute('aria-controls')} [role=option][aria-label='{option}']")
+        self.inside(item)
+        item.click()
+
+    def number(self, elem_id: str, value: int) -> None:
+        """Type a number and press Enter (the `submit` event)."""
+        box = self.el(f"#{elem_id} input")
+        self.inside(box)
+        box.fill(str(value))
+        box.press("Enter")
+
+    def drag(self, elem_id: str, fraction: float) -> None:
+        """Drag a slider with the mouse (down, move, up: the `release` event)."""
+        rng = self.el(f"#{elem_id} input[type=range]")
+        self.inside(rng)
+        box = rng.bounding_box()
+        y = box["y"] + box["height"] / 2
+        mouse = self.page.mouse
+        mouse.move(box["x"] + box["width"] / 2, y)
+        mouse.down()
+        mouse.move(box["x"] + box["width"] * fraction, y, steps=6)
+        mouse.up()
+
+    def value(self, elem_id: str) -> str:
+        return self.el(f"#{elem_id} input[type=number], #{elem_id} input").input_value()
+
+    def tab(self, name: str) -> None:
+        tab = self.doc.get_by_role("tab", name=name)
+        self.inside(tab)
+        tab.click()
+        self.fits()
+
+    def text(self, elem_id: str) -> str:
+        return self.el(f"#{elem_id}").inner_text()
+
+
+# Elements whose text lies outside the panel's width, or is clipped by its own box (scrollWidth
+# beyond clientWidth where it hides overflow, an input whose value is wider than the input).
+CUT_TEXT = """() => {
+  const cut = [], W = document.documentElement.clientWidth;
+  const shown = e => e.offsetParent !== null && e.getClientRects().length > 0;
+  for (const e of document.querySelectorAll('.gradio-container *')) {
+    // not for the eye: progress ("Loading...", timers), text for screen readers only
+    if (!shown(e) || e.closest('[data-testid=status-tracker], .sr-only')) continue;
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const input = e.tagName === 'INPUT' && !['range', 'radio', 'checkbox', 'number'].includes(e.type) && e.value;
+    if (!own && !input) continue;
+    const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
+    const what = (input ? e.value : e.textContent.trim()).slice(0, 60) + ' <' + e.tagName + '.' + e.className + ' in ' + (e.parentElement && e.parentElement.className) + '>';
+    if (r.left < -1 || r.right > W + 1) cut.push(['past the frame\\'s edge', what]);
+    else if (input && e.scrollWidth > e.clientWidth + 1) cut.push(['wider than its box', what]);
+    else if (!input && /hidden|clip|auto|scroll/.test(cs.overflowX) && e.scrollWidth > e.clientWidth + 1)
+      cut.push(['clipped by its box', what]);
+  }
+  return cut;
+}"""
+
+
+def open_explore(browser, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    return page
+
+
+def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = open_explore(browser, 1280, 900)
+    page.goto(f"{server}/explore")
+    page.wait_for_selector("h1", timeout=30_000)
+    p = Panel(page)
+    p.fits()
+
+    # -- the shared controls on top ---------------------------------------------------------
+    img = p.src("gp-walk-image")
+    p.choose("gp-generator", f"zoo: {DCGAN}")
+    img = p.changed("gp-walk-image", img)
+    wait_until(lambda: DCGAN in p.doc.locator(".prose").all_inner_texts().__str__(), 30,
+               "the generator's description")
+    p.number("gp-seed", 5)
+    img = p.changed("gp-walk-image", img)
+    p.click("#gp-new-seed")
+    wait_until(lambda: p.value("gp-seed") != "5", 30, "a new seed")
+    img = p.changed("gp-walk-image", img)
+    p.choose("gp-label", "3")
+    img = p.changed("gp-walk-image", img)
+    p.drag("gp-truncation", 0.6)
+    img = p.changed("gp-walk-image", img)
+
+    # -- Walk: six directions, reset, the 2D map, interpolation ------------------------------
+    for i in range(1, 7):
+        label = p.el(f"#gp-pc{i} [data-testid=block-info]").inner_text()
+        assert label.startswith(f"Direction {i} (") and "% of the variation" in label, label
+        p.drag(f"gp-pc{i}", 0.85)
+        img = p.changed("gp-walk-image", img)
+    p.click("#gp-reset")
+    wait_until(lambda: all(p.value(f"gp-pc{i}") in ("0", "0.0") for i in range(1, 7)), 30, "sliders back at 0")
+    img = p.changed("gp-walk-image", img)
+    p.fits()
+
+    p.click("#gp-map-button")
+    grid = p.changed("gp-map-image", None)
+    p.choose("gp-map-across", "Direction 3")
+    p.choose("gp-map-down", "Direction 4")
+    p.drag("gp-map-side", 0.2)
+    p.drag("gp-map-extent", 0.8)
+    p.click("#gp-map-button")
+    p.changed("gp-map-image", grid)
+    p.fits()
+
+    p.number("gp-interp-seed", 7)
+    p.drag("gp-interp-frames", 0.1)
+    p.click("#gp-interp-path label:has-text('straight')")
+    p.click("#gp-interp-button")  # the button the fixed 900 px frame left out of reach
+    p.changed("gp-strip", None)
+    wait_until(lambda: p.doc.locator("#gp-gif a").count() > 0, 30, "the GIF's download link")
+    p.fits()
+    page.screenshot(path=str(ARTIFACTS / "explore-walk.png"))
+
+    # -- Labels ------------------------------------------------------------------------------
+    p.tab("Labels")
+    p.click("#gp-all-classes-button")
+    p.changed("gp-all-classes", None)
+    p.drag("gp-seed-grid-side", 0.1)
+    p.click("#gp-seed-grid-button")
+    p.changed("gp-seed-grid", None)
+    p.fits()
+
+    # -- Compare -----------------------------------------------------------------------------
+    p.tab("Compare")  # opening it fills the comparison and the style mix
+    first = {name: p.src(f"gp-compare-{name}") for name in (DCGAN, "mnist-cwgan-gp", STYLE)}
+    legend = p.text("gp-metrics-legend")
+    for metric in ("FID", "KID", "IS", "precision", "recall", "coverage"):
+        assert metric in legend
+    assert legend.count("is better") >= 6
+    assert p.doc.get_by_text("FID 1.47 (lower is better)").count() == 1  # mnist-cdcgan's card
+    p.choose("gp-compare-extra", "zoo: mnist-dcgan")
+    p.click("#gp-compare-button")
+    p.changed("gp-compare-extra-1", None)
+    wait_until(lambda: "mnist-dcgan" in p.doc.locator(".prose").all_inner_texts().__str__(), 30,
+               "the added generator's metrics")
+    assert p.src(f"gp-compare-{DCGAN}") == first[DCGAN]  # the same seed and label: the same picture
+    p.fits()
+
+    p.number("gp-compare-interp-seed", 9)
+    p.drag("gp-compare-interp-frames", 0.3)
+    p.click("#gp-compare-interp-path label:has-text('straight')")
+    p.click("#gp-compare-interp-button")
+    for name in (DCGAN, "mnist-cwgan-gp", STYLE):
+        p.changed(f"gp-compare-strip-{name}", None)
+    p.fits()
+
+    mix = p.src("gp-style-mix")
+    p.choose("gp-mix-generator", f"zoo: {STYLE}")  # the one StyleGAN-lite: opening and picking it
+    p.number("gp-mix-seed-a", 4)
+    mix = p.changed("gp-style-mix", mix)
+    p.number("gp-mix-seed-b", 8)
+    mix = p.changed("gp-style-mix", mix)
+    p.drag("gp-crossover", 0.15)
+    p.changed("gp-style-mix", mix)
+
+    # the timeline goes through the generator chosen on top: a run with two checkpoints
+    p.choose("gp-generator", "run: tiny-run (step 2)")
+    wait_until(lambda: "tiny-run" in p.doc.locator(".prose").all_inner_texts().__str__(), 30,
+               "the run's description")
+    p.click("button:has-text('Timeline')")
+    p.drag("gp-timeline", 0.0)
+    p.changed("gp-timeline-image", None)
+    wait_until(lambda: "checkpoint 1 of 2" in p.text("gp-timeline-info"), 30, "the checkpoint's caption")
+    p.fits()
+    page.screenshot(path=str(ARTIFACTS / "explore-compare.png"))
+
+    p.tab("Walk")  # and back: the frame shrinks and grows with the tab
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_the_frame_fits_the_panel_on_a_phone(server, browser):
+    page = open_explore(browser, 390, 844)
+    page.goto(f"{server}/explore")
+    page.wait_for_selector("h1", timeout=30_000)
+    p = Panel(page)
+    p.fits()
+    frame = p.box()
+    assert frame["x"] >= 0 and frame["x"] + frame["width"] <= 390 + 1, frame
+    for name in ("Labels", "Compare", "Walk"):
+        p.tab(name)
+        if name == "Compare":
+            p.src(f"gp-compare-{STYLE}")
+            p.fits()
+    p.inside(p.el("#gp-interp-button"))
+    page.close()
