@@ -51,6 +51,11 @@ def test_presenter_figures_are_larger():
     pts_small = lv.points_figure(rep.frames[0], rep.real, COLLAPSE)
     pts_big = lv.points_figure(rep.frames[0], rep.real, COLLAPSE, big=True)
     assert pts_big.layout.height > pts_small.layout.height
+    # legends only in presenter view: the normal view's captions say what the lines are (a legend
+    # under a half-width chart on a phone covered the axis title)
+    assert small.layout.showlegend is False and pts_small.layout.showlegend is False
+    assert big.layout.showlegend is True and pts_big.layout.showlegend is True
+    assert small.layout.xaxis.tickformat == "~s", "1k, 2k, 3k: not turned sideways on a phone"
 
 
 def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():

@@ -230,12 +230,13 @@ def changes_markdown(scenario_name: str, cure_name: str) -> tuple[str, str]:
 
 
 def coverage_caption(sc: Scenario) -> str:
-    """One sentence under a coverage chart: what it measures and which way is better."""
-    text = (f"How many of the {sc.n_modes:,} {sc.unit} G's samples reach at each training step: "
-            f"higher is better, the dashed line is all {sc.n_modes:,}")
+    """One sentence under a coverage chart: what it measures and which way is better (it stands
+    for the legend, which the normal view leaves out: on a phone it covered the axis)."""
+    n = f"{sc.n_modes:,}"
     if sc.kind == "points":
-        text += "; the dotted line is the share of high-quality samples (right axis, higher is better)"
-    return text + "."
+        return (f"Solid: {sc.unit} G reaches at each step; dotted: its share of high-quality samples "
+                f"(right axis); higher is better for both, the dashed line is all {n}.")
+    return f"The {sc.unit} G reaches at each step: higher is better, the dashed line is all {n}."
 
 
 def hist_caption(n: int) -> str:
@@ -243,8 +244,7 @@ def hist_caption(n: int) -> str:
             "each (the dashed line); one tall bar is mode collapse.")
 
 
-SAMPLES_CAPTION = ("G's samples (colour) over the real data (grey): the more of the grey blobs the "
-                   "colour covers, the better.")
+SAMPLES_CAPTION = "Colour: G's samples; grey: the real data. The more grey blobs covered, the better."
 
 
 def covered_vs_quality(sc: Scenario) -> str:
@@ -260,7 +260,11 @@ def covered_vs_quality(sc: Scenario) -> str:
 # Figures
 # ---------------------------------------------------------------------------------------------
 def _style(fig: go.Figure, big: bool, height: int, title: str | None = None) -> go.Figure:
+    """Sizes for the normal or the presenter (`big`) view. The normal view has no legends: the page
+    says what the lines and points are under each chart, and a legend under a half-width chart on a
+    phone covered the axis title."""
     fig.update_layout(
+        showlegend=bool(big),
         height=int(height * (1.35 if big else 1.0)),
         margin={"l": 10, "r": 10, "t": 50 if title else 16, "b": 10},
         font={"size": 20 if big else 13},
@@ -315,7 +319,9 @@ def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Itera
                       annotation_font_size=16 if big else 11,
                       annotation_font_color="#6b6b6b")
     fig.update_layout(yaxis={"range": [0, sc.n_modes * 1.15], "title": {"text": label}})
-    fig.update_xaxes(title_text="training step", range=_x_range(steps + ([0, x_max] if x_max else [])))
+    # 1k, 2k, 3k: short enough not to be turned sideways on a phone's half-width chart
+    fig.update_xaxes(title_text="training step", range=_x_range(steps + ([0, x_max] if x_max else [])),
+                     tickformat="~s")
     return _style(fig, big, height)
 
 
@@ -351,8 +357,10 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
                              hoverinfo="skip"))
     fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
                      showticklabels=False, fixedrange=True)
+    # y gives way (toward the top) when the figure is taller than wide, as in a phone's half-width
+    # column, where PHONE_CSS then cuts the empty rest of the figure off
     fig.update_yaxes(range=[-lim, lim], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False,
-                     showticklabels=False, fixedrange=True)
+                     showticklabels=False, fixedrange=True, constrain="domain", constraintoward="top")
     fig = _style(fig, big, height, title)
     fig.update_layout(plot_bgcolor="white", legend={"y": -0.02})
     return fig
@@ -436,6 +444,19 @@ PRESENTER_CSS = """<style>
 [data-testid="stCode"] code { font-size: 1.3rem !important; }
 [data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }
+</style>"""
+
+
+# Normal view on a phone (Streamlit's columns stack under 640 px; the lab keeps its two sides side by
+# side, `wrap=False`): a samples figure, square in a half-width column, is cut to about its column's
+# width (half the screen, less the page's padding) instead of showing its full height of empty
+# space below the plot, which sits at the figure's top (`points_figure`).
+PHONE_CSS = """<style>
+@media (max-width: 640px) {
+  [data-testid="stElementContainer"][class*="st-key-lab-samples-"],
+  [data-testid="stElementContainer"][class*="st-key-lab-live-samples-"] {
+    max-height: calc(50vw - 1rem); overflow: hidden; }
+}
 </style>"""
 
 

@@ -59,9 +59,9 @@ def _presenter_on() -> None:
 
 
 big = lv.presenter_from_query(st.query_params)
-FIG_H = 320 if big else 400  # samples figure (presenter figures are scaled up by lab_view)
+FIG_H = 320 if big else 360  # samples figure (presenter figures are scaled up by lab_view)
+st.html(lv.PRESENTER_CSS if big else lv.PHONE_CSS)
 if big:
-    st.html(lv.PRESENTER_CSS)
     st.title("Mode collapse lab")
     scenario_name = _query_choice(QUERY_DATA, names) or names[0]
     sc = scenario(scenario_name)
@@ -295,7 +295,7 @@ def replay() -> None:
                 st.session_state["lab.playing"] = None
                 st.rerun()
         slider = f"lab.step.{scenario_name}.{cure}.{st.session_state.get('lab.slider_gen', 0)}"
-        bar = st.columns([1, 9], vertical_alignment="center")
+        bar = st.columns([2, 11], vertical_alignment="center")  # wide enough for "Pause" and its icon
         with bar[0]:  # one button (one key): Play turns into Pause in place
             st.button("Pause" if playing else "Play",
                       icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_play_or_pause,
