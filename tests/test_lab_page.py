@@ -250,6 +250,14 @@ def test_presenter_view_from_the_query_parameter_and_the_toggle(lab_env):
     assert [m.value for m in at.markdown if m.value.startswith("**Grid of 25")], "the lesson chosen before"
 
 
+def test_presenter_view_of_live_mode_has_no_controls_either(lab_env):
+    at = lab(query={"presenter": "1", "mode": "live", "data": "grid25"}, cure=None)
+    assert not at.button and not at.number_input and not at.toggle and not at.selectbox
+    assert any("Nothing of this lesson has trained here yet" in i.value for i in at.info)
+    assert [m.value for m in at.markdown if m.value.startswith("**Grid of 25")]
+    assert "mode=live" in at.get("page_link")[0].proto.query_string
+
+
 def test_export_buttons_download_files_drawn_on_click(lab_env):
     at = lab()
     buttons = {b.proto.label: b.proto for b in at.get("download_button")}
