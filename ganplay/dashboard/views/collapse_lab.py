@@ -1,7 +1,9 @@
 """Mode collapse lab: a vanilla GAN that collapses next to the same GAN with one cure, side by side.
 
-Replay plays back the recorded pair (`pretrained/lab/`) on one timeline; Train live starts both as
-jobs. Presenter view (`?presenter=1`) hides the chrome and enlarges everything for a projector.
+Replay plays back the recorded pair (`pretrained/lab/`) on one timeline, from step 0; Train live
+starts both as jobs. The two sides stay side by side on a phone too. Presenter view (`?presenter=1`,
+with the lesson in `data`, `cure`, `mode`) shows only the figures, the big numbers, Play and the
+timeline, large, for a projector.
 The logic is in `ganplay.dashboard.lab_view`; this file lays it out.
 """
 
