@@ -9,6 +9,7 @@ test-artifacts/timings.json).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from urllib.parse import urlencode
@@ -110,6 +111,19 @@ GENERATED_POINTS = """() => {
   const t = plot.data.find(t => t.name === 'generated');
   return t ? JSON.stringify([plot.layout.title && plot.layout.title.text, Array.from(t.x).slice(0, 50)]) : null;
 }"""
+VIEW_2D = """() => {
+  const plot = document.querySelector('.js-plotly-plot');
+  if (!plot || !plot.data) return null;
+  const named = n => plot.data.find(t => t.name === n);
+  // plotly.py sends numpy arrays as {dtype, bdata} (base64); plain lists arrive as arrays
+  const size = {f4: 4, f8: 8, i1: 1, u1: 1, i2: 2, u2: 2, i4: 4, u4: 4};
+  const len = x => x == null ? 0 : (x.length !== undefined ? x.length : atob(x.bdata).length / size[x.dtype]);
+  const field = named("D's field"), inside = named('generated'), edge = named('generated, beyond the view');
+  if (!field || !inside) return null;
+  return {title: plot.layout.title && plot.layout.title.text, scale: [field.zmin, field.zmax, field.zmid],
+          inside: len(inside.x), edge: edge ? len(edge.x) : 0,
+          notes: (plot.layout.annotations || []).map(a => a.text)};
+}"""
 SAMPLE_SRC = """() => {
   const img = document.querySelector('[data-testid="stImage"] img');
   return img ? img.getAttribute('src') : null;
@@ -193,17 +207,40 @@ def test_train_live_loss_chart_and_samples(server, page):
     wait_until(lambda: page.evaluate(SAMPLE_SRC) not in (None, src), 30, "a new sample image")
     assert first
     no_exception(page)
-    assert page.get_by_text("Reading the curves").count() == 1
+    # (the page redraws around the job once when its state changes, e.g. starting -> running)
+    wait_until(lambda: page.get_by_text("Reading the curves").count() == 1, 15, "the curves' notes")
     screenshot(page, "train-live")
 
 
 def test_playground_follows_the_running_job(server, page):
+    import numpy as np
+
     open_page(page, server, "playground")
     first = wait_until(lambda: page.evaluate(GENERATED_POINTS), 30, "the 2D view")
     wait_until(lambda: page.evaluate(GENERATED_POINTS) not in (None, first), 30,
                "the generated points moving between polls")
     no_exception(page)
     screenshot(page, "playground-live")
+    # every frame: one colour scale (D's probability, white at 0.5), and every generated point
+    # of the snapshot either drawn inside the view or drawn on its edge and counted
+    run = next(RunDir(p) for p in server["runs"].iterdir() if RunDir(p).is_run())
+    frames = {}
+    deadline = time.monotonic() + 30
+    while len(frames) < 3 and time.monotonic() < deadline:
+        view = page.evaluate(VIEW_2D)
+        if view and view["title"] not in frames:
+            frames[view["title"]] = view
+        time.sleep(0.2)
+    assert len(frames) >= 2, frames
+    for title, view in frames.items():
+        assert view["scale"] == [0, 1, 0.5], view
+        step = int(re.search(r"step ([\d,]+)", title).group(1).replace(",", ""))
+        with np.load(run.samples_dir / f"step-{step:07d}.npz") as z:
+            total = len(z["fake"])
+        assert view["inside"] + view["edge"] == total, view
+        if view["edge"]:
+            assert view["notes"] == [f"{view['edge']:,} of {total:,} generated points lie beyond the view "
+                                     "(drawn on its edge)"], view
 
 
 def test_playground_step_mode(server, page):
@@ -215,6 +252,23 @@ def test_playground_step_mode(server, page):
     wait_until(lambda: page.evaluate(GENERATED_POINTS) not in (None, before), 30, "G's step moving the points")
     no_exception(page)
     screenshot(page, "playground-step")
+
+
+def test_a_paused_job_shows_one_status_everywhere(server, page):
+    open_page(page, server, "train")
+    page.get_by_role("button", name="Pause").click()
+    picker = page.locator("[data-testid='stSelectbox']").filter(has_text="Watching")
+    picked = picker.locator("input")  # the chosen option's label is the combobox's value
+    wait_until(lambda: picked.input_value().endswith("· paused"), 30, "the run picker saying paused")
+    settled(page)
+    progress = page.locator("[data-testid='stProgress']").first.inner_text()
+    assert "paused" in progress and "images/s" not in progress, progress
+    tiles = page.locator("[data-testid='stMetric']").all_inner_texts()
+    assert tiles and not [t for t in tiles if "images/s" in t], tiles  # no stale speed
+    no_exception(page)
+    screenshot(page, "train-paused")
+    page.get_by_role("button", name="Resume").click()
+    wait_until(lambda: picked.input_value().endswith("· running"), 30, "the run picker saying running again")
 
 
 @pytest.mark.parametrize("path,name", [("runs", "runs"), ("explore", "explore"),

@@ -152,6 +152,8 @@ def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypa
     started = jobs.poll(root)
     assert not [r for r in started if r.state == "queued"]
     wait_for(lambda: (r := jobs.find(root, second.id)) and r.state == "done", timeout=90)
+    # one name from the moment it was queued (its run directory was named then)
+    assert jobs.find(root, second.id).name == second.name and "(" not in second.name
 
 
 def test_limits_and_switches_without_processes(monkeypatch, tmp_path):

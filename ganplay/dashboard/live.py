@@ -72,8 +72,10 @@ def _header(info: RunInfo) -> None:
     st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {info.settings.summary()}")
 
 
-def _tiles(rows: list[dict]) -> None:
+def _tiles(rows: list[dict], state: str) -> None:
     last = charts.last_values(rows)
+    if state != "running":  # a speed is a running job's; a paused one's last speed would be stale
+        last = {k: v for k, v in last.items() if k not in ("images_per_s", "steps_per_s")}
     shown = [(k, label) for k, label in METRIC_TILES if k in last]
     if not shown:
         return
@@ -162,7 +164,7 @@ def run_view(info: RunInfo, root: Path) -> None:
                       "It had not saved a checkpoint yet, so it cannot continue."),
                    icon=":material/warning:")
 
-    _tiles(rows)
+    _tiles(rows, info.state)
     if rows:
         st.plotly_chart(charts.loss_figure(rows), key=f"loss-chart-{info.id}", width="stretch")
         quality = charts.eval_figure(rows)
@@ -210,8 +212,8 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
         if fresh is None:
             st.info("This run is gone (deleted, or the runs folder changed).")
             return
-        if polling and (fresh.kind != info.kind or not (fresh.is_active or fresh.state == "queued")):
-            st.rerun()  # it got its run directory, or finished: redraw the page around it
+        if polling and (fresh.kind != info.kind or fresh.state != info.state):
+            st.rerun()  # it got its run directory, paused, resumed or finished: one status on the page
         if starting and st.session_state.get(drawn):
             st.rerun()  # the first points are on screen: back to the one-second pace
         # the server's warm-up (torch, the panel build) gives way to these polls as to pages: run

@@ -47,7 +47,7 @@ class Progress:
 
     def text(self) -> str:
         parts = [f"step {self.step:,} / {self.steps:,}"]
-        if self.images_per_s:
+        if self.images_per_s and self.state == "running":
             parts.append(f"{self.images_per_s:,.0f} images/s")
         if self.state == "running":
             if self.eta_s is not None:

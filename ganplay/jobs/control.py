@@ -66,6 +66,7 @@ def stop(info: RunInfo, visitor: str | None = None) -> None:
     _check_control(info, visitor, "stop")
     if info.kind == "queued":
         info.path.unlink(missing_ok=True)
+        _drop_reservation(info.job)
         return
     record_path = info.path if info.kind == "launch" else info.path / JOB_FILE
     if info.job is not None:
@@ -94,6 +95,11 @@ def delete(info: RunInfo) -> None:
         for key in ("config_path", "log", "phase_file"):
             if info.job.get(key):
                 Path(info.job[key]).unlink(missing_ok=True)
-        reserved = Path(info.job["run_dir"]) if info.job.get("run_dir") else None
-        if reserved is not None and reserved.is_dir() and not RunDir(reserved).is_run():
-            shutil.rmtree(reserved, ignore_errors=True)  # named for a job that never wrote to it
+        _drop_reservation(info.job)
+
+
+def _drop_reservation(job: dict | None) -> None:
+    """Remove the run directory named for a job that never wrote to it."""
+    reserved = Path(job["run_dir"]) if job and job.get("run_dir") else None
+    if reserved is not None and reserved.is_dir() and not RunDir(reserved).is_run():
+        shutil.rmtree(reserved, ignore_errors=True)

@@ -17,7 +17,7 @@ from ganplay.jobs.limits import Limits, _check_control, _cost_module, limit_erro
 from ganplay.jobs.listing import RunInfo, _queued, active_jobs, find, list_runs, run_info
 from ganplay.jobs.records import (JOB_FILE, LAUNCH_DIR, LOG_FILE, PHASE_FILE, QUEUE_DIR, JobError, _new_id,
                                   _proc_start_ticks, _read_json_or, process_alive)
-from ganplay.train.rundir import atomic_write_json, new_run_dir, runs_root
+from ganplay.train.rundir import RunDir, atomic_write_json, new_run_dir, runs_root
 
 def _spawn(args: list[str], log_path: Path, **env_extra: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1", **env_extra)
@@ -145,7 +145,15 @@ def standby_main(base: str | Path, idle_s: float = STANDBY_IDLE_S) -> list[str] 
 # ---------------------------------------------------------------------------------------------
 # Starting jobs
 # ---------------------------------------------------------------------------------------------
-def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None) -> RunInfo:
+def _reserve_run_dir(root: Path, cfg_dict: dict) -> Path:
+    """Name the job's run directory now (reserved by creating it), so the pages show the run's
+    own name from the moment it is submitted, queued or not, and find it without asking the job."""
+    data, model = cfg_dict.get("data", {}), cfg_dict.get("model", {})
+    return new_run_dir(root, cfg_dict.get("name") or f"{data.get('name')}-{model.get('arch')}").path
+
+
+def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None,
+            run_dir: Path | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     launch_dir = root / LAUNCH_DIR
     launch_dir.mkdir(parents=True, exist_ok=True)
@@ -153,10 +161,9 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | 
     atomic_write_json(config_path, cfg_dict)
     log = launch_dir / f"{job_id}.log"
     phase_file = launch_dir / f"{job_id}.phase.json"
-    # the run directory is named now (the name reserved by creating it), so the page shows the
-    # run's own name from the start and finds it without asking the job
-    data, model = cfg_dict.get("data", {}), cfg_dict.get("model", {})
-    run_dir = new_run_dir(root, cfg_dict.get("name") or f"{data.get('name')}-{model.get('arch')}").path
+    if run_dir is None or RunDir(run_dir).is_run():
+        run_dir = _reserve_run_dir(root, cfg_dict)
+    run_dir.mkdir(parents=True, exist_ok=True)  # a queued job's reservation may have been cleaned up
     args = ["--config", str(config_path.resolve()), "--run-dir", str(run_dir.resolve()), "--quiet",
             "--phase-file", str(phase_file.resolve())]
     started = time.time()
@@ -208,6 +215,8 @@ def _enqueue(root: Path, entry: dict, lim: Limits) -> RunInfo:
     qdir = root / QUEUE_DIR
     qdir.mkdir(parents=True, exist_ok=True)
     job_id = _new_id()
+    if "config" in entry:  # a new run: its name from now on, as it will be while it trains
+        entry = {**entry, "run_dir": str(_reserve_run_dir(root, entry["config"]))}
     atomic_write_json(qdir / f"{job_id}.json", {"queued": time.time(), **entry})
     return next(q for q in _queued(root) if q.id == job_id)
 
@@ -334,7 +343,8 @@ def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> l
                 except JobError:
                     os.replace(claimed, entry.path)  # no room yet: it waits for a run to finish
                     break
-                started.append(_launch(entry.job["config"], root, entry.id, entry.owner))
+                reserved = Path(entry.job["run_dir"]) if entry.job.get("run_dir") else None
+                started.append(_launch(entry.job["config"], root, entry.id, entry.owner, reserved))
         finally:
             claimed.unlink(missing_ok=True)
     return started
