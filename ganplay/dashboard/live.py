@@ -231,6 +231,7 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
 STEER_LABELS = {"lr_g": "G's learning rate", "lr_d": "D's learning rate", "n_critic": "D steps per G step"}
 
 
+@st.fragment  # Apply reruns this form alone, not the whole Train page around it
 def steer_form(info: RunInfo) -> None:
     """Change lr_g, lr_d and n_critic of a running job; the job logs each change as an event
     that shows on the charts."""
@@ -244,7 +245,7 @@ def steer_form(info: RunInfo) -> None:
         if row.get("event") == "set":
             current.update({k: row[k] for k in current if k in row})
     specs = {s.key.split(".")[1]: s for s in form_fields() if s.section == "optim"}  # the config's bounds
-    help_of = {k: f"{s.help} (config key `optim.{k}`)" for k, s in specs.items()}
+    help_of = {k: s.help for k, s in specs.items()}  # each ends with its config key
     lr_floor = 1e-7  # the config's lower bound is exclusive (> 0); a number box needs an inclusive one
     with st.form(f"steer-{info.id}", border=True):
         st.markdown("**Steer the running job** (applied at its next step, marked on the charts)")
