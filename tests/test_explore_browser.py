@@ -142,7 +142,7 @@ class Panel:
 
     def src(self, elem_id: str, timeout: float = 60) -> str:
         img = self.el(f"#{elem_id} img")
-        img.wait_for(timeout=timeout * 1000)
+        img.wait_for(state="attached", timeout=timeout * 1000)  # lazy: no box until scrolled to
         return img.get_attribute("src")
 
     def changed(self, elem_id: str, before: str | None, timeout: float = 60) -> str:
@@ -200,36 +200,46 @@ class Panel:
         return self.el(f"#{elem_id}").inner_text()
 
 
-# Elements whose text lies outside the panel's width, or is clipped by its own box (scrollWidth
-# beyond clientWidth where it hides overflow, an input whose value is wider than the input).
+# Elements whose text lies outside the panel's width, is clipped by its own box (scrollWidth beyond
+# clientWidth where it hides overflow; an input whose value is wider than the input) or sticks out
+# of an enclosing box that hides its overflow (a slider's end label cut in half).
 CUT_TEXT = """() => {
   const cut = [], W = document.documentElement.clientWidth;
   const shown = e => e.offsetParent !== null && e.getClientRects().length > 0;
+  const clips = e => /hidden|clip|auto|scroll/.test(getComputedStyle(e).overflowX);
   for (const e of document.querySelectorAll('.gradio-container *')) {
-    // not for the eye: progress ("Loading...", timers), text for screen readers only
-    if (!shown(e) || e.closest('[data-testid=status-tracker], .sr-only')) continue;
-    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    // not for the eye: progress ("Loading...", timers), text for screen readers only, copies kept
+    // for measuring (the tabs')
+    const unseen = '[data-testid=status-tracker], .sr-only, .visually-hidden, [aria-hidden=true]';
+    if (!shown(e) || e.closest(unseen)) continue;
+    const texts = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim());
     const input = e.tagName === 'INPUT' && !['range', 'radio', 'checkbox', 'number'].includes(e.type) && e.value;
-    if (!own && !input) continue;
-    const r = e.getBoundingClientRect(), cs = getComputedStyle(e);
-    const what = (input ? e.value : e.textContent.trim()).slice(0, 60) + ' <' + e.tagName + '.' + e.className + ' in ' + (e.parentElement && e.parentElement.className) + '>';
-    if (r.left < -1 || r.right > W + 1) cut.push(['past the frame\\'s edge', what]);
-    else if (input && e.scrollWidth > e.clientWidth + 1) cut.push(['wider than its box', what]);
-    else if (!input && /hidden|clip|auto|scroll/.test(cs.overflowX) && e.scrollWidth > e.clientWidth + 1)
-      cut.push(['clipped by its box', what]);
+    // a rotated icon (an accordion's ▼) measures its rotated line box, not its glyph
+    if ((!texts.length && !input) || getComputedStyle(e).transform !== 'none') continue;
+    // the text's own box (glyphs, not the element's padding); an input's box
+    const range = document.createRange();
+    const r = input ? e.getBoundingClientRect() : (range.setStart(texts[0], 0),
+      range.setEnd(texts[texts.length - 1], texts[texts.length - 1].length), range.getBoundingClientRect());
+    const what = (input ? e.value : e.textContent.trim()).slice(0, 60) + ` <${e.tagName} class="${e.className}">`;
+    if (r.left < -1 || r.right > W + 1) { cut.push(["past the frame's edge", what]); continue; }
+    if (input && e.scrollWidth > e.clientWidth + 1) { cut.push(['wider than its box', what]); continue; }
+    if (!input && clips(e) && e.scrollWidth > e.clientWidth + 1) { cut.push(['clipped by its box', what]); continue; }
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (!clips(a)) continue;
+      const b = a.getBoundingClientRect();
+      if (r.width > 0 && (r.left < b.left - 1 || r.right > b.right + 1)) {
+        cut.push(['cut by an enclosing box', what]);
+        break;
+      }
+    }
   }
   return cut;
 }"""
 
 
-def open_explore(browser, width: int, height: int):
-    page = browser.new_page(viewport={"width": width, "height": height})
-    return page
-
-
 def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    page = open_explore(browser, 1280, 900)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{server}/explore")
     page.wait_for_selector("h1", timeout=30_000)
     p = Panel(page)
@@ -340,7 +350,7 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
 
 
 def test_the_frame_fits_the_panel_on_a_phone(server, browser):
-    page = open_explore(browser, 390, 844)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto(f"{server}/explore")
     page.wait_for_selector("h1", timeout=30_000)
     p = Panel(page)
@@ -352,5 +362,10 @@ def test_the_frame_fits_the_panel_on_a_phone(server, browser):
         if name == "Compare":
             p.src(f"gp-compare-{STYLE}")
             p.fits()
-    p.inside(p.el("#gp-interp-button"))
+    p.click("#gp-map-button")
+    p.changed("gp-map-image", None)
+    p.click("#gp-interp-button")
+    p.changed("gp-strip", None)
+    wait_until(lambda: p.doc.locator("#gp-gif a").count() > 0, 30, "the GIF's download link")
+    p.fits()  # the pictures and the GIF's name too
     page.close()

@@ -213,7 +213,7 @@ def test_gif_folder_keeps_only_the_newest():
     from ganplay.panel import files
 
     made = [files.write_gif(b"GIF89a" + bytes([i])) for i in range(files.KEEP_GIFS + 5)]
-    left = sorted(files.gif_folder().glob("interpolation-*.gif"))
+    left = sorted(files.gif_folder().glob(f"{files.GIF_PREFIX}*.gif"))
     assert len(left) == files.KEEP_GIFS and Path(made[-1]) in left and not Path(made[0]).exists()
 
 

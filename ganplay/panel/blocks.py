@@ -82,15 +82,18 @@ def build() -> gr.Blocks:
         if lim.demo:
             gr.Markdown(lim.text(), elem_id="gp-demo-limits")
         with gr.Row(equal_height=True):
-            generator = gr.Dropdown(choices, value=default, label="Generator", scale=3,
+            # minimum widths: on a phone each gets a line of its own instead of a clipped name
+            generator = gr.Dropdown(choices, value=default, label="Generator", scale=3, min_width=260,
                                     allow_custom_value=True, elem_id="gp-generator")
-            seed = gr.Number(value=0, label="Seed", info=H.SEED_INFO, precision=0, scale=1, elem_id="gp-seed")
+            seed = gr.Number(value=0, label="Seed", info=H.SEED_INFO, precision=0, scale=1, min_width=160,
+                             elem_id="gp-seed")
             reseed = gr.Button("New seed", scale=0, min_width=110, elem_id="gp-new-seed")
-            label = gr.Dropdown([(str(i), i) for i in range(10)], value=0, label="Label", scale=1,
+            label = gr.Dropdown([(str(i), i) for i in range(10)], value=0, label="Label", scale=1, min_width=160,
                                 info="Which class (digit) a conditional generator draws",
                                 allow_custom_value=True, elem_id="gp-label")
             truncation = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Closeness to the average picture "
-                                   "(truncation)", info=H.TRUNCATION_INFO, scale=2, elem_id="gp-truncation")
+                                   "(truncation)", info=H.TRUNCATION_INFO, scale=2, min_width=260,
+                                   elem_id="gp-truncation")
         info = gr.Markdown()
         c = SimpleNamespace(generator=generator, seed=seed, reseed=reseed, label=label,
                             truncation=truncation, info=info, ui=ui, image=image, gif_file=files.write_gif,

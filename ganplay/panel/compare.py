@@ -16,7 +16,7 @@ def build(c) -> None:
         extras = gr.Dropdown(H.generator_choices(), value=[], multiselect=True, max_choices=H.MAX_EXTRA,
                              allow_custom_value=True,
                              label=f"Add up to {H.MAX_EXTRA} more (zoo models or your runs at their latest checkpoint)",
-                             scale=4, elem_id="gp-compare-extra")
+                             scale=4, min_width=260, elem_id="gp-compare-extra")
         go = gr.Button("Compare", variant="primary", scale=1, elem_id="gp-compare-button")
     outs, extra_outs, extra_text = [], [], []
     with gr.Row():
@@ -49,7 +49,7 @@ def build(c) -> None:
     c.extras = extras
     with gr.Row():
         seed_b = gr.Number(value=1, label="Interpolate to seed", precision=0, elem_id="gp-compare-interp-seed")
-        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Pictures (frames)",
+        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Pictures (frames)", min_width=200,
                            elem_id="gp-compare-interp-frames")
         mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
                         elem_id="gp-compare-interp-path")
@@ -71,13 +71,14 @@ def build(c) -> None:
         styles = H.style_choices()
         with gr.Row():
             sgen = gr.Dropdown(styles, value=styles[0][1] if styles else None, label="Generator",
-                               allow_custom_value=True, scale=2, min_width=220, elem_id="gp-mix-generator")
+                               allow_custom_value=True, min_width=260, elem_id="gp-mix-generator")
+            cross = gr.Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)", min_width=260,
+                              elem_id="gp-crossover")
+        with gr.Row():
             seed_a = gr.Number(value=0, label="Seed A (overall shape)", info="coarse styles", precision=0,
                                elem_id="gp-mix-seed-a")
             seed_b2 = gr.Number(value=1, label="Seed B (details)", info="fine styles", precision=0,
                                 elem_id="gp-mix-seed-b")
-            cross = gr.Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)", scale=2,
-                              elem_id="gp-crossover")
         mix = c.image("A | B | mix", elem_id="gp-style-mix")
     mix_inputs = [sgen, seed_a, seed_b2, cross, c.label, c.truncation]
     gr.on([cross.release, seed_a.submit, seed_b2.submit, sgen.change], ui(H.style_mix), mix_inputs, mix,

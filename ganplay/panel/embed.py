@@ -3,7 +3,7 @@
 `HEAD` is a small script for the panel's <head>. In a frame (`window.parent !== window`) it
 - marks the page `gp-embedded`, so `CSS` hides what belongs to a page of its own: Gradio's footer
   ("Use via API", "Built with Gradio", Settings, and the screen-recording controls that live in
-  the settings and the footer);
+  the settings and the footer), and drops the page's side margins (the host page has its own);
 - tells the parent page the height of its content (`{type: MESSAGE, height}` by `postMessage`, to
   the same origin only) whenever that changes (a ResizeObserver on the blocks of Gradio's main
   element; Gradio's root elements stretch to the frame's height, so the height is the bottom of
@@ -71,5 +71,6 @@ HEAD = """<script>
 
 CSS = """
 .gp-embedded footer { display: none !important; }
+.gp-embedded gradio-app .main { padding: 0 4px 8px !important; }
 .gp-embedded .prose, .gp-embedded .prose * { overflow-wrap: anywhere; }
 """

@@ -42,14 +42,18 @@ def gif_folder() -> Path:
         return _gif_dir
 
 
+GIF_PREFIX = "interp-"
+
+
 def write_gif(data: bytes) -> str:
     """Write GIF bytes where Gradio can serve them from; keep only the newest KEEP_GIFS."""
     folder = gif_folder()
-    with tempfile.NamedTemporaryFile("wb", suffix=".gif", prefix="interpolation-", dir=folder,
+    # a short name: the panel's file box shortens longer ones with an ellipsis on a phone
+    with tempfile.NamedTemporaryFile("wb", suffix=".gif", prefix=GIF_PREFIX, dir=folder,
                                      delete=False) as f:
         f.write(data)
     with _gif_lock:
-        gifs = sorted(folder.glob("interpolation-*.gif"), key=_mtime)
+        gifs = sorted(folder.glob(f"{GIF_PREFIX}*.gif"), key=_mtime)
         for old in gifs[:-KEEP_GIFS]:
             old.unlink(missing_ok=True)
     return f.name

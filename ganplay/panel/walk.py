@@ -35,11 +35,12 @@ def build(c) -> None:
         with gr.Row():
             dir_x = gr.Dropdown(directions, value="PC1", label="Across", elem_id="gp-map-across")
             dir_y = gr.Dropdown(directions, value="PC2", label="Down", elem_id="gp-map-down")
+        with gr.Row():
             side = gr.Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Pictures per side",
                              elem_id="gp-map-side")
             extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="How far out",
-                               info="Standard deviations from the current point, each way", elem_id="gp-map-extent")
-            go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
+                               info="Standard deviations each way from the current point", elem_id="gp-map-extent")
+        go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
     go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map",
                  **c.heavy)
@@ -48,7 +49,7 @@ def build(c) -> None:
         with gr.Row():
             seed_b = gr.Number(value=1, label="To seed", precision=0, elem_id="gp-interp-seed")
             frames = gr.Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Pictures (frames)",
-                               elem_id="gp-interp-frames")
+                               min_width=200, elem_id="gp-interp-frames")
             mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
                             elem_id="gp-interp-path")
             go_interp = gr.Button("Interpolate", variant="primary", elem_id="gp-interp-button")
