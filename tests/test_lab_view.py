@@ -68,7 +68,11 @@ def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():
     assert tuple(fig.layout.xaxis.range) == tuple(fig.layout.yaxis.range) == (-lim, lim)
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1
     gen = trace(fig, "samples:collapse")
-    assert (gen.x[0], gen.y[0]) == pytest.approx((lim, -lim)), "drawn on the edge, not lost"
+    assert len(gen.x) == len(far) - 1  # the stray point is not among those inside the square ...
+    edge = [t for t in fig.data if t.name == "generated, beyond the view"][0]
+    assert (edge.x[0], edge.y[0]) == pytest.approx((lim, -lim)), "... but drawn on the edge, not lost"
+    assert [a.text for a in fig.layout.annotations] == [
+        f"1 of {len(far):,} generated points lie beyond the view (drawn on its edge)"]  # and counted
     real = [t for t in fig.data if t.name == "real data"][0]
     assert len(real.x) == min(len(rep.real), lv.REAL_POINTS)
     assert real.marker.color == lv.REAL_COLOUR

@@ -31,6 +31,7 @@ import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas b
 import plotly.graph_objects as go
 
 from ganplay import jobs
+from ganplay.dashboard import view2d
 from ganplay.config import Config
 from ganplay.lab.play import anchor_for
 from ganplay.lab.replay import Replay, load_replay, replay_path
@@ -342,19 +343,19 @@ def points_limit(real: np.ndarray | None) -> float:
 
 def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: bool = False,
                   height: int = 400, title: str | None = None) -> go.Figure:
-    """Generated points (the side's colour; points off the square are drawn on its edge) over the
-    grey real points, on fixed, equal axes."""
+    """Generated points (the side's colour; points off the square are drawn on its edge and
+    counted) over the grey real points, on fixed, equal axes."""
     lim = points_limit(real)
     fig = go.Figure()
     if real is not None:
         real = np.asarray(real, dtype=np.float32)[:REAL_POINTS]
         fig.add_trace(go.Scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real data",
                                  marker={"size": 6 if big else 4, "color": REAL_COLOUR}, hoverinfo="skip"))
-    pts = np.clip(np.nan_to_num(np.asarray(fake, dtype=np.float32), nan=0.0), -lim, lim)
-    fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name="generated",
-                             meta=f"samples:{side}",
-                             marker={"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
-                             hoverinfo="skip"))
+    # the same square on both sides and at every frame (nothing jumps); points beyond it are
+    # drawn on its edge and counted
+    view2d.add_generated(fig, np.asarray(fake, dtype=np.float32), -lim, lim,
+                         {"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
+                         meta=f"samples:{side}")
     fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
                      showticklabels=False, fixedrange=True)
     # y gives way (toward the top) when the figure is taller than wide, as in a phone's half-width

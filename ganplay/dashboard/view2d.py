@@ -193,6 +193,28 @@ def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return ~inside
 
 
+def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker: dict, meta: str | None = None,
+                  edge_colour: str = "#d62728") -> None:
+    """Generated points into `fig`: those inside the square view as they are, those beyond it on
+    its edge as open triangles, with a note counting them (and any that are not numbers)."""
+    away = outside_view(fake, lo, hi)
+    inside = fake[~away]
+    fig.add_trace(go.Scattergl(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated", meta=meta,
+                               marker=marker, hoverinfo="skip"))
+    finite_away = fake[away & np.isfinite(fake).all(axis=1)]
+    if len(finite_away):
+        edge = np.clip(finite_away, lo, hi)
+        fig.add_trace(go.Scattergl(x=edge[:, 0], y=edge[:, 1], mode="markers", name="generated, beyond the view",
+                                   marker={"size": marker.get("size", 5) + 3, "symbol": "triangle-up-open",
+                                           "color": edge_colour}, hoverinfo="skip"))
+    if away.any():
+        lost = int(away.sum() - len(finite_away))
+        text = f"{int(away.sum()):,} of {len(fake):,} generated points lie beyond the view"
+        text += f" ({lost:,} not finite)" if lost else " (drawn on its edge)"
+        fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
+                           showarrow=False, font={"color": edge_colour, "size": 12})
+
+
 def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: bool = True,
               show_arrows: bool = True, height: int = 560, title: str | None = None,
               arrow_cells: int = 12) -> go.Figure:
@@ -210,22 +232,7 @@ def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: boo
                                  hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.3f}<extra></extra>"))
     fig.add_trace(go.Scattergl(x=snap.real[:, 0], y=snap.real[:, 1], mode="markers", name="real data",
                                marker={"size": 4, "color": "#8c8c8c", "opacity": 0.6}))
-    away = outside_view(snap.fake, lo, hi)
-    inside = snap.fake[~away]
-    fig.add_trace(go.Scattergl(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated",
-                               marker={"size": 5, "color": "#ff7f0e", "line": {"width": 0.5, "color": "white"}}))
-    finite_away = snap.fake[away & np.isfinite(snap.fake).all(axis=1)]
-    if len(finite_away):
-        edge = np.clip(finite_away, lo, hi)
-        fig.add_trace(go.Scattergl(x=edge[:, 0], y=edge[:, 1], mode="markers",
-                                   name="generated, beyond the view",
-                                   marker={"size": 8, "symbol": "triangle-up-open", "color": "#d62728"}))
-    if away.any():
-        lost = int(away.sum() - len(finite_away))
-        text = f"{int(away.sum()):,} of {len(snap.fake):,} generated points lie beyond the view"
-        text += f" ({lost:,} not finite)" if lost else " (drawn on its edge)"
-        fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
-                           showarrow=False, font={"color": "#d62728", "size": 12})
+    add_generated(fig, snap.fake, lo, hi, {"size": 5, "color": "#ff7f0e", "line": {"width": 0.5, "color": "white"}})
     if show_arrows and len(snap.fake):
         where, push = arrow_grid(snap.fake, snap.g_grad, lo, hi, arrow_cells)
         xs, ys = _arrow_segments(where, push, 0.8 * (hi - lo) / arrow_cells)
