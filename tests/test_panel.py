@@ -109,12 +109,12 @@ def test_the_panel_speaks_plain_words_with_the_terms_in_the_help():
 
 
 def test_the_dashboard_listens_for_the_panels_own_messages():
-    """explore.py (torch- and Gradio-free) repeats the message names of ganplay.panel.embed."""
-    from ganplay.panel import embed
+    """explore.py (torch- and Gradio-free) repeats the message names of ganplay.panel.mount."""
+    from ganplay.panel import mount
 
     page = (ROOT / "ganplay" / "dashboard" / "views" / "explore.py").read_text()
-    assert f'"{embed.MESSAGE}"' in page and f'"{embed.ASK}"' in page
-    assert embed.MESSAGE in embed.HEAD and embed.ASK in embed.HEAD
+    assert f'"{mount.MESSAGE}"' in page and f'"{mount.ASK}"' in page
+    assert mount.MESSAGE in mount.HEAD and mount.ASK in mount.HEAD
 
 
 def test_timeline_walks_checkpoints(runs_dir):

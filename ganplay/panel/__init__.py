@@ -3,7 +3,7 @@
 `build_blocks()` makes the Blocks (importing Gradio and torch only when called);
 `asgi_app(root_path)` wraps them for mounting under another ASGI app (app.py mounts it at /panel/);
 `python -m ganplay.panel` (or `ganplay panel`) serves it alone. Either way its page carries
-`embed.HEAD`/`embed.CSS`: inside a frame (the dashboard's Explore page) it reports its height to
+`mount.HEAD`/`mount.CSS`: inside a frame (the dashboard's Explore page) it reports its height to
 the parent and hides Gradio's footer. The handlers are plain functions in
 `ganplay.panel.handlers`; each tab's widgets live in `walk`, `labels` and `compare`.
 """
@@ -27,8 +27,8 @@ def asgi_app(root_path: str = "/panel"):
     import gradio as gr
     from fastapi import FastAPI
 
-    from ganplay.panel import embed
+    from ganplay.panel import mount
 
     return gr.mount_gradio_app(FastAPI(), build_blocks(), path="/", root_path=root_path, ssr_mode=False,
                                show_error=True, footer_links=["api"], max_file_size=MAX_UPLOAD,
-                               head=embed.HEAD, css=embed.CSS)
+                               head=mount.HEAD, css=mount.CSS)

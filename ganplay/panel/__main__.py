@@ -6,13 +6,13 @@ import os
 
 
 def main() -> None:
-    from ganplay.panel import MAX_UPLOAD, build_blocks, embed
+    from ganplay.panel import MAX_UPLOAD, build_blocks, mount
 
     demo = build_blocks()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7861")),
                 show_error=True, ssr_mode=False, footer_links=["api"], max_file_size=MAX_UPLOAD,
-                head=embed.HEAD, css=embed.CSS)
+                head=mount.HEAD, css=mount.CSS)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ The panel is built in the background as the server starts (Gradio and torch take
 import); until it is ready the page shows how far that has come instead of an empty frame.
 
 The frame fits the panel: the panel's page posts the height of its content to this page whenever it
-changes (`ganplay/panel/embed.py`), and `FIT_FRAME` (a script in this page, installed once) sets
+changes (`ganplay/panel/mount.py`), and `FIT_FRAME` (a script in this page, installed once) sets
 that frame's height and its container's to it. Nothing of the panel sits below the frame's edge
 and the frame never scrolls inside the page. Until the first message the frame is `START_HEIGHT`
 tall."""
@@ -16,7 +16,7 @@ from ganplay.dashboard import hosting
 st.title("Explore")
 
 START_HEIGHT = 900  # px, until the panel says how tall it is
-MESSAGE, ASK = "ganplay:panel-height", "ganplay:panel-measure"  # ganplay.panel.embed's (no Gradio import here)
+MESSAGE, ASK = "ganplay:panel-height", "ganplay:panel-measure"  # ganplay.panel.mount's (no Gradio import here)
 FIT_FRAME = """<script>
 (function () {
   function ask() {
