@@ -167,6 +167,11 @@ def test_a_deep_link_as_the_first_request_opens_quickly_inside_the_dashboard(ser
 def test_home_without_runs(server, page):
     open_page(page, server, "")
     assert page.get_by_text("Train your own").count() >= 1
+    # no developer chrome in a learner's way: no Deploy, no main menu, the runs folder folded away
+    assert page.locator("[data-testid='stAppDeployButton']").count() == 0
+    assert not page.locator("[data-testid='stMainMenu']").is_visible()
+    assert not page.get_by_role("textbox", name="Runs folder").is_visible()
+    assert page.locator("[data-testid='stSidebar']").get_by_text("Advanced").is_visible()
     no_exception(page)
     screenshot(page, "home-empty")
 

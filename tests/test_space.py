@@ -321,7 +321,7 @@ def browser():
 def toolbar_ready(page) -> None:
     page.wait_for_selector("h1", timeout=60_000)
     page.wait_for_selector("[data-testid='stToolbar']", timeout=30_000)
-    page.wait_for_selector("[data-testid='stMainMenu']", timeout=30_000)  # the toolbar is drawn
+    page.wait_for_selector("[data-testid='stMainMenu']", state="attached", timeout=30_000)  # drawn
 
 
 @pytest.mark.slow
@@ -353,6 +353,7 @@ def test_the_space_file_set_installs_and_serves_the_first_page(tmp_path):
                 toolbar_ready(page)
                 assert "ganplay" in page.locator("h1").first.inner_text()
                 assert page.locator(DEPLOY_BUTTON).count() == 0  # .streamlit/ came along
+                assert not page.locator("[data-testid='stMainMenu']").is_visible()  # main.py's CSS
                 page.goto(f"{url}/runs")
                 page.get_by_text(VANISH).wait_for(timeout=60_000)  # no /data: the page says so
                 b.close()
