@@ -202,6 +202,17 @@ def test_every_page_renders_with_a_finished_run(trained_2d_run, monkeypatch, pag
         assert at.dataframe[0].value.shape[0] == 1
 
 
+def test_the_runs_table_shows_no_none_for_a_run_that_logged_nothing_yet(runs):
+    path = Path(_fake_run(runs, "starting"))
+    (path / "metrics.jsonl").unlink()
+    at = app("views/runs.py")
+    table = at.dataframe[0].value
+    row = table[table["run"] == path.name].iloc[0]
+    assert (row["D loss"], row["images/s"], row["state"]) == ("–", "–", "starting")
+    assert "None" not in table.astype(str).to_numpy().ravel().tolist()
+    assert row["setup"] == "8 Gaussians in a ring · small fully connected nets · standard GAN loss"
+
+
 def test_step_mode_advances_d_and_g(runs):
     at = app("views/playground.py")
     at.segmented_control(key="pg.mode").set_value("Step by hand").run()

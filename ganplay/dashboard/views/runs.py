@@ -21,18 +21,20 @@ if not runs:
     st.page_link("views/train.py", label="Train one", icon=":material/model_training:")
     st.stop()
 
+def _number(value, fmt: str) -> str:
+    """A table cell: the number, or a dash where a run has logged none yet (not 'None')."""
+    return format(value, fmt) if isinstance(value, (int, float)) else "–"
+
+
 table = []
 for r in runs:
     last = charts.last_values(r.run.read_metrics()) if r.kind == "run" else {}
-    table.append({"run": r.name, "state": r.state, "step": r.step, "of": r.steps,
-                  "setup": r.settings.summary() if r.config else "", "device": r.status.get("device", ""),
-                  "D loss": last.get("loss_d"), "G loss": last.get("loss_g"),
-                  "images/s": last.get("images_per_s"), "updated": ago(r.status.get("updated"))})
-st.dataframe(table, hide_index=True, width="stretch",
-             column_config={"step": st.column_config.NumberColumn(format="%d"),
-                            "D loss": st.column_config.NumberColumn(format="%.3f"),
-                            "G loss": st.column_config.NumberColumn(format="%.3f"),
-                            "images/s": st.column_config.NumberColumn(format="%.0f")})
+    table.append({"run": r.name, "state": r.state, "step": f"{r.step:,} of {r.steps:,}" if r.steps else "–",
+                  "setup": r.settings.summary() if r.config else "", "device": r.status.get("device") or "–",
+                  "D loss": _number(last.get("loss_d"), ".3f"), "G loss": _number(last.get("loss_g"), ".3f"),
+                  "images/s": _number(last.get("images_per_s"), ",.0f"),
+                  "updated": ago(r.status.get("updated")) or "–"})
+st.dataframe(table, hide_index=True, width="stretch")
 
 finished = [r for r in runs if r.kind == "run"]
 st.subheader("Compare")
