@@ -16,12 +16,7 @@ from ganplay.dashboard import hosting, widgets
 VIEWS = Path(__file__).parent / "views"
 
 st.set_page_config(page_title="ganplay", page_icon=":material/blur_on:", layout="wide")
-# An element's grey placeholder (the first chart of a visit waits a second or two for the
-# plotting library) says what it waits for; Streamlit's main menu (print, screencast, settings)
-# is developer chrome a learner does not need (the "running" indicator beside it stays).
-st.html("<style>[data-testid='stSkeleton']{display:flex;align-items:center;justify-content:center}"
-        "[data-testid='stSkeleton']::after{content:'Loading the chart…';color:#6b6b6b;font-size:0.9rem}"
-        "[data-testid='stMainMenu']{display:none}</style>")
+st.html(widgets.PAGE_CSS)
 
 page = st.navigation([
     st.Page(VIEWS / "home.py", title="Home", icon=":material/home:", default=True),

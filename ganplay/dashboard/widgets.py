@@ -23,6 +23,12 @@ STATE_BADGES = {
     "queued": ("violet", ":material/schedule:"),
 }
 ROOT_KEY = "runs_root"
+# On every page: an element's grey placeholder (the first chart of a visit waits a second or two
+# for the plotting library) says what it waits for; Streamlit's main menu (print, screencast,
+# settings) is developer chrome a learner does not need (the "running" indicator beside it stays).
+PAGE_CSS = ("<style>[data-testid='stSkeleton']{display:flex;align-items:center;justify-content:center}"
+            "[data-testid='stSkeleton']::after{content:'Loading the chart…';color:#6b6b6b;font-size:0.9rem}"
+            "[data-testid='stMainMenu']{display:none}</style>")
 
 
 def runs_root() -> Path:
