@@ -8,12 +8,13 @@ and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from ganplay.glossary import metric
 
 # (key, legend label, colour)
 LOSS_SERIES = (("loss_d", "D loss", "#1f77b4"), ("loss_g", "G loss", "#ff7f0e"),
@@ -23,52 +24,7 @@ GRAD_SERIES = (("grad_norm_d", "‖∇D‖", "#1f77b4"), ("grad_norm_g", "‖∇
 PANELS = ("Losses", "Discriminator outputs", "Gradient norms")
 
 
-@dataclass(frozen=True)
-class Metric:
-    """What a logged number is, in a learner's words: `label`, one line of `meaning`, which way
-    is `better` ("higher", "lower" or "" when neither), and whether runs with different losses
-    can share its axis (`comparable`: a D loss of WGAN and one of a vanilla GAN cannot)."""
-
-    label: str
-    meaning: str
-    better: str = ""
-    comparable: bool = True
-
-
-METRICS = {
-    "modes": Metric("modes covered", "modes with at least one generated sample within 3 std of "
-                    "their centre", "higher"),
-    "hq": Metric("share of good samples", "share of generated samples within 3 std of some mode's "
-                 "centre (the rest fall between modes)", "higher"),
-    "kl": Metric("uneven mode use (KL)", "how far the samples' spread over the modes is from even "
-                 "(KL divergence of the mode histogram from uniform); 0 is perfectly even", "lower"),
-    "classes": Metric("digit classes produced", "classes the bundled classifier finds among the "
-                      "samples", "higher"),
-    "fid": Metric("FID", "distance between real and generated images in our classifier's feature "
-                  "space (Fréchet distance)", "lower"),
-    "kid": Metric("KID", "like FID, but unbiased for small sample counts (kernel distance)", "lower"),
-    "loss_d": Metric("D loss", "the discriminator's loss; its scale depends on the loss used",
-                     comparable=False),
-    "loss_g": Metric("G loss", "the generator's loss; its scale depends on the loss used",
-                     comparable=False),
-    "d_real": Metric("D's score on real data", "D(x) on real samples (a probability for logit "
-                     "losses, a raw score for critics)", comparable=False),
-    "d_fake": Metric("D's score on generated data", "D(G(z)): the same on generated samples",
-                     comparable=False),
-    "wasserstein": Metric("Wasserstein estimate", "the critic's estimate of the distance between "
-                          "real and generated data (critics only)", "lower", comparable=False),
-    "grad_norm_d": Metric("size of D's gradients", "‖∇D‖: how hard D's weights are pushed each "
-                          "step", comparable=False),
-    "grad_norm_g": Metric("size of G's gradients", "‖∇G‖: how hard G's weights are pushed each step",
-                          comparable=False),
-    "images_per_s": Metric("images per second", "training speed", "higher"),
-    "steps_per_s": Metric("steps per second", "training speed", "higher"),
-}
 QUALITY_FIRST = ("modes", "hq", "classes", "fid", "kid", "kl")  # what a comparison opens on
-
-
-def metric(key: str) -> Metric:
-    return METRICS.get(key, Metric(key, ""))
 
 
 def explain(keys: Iterable[str]) -> str:

@@ -17,6 +17,7 @@ from ganplay.dashboard import charts, health, hosting, notes, view2d, visitor
 from ganplay.dashboard.form_spec import form_fields
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown
+from ganplay.glossary import metric
 from ganplay.jobs import JobError, RunInfo
 
 POLL_S = 1.0
@@ -81,7 +82,7 @@ def _tiles(rows: list[dict], state: str) -> None:
         return
     cols = st.columns(len(shown))
     for col, (key, label) in zip(cols, shown):
-        m = charts.metric(key)
+        m = metric(key)
         col.metric(label, _short(key, last[key]),
                    help=f"{m.label}: {m.meaning}" + (f" ({m.better} is better)" if m.better else "") + f". Logged as `{key}`.")
 

@@ -20,6 +20,7 @@ from PIL import Image
 
 from ganplay import explore as E
 from ganplay.config import POINT_DATASETS
+from ganplay.glossary import metric
 from ganplay.jobs import demo_mode, runs_root
 from ganplay.train.rundir import RunDir
 from ganplay.zoo import ZooError, cards, read_card
@@ -220,33 +221,20 @@ def metrics_text(name: str) -> str:
     m = card.get("metrics") or {}
     if not m.get("available", True) or not m:
         return f"**{name}**: no metrics on its card"
-    lines = [f"{title} {fmt.format(m[key])} ({better} is better)" for title, key, fmt, better, _ in METRICS
-             if isinstance(m.get(key), (int, float))]
+    lines = [f"{metric(key).label} {fmt.format(m[key])} ({metric(key).better} is better)"
+             for key, fmt in CARD_METRICS if isinstance(m.get(key), (int, float))]
     return f"**{name}** ({card.get('steps', '?')} steps)  \n" + "  \n".join(lines)
 
 
-# name on the page, key on the card, format, which way is better, what it means
-METRICS = (
-    ("FID", "fid", "{:.2f}", "lower", "(Fréchet distance): how far the generated pictures' features, taken "
-                                      "together, are from real pictures' (0 = the same)"),
-    ("KID", "kid", "{:.4f}", "lower", "(kernel distance): the same question as FID, without FID's bias on small "
-                                      "samples (about 0, even a little below, = indistinguishable)"),
-    ("IS", "is", "{:.2f}", "higher", "(Inception Score): how clearly each picture is one digit and how evenly "
-                                     "the ten digits come up (10 at most)"),
-    ("precision", "precision", "{:.2f}", "higher", "(quality, 0..1): the share of generated pictures that look "
-                                                   "like real ones"),
-    ("recall", "recall", "{:.2f}", "higher", "(variety, 0..1): the share of real pictures the generator makes "
-                                             "something like"),
-    ("label acc.", "label_acc", "{:.1%}", "higher", "(conditional generators): how often the classifier reads the "
-                                                    "label the generator was asked for"),
-    ("coverage", "coverage", "{:.2f}", "higher", "(variety, 0..1): the share of real pictures with a generated one "
-                                                 "close by; less fooled by odd pictures than recall"),
-)
+# the cards' headline numbers: key on the card and format (label and meaning: ganplay.glossary)
+CARD_METRICS = (("fid", "{:.2f}"), ("kid", "{:.4f}"), ("is", "{:.2f}"), ("precision", "{:.2f}"),
+                ("recall", "{:.2f}"), ("label_acc", "{:.1%}"), ("coverage", "{:.2f}"))
 
 
 def metrics_legend() -> str:
     """One line per metric of the cards: what it means and which way is better."""
-    lines = [f"- **{title}** {what}; **{better} is better**." for title, _, _, better, what in METRICS]
+    lines = [f"- **{metric(key).label}** {metric(key).meaning}; **{metric(key).better} is better**."
+             for key, _ in CARD_METRICS]
     return ("**What the numbers mean** (measured with our MNIST classifier's features, not Inception's: "
             "compare the generators with each other, not with published numbers)\n\n" + "\n".join(lines))
 

@@ -15,10 +15,11 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import lab_view as lv
-from ganplay.lab import play
 from ganplay.dashboard import view2d, visitor
 from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown, runs_root
+from ganplay.glossary import metric
+from ganplay.lab import play
 from ganplay.lab.measure import load_reliability, rate_text
 from ganplay.lab.scenarios import (COLLAPSE, CURES, SCENARIOS, WHAT_IS_COLLAPSE, WHAT_TO_WATCH,
                                    scenario)
@@ -201,11 +202,11 @@ def replay_side(side: lv.Side, step: int) -> None:
     with tiles[0]:
         coverage_metric(num, num.step)
     if num.hq is not None:
-        tiles[1].metric("high-quality samples", f"{100 * num.hq:.0f}%",
+        tiles[1].metric(metric("hq").label, f"{100 * num.hq:.0f}%",
                         help=tip("Share of all samples within 3 standard deviations of a mode's centre "
                                  "(quality, not variety; higher is better)."))
     if num.kl is not None:
-        tiles[1].metric("uneven spread (KL)", f"{num.kl:.2f}",
+        tiles[1].metric(metric("kl").label, f"{num.kl:.2f}",
                         help=tip(f"KL(histogram of triples ‖ uniform): how unevenly the samples fall on "
                                  f"the {num.full:,} digit triples. Lower is better: 0 is an even spread, "
                                  f"{math.log(num.full):.2f} is every sample the same triple. Published: "

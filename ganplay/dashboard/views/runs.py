@@ -6,6 +6,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.dashboard import charts, run_files
 from ganplay.dashboard.widgets import ago, pick_run, runs_root
+from ganplay.glossary import metric
 
 st.title("Runs")
 root = runs_root()
@@ -44,19 +45,19 @@ chosen = st.multiselect("Runs to compare", names, default=names[:3], key="runs.c
 if chosen:
     rows = {n: run_files.metrics(root, n) for n in chosen}
     found = {k for r in rows.values() for k in charts.numeric_keys(r)}
-    keys = sorted(found, key=lambda k: (k not in charts.QUALITY_FIRST, not charts.metric(k).comparable,
+    keys = sorted(found, key=lambda k: (k not in charts.QUALITY_FIRST, not metric(k).comparable,
                                         charts.QUALITY_FIRST.index(k) if k in charts.QUALITY_FIRST else 0,
-                                        charts.metric(k).label))
+                                        metric(k).label))
     if keys:
         if st.session_state.get("runs.metric") not in keys:
             st.session_state["runs.metric"] = charts.default_metric(keys)
-        key = st.selectbox("What to compare", keys, key="runs.metric", format_func=lambda k: charts.metric(k).label,
+        key = st.selectbox("What to compare", keys, key="runs.metric", format_func=lambda k: metric(k).label,
                            help="Quality measures first: they mean the same for every loss. Logged "
-                                "names: " + ", ".join(f"{charts.metric(k).label} = `{k}`" for k in keys))
+                                "names: " + ", ".join(f"{metric(k).label} = `{k}`" for k in keys))
         losses = sorted({r.settings.loss.name for r in finished if r.path.name in chosen})
-        if not charts.metric(key).comparable and len(losses) > 1:
+        if not metric(key).comparable and len(losses) > 1:
             st.warning(f"These runs use different losses ({', '.join(losses)}): their "
-                       f"{charts.metric(key).label} values are on different scales and mean different "
+                       f"{metric(key).label} values are on different scales and mean different "
                        "things, so their curves can't be compared on one axis. Compare a quality "
                        "measure (modes covered, FID) instead.", icon=":material/warning:")
         st.plotly_chart(charts.overlay_figure(rows, key), key="runs-overlay", width="stretch")

@@ -1,0 +1,67 @@
+"""What each logged or measured number means, in a learner's words: one table the dashboard's
+charts and tiles and the panel's Compare tab all read (torch-free)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    """`label` as a page shows it, one line of `meaning`, which way is `better` ("higher",
+    "lower" or "" when neither), and whether runs with different losses can share its axis
+    (`comparable`: a WGAN critic's loss and a vanilla GAN's D loss cannot)."""
+
+    label: str
+    meaning: str
+    better: str = ""
+    comparable: bool = True
+
+
+METRICS = {
+    # 2D mixtures (the VEEGAN/PacGAN protocol) and digit coverage
+    "modes": Metric("modes covered", "modes with at least one generated sample within 3 std of their "
+                    "centre", "higher"),
+    "hq": Metric("high-quality samples", "share of generated samples within 3 std of some mode's centre "
+                 "(the rest fall between modes)", "higher"),
+    "kl": Metric("uneven spread (KL)", "how far the samples' spread over the modes is from even (KL "
+                 "divergence of the mode histogram from uniform); 0 is perfectly even", "lower"),
+    "classes": Metric("digit classes produced", "classes the bundled classifier finds among the samples",
+                      "higher"),
+    # images, measured with our MNIST classifier's features
+    "fid": Metric("FID", "(Fréchet distance) how far the generated pictures' features, taken together, "
+                  "are from real pictures' (0 = the same)", "lower"),
+    "kid": Metric("KID", "(kernel distance) the same question as FID, without FID's bias on small samples "
+                  "(about 0, even a little below, = indistinguishable)", "lower"),
+    "is": Metric("IS", "(Inception Score) how clearly each picture is one digit and how evenly the ten "
+                 "digits come up (10 at most)", "higher"),
+    "precision": Metric("precision", "(quality, 0..1) the share of generated pictures that look like real "
+                        "ones", "higher"),
+    "recall": Metric("recall", "(variety, 0..1) the share of real pictures the generator makes something "
+                     "like", "higher"),
+    "label_acc": Metric("label acc.", "(conditional generators) how often the classifier reads the label "
+                        "the generator was asked for", "higher"),
+    "coverage": Metric("coverage", "(variety, 0..1) the share of real pictures with a generated one close "
+                       "by; less fooled by odd pictures than recall", "higher"),
+    # training signals: their scale depends on the loss
+    "loss_d": Metric("D loss", "the discriminator's loss; its scale depends on the loss used",
+                     comparable=False),
+    "loss_g": Metric("G loss", "the generator's loss; its scale depends on the loss used", comparable=False),
+    "d_real": Metric("D's score on real data", "D(x) on real samples (a probability for logit losses, a "
+                     "raw score for critics)", comparable=False),
+    "d_fake": Metric("D's score on generated data", "D(G(z)): the same on generated samples",
+                     comparable=False),
+    "wasserstein": Metric("Wasserstein estimate", "the critic's estimate of the distance between real and "
+                          "generated data (critics only)", "lower", comparable=False),
+    "grad_norm_d": Metric("size of D's gradients", "‖∇D‖: how hard D's weights are pushed each step",
+                          comparable=False),
+    "grad_norm_g": Metric("size of G's gradients", "‖∇G‖: how hard G's weights are pushed each step",
+                          comparable=False),
+    "images_per_s": Metric("images per second", "training speed", "higher"),
+    "steps_per_s": Metric("steps per second", "training speed", "higher"),
+}
+
+
+def metric(key: str) -> Metric:
+    """The entry for `key` (a bare one, labelled with the key, for names not in the table)."""
+    return METRICS.get(key, Metric(key, ""))
