@@ -57,6 +57,10 @@ METRICS = {
                           comparable=False),
     "grad_norm_g": Metric("size of G's gradients", "‖∇G‖: how hard G's weights are pushed each step",
                           comparable=False),
+    "lr_g": Metric("G's learning rate", "how big a step G's optimiser takes (changes when steered or "
+                   "scheduled)"),
+    "lr_d": Metric("D's learning rate", "how big a step D's optimiser takes"),
+    "n_critic": Metric("D steps per G step", "how many times D is updated for each update of G"),
     "images_per_s": Metric("images per second", "training speed", "higher"),
     "steps_per_s": Metric("steps per second", "training speed", "higher"),
 }

@@ -276,6 +276,13 @@ def test_a_real_snapshot_draws(tmp_path):
     assert (fig.data[0].zmin, fig.data[0].zmax, fig.data[0].zmid) == (0.0, 1.0, 0.5)  # D's probability
     history = view2d.modes_over_time(run.read_metrics(), run.path, "ring8")
     assert [s for s, _ in history] == [0, 2, 4]
+    # every number a run logs is explained in the glossary the pages read
+    from ganplay.glossary import METRICS
+    from ganplay.panel.handlers import CARD_METRICS
+
+    logged = {k for row in run.read_metrics() for k in charts.numeric_keys([row])}
+    assert {"loss_d", "loss_g", "images_per_s"} <= logged and logged <= set(METRICS), logged - set(METRICS)
+    assert {key for key, _ in CARD_METRICS} <= set(METRICS)
 
 
 def _snap(fake, field=None, grad=None, extent=(-3.0, 3.0)):

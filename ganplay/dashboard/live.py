@@ -229,7 +229,7 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
     return info
 
 
-STEER_LABELS = {"lr_g": "G's learning rate", "lr_d": "D's learning rate", "n_critic": "D steps per G step"}
+STEER_LABELS = {k: metric(k).label for k in ("lr_g", "lr_d", "n_critic")}
 
 
 @st.fragment  # Apply reruns this form alone, not the whole Train page around it
