@@ -1,12 +1,14 @@
 """Test helpers shared by the UI tests: a `streamlit run app.py` server (or any command serving
-Streamlit) on a free local port, and killing the training jobs a test started (they run in their
-own sessions, so they outlive it)."""
+Streamlit) on a free local port, killing the training jobs a test started (they run in their
+own sessions, so they outlive it), waiting for a condition, and a run folder with two
+checkpoints for the panel's timeline."""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -86,3 +88,27 @@ def kill_jobs(root: Path) -> None:
                 os.kill(job["pid"], signal.SIGKILL)
         except (OSError, ValueError, KeyError):
             pass
+
+
+def wait_until(check, timeout: float, what: str):
+    """`check()`'s first truthy value, polled every 0.1 s; an AssertionError naming `what` after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s: {what}")
+
+
+def two_checkpoint_run(root: Path, model: str, name: str = "tiny-run") -> Path:
+    """A run folder `root/name` whose two checkpoints are copies of zoo model `model` (for the
+    panel's run list and its timeline, without training)."""
+    run = root / name
+    (run / "checkpoints").mkdir(parents=True)
+    card = json.loads((ROOT / "pretrained" / f"{model}.json").read_text())
+    (run / "config.json").write_text(json.dumps(card["config"]))
+    for step in (1, 2):
+        shutil.copy(ROOT / "pretrained" / f"{model}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
+    return run

@@ -18,7 +18,7 @@ import pytest
 
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir
-from servers import ROOT, kill_jobs, streamlit_server
+from servers import ROOT, kill_jobs, streamlit_server, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -55,16 +55,6 @@ def page(server):
         tab = browser.new_page(viewport={"width": 1400, "height": 2000})
         yield tab
         browser.close()
-
-
-def wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s: {what}")
 
 
 def open_page(page, server, path: str) -> None:

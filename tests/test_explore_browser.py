@@ -12,14 +12,13 @@ text checks at phone size. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 import urllib.request
 
 import pytest
 
-from servers import ROOT, kill_jobs, streamlit_server
+from servers import ROOT, kill_jobs, streamlit_server, two_checkpoint_run, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -49,12 +48,7 @@ def server(tmp_path_factory):
     """The app with a runs folder holding one run of two checkpoints (copies of a zoo model), for
     the timeline and the comparison's extra generators; yields once the panel is built."""
     runs = tmp_path_factory.mktemp("runs")
-    run = runs / "tiny-run"
-    (run / "checkpoints").mkdir(parents=True)
-    card = json.loads((ROOT / "pretrained" / f"{DCGAN}.json").read_text())
-    (run / "config.json").write_text(json.dumps(card["config"]))
-    for step in (1, 2):
-        shutil.copy(ROOT / "pretrained" / f"{DCGAN}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
+    two_checkpoint_run(runs, DCGAN)
     try:
         with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs),
                               GRADIO_ANALYTICS_ENABLED="False") as url:
@@ -74,16 +68,6 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s: {what}")
 
 
 class Panel:

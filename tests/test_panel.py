@@ -9,7 +9,6 @@ test-artifacts/. Servers are stopped by pid.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
@@ -26,7 +25,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay.panel import handlers as H
-from servers import free_port
+from servers import free_port, two_checkpoint_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,12 +54,7 @@ def runs_dir(tmp_path_factory):
     """A fake run with two checkpoints (copies of a zoo model), for the dropdown and the timeline;
     GANPLAY_RUNS points at it while this module's tests run."""
     root = tmp_path_factory.mktemp("runs")
-    run = root / "tiny-run"
-    (run / "checkpoints").mkdir(parents=True)
-    card = json.loads((ROOT / "pretrained" / f"{DCGAN}.json").read_text())
-    (run / "config.json").write_text(json.dumps(card["config"]))
-    for step in (1, 2):
-        shutil.copy(ROOT / "pretrained" / f"{DCGAN}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
+    two_checkpoint_run(root, DCGAN)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GANPLAY_RUNS", str(root))
         mp.delenv("GANPLAY_DEMO", raising=False)
