@@ -31,12 +31,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def healthy(url: str) -> bool:
+def answers(url: str, timeout: float = 2.0) -> bool:
+    """`url` answers 200 OK."""
     try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             return r.status == 200
     except OSError:
         return False
+
+
+def healthy(url: str) -> bool:
+    return answers(f"{url}/_stcore/health", timeout=1)
 
 
 @contextlib.contextmanager

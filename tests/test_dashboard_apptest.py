@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir, atomic_write_json
+from servers import wait_until
 
 MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
 TINY_FORM = {"model.g_hidden": "32, 32", "model.d_hidden": "32", "model.z_dim": 8,
@@ -22,13 +22,7 @@ TINY_FORM = {"model.g_hidden": "32, 32", "model.d_hidden": "32", "model.z_dim": 
 
 
 def wait_for(predicate, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s")
+    return wait_until(predicate, timeout, "the job to get there")
 
 
 @pytest.fixture

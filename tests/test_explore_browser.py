@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import shutil
 import time
-import urllib.request
 
 import pytest
 
-from servers import ROOT, kill_jobs, streamlit_server, two_checkpoint_run, wait_until
+from servers import ROOT, answers, kill_jobs, streamlit_server, two_checkpoint_run, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -35,14 +34,6 @@ pytestmark = [
 ]
 
 
-def _ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app with a runs folder holding one run of two checkpoints (copies of a zoo model), for
@@ -53,7 +44,7 @@ def server(tmp_path_factory):
         with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs),
                               GRADIO_ANALYTICS_ENABLED="False") as url:
             deadline = time.monotonic() + 120  # the panel is built in a thread after the server starts
-            while not _ok(f"{url}/panel/config") and time.monotonic() < deadline:
+            while not answers(f"{url}/panel/config") and time.monotonic() < deadline:
                 time.sleep(0.3)
             yield url
     finally:

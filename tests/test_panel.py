@@ -25,7 +25,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay.panel import handlers as H
-from servers import free_port, two_checkpoint_run
+from servers import answers, free_port, two_checkpoint_run
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -212,19 +212,11 @@ def test_gif_folder_keeps_only_the_newest():
 
 
 # -- servers ------------------------------------------------------------------------------------
-def _ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def _start(cmd, ready_url, env, log_path, timeout=120):
     log = open(log_path, "w+b")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
-    while not _ok(ready_url):
+    while not answers(ready_url):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             log.seek(0)
@@ -267,7 +259,7 @@ def dashboard(runs_dir, tmp_path_factory):
                    "--server.address", "127.0.0.1", "--server.headless", "true"],
                   f"{url}/_stcore/health", _env(runs_dir), tmp_path_factory.mktemp("log") / "app.log")
     deadline = time.monotonic() + 120  # the panel is built in a thread after the server starts
-    while not _ok(f"{url}/panel/config") and time.monotonic() < deadline:
+    while not answers(f"{url}/panel/config") and time.monotonic() < deadline:
         time.sleep(0.3)
     yield url
     _stop(proc)
