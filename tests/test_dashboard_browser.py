@@ -159,7 +159,7 @@ def test_home_without_runs(server, page):
     assert page.get_by_text("Train your own").count() >= 1
     # no developer chrome in a learner's way: no Deploy, no main menu, the runs folder folded away
     assert page.locator("[data-testid='stAppDeployButton']").count() == 0
-    assert not page.locator("[data-testid='stMainMenu']").is_visible()
+    page.locator("[data-testid='stMainMenu']").wait_for(state="hidden", timeout=10_000)  # widgets.PAGE_CSS
     assert not page.get_by_role("textbox", name="Runs folder").is_visible()
     assert page.locator("[data-testid='stSidebar']").get_by_text("Advanced").is_visible()
     no_exception(page)

@@ -165,7 +165,7 @@ MEASURE = """() => {
   return JSON.stringify({
     sidebar: !!sidebar && sidebar.getBoundingClientRect().width > 0 && getComputedStyle(sidebar).display !== 'none',
     metric: parseFloat(getComputedStyle(document.querySelector("[data-testid='stMetricValue'] p")).fontSize),
-    chart_font: Math.max(...plots.map(p => p.layout.font.size)),
+    chart_font: Math.max(...plots.map(p => (p._fullLayout && p._fullLayout.font.size) || 0)),
     // the bottom of the lowest coverage chart: on a 1080p projector without scrolling?
     charts_bottom: Math.max(...coverage.map(p => p.getBoundingClientRect().bottom)),
   });
@@ -175,7 +175,9 @@ MEASURE = """() => {
 def test_presenter_view_hides_the_chrome_and_enlarges_everything(lab_server, browser):
     page = browser.new_page(viewport={"width": 1920, "height": 1080})
     open_lab(page, lab_server)
-    normal = json.loads(page.evaluate(MEASURE))
+    # (on a busy machine a chart can be in the page a moment before plotly has laid it out)
+    normal = wait_until(lambda: (m := json.loads(page.evaluate(MEASURE)))["chart_font"] and m, 30,
+                        "the charts laid out")
     switch = page.get_by_role("switch", name="Presenter view")
     assert not switch.is_checked()
     page.locator("[data-testid='stCheckbox']").filter(has_text="Presenter view").locator("label").click()

@@ -353,7 +353,7 @@ def test_the_space_file_set_installs_and_serves_the_first_page(tmp_path):
                 toolbar_ready(page)
                 assert "ganplay" in page.locator("h1").first.inner_text()
                 assert page.locator(DEPLOY_BUTTON).count() == 0  # .streamlit/ came along
-                assert not page.locator("[data-testid='stMainMenu']").is_visible()  # main.py's CSS
+                page.locator("[data-testid='stMainMenu']").wait_for(state="hidden", timeout=10_000)  # PAGE_CSS
                 page.goto(f"{url}/runs")
                 page.get_by_text(VANISH).wait_for(timeout=60_000)  # no /data: the page says so
                 b.close()
