@@ -207,6 +207,21 @@ def test_the_runs_table_shows_no_none_for_a_run_that_logged_nothing_yet(runs):
     assert row["setup"] == "8 Gaussians in a ring · small fully connected nets · standard GAN loss"
 
 
+def test_comparing_the_d_loss_of_runs_with_different_losses_warns(runs):
+    ns = Path(_fake_run(runs, "done"))
+    wgan = ns.with_name("20260101-000000-wgan")
+    ns.rename(wgan)
+    cfg = Config.from_preset("ring8-wgan-gp")
+    atomic_write_json(wgan / "config.json", cfg.to_dict())
+    _fake_run(runs, "done")
+    at = app("views/runs.py")
+    what = at.selectbox(key="runs.metric")
+    assert what.value in ("images_per_s", "steps_per_s")  # no quality measure logged: a comparable one
+    assert not any("different losses" in w.value for w in at.warning)
+    what.set_value("loss_d").run()
+    assert any("different losses (ns, wasserstein)" in w.value for w in at.warning)
+
+
 def test_step_mode_advances_d_and_g(runs):
     at = app("views/playground.py")
     at.segmented_control(key="pg.mode").set_value("Step by hand").run()

@@ -285,6 +285,18 @@ def test_a_real_snapshot_draws(tmp_path):
     assert {key for key, _ in CARD_METRICS} <= set(METRICS)
 
 
+def test_a_comparison_opens_on_a_quality_measure_and_gives_each_run_its_colour():
+    assert charts.default_metric(["loss_d", "loss_g", "modes", "hq"]) == "modes"
+    assert charts.default_metric(["loss_d", "fid", "images_per_s"]) == "fid"
+    assert charts.default_metric(["loss_d", "images_per_s"]) == "images_per_s"  # comparable across losses
+    assert charts.default_metric(["loss_d", "loss_g"]) == "loss_d"
+    rows = [{"step": s, "modes": s % 9} for s in range(0, 100, 10)]
+    fig = charts.overlay_figure({f"run{i}": rows for i in range(12)}, "modes")
+    lines = [(t.line.color, t.line.dash) for t in fig.data]
+    assert len(set(lines)) == 12  # ten colours, then the same colours dashed
+    assert fig.layout.yaxis.title.text == "modes covered (higher is better)"
+
+
 def _snap(fake, field=None, grad=None, extent=(-3.0, 3.0)):
     real = np.random.default_rng(0).normal(0, 1, (50, 2)).astype(np.float32)
     field = np.full((8, 8), 0.3) if field is None else field
