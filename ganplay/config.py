@@ -420,6 +420,11 @@ class Config(BaseModel):
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
+    @property
+    def run_label(self) -> str:
+        """What a new run directory is named after: the run's name, else data and architecture."""
+        return self.name or f"{self.data.name}-{self.model.arch}"
+
     def summary(self) -> str:
         """One line in plain words for lists: data · networks · loss (· penalty · conditional)."""
         bits = [PLAIN_NAMES.get(self.data.name, self.data.name), PLAIN_NAMES[self.model.arch],

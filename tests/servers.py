@@ -21,8 +21,10 @@ from typing import Iterator
 import pytest
 
 from ganplay import jobs
+from ganplay.bench_pages import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's; never downloaded
 
 
 def free_port() -> int:
@@ -117,3 +119,16 @@ def two_checkpoint_run(root: Path, model: str, name: str = "tiny-run") -> Path:
     for step in (1, 2):
         shutil.copy(ROOT / "pretrained" / f"{model}.safetensors", run / "checkpoints" / f"step-{step:07d}.safetensors")
     return run
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """Debian's Chromium through Playwright, with the flags a screenless CI box needs."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -12,17 +12,13 @@ text checks at phone size. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
 
-from servers import ROOT, answers, kill_jobs, streamlit_server, two_checkpoint_run, wait_until
+from servers import CHROMIUM, ROOT, answers, chromium, kill_jobs, streamlit_server, two_checkpoint_run, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 FRAME = "iframe[src*='panel']"
 DCGAN, STYLE = "mnist-cdcgan", "mnist-cstylegan-lite"
 RUN = "runs/tiny-run"
@@ -53,12 +49,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 class Panel:

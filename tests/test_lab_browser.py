@@ -13,8 +13,8 @@ import json
 import pytest
 
 from lab_fixtures import COLLAPSING, COVERING, STEPS, write_pair
-from servers import streamlit_server
-from test_dashboard_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, no_exception, settled, wait_until
+from servers import CHROMIUM, chromium, streamlit_server
+from test_dashboard_browser import ARTIFACTS, no_exception, settled, wait_until
 
 pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install -y chromium)"),
@@ -34,12 +34,8 @@ def lab_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as b:
+        yield b
 
 
 # Both coverage charts, told apart by their traces' meta ("coverage:<side>", "now:<side>"), and

@@ -148,9 +148,19 @@ def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> 
     return fig
 
 
-def default_metric(keys: list[str]) -> str:
-    """What a comparison opens on: a quality measure every loss shares, else the first key."""
-    return next((k for k in QUALITY_FIRST if k in keys), next((k for k in keys if metric(k).comparable), keys[0]))
+def comparison_order(keys) -> list[str]:
+    """Metrics in the order a comparison offers them: quality measures (QUALITY_FIRST's order),
+    then the others every loss shares, then the loss-dependent ones (each group by label)."""
+    def rank(k: str) -> tuple:
+        return (k not in QUALITY_FIRST, not metric(k).comparable,
+                QUALITY_FIRST.index(k) if k in QUALITY_FIRST else 0, metric(k).label)
+
+    return sorted(keys, key=rank)
+
+
+def default_metric(keys) -> str:
+    """What a comparison opens on: the first of `comparison_order`."""
+    return comparison_order(keys)[0]
 
 
 def _measurements(rows: list[dict]) -> list[dict]:

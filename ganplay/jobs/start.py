@@ -148,8 +148,7 @@ def standby_main(base: str | Path, idle_s: float = STANDBY_IDLE_S) -> list[str] 
 def _reserve_run_dir(root: Path, cfg_dict: dict) -> Path:
     """Name the job's run directory now (reserved by creating it), so the pages show the run's
     own name from the moment it is submitted, queued or not, and find it without asking the job."""
-    data, model = cfg_dict.get("data", {}), cfg_dict.get("model", {})
-    return new_run_dir(root, cfg_dict.get("name") or f"{data.get('name')}-{model.get('arch')}").path
+    return new_run_dir(root, Config.from_dict(cfg_dict).run_label).path
 
 
 def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None,

@@ -326,8 +326,7 @@ class Trainer:
                 self.run = RunDir(run_dir)
                 self.run.create()
             else:
-                label = self.cfg.name or f"{self.cfg.data.name}-{self.cfg.model.arch}"
-                self.run = new_run_dir(out, label)
+                self.run = new_run_dir(out, self.cfg.run_label)
             atomic_write_json(self.run.config_path, self.cfg.to_dict())
             self._write_status("starting")
         self.run = self._broadcast_run(self.run)

@@ -44,13 +44,10 @@ chosen = st.multiselect("Runs to compare", names, default=names[:3], key="runs.c
                         help="Their curves on one chart, their last logged values side by side.")
 if chosen:
     rows = {n: run_files.metrics(root, n) for n in chosen}
-    found = {k for r in rows.values() for k in charts.numeric_keys(r)}
-    keys = sorted(found, key=lambda k: (k not in charts.QUALITY_FIRST, not metric(k).comparable,
-                                        charts.QUALITY_FIRST.index(k) if k in charts.QUALITY_FIRST else 0,
-                                        metric(k).label))
+    keys = charts.comparison_order({k for r in rows.values() for k in charts.numeric_keys(r)})
     if keys:
         if st.session_state.get("runs.metric") not in keys:
-            st.session_state["runs.metric"] = charts.default_metric(keys)
+            st.session_state["runs.metric"] = keys[0]
         key = st.selectbox("What to compare", keys, key="runs.metric", format_func=lambda k: metric(k).label,
                            help="Quality measures first: they mean the same for every loss. Logged "
                                 "names: " + ", ".join(f"{metric(k).label} = `{k}`" for k in keys))
