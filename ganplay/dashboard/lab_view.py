@@ -31,8 +31,8 @@ import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas b
 import plotly.graph_objects as go
 
 from ganplay import jobs
-from ganplay.dashboard import view2d
 from ganplay.config import Config
+from ganplay.dashboard import view2d
 from ganplay.lab.play import anchor_for
 from ganplay.lab.replay import Replay, load_replay, replay_path
 from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_config, side_overrides
