@@ -31,7 +31,7 @@ from torch import Tensor
 
 from ganplay.sampling import LoadedGenerator, load_generator, nonfinite_warning
 from ganplay.train.rundir import RunDir, runs_root
-from ganplay.zoo import cards, weights_path
+from ganplay.zoo import cards, has_card, weights_path
 
 MAX_SEED = 2**31 - 1
 MAX_FRAMES = 64
@@ -118,6 +118,9 @@ def _whole(value, what: str) -> int:
 _LOCK = threading.Lock()
 _GENERATORS: dict[tuple[str, float], LoadedGenerator] = {}
 _DIRECTIONS: dict[tuple[str, int], "Directions"] = {}
+# One computation of directions at a time: visitors who arrive together wait for it instead of
+# each computing the same PCA (20 at once starved the panel for seconds).
+_DIRECTIONS_BUILD = threading.Lock()
 
 
 RUN_PREFIX = "runs/"  # a run is named by its folder under the runs folder: runs/<run id>
@@ -171,7 +174,7 @@ def resolve_name(name) -> Path:
             raise ExploreError(f"{text} has no checkpoint yet (a run saves one every "
                                "train.checkpoint_every steps and at its end)")
         return latest
-    if _ZOO_NAME.fullmatch(text) and text in zoo_names():
+    if _ZOO_NAME.fullmatch(text) and has_card(text):
         return weights_path(text)
     raise _refusal(name)
 
@@ -348,9 +351,13 @@ def directions(gen: LoadedGenerator, k: int = 8) -> Directions:
     with _LOCK:
         cached = _DIRECTIONS.get(key)
     if cached is None or len(cached) < k:
-        cached = compute_directions(gen, max(int(k), 8))
-        with _LOCK:
-            _DIRECTIONS[key] = cached
+        with _DIRECTIONS_BUILD:
+            with _LOCK:
+                cached = _DIRECTIONS.get(key)
+            if cached is None or len(cached) < k:
+                cached = compute_directions(gen, max(int(k), 8))
+                with _LOCK:
+                    _DIRECTIONS[key] = cached
     return Directions(cached.space, cached.vectors[:k], cached.stds[:k], cached.explained[:k])
 
 
@@ -370,11 +377,23 @@ def move(point: Tensor, dirs: Directions, amounts) -> Tensor:
 
 def walk(gen: LoadedGenerator, seed: int, amounts=(), label: int | None = None, truncation: float = 1.0) -> Tensor:
     """One image (1, C, H, W): the seed's point moved along the principal directions."""
-    label = check_label(gen, label)
-    point = encode(gen, seed, label, truncation)
-    if any(float(a or 0) for a in amounts):
-        point = move(point, directions(gen, max(len(amounts), 1)), amounts)
-    return render(gen, point, _labels(gen, label, 1))
+    return walk_many(gen, [(seed, amounts, label, truncation)])
+
+
+def walk_many(gen: LoadedGenerator, moves) -> Tensor:
+    """`walk` for many (seed, amounts, label, truncation) at once: one forward pass (B, C, H, W),
+    so visitors who move a slider at the same moment share it."""
+    points, labels = [], []
+    for seed, amounts, label, truncation in moves:
+        label = check_label(gen, label)
+        point = encode(gen, seed, label, truncation)
+        if any(float(a or 0) for a in amounts):
+            point = move(point, directions(gen, max(len(amounts), 1)), amounts)
+        points.append(point)
+        labels.append(0 if label is None else label)
+    if not points:
+        return torch.empty(0, *gen.out_shape)
+    return render(gen, torch.cat(points), torch.tensor(labels) if gen.n_classes else None)
 
 
 def latent_map(gen: LoadedGenerator, seed: int, dir_x: int = 0, dir_y: int = 1, side: int = 5,
@@ -444,10 +463,11 @@ def num_styles(gen: LoadedGenerator) -> int:
 # -- pictures -----------------------------------------------------------------------------------
 def to_uint8(x: Tensor) -> np.ndarray:
     """(B, C, H, W) in [-1, 1] -> (B, H, W, 3) uint8."""
-    x = ((x.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    if x.shape[1] == 1:
-        x = x.expand(-1, 3, -1, -1)
-    return x[:, :3].permute(0, 2, 3, 1).contiguous().numpy()
+    # numpy, not torch: a few small ops each, where torch's per-op dispatch cost more than the work
+    a = np.rint((np.clip(x.detach().float().cpu().numpy(), -1, 1) + 1) * np.float32(127.5)).astype(np.uint8)
+    if a.shape[1] == 1:
+        a = np.repeat(a, 3, axis=1)
+    return np.ascontiguousarray(a[:, :3].transpose(0, 2, 3, 1))
 
 
 def grid_image(x: Tensor, ncol: int | None = None, scale: int = 3, pad: int = 2,

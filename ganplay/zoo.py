@@ -82,6 +82,12 @@ def read_card(name: str, root: Path = PRETRAINED) -> dict:
     return json.loads(path.read_text())
 
 
+def has_card(name: str, root: Path = PRETRAINED) -> bool:
+    """`name` is one of `cards()`' generators (a card beside its weights), found without reading
+    every card: the panel asks this on each request."""
+    return name != "classifier" and (root / f"{name}.json").is_file() and weights_path(name, root).exists()
+
+
 def cards(root: Path = PRETRAINED) -> list[dict]:
     """Every generator card in the zoo, in ZOO order, then any others by name."""
     found = {p.stem: json.loads(p.read_text()) for p in sorted(root.glob("*.json"))

@@ -25,7 +25,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay.panel import handlers as H
-from servers import answers, free_port, two_checkpoint_run
+from servers import answers, free_port, two_checkpoint_run, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -82,6 +82,66 @@ def test_handlers_sizes_and_determinism():
     assert H.all_classes(DCGAN, 4, 1.0).size == grid(10, 10, H.GRID_SCALE + 1)
     assert H.style_mix(STYLE, 1, 2, 3, 5, 1.0).size == grid(3, 3, H.IMAGE_SCALE // 2)
     assert "FID" in H.metrics_text(STYLE)
+
+
+def test_slider_moves_that_wait_together_share_one_pass():
+    """The first call holds the pass; the 9 that arrive meanwhile are drawn together in the next."""
+    import threading
+
+    from ganplay.panel.shared_pass import SharedPass
+
+    started, release, sizes = threading.Event(), threading.Event(), []
+
+    def run_many(key, items):
+        started.set()
+        release.wait(10)
+        sizes.append(len(items))
+        return [(key, item * 2) for item in items]
+
+    shared = SharedPass(run_many, max_batch=16)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        first = pool.submit(shared, "g", 0)
+        assert started.wait(10)
+        rest = [pool.submit(shared, "g", i) for i in range(1, 10)]
+        wait_until(lambda: len(shared._pending) == 9, 10, "nine calls waiting")
+        release.set()
+        results = [first.result(10)] + [f.result(10) for f in rest]
+    assert results == [("g", 2 * i) for i in range(10)]
+    assert sizes == [1, 9] and shared.passes == 2
+
+
+def test_a_failing_generator_fails_only_its_own_callers():
+    from ganplay.panel.shared_pass import SharedPass
+
+    def run_many(key, items):
+        if key == "broken":
+            raise ValueError("cannot draw")
+        return [item + 1 for item in items]
+
+    shared = SharedPass(run_many)
+    shared._busy = True  # hold the pass so both calls join one batch
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ok, bad = pool.submit(shared, "fine", 1), pool.submit(shared, "broken", 2)
+        wait_until(lambda: len(shared._pending) == 2, 10, "both calls waiting")
+        with shared._cond:
+            shared._busy = False
+            shared._cond.notify_all()
+        assert ok.result(10) == 2
+        with pytest.raises(ValueError, match="cannot draw"):
+            bad.result(10)
+    assert shared.passes == 1
+
+
+def test_concurrent_walks_draw_what_each_walk_alone_draws():
+    """20 visitors' moves at once (three generators, labels, truncations, slider values): each image
+    is the one its walk draws alone, pixel for pixel, batched or not."""
+    calls = [(H.COMPARE[i % 3], i, i % 10, 0.7 if i % 2 else 1.0, *([0.4 * (i % 5) - 0.8] + SLIDERS[1:]))
+             for i in range(20)]
+    alone = [H.walk(*c) for c in calls]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        together = list(pool.map(lambda c: H.walk(*c), calls))
+    assert not any(differ(a, b) for a, b in zip(alone, together))
+    assert differ(alone[0], alone[3])  # the moves draw different pictures
 
 
 def test_the_panel_speaks_plain_words_with_the_terms_in_the_help():

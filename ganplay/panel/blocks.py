@@ -10,6 +10,7 @@ Before each event the files earlier events left in Gradio's cache are pruned (`f
 from __future__ import annotations
 
 import functools
+import os
 import random
 from types import SimpleNamespace
 
@@ -117,5 +118,10 @@ def build() -> gr.Blocks:
         demo.load(refresh_choices, None, [generator, c.extras], api_name="refresh_choices",
                   api_visibility="undocumented")
         c.redraw(reseed.click(new_seed, None, seed, api_name="new_seed"), "new_seed")
+    # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event (for its
+    # /monitoring page, which the panel does not offer): on a busy panel that is the costliest part of
+    # a slider move. Read when the queue is made, so set just before; the environment still wins.
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo

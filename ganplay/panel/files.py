@@ -8,8 +8,10 @@
   them at shutdown), and `CacheBudget.prune()`, run before each event, deletes the oldest files
   once the cache holds more than its budget (`GANPLAY_PANEL_CACHE_MB`, 256 MB). Files younger than
   `GANPLAY_PANEL_CACHE_MIN_AGE_S` (30 s) are spared: a browser fetches an image as soon as its
-  event ends, so a file is deleted only after whoever caused it has had it. Disk use is then at
-  most the budget plus what that many seconds of requests write.
+  event ends, so a file is deleted only after whoever caused it has had it. A prune looks at every
+  cached file, so it runs at most every `PRUNE_EVERY_S` (0.2 s), not before every one of many
+  concurrent slider moves. Disk use is then at most the budget plus what that many seconds of
+  requests write.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ KEEP_GIFS = 8
 DELETE_CACHE = (300, 3600)  # Gradio's own sweep: every 5 minutes, files older than an hour
 CACHE_MB = 256
 CACHE_MIN_AGE_S = 30.0
+PRUNE_EVERY_S = 0.2
 
 _gif_lock = threading.Lock()
 _gif_dir: Path | None = None
@@ -84,10 +87,15 @@ class CacheBudget:
         self.min_age_s = _env_float("GANPLAY_PANEL_CACHE_MIN_AGE_S", CACHE_MIN_AGE_S) \
             if min_age_s is None else min_age_s
         self._lock = threading.Lock()
+        self._last_prune = -float("inf")
 
     def prune(self) -> int:
-        """Delete the oldest cached files over the budget; returns the bytes freed."""
+        """Delete the oldest cached files over the budget; returns the bytes freed (0 when the last
+        prune was under `PRUNE_EVERY_S` ago)."""
         with self._lock:
+            if time.monotonic() - self._last_prune < PRUNE_EVERY_S:
+                return 0
+            self._last_prune = time.monotonic()
             keep: set[str] = set()
             for block in list(self.blocks.blocks.values()):
                 keep.update(getattr(block, "keep_in_cache", ()))

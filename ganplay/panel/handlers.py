@@ -22,6 +22,7 @@ from ganplay import explore as E
 from ganplay.config import POINT_DATASETS
 from ganplay.glossary import metric
 from ganplay.jobs import demo_mode, runs_root
+from ganplay.panel.shared_pass import SharedPass
 from ganplay.train.rundir import RunDir
 from ganplay.zoo import ZooError, cards, read_card
 
@@ -31,6 +32,7 @@ IMAGE_SCALE = 8        # 28 px -> 224 px for the main image
 GRID_SCALE = 3         # cells of grids and strips
 COMPARE = ("mnist-cdcgan", "mnist-cwgan-gp", "mnist-cstylegan-lite")
 DEFAULT = "mnist-cstylegan-lite"
+WALK_BATCH = 16       # slider moves drawn in one forward pass at most (and /walk's threads)
 MAX_EXTRA = 3         # extra generators (runs, other zoo models) in the comparison
 # Demo mode (a public Space): what one request may cost. 16 frames is a smooth walk; a 6 x 6 grid
 # shows a direction's effect; one large picture at a time leaves a core for the sliders.
@@ -157,11 +159,21 @@ PATH_INFO = "Curved keeps the random input at its usual length all the way: no w
 
 # -- Walk ---------------------------------------------------------------------------------------
 def walk(generator: str, seed, label, truncation, *amounts) -> Image.Image:
-    """The seed's image moved along the principal directions (one slider value per direction)."""
+    """The seed's image moved along the principal directions (one slider value per direction).
+    Checked here, then drawn in a forward pass shared with the other visitors' moves waiting
+    at the same moment (`SharedPass`)."""
     gen = E.get_generator(generator)
-    E.check_seed(seed)
-    amounts = [_amount(a) for a in amounts]
-    return E.single_image(E.walk(gen, int(seed), amounts, E.check_label(gen, label), truncation), IMAGE_SCALE)
+    move = (E.check_seed(seed), [_amount(a) for a in amounts], E.check_label(gen, label),
+            E.check_truncation(truncation))
+    return E.single_image(_WALKS(gen, move), IMAGE_SCALE)
+
+
+def _walk_many(gen, moves):
+    x = E.walk_many(gen, moves)
+    return [x[i:i + 1] for i in range(len(moves))]
+
+
+_WALKS = SharedPass(_walk_many, max_batch=WALK_BATCH)
 
 
 def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, extent, *amounts) -> Image.Image:

@@ -27,7 +27,9 @@ def build(c) -> None:
     c.redraw = redraw
     c.sliders = sliders
     gr.on([s.release for s in sliders] + [c.seed.submit, c.label.input, c.truncation.release],
-          walk_fn, walk_inputs, out, api_name="walk", trigger_mode="always_last")
+          walk_fn, walk_inputs, out, api_name="walk", trigger_mode="always_last",
+          # enough threads that moves arriving together can wait for one shared pass (handlers.walk)
+          concurrency_id="walk", concurrency_limit=H.WALK_BATCH)
     redraw(reset.click(lambda: [0.0] * len(sliders), None, sliders, api_name="reset"), "reset")
 
     directions = [(H.direction_label(i), f"PC{i + 1}") for i in range(H.N_SLIDERS)]
