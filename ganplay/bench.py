@@ -1,13 +1,16 @@
 """`ganplay bench`: training throughput of our trainer against a plain PyTorch loop.
 
 Both train the same models (built from the same preset), on the same data, with the same batch
-size, in the same process; the variants are measured in alternation (A, B, C, A, B, C, ...) and
-the median of each is reported, so a busy machine slows all of them alike and the ratio holds.
+size, in the same process; the variants are measured in alternation (A, B, C, A, B, C, ...), and
+each one's images/s in a repeat is divided by the plain loop's in that same repeat, measured next
+to it. The report gives those ratios per repeat and their median: a busy machine slows neighbours
+alike, and one noisy repeat can neither hide a slowdown nor make one up. The header says the
+CPU's SIMD level and whether it does bf16 natively; bf16 is measured only where it can pay.
 
 The plain loop is the pytorch/examples DCGAN loop: a shuffling DataLoader over the in-memory
 data, D on real then on fake, then G, nothing else. Ours runs its whole `fit()` loop (control
-polling, divergence check, metrics, the run directory), timed between two steps so that the final
-checkpoint is not counted.
+polling, divergence check, metrics, the run directory), timed between two steps so that the last
+step's evaluation, snapshot and checkpoint (done once per run) are not counted.
 
 SIGTERM (e.g. from `timeout`) or Ctrl+C stops the bench: the measurement under way ends (the
 trainer turns SIGTERM into a stop request; the plain loop checks a flag each step), nothing more
@@ -50,6 +53,13 @@ class _StopFlag:
 _STOP = _StopFlag()
 
 
+def cpu_capability() -> dict:
+    """What this CPU can do, as the bench reports it: torch's SIMD level and whether bf16 is native."""
+    from ganplay.cpu import bf16_native
+
+    return {"simd": torch.backends.cpu.get_cpu_capability(), "bf16_native": bf16_native()}
+
+
 @dataclass
 class BenchReport:
     preset: str
@@ -58,41 +68,56 @@ class BenchReport:
     threads: int
     device: str
     results: dict[str, list[float]] = field(default_factory=dict)  # variant -> images/s per repeat
+    cpu: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def median(self, variant: str) -> float:
         return statistics.median(self.results[variant])
 
+    def ratios(self, variant: str) -> list[float]:
+        """Each repeat's images/s over the plain loop's in the same repeat (measured beside it)."""
+        return [v / p for v, p in zip(self.results[variant], self.results["plain-pytorch"])]
+
     def as_dict(self) -> dict:
-        plain = self.median("plain-pytorch")
+        ratios = {k: [round(r, 3) for r in self.ratios(k)] for k in self.results}
         return {
             "preset": self.preset,
             "batch_size": self.batch_size,
             "timed_steps": self.steps,
             "torch_threads": self.threads,
             "device": self.device,
+            "cpu": self.cpu,
             "torch": torch.__version__,
             "images_per_s": {k: round(self.median(k), 1) for k in self.results},
             "runs": {k: [round(v, 1) for v in vs] for k, vs in self.results.items()},
-            "ratio_vs_plain": {k: round(self.median(k) / plain, 3) for k in self.results},
+            "ratio_per_repeat": ratios,
+            "ratio_median": {k: round(statistics.median(self.ratios(k)), 3) for k in self.results},
+            "ratio_min": {k: round(min(self.ratios(k)), 3) for k in self.results},
+            "notes": self.notes,
         }
 
     def table(self) -> str:
         d = self.as_dict()
+        cpu = (f"; CPU {self.cpu['simd']}, bf16 {'native' if self.cpu['bf16_native'] else 'emulated'}"
+               if self.cpu else "")
         lines = [
             f"ganplay bench: {self.preset}, batch {self.batch_size}, {self.steps} timed steps x "
             f"{len(next(iter(self.results.values())))} alternating repeats, {self.device}, "
-            f"{self.threads} threads",
-            f"{'variant':<22}{'images/s':>12}{'vs plain':>10}",
+            f"{self.threads} threads{cpu}",
+            f"{'variant':<22}{'images/s':>12}{'vs plain':>10}   per repeat (each beside the plain loop's)",
         ]
         for k in self.results:
-            lines.append(f"{k:<22}{d['images_per_s'][k]:>12.1f}{d['ratio_vs_plain'][k]:>9.2f}x")
+            per = " ".join(f"{r:.2f}" for r in d["ratio_per_repeat"][k])
+            lines.append(f"{k:<22}{d['images_per_s'][k]:>12.1f}{d['ratio_median'][k]:>9.2f}x   {per}")
+        lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
-def _bench_config(preset: str, batch_size: int, steps: int, precision: str) -> Config:
+def _bench_config(preset: str, batch_size: int, steps: int, precision: str, compile: bool = False) -> Config:
     return Config.from_preset(preset, [
+        f"train.compile={str(compile).lower()}",
         f"train.batch_size={batch_size}",
-        f"train.steps={steps + WARMUP}",
+        f"train.steps={steps + WARMUP + 1}",  # the last step's periodic work (eval, snapshot) is not timed
         f"train.precision={precision}",
         "train.device=cpu" if not torch.cuda.is_available() else "train.device=auto",
         f"train.sample_every={10 ** 6}",
@@ -101,7 +126,8 @@ def _bench_config(preset: str, batch_size: int, steps: int, precision: str) -> C
 
 
 def measure_ganplay(cfg: Config, steps: int) -> float:
-    """Images/s of our full loop, between step WARMUP and the last step."""
+    """Images/s of our full loop, from step WARMUP to the step before the last: the last one ends
+    with an evaluation, a snapshot and the final checkpoint, which a run does once, not per step."""
     from ganplay.train import Trainer
 
     trainer = Trainer(cfg)
@@ -110,7 +136,7 @@ def measure_ganplay(cfg: Config, steps: int) -> float:
     def on_step(step: int, total: int, row) -> None:
         if _STOP.set:  # SIGTERM came before fit() took the signal over
             trainer.request_stop()
-        if step in (WARMUP, total):
+        if step in (WARMUP, total - 1):
             if trainer.device.type == "cuda":
                 torch.cuda.synchronize()
             marks[step] = time.perf_counter()
@@ -118,9 +144,10 @@ def measure_ganplay(cfg: Config, steps: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         trainer.start(tmp)
         state = trainer.fit(on_step=on_step)
-    if state != "done" or _STOP.set or cfg.train.steps not in marks:  # stopped (SIGTERM, Ctrl+C) or failed
+    end = cfg.train.steps - 1
+    if state != "done" or _STOP.set or end not in marks:  # stopped (SIGTERM, Ctrl+C) or failed
         raise BenchStopped(f"the ganplay run ended {state} at step {trainer.step} of {cfg.train.steps}")
-    elapsed = marks[cfg.train.steps] - marks[WARMUP]
+    elapsed = marks[end] - marks[WARMUP]
     return steps * cfg.train.batch_size * cfg.optim.n_critic / elapsed
 
 
@@ -180,19 +207,33 @@ def measure_plain(cfg: Config, steps: int) -> float:
 
 
 def run_bench(preset: str = "mnist-dcgan", steps: int = 60, repeats: int = 3, batch_size: int = 64,
-              include_bf16: bool = True, progress: bool = False) -> BenchReport:
+              include_bf16: bool | None = None, include_compile: bool = False,
+              progress: bool = False) -> BenchReport:
+    """`include_bf16` None: measure bf16 where it can pay (a GPU, a CPU with native bf16) and say
+    why not elsewhere; True/False: always/never."""
     cfg32 = _bench_config(preset, batch_size, steps, "fp32")
     if cfg32.optim.n_critic != 1 or cfg32.loss.gp_weight or cfg32.loss.clip or cfg32.model.n_classes:
         raise ValueError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
                          "(try mnist-dcgan or mnist-mlp)")
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    report = BenchReport(preset=preset, batch_size=batch_size, steps=steps, threads=torch.get_num_threads(),
+                         device=device, cpu=cpu_capability())
     variants = {"plain-pytorch": lambda: measure_plain(cfg32, steps),
                 "ganplay-fp32": lambda: measure_ganplay(cfg32, steps)}
+    if include_bf16 is None:
+        include_bf16 = device == "cuda" or report.cpu["bf16_native"]
+        if not include_bf16:
+            report.notes.append("bf16 not measured: this CPU emulates it (no AVX512-BF16 or AMX), where it "
+                                "trains several times slower than fp32; --bf16 measures it anyway")
     if include_bf16:
         cfg16 = _bench_config(preset, batch_size, steps, "bf16")
         variants["ganplay-bf16"] = lambda: measure_ganplay(cfg16, steps)
-    report = BenchReport(preset=preset, batch_size=batch_size, steps=steps,
-                         threads=torch.get_num_threads(),
-                         device="cuda" if torch.cuda.is_available() else "cpu")
+    if include_compile:
+        cfg_c = _bench_config(preset, batch_size, steps, "fp32", compile=True)
+        variants["ganplay-compile"] = lambda: measure_ganplay(cfg_c, steps)
+        if include_bf16:
+            cfg_c16 = _bench_config(preset, batch_size, steps, "bf16", compile=True)
+            variants["ganplay-bf16-compile"] = lambda: measure_ganplay(cfg_c16, steps)
     _STOP.set = False
     old = None
     with contextlib.suppress(ValueError):  # not the main thread: no signal handling

@@ -109,9 +109,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     main = trainer.dist.is_main
     total = trainer.cfg.train.steps
     if main:
+        from ganplay.cpu import precision_warning
+
         what = "resuming" if args.resume else "training"
         print(f"{what} {trainer.cfg.name or trainer.cfg.data.name} on {trainer.device} "
-              f"(x{trainer.dist.world_size}) -> {run.path}", file=sys.stderr)
+              f"(x{trainer.dist.world_size}, {trainer.precision}) -> {run.path}", file=sys.stderr)
+        warning = precision_warning(trainer.precision, trainer.device.type)
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
     bar = None
     if main and not args.quiet:
         from tqdm import tqdm
@@ -221,7 +226,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     try:
         report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
-                           batch_size=args.batch_size, include_bf16=not args.no_bf16, progress=True)
+                           batch_size=args.batch_size, include_bf16=args.bf16,
+                           include_compile=args.compile, progress=True)
     except BenchStopped as exc:
         print(f"bench stopped: {exc}; no numbers reported", file=sys.stderr)
         return EXIT_STOPPED
@@ -438,10 +444,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
     b.add_argument("--repeats", type=int, default=5, help="alternating measurements per variant")
     b.add_argument("--batch-size", type=int, default=64)
-    b.add_argument("--no-bf16", action="store_true", help="skip the bf16 autocast variant")
+    bf16 = b.add_mutually_exclusive_group()
+    bf16.add_argument("--bf16", dest="bf16", action="store_true", default=None,
+                      help="measure bf16 autocast even on a CPU that only emulates it (by default: only "
+                           "on a GPU or a CPU with native bf16)")
+    bf16.add_argument("--no-bf16", dest="bf16", action="store_false", help="skip the bf16 autocast variant")
+    b.add_argument("--compile", action="store_true", help="also measure torch.compile'd models (slow start)")
     b.add_argument("--panel", action="store_true",
-                   help="the explorer panel's numbers instead: ms per image, 8x8 grid, 16-frame "
-                        "interpolation, and one slider change through gradio_client")
+                   help="the explorer panel's numbers instead: ms per image, 8x8 grid and 16-frame "
+                        "interpolation; a slider release through Gradio's HTTP API, gradio_client and "
+                        "Chromium; 20 clients releasing sliders at once")
     b.add_argument("--cost", action="store_true",
                    help="the demo's job-cost estimate beside measured short trainings (presets and "
                         "the switches that make a job dear): estimate / measured per case")

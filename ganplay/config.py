@@ -276,8 +276,10 @@ class TrainConfig(_Section):
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         "auto", description="Where to train: auto picks CUDA, then Apple MPS, then CPU."
     )
-    precision: Literal["fp32", "bf16"] = Field(
-        "fp32", description="bf16 autocast for the forward passes (faster on recent CPUs/GPUs)."
+    precision: Literal["fp32", "bf16", "auto"] = Field(
+        "fp32", description="fp32, or bf16 autocast for the forward passes: faster on GPUs and on CPUs "
+        "with native bf16 (AMX, AVX512-BF16), several times slower on others (most laptops). auto "
+        "picks bf16 where it pays and fp32 elsewhere."
     )
     compile: bool = Field(False, description="torch.compile the models (slow start, faster steps).")
     augment: list[Literal[AUGMENTS]] = Field(  # type: ignore[valid-type]

@@ -32,6 +32,9 @@ import os
 import sys
 
 WAIT_POLICY = "PASSIVE"
+# CPU flags of native bf16 arithmetic: AVX512-BF16, or AMX's bf16 tiles (Sapphire Rapids on).
+BF16_FLAGS = ("avx512_bf16", "amx_bf16")
+BF16_OVERRIDE = "GANPLAY_BF16_NATIVE"  # "1"/"0": what bf16_native() says, whatever the CPU (tests)
 
 
 def passive_waits() -> bool:
@@ -47,3 +50,50 @@ def training_threads(points: bool) -> int | None:
     if os.environ.get("OMP_NUM_THREADS", "").strip():
         return None
     return 1 if points else None
+
+
+def bf16_native() -> bool:
+    """Whether this CPU does bf16 arithmetic natively. Without it (most laptops: AVX2 only) PyTorch
+    emulates bf16, and a bf16 matmul ran 50-80x slower than fp32; with AMX one ran ~5x faster.
+    Read from /proc/cpuinfo's flags (no torch import, so the dashboard's form can ask), else from
+    torch; GANPLAY_BF16_NATIVE=1/0 overrides both."""
+    forced = os.environ.get(BF16_OVERRIDE, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return any(flag in line.split() for flag in BF16_FLAGS)
+    except OSError:
+        pass
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # an older torch without the probes
+        return False
+
+
+BF16_SLOW = ("bf16 on this CPU is emulated (it has no AVX512-BF16 or AMX), so it trains several times "
+             "slower than fp32 (DCGAN 4-10x); use train.precision=fp32, or auto, which picks fp32 here")
+
+
+def resolve_precision(precision: str, device_type: str, points: bool, cuda_bf16: bool = False) -> str:
+    """The precision a run trains in: fp32 and bf16 as asked; `auto` picks bf16 where it pays (a GPU
+    with bf16, or a CPU with native bf16 training image models) and fp32 everywhere else (2D
+    MLPs are too small for bf16 to gain, and emulated bf16 is far slower)."""
+    if precision != "auto":
+        return precision
+    if device_type == "cuda":
+        return "bf16" if cuda_bf16 else "fp32"
+    if device_type == "cpu" and not points and bf16_native():
+        return "bf16"
+    return "fp32"
+
+
+def precision_warning(precision: str, device_type: str) -> str | None:
+    """What to say before a run asked for bf16 on a CPU that only emulates it."""
+    if precision == "bf16" and device_type == "cpu" and not bf16_native():
+        return BF16_SLOW
+    return None

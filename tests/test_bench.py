@@ -67,3 +67,25 @@ def test_cli_bench_says_it_was_stopped_and_exits(during):
     assert f"bench stopped: stopped while measuring {during}" in res.stderr
     assert "Traceback" not in res.stderr and "KeyError" not in res.stderr
     assert "repeat 2 of 3" not in res.stderr and "images/s" not in res.stdout
+
+
+@pytest.mark.parametrize("native", ["0", "1"])
+def test_bench_reports_each_repeats_ratio_and_measures_bf16_only_where_native(monkeypatch, native):
+    import statistics
+
+    monkeypatch.setenv("GANPLAY_BF16_NATIVE", native)
+    report = bench.run_bench("mnist-mlp", steps=4, repeats=3, batch_size=8)
+    d = report.as_dict()
+    assert ("ganplay-bf16" in report.results) is (native == "1")
+    assert d["cpu"]["bf16_native"] is (native == "1")
+    assert ("bf16 not measured: this CPU emulates it" in " ".join(d["notes"])) is (native == "0")
+    for variant, runs in report.results.items():
+        plain = report.results["plain-pytorch"]
+        per = d["ratio_per_repeat"][variant]
+        assert len(per) == 3 and per == [round(v / p, 3) for v, p in zip(runs, plain)]
+        assert d["ratio_median"][variant] == round(statistics.median(v / p for v, p in zip(runs, plain)), 3)
+        assert d["ratio_min"][variant] == round(min(v / p for v, p in zip(runs, plain)), 3)
+    assert d["ratio_per_repeat"]["plain-pytorch"] == [1.0, 1.0, 1.0]
+    table = report.table()
+    assert ("bf16 native" if native == "1" else "bf16 emulated") in table.splitlines()[0]
+    assert "per repeat" in table

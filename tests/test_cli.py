@@ -205,3 +205,14 @@ def test_a_bad_config_is_reported_without_importing_torch():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=ENV)
     assert res.stdout.split() == ["2", "False"], res.stderr
     assert "train.batch_size" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("native, warned", [("0", True), ("1", False)])
+def test_train_warns_before_bf16_on_a_cpu_that_emulates_it(tmp_path, native, warned):
+    env = {**ENV, "GANPLAY_BF16_NATIVE": native}
+    res = subprocess.run([sys.executable, "-m", "ganplay", "train", "--preset", "ring8-gan", "--steps", "2",
+                          "--out", str(tmp_path / "runs"), "--quiet", *TINY, "train.precision=bf16",
+                          "train.device=cpu"], capture_output=True, text=True, env=env, timeout=180)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert ("warning: bf16 on this CPU is emulated" in res.stderr) == warned, res.stderr[-2000:]
+    assert "(x1, bf16)" in res.stderr

@@ -245,3 +245,18 @@ def test_deleting_a_run_asks_first(trained_2d_run, tmp_path, monkeypatch):
     assert len(list(root.iterdir())) == 1
     [b for b in at.button if b.label == "Yes, delete it"][0].click().run()
     assert not [p for p in root.iterdir() if RunDir(p).is_run()]
+
+
+@pytest.mark.parametrize("native", ["0", "1"])
+def test_the_form_warns_before_a_bf16_run_on_a_cpu_that_emulates_it(runs, monkeypatch, native):
+    monkeypatch.setenv("GANPLAY_BF16_NATIVE", native)  # what the CPU's flags would say
+    at = app("views/train.py")
+    assert not [w for w in at.warning if "bf16" in w.value]
+    at.selectbox(key="cfg.train.precision").select("bf16").run()
+    said = [w.value for w in at.warning if "bf16" in w.value]
+    if native == "1":
+        assert not said
+    else:
+        assert len(said) == 1 and "emulated" in said[0] and "train.precision=fp32" in said[0]
+        at.selectbox(key="cfg.train.device").select("cuda").run()  # a GPU run is not affected
+        assert not [w for w in at.warning if "bf16" in w.value]

@@ -297,3 +297,47 @@ def test_sample_grids_keep_torchvisions_layout_without_importing_it():
     code = "import sys, ganplay.train.trainer; print('torchvision' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("native", ["0", "1"])
+def test_auto_precision_picks_bf16_only_where_the_cpu_does_it_natively(tiny_cfg, tmp_path, monkeypatch, native):
+    from ganplay.cpu import bf16_native, precision_warning, resolve_precision
+
+    monkeypatch.setenv("GANPLAY_BF16_NATIVE", native)  # fakes the CPU's capability
+    assert bf16_native() is (native == "1")
+    images = Trainer(tiny_cfg("mnist-mlp", "train.precision=auto", "train.device=cpu", steps=2))
+    points = Trainer(tiny_cfg("ring8-gan", "train.precision=auto", "train.device=cpu", steps=2))
+    assert images.precision == ("bf16" if native == "1" else "fp32")
+    assert points.precision == "fp32"  # 2D MLPs gain nothing from bf16
+    asked = Trainer(tiny_cfg("mnist-mlp", "train.precision=bf16", "train.device=cpu", steps=2))
+    assert asked.precision == "bf16"  # asked for, it is honoured (and warned about)
+    assert (precision_warning("bf16", "cpu") is None) is (native == "1")
+    assert precision_warning("fp32", "cpu") is None and precision_warning("bf16", "cuda") is None
+    assert resolve_precision("auto", "cuda", False, cuda_bf16=True) == "bf16"
+    assert resolve_precision("auto", "cuda", False, cuda_bf16=False) == "fp32"
+    assert resolve_precision("auto", "mps", False) == "fp32"
+    run = images.start(tmp_path / "runs")
+    assert json.loads(run.status_path.read_text())["precision"] == images.precision
+
+
+def test_cpu_flags_decide_bf16_when_nothing_overrides(monkeypatch, tmp_path):
+    from ganplay import cpu
+
+    monkeypatch.delenv("GANPLAY_BF16_NATIVE", raising=False)
+    real_open = open
+
+    def fake_cpuinfo(flags):
+        def opener(path, *a, **k):
+            if path == "/proc/cpuinfo":
+                f = tmp_path / "cpuinfo"
+                f.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+                return real_open(f, *a, **k)
+            return real_open(path, *a, **k)
+        return opener
+
+    monkeypatch.setattr("builtins.open", fake_cpuinfo("fpu sse avx2 fma"))
+    assert cpu.bf16_native() is False
+    monkeypatch.setattr("builtins.open", fake_cpuinfo("fpu avx2 avx512f amx_bf16 amx_tile"))
+    assert cpu.bf16_native() is True
+    monkeypatch.setattr("builtins.open", fake_cpuinfo("fpu avx2 avx512f avx512_bf16"))
+    assert cpu.bf16_native() is True

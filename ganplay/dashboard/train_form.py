@@ -15,8 +15,9 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.config import ConfigError
+from ganplay.cpu import precision_warning
 from ganplay.dashboard import share
-from ganplay.dashboard.form_spec import (SECTIONS, FieldSpec, FormResult, build_config, errors_by_field,
+from ganplay.dashboard.form_spec import (LABELS, SECTIONS, FieldSpec, FormResult, build_config, errors_by_field,
                                           flatten, form_fields, format_int_list, parse_int_list)
 from ganplay.presets import PRESETS, preset_values
 
@@ -250,6 +251,11 @@ def render() -> FormResult:
                     with cols[i % 3]:
                         _widget(spec, arch, lim)
                         _field_errors(spec, result)
+    warning = precision_warning(flat.get("train.precision", ""), "cpu") \
+        if flat.get("train.device") in ("cpu", "auto") else None
+    if warning:  # outside the expander: seen before Start, even with the settings folded away
+        st.warning(f"**{LABELS['train.precision']}: bf16.** {warning[0].upper()}{warning[1:]}. "
+                   "(A GPU, if the run finds one, is not affected.)", icon=":material/speed:")
     st.session_state[STORE] = flat
     return result
 

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from ganplay import losses
 from ganplay.config import Config, ConfigError
+from ganplay.cpu import resolve_precision
 from ganplay.data import batch_indices, diff_augment, load_dataset
 from ganplay.metrics import cheap_metrics
 from ganplay.models import build_models
@@ -117,6 +118,9 @@ class Trainer:
             dist_info, device = init_distributed(cfg.train.device)
         self.dist, self.device = dist_info, device
         t = cfg.train
+        # what `auto` means here (cpu.resolve_precision); status.json says which was used
+        self.precision = resolve_precision(t.precision, device.type, cfg.is_points,
+                                           cuda_bf16=device.type == "cuda" and torch.cuda.is_bf16_supported())
         torch.manual_seed(t.seed)  # model initialisation
 
         phase("loading data")
@@ -268,7 +272,7 @@ class Trainer:
 
     # -- the step's helpers (each switch lives here, not as an if-ladder in the step) ------------
     def _autocast(self):
-        if self.cfg.train.precision == "bf16":
+        if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
@@ -534,6 +538,7 @@ class Trainer:
             step=self.step,
             steps=self.cfg.train.steps,
             device=str(self.device),
+            precision=self.precision,
             world_size=self.dist.world_size,
             wall_time=round(self.wall_time, 3),
             error=extra.pop("error", ""),
