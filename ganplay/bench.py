@@ -113,8 +113,10 @@ class BenchReport:
         return "\n".join(lines)
 
 
-def _bench_config(preset: str, batch_size: int, steps: int, precision: str, compile: bool = False) -> Config:
+def _bench_config(preset: str, batch_size: int, steps: int, precision: str, compile: bool = False,
+                  overrides=()) -> Config:
     return Config.from_preset(preset, [
+        *overrides,
         f"train.compile={str(compile).lower()}",
         f"train.batch_size={batch_size}",
         f"train.steps={steps + WARMUP + 1}",  # the last step's periodic work (eval, snapshot) is not timed
@@ -206,17 +208,17 @@ def measure_plain(cfg: Config, steps: int) -> float:
     return steps * cfg.train.batch_size / (time.perf_counter() - t_start)
 
 
-def run_bench(preset: str = "mnist-dcgan", steps: int = 60, repeats: int = 3, batch_size: int = 64,
+def run_bench(preset: str = "mnist-dcgan", overrides=(), steps: int = 60, repeats: int = 3, batch_size: int = 64,
               include_bf16: bool | None = None, include_compile: bool = False,
               progress: bool = False) -> BenchReport:
     """`include_bf16` None: measure bf16 where it can pay (a GPU, a CPU with native bf16) and say
     why not elsewhere; True/False: always/never."""
-    cfg32 = _bench_config(preset, batch_size, steps, "fp32")
+    cfg32 = _bench_config(preset, batch_size, steps, "fp32", overrides=overrides)
     if cfg32.optim.n_critic != 1 or cfg32.loss.gp_weight or cfg32.loss.clip or cfg32.model.n_classes:
         raise ValueError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
                          "(try mnist-dcgan or mnist-mlp)")
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    report = BenchReport(preset=preset, batch_size=batch_size, steps=steps, threads=torch.get_num_threads(),
+    report = BenchReport(preset=" ".join([preset, *overrides]), batch_size=batch_size, steps=steps, threads=torch.get_num_threads(),
                          device=device, cpu=cpu_capability())
     variants = {"plain-pytorch": lambda: measure_plain(cfg32, steps),
                 "ganplay-fp32": lambda: measure_ganplay(cfg32, steps)}
@@ -226,13 +228,13 @@ def run_bench(preset: str = "mnist-dcgan", steps: int = 60, repeats: int = 3, ba
             report.notes.append("bf16 not measured: this CPU emulates it (no AVX512-BF16 or AMX), where it "
                                 "trains several times slower than fp32; --bf16 measures it anyway")
     if include_bf16:
-        cfg16 = _bench_config(preset, batch_size, steps, "bf16")
+        cfg16 = _bench_config(preset, batch_size, steps, "bf16", overrides=overrides)
         variants["ganplay-bf16"] = lambda: measure_ganplay(cfg16, steps)
     if include_compile:
-        cfg_c = _bench_config(preset, batch_size, steps, "fp32", compile=True)
+        cfg_c = _bench_config(preset, batch_size, steps, "fp32", compile=True, overrides=overrides)
         variants["ganplay-compile"] = lambda: measure_ganplay(cfg_c, steps)
         if include_bf16:
-            cfg_c16 = _bench_config(preset, batch_size, steps, "bf16", compile=True)
+            cfg_c16 = _bench_config(preset, batch_size, steps, "bf16", compile=True, overrides=overrides)
             variants["ganplay-bf16-compile"] = lambda: measure_ganplay(cfg_c16, steps)
     _STOP.set = False
     old = None

@@ -225,7 +225,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ganplay.bench import BenchStopped, run_bench
 
     try:
-        report = run_bench(preset=args.preset, steps=args.steps, repeats=args.repeats,
+        report = run_bench(preset=args.preset, overrides=args.set, steps=args.steps, repeats=args.repeats,
                            batch_size=args.batch_size, include_bf16=args.bf16,
                            include_compile=args.compile, progress=True)
     except BenchStopped as exc:
@@ -441,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="training throughput: ganplay's loop vs a plain PyTorch loop")
     b.add_argument("--preset", default="mnist-dcgan")
+    b.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE", default=[],
+                   help="config overrides for the measured models and data, e.g. a 64 px DCGAN: "
+                        "data.image_size=64 model.z_dim=100 model.g_channels=64 model.d_channels=64")
     b.add_argument("--steps", type=int, default=100, help="timed steps per measurement")
     b.add_argument("--repeats", type=int, default=5, help="alternating measurements per variant")
     b.add_argument("--batch-size", type=int, default=64)
