@@ -562,3 +562,22 @@ def test_bench_numbers_library_only():
     r = report["generators"][DCGAN]
     assert all(v > 0 for v in r.values()) and set(r) == {"one_image_ms", "grid_8x8_ms", "interp_16_ms"}
     assert DCGAN in bench.format_table(report)
+
+
+@pytest.mark.slow
+def test_bench_times_a_slider_release_three_ways_and_many_clients(alone, browser):
+    """`ganplay bench --panel`'s end-to-end measures against a running panel: each counts the calls
+    it made and every one of them came back with an image (a failed call raises)."""
+    from ganplay.panel import bench
+
+    http = bench.http_latency(alone, DCGAN, calls=4)
+    assert http["calls"] == 4 and 0 < http["median_ms"] <= http["max_ms"]
+    png = bench.HttpWalk(alone)(DCGAN, 3, 1.0)
+    assert Image.open(__import__("io").BytesIO(png)).size == (224, 224)
+    painted = bench.browser_latency(alone, moves=4, browser=browser)
+    assert painted["calls"] == 4 and painted["median_ms"] > 0  # four moves, four new pictures painted
+    crowd = bench.concurrent_latency(alone, clients=6, calls_each=2)
+    assert crowd["calls"] == 12 and crowd["clients"] == 6 and crowd["p95_ms"] <= crowd["max_ms"]
+    table = bench.format_table({"threads": 1, "generators": {}, "slider_http": http, "slider_browser": painted,
+                                "concurrent": crowd})
+    assert "Gradio's HTTP API" in table and "Chromium" in table and "6 clients" in table

@@ -125,8 +125,11 @@ class HttpWalk:
     """One `/walk` call through Gradio's HTTP API: POST, read the event stream, fetch the image."""
 
     def __init__(self, url: str) -> None:
+        import logging
+
         import httpx
 
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request would bury the table
         self.base = url.rstrip("/") + "/gradio_api"
         self.http = httpx.Client(timeout=60)
         self.session = uuid.uuid4().hex[:11]  # one visitor, one session (as a page keeps one)
@@ -224,36 +227,42 @@ document.addEventListener('pointerup', () => { window.__walk.up = performance.no
 """
 
 
-def browser_latency(url: str, moves: int = 20, timeout: float = 60.0) -> dict[str, float]:
+def browser_latency(url: str, moves: int = 20, timeout: float = 60.0, browser=None) -> dict[str, float]:
     """Chromium drags the first direction slider `moves` times (a new value each time); each time,
-    milliseconds from the mouse button going up to the new image painted."""
-    from playwright.sync_api import sync_playwright
+    milliseconds from the mouse button going up to the new image painted. Opens Chromium unless
+    given a Playwright `browser`."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
-    from ganplay.bench_pages import CHROMIUM_ARGS, chromium_path
+        from ganplay.bench_pages import CHROMIUM_ARGS, chromium_path
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.add_init_script(_WALK_WATCH)
-            page.goto(url)
-            page.wait_for_function("window.__walk && window.__walk.last !== null", timeout=timeout * 1000)
-            rng = page.locator("#gp-pc1 input[type=range]")
-            rng.scroll_into_view_if_needed()
-            box = rng.bounding_box()
-            y = box["y"] + box["height"] / 2
-            fractions = [0.1 + 0.8 * ((i * 7) % moves) / max(moves - 1, 1) for i in range(moves + 1)]
-            for i, f in enumerate(fractions):
-                seen = page.evaluate("window.__walk.painted.length")
-                page.mouse.move(box["x"] + box["width"] * fractions[i - 1], y)
-                page.mouse.down()
-                page.mouse.move(box["x"] + box["width"] * f, y, steps=4)
-                page.mouse.up()
-                page.wait_for_function(f"window.__walk.painted.length > {seen}", timeout=timeout * 1000,
-                                       polling="raf")
-            painted = page.evaluate("window.__walk.painted")
-        finally:
-            browser.close()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            try:
+                return browser_latency(url, moves, timeout, browser)
+            finally:
+                browser.close()
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.add_init_script(_WALK_WATCH)
+        page.goto(url)
+        page.wait_for_function("window.__walk && window.__walk.last !== null", timeout=timeout * 1000)
+        rng = page.locator("#gp-pc1 input[type=range]")
+        rng.scroll_into_view_if_needed()
+        box = rng.bounding_box()
+        y = box["y"] + box["height"] / 2
+        fractions = [0.1 + 0.8 * ((i * 7) % moves) / max(moves - 1, 1) for i in range(moves + 1)]
+        for i, f in enumerate(fractions):
+            seen = page.evaluate("window.__walk.painted.length")
+            page.mouse.move(box["x"] + box["width"] * fractions[i - 1], y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + box["width"] * f, y, steps=4)
+            page.mouse.up()
+            page.wait_for_function(f"window.__walk.painted.length > {seen}", timeout=timeout * 1000,
+                                   polling="raf")
+        painted = page.evaluate("window.__walk.painted")
+    finally:
+        page.close()
     return stats(painted[1:])  # the first move is the warm-up
 
 
