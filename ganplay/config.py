@@ -115,6 +115,14 @@ class DataConfig(_Section):
         description="Colour channels for `folder` images: 1 (grey), 3 (RGB) or 0 (decide from "
         "the images). Other datasets have fixed channels.",
     )
+    per_class: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Train on only this many images of each class (0: all of them); which ones "
+        "follows train.seed. For small-data experiments (`ganplay augment` trains its generators "
+        "on each arm's own digits this way).",
+    )
 
 
 class ModelConfig(_Section):
@@ -354,6 +362,8 @@ class Config(BaseModel):
                 errors.append(f"model.n_classes: 2D data ({d.name}) has no labels; use 0")
             if t.augment:
                 errors.append("train.augment: image augmentation does not apply to 2D data; use []")
+            if d.per_class:
+                errors.append(f"data.per_class: 2D data ({d.name}) has no classes; use 0")
         else:
             size = self.image_size
             if m.arch in CONV_ARCHS and size not in CONV_IMAGE_SIZES:
@@ -541,16 +551,16 @@ def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, A
     out = json.loads(json.dumps(values))  # deep copy of plain data
     for item in overrides:
         if "=" not in item:
-            raise ConfigError(f"override {item!r}: expected key=value, e.g. optim.lr_g=1e-4")
+            raise ConfigError(f"override {_short(repr(item))}: expected key=value, e.g. optim.lr_g=1e-4")
         key, raw = item.split("=", 1)
         parts = [p for p in key.strip().split(".") if p]
         if not parts:
-            raise ConfigError(f"override {item!r}: empty key")
+            raise ConfigError(f"override {_short(repr(item))}: empty key")
         node = out
         for part in parts[:-1]:
             child = node.setdefault(part, {})
             if not isinstance(child, dict):
-                raise ConfigError(f"override {item!r}: {part} is not a section")
+                raise ConfigError(f"override {_short(repr(item))}: {part} is not a section")
             node = child
         node[parts[-1]] = parse_value(raw.strip())
     return out

@@ -78,7 +78,8 @@ def _float_step(default: float, hi: float | None) -> float:
 LABELS = {
     "name": "Run name", "data.name": "Data set", "data.root": "Image folder or download folder",
     "data.download": "Allow downloading the data set", "data.image_size": "Image size (pixels)",
-    "data.channels": "Colour channels", "model.arch": "Network architecture",
+    "data.channels": "Colour channels", "data.per_class": "Images per class (0: all)",
+    "model.arch": "Network architecture",
     "model.z_dim": "Noise size (z)", "model.n_classes": "Classes (conditional GAN)",
     "model.g_hidden": "G's hidden layer widths", "model.d_hidden": "D's hidden layer widths",
     "model.g_batchnorm": "Batch norm in G", "model.g_channels": "G's conv channels",

@@ -39,8 +39,34 @@ def load_dataset(cfg: Config, split: str = "train") -> Dataset:
     if name in POINT_DATASETS:
         return _points(name, cfg.train.seed)
 
+    data = _images(cfg, split)
+    if cfg.data.per_class and split == "train":
+        data = per_class(data, cfg.data.per_class, cfg.train.seed)
+    return data
+
+
+def per_class(data: Dataset, n: int, seed: int) -> Dataset:
+    """The first `n` images of each class after a shuffle seeded by `seed` (the same n digits for
+    the same seed, and the digits of a smaller n among those of a larger one)."""
+    if data.labels is None:
+        raise DataError(f"data.per_class: {data.name} has no labels to count per class")
+    order = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))
+    keep = []
+    for c in range(data.n_classes):
+        members = order[data.labels[order] == c]
+        if len(members) < n:
+            raise DataError(f"data.per_class: {data.name} has {len(members)} images of class "
+                            f"{data.class_names[c] if data.class_names else c}; asked for {n}")
+        keep.append(members[:n])
+    keep = torch.cat(keep)
+    return Dataset(data.name, data.kind, data.x[keep], data.labels[keep], data.n_classes,
+                   list(data.class_names))
+
+
+def _images(cfg: Config, split: str) -> Dataset:
     from ganplay.data import folder, images
 
+    name = cfg.data.name
     size = cfg.image_size
     if name == "mnist5k":
         return images.mnist5k(size, split)
