@@ -140,7 +140,7 @@ def pages_table(pages: dict[str, list[float]]) -> str:
                               for name, xs in pages.items() if xs])
 
 
-PAGES = ("", "train", "playground", "runs", "explore", "collapse-lab")
+PAGES = ("", "train", "playground", "runs", "explore", "collapse-lab", "augment")
 
 
 def _settled_s(page, healthy_at: float, timeout: float) -> float:

@@ -183,6 +183,23 @@ def cmd_presets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_augment(args: argparse.Namespace) -> int:
+    from ganplay.augmentation import AugmentError, Settings, format_table, run_study
+
+    settings = Settings(n_values=tuple(args.n), seeds=tuple(range(args.first_seed, args.first_seed + args.seeds)),
+                        gan_steps=args.gan_steps, classifier_steps=args.classifier_steps)
+    try:
+        settings.check()
+    except AugmentError as exc:
+        raise UserError(str(exc)) from None
+    from ganplay.train.rundir import runs_root
+
+    study, folder = run_study(runs_root(args.out), settings, progress=not args.quiet)
+    print(format_table(study))
+    print(f"results: {folder / 'results.json'}")
+    return EXIT_OK
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.first_page:
         from ganplay.bench_pages import BenchError, every_page, first_page, first_run, pages_table, table_of
@@ -438,6 +455,18 @@ def build_parser() -> argparse.ArgumentParser:
     pr = sub.add_parser("presets", help="list the presets")
     pr.add_argument("--json", action="store_true", help="print the presets' configs as JSON")
     pr.set_defaults(func=cmd_presets)
+
+    au = sub.add_parser("augment", help="does synthetic data help a small classifier? real digits alone, "
+                        "with classical augmentation, and with a GAN's digits, measured on held-out digits")
+    au.add_argument("--n", type=int, nargs="+", default=[10, 50, 400], help="real digits per class (1..450)")
+    au.add_argument("--seeds", type=int, default=5, help="seeds per n (each: its digits, its GAN, its classifiers)")
+    au.add_argument("--first-seed", type=int, default=0)
+    au.add_argument("--gan-steps", type=int, default=1500, help="training steps of each arm's conditional DCGAN")
+    au.add_argument("--classifier-steps", type=int, default=500, help="batches of 64 for every classifier")
+    au.add_argument("--out", default=None, help="runs folder (default: GANPLAY_RUNS or ./runs); results "
+                    "go to OUT/augment/<settings>/, and a second call reads them back")
+    au.add_argument("--quiet", action="store_true", help="no progress bar")
+    au.set_defaults(func=cmd_augment)
 
     b = sub.add_parser("bench", help="training throughput: ganplay's loop vs a plain PyTorch loop")
     b.add_argument("--preset", default="mnist-dcgan")

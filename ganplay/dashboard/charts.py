@@ -182,3 +182,21 @@ def last_values(rows: list[dict]) -> dict:
     for row in _measurements(rows):
         out.update(_numeric(row))
     return out
+
+
+def augmentation_figure(summary: list[dict], arm_text: dict[str, str], height: int = 380) -> go.Figure:
+    """Held-out accuracy (mean over seeds, the bars spanning one standard deviation) against real
+    digits per class, one line per arm; the arm whose generator saw more data is dashed."""
+    fig = go.Figure()
+    for arm in dict.fromkeys(r["arm"] for r in summary):
+        rows = sorted((r for r in summary if r["arm"] == arm), key=lambda r: r["n"])
+        fig.add_trace(go.Scatter(
+            x=[r["n"] for r in rows], y=[100 * r["mean"] for r in rows], name=arm_text.get(arm, arm),
+            mode="lines+markers", line={"dash": "dash" if arm.startswith("zoo") else "solid"},
+            error_y={"type": "data", "array": [100 * r["std"] for r in rows], "visible": True},
+            hovertemplate="%{x} real per class: %{y:.1f}%<extra>" + arm + "</extra>"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": -0.25},
+                      xaxis={"title": "real digits per class (n)", "type": "log"},
+                      yaxis={"title": "held-out accuracy (%)"})
+    return fig

@@ -27,6 +27,8 @@ page = st.navigation([
     st.Page(VIEWS / "explore.py", title="Explore", icon=":material/explore:", url_path="explore"),
     st.Page(VIEWS / "collapse_lab.py", title="Mode collapse lab", icon=":material/science:",
             url_path="collapse-lab"),
+    st.Page(VIEWS / "augment.py", title="Does synthetic data help?", icon=":material/dataset:",
+            url_path="augment"),
 ])
 with hosting.drawing_page():  # the server's warm-up waits while a page is drawn
     widgets.sidebar()

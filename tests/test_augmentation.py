@@ -1,0 +1,80 @@
+"""`ganplay augment`: each arm's training set is what it says (the GAN of an arm saw only that arm's
+digits), results are written per cell and read back without training, bad settings are refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from ganplay import augmentation as A
+from ganplay.config import Config
+from ganplay.data import load_dataset
+
+TINY = A.Settings(n_values=(2,), seeds=(0,), gan_steps=3, classifier_steps=3, batch_size=8)
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    study, folder = A.run_study(root, TINY, progress=False)
+    return study, folder
+
+
+def test_every_arm_trains_on_what_it_says(tiny_study):
+    study, folder = tiny_study
+    sizes = {c["arm"]: c["train_images"] for c in study.cells}
+    n = 2
+    assert sizes == {"real": 10 * n, "classical": 10 * n * (1 + A.CLASSICAL_COPIES), "gan-k=n": 20 * n,
+                     "gan-k=10n": 10 * n + 100 * n, "zoo-k=10n": 10 * n + 100 * n}
+    assert all(0.0 <= c["accuracy"] <= 1.0 for c in study.cells)
+    written = json.loads((folder / "results.json").read_text())
+    assert written["cells"] == study.cells and {r["arm"] for r in written["summary"]} == set(A.ARMS)
+
+
+def test_the_gan_of_an_arm_saw_only_that_arms_digits(tiny_study):
+    _, folder = tiny_study
+    cfg = Config.from_dict(json.loads((folder / "gan-n2-seed0" / "config.json").read_text()))
+    assert cfg.data.per_class == 2 and cfg.train.seed == 0 and cfg.model.n_classes == 10
+    seen = load_dataset(cfg)
+    x, y = A.real_digits(2, 0)
+    assert torch.equal(seen.x, x) and torch.equal(seen.labels, y)  # the same 20 digits, nothing more
+    assert len(seen) == 20
+
+
+def test_a_second_call_reads_the_results_back_without_training(tiny_study, monkeypatch):
+    study, folder = tiny_study
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(A, "train_gan", no_training)
+    monkeypatch.setattr(A, "classifier_accuracy", no_training)
+    again, same = A.run_study(folder.parents[1], TINY, progress=False)
+    assert same == folder and again.cells == study.cells
+    assert "n = 2 per class" in A.format_table(again)
+
+
+def test_the_seeds_spread_is_reported():
+    study = A.Study(A.Settings(n_values=(10,), seeds=(0, 1, 2)),
+                    [{"n": 10, "seed": s, "arm": "real", "accuracy": a, "train_images": 100}
+                     for s, a in zip((0, 1, 2), (0.8, 0.9, 1.0))])
+    (row,) = study.summary()
+    assert row["mean"] == pytest.approx(0.9) and row["std"] == pytest.approx(0.1)
+    assert (row["min"], row["max"], row["seeds"]) == (0.8, 1.0, 3)
+    assert "90.0% ± 10.0" in A.format_table(study)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n", "500"], "n (real digits per class) must be 1..450"),
+    (["--n", "0"], "n (real digits per class) must be 1..450"),
+    (["--gan-steps", "0"], "gan_steps and classifier_steps must be 1..100000"),
+])
+def test_bad_settings_get_one_clear_line(tmp_path, args, message):
+    res = subprocess.run([sys.executable, "-m", "ganplay", "augment", "--out", str(tmp_path), *args],
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "augment").exists()
