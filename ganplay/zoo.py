@@ -33,6 +33,31 @@ class ZooEntry:
         return f"ganplay zoo build {self.name}"
 
 
+# What every card, the Home page and the README say about using these models (issue: responsible use).
+DATA_LIMITS = {
+    "mnist5k": "learned from MNIST-5k, 5,000 handwritten digits (28 x 28, grey) from the MNIST collection, "
+               "written in the 1990s by US Census Bureau employees and high-school students, and from "
+               "nothing else: what comes out most readily is the handwriting most common there",
+    "stacked-mnist": "learned from Stacked MNIST (three MNIST-5k digits per picture, one per colour "
+                     "channel) and from nothing else",
+}
+POINTS_LIMITS = "learned from a synthetic mixture of 2D Gaussians: points on a plane, not pictures of anything"
+MISUSE = ("Realistic generators can be misused to deceive (deepfakes: faces, voices and documents that never "
+          "existed); say so when a picture is generated. Generated data carries the biases of the data it "
+          "came from and can amplify them: a GAN drops rare kinds of examples first (mode collapse), so a "
+          "data set made with it under-represents them further.")
+
+
+def responsible_use(data_name: str) -> str:
+    """A card's note: what its model learned from (the data's limits), and what any generator's
+    pictures and data can do."""
+    from ganplay.config import POINT_DATASETS
+
+    limits = POINTS_LIMITS if data_name in POINT_DATASETS else DATA_LIMITS.get(
+        data_name, f"learned from the {data_name} data set only, with that data's gaps and biases")
+    return f"This model {limits}. {MISUSE}"
+
+
 ZOO: dict[str, ZooEntry] = {
     e.name: e
     for e in [

@@ -16,7 +16,7 @@ from ganplay.metrics import evaluate
 from ganplay.sampling import load_generator
 from ganplay.train import Trainer, checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
-from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_path, weights_path
+from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_path, responsible_use, weights_path
 
 EVAL_N = 10_000
 EVAL_SEED = 0
@@ -71,6 +71,7 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
         "from_ema": meta["from_ema"],
         "created": time.strftime("%Y-%m-%d"),
         "run": str(run.path),
+        "responsible_use": responsible_use(cfg.data.name),
     }
     if evaluate:
         card.update(evaluate_card(name, root))

@@ -99,6 +99,9 @@ def test_first_visit_draws_every_shipped_grid_without_sampling(monkeypatch):
     assert sorted(p.caption.split(":")[0] for p in protos) == sorted(m.name for m in MODELS)
     assert all(p.url.endswith(".png") for p in protos), [p.url for p in protos]
     assert any("Seed 0" in c.value for c in at.caption)
+    # one paragraph where people generate: what the models learned from, deepfakes, bias
+    (note,) = [c.value for c in at.caption if c.value.startswith("**About these pictures.**")]
+    assert "MNIST-5k" in note and "deepfakes" in note and "biases" in note
     assert not at.warning
     # "What you can do here" leads with the two pages learners like best
     links = [el.proto.label for el in at.get("page_link")]

@@ -3,6 +3,8 @@ shipped weights, the README table comes from the cards, the folder stays small."
 
 import pytest
 
+from pathlib import Path
+
 from ganplay import zoo, zoo_build
 from ganplay.sampling import load_generator
 from ganplay.zoo_table import readme_block, readme_table
@@ -73,3 +75,20 @@ def test_build_command_reproduces_each_cards_config():
     for name, entry in zoo.ZOO.items():
         cfg = Config.from_preset(entry.preset, list(entry.overrides) + [f"name=zoo-{name}"])
         assert cfg.to_dict() == CARDS[name]["config"], name
+
+
+def test_every_card_says_what_its_model_learned_from_and_how_generated_data_misleads():
+    from ganplay.dashboard.notes import RESPONSIBLE_USE
+    from ganplay.zoo import MISUSE, cards, responsible_use
+
+    found = cards()
+    assert found
+    for card in found:
+        note = card.get("responsible_use", "")
+        assert note == responsible_use(card["config"]["data"]["name"]), card["name"]
+        assert "deepfakes" in note and "biases" in note
+    digits = [c for c in found if c["config"]["data"]["name"] == "mnist5k"]
+    assert digits and all("MNIST-5k" in c["responsible_use"] for c in digits)
+    assert MISUSE in RESPONSIBLE_USE and "MNIST-5k" in RESPONSIBLE_USE
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "## Responsible use" in readme and "deepfakes" in readme.split("## Responsible use")[1][:1200]

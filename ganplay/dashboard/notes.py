@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ganplay.zoo import DATA_LIMITS, MISUSE, POINTS_LIMITS
+
 WHAT_A_GAN_DOES = (
     "A GAN is two networks playing a game. The **generator** (G) turns random noise into samples; "
     "the **discriminator** (D) sees real data and G's samples and learns to tell them apart. G is "
@@ -44,3 +46,8 @@ def chart_notes(loss_name: str) -> list[str]:
     """The notes for a run with loss `loss_name`, most specific first."""
     specific = BY_LOSS.get(loss_name)
     return ([specific] if specific else []) + GENERAL
+
+# One paragraph where people generate (Home, under the zoo's pictures); each card says the same
+# for its own model, the README at more length.
+RESPONSIBLE_USE = (f"**About these pictures.** The digit models {DATA_LIMITS['mnist5k']}; the 2D ones "
+                   f"{POINTS_LIMITS}. {MISUSE}")

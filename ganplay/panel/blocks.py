@@ -79,7 +79,10 @@ def build() -> gr.Blocks:
     with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE) as demo:
         ui = make_ui(files.CacheBudget(demo))
         gr.Markdown("## Explore a generator's latent space\nPick a generator and a seed; move the sliders "
-                    "along its principal directions, walk between seeds, see what the label controls.")
+                    "along its principal directions, walk between seeds, see what the label controls. "
+                    "These generators learned from MNIST-5k's handwritten digits only; pictures like "
+                    "theirs can deceive and carry their data's biases (see *About these pictures* on the "
+                    "dashboard's Home page).")
         if lim.demo:
             gr.Markdown(lim.text(), elem_id="gp-demo-limits")
         with gr.Row(equal_height=True):

@@ -9,7 +9,7 @@ from ganplay import jobs
 from ganplay.previews import PREVIEW_SEED
 from ganplay.config import Config
 from ganplay.dashboard import gallery, visitor
-from ganplay.dashboard.notes import WHAT_A_GAN_DOES
+from ganplay.dashboard.notes import RESPONSIBLE_USE, WHAT_A_GAN_DOES
 from ganplay.dashboard.widgets import runs_root
 
 st.title("ganplay: watch GANs learn")
@@ -78,6 +78,7 @@ if models:
         _show(slot, png, model)
     status.caption(f"Seed {seed}" + (" (the samples that ship with the zoo)" if seed == PREVIEW_SEED else "")
                    + f" · {len(models)} generators · press **New samples** for others.")
+    st.caption(RESPONSIBLE_USE, help="Each model's card (pretrained/NAME.json) says what it learned from.")
 else:
     grids = gallery.newest_grids(jobs.list_runs(runs_root()))
     if grids:
