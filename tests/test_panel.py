@@ -581,3 +581,35 @@ def test_bench_times_a_slider_release_three_ways_and_many_clients(alone, browser
     table = bench.format_table({"threads": 1, "generators": {}, "slider_http": http, "slider_browser": painted,
                                 "concurrent": crowd})
     assert "Gradio's HTTP API" in table and "Chromium" in table and "6 clients" in table
+
+
+def test_the_cache_prune_runs_at_most_every_fifth_of_a_second(monkeypatch):
+    """Before every event it looked at every cached file: with thousands cached, that was the
+    slowest part of a slider move. Now a second prune within PRUNE_EVERY_S does nothing."""
+    from types import SimpleNamespace
+
+    from ganplay.panel import files
+
+    looked = []
+    monkeypatch.setattr(files.os, "lstat", lambda path: looked.append(path) or os.stat(__file__))
+    blocks = SimpleNamespace(blocks={}, temp_file_sets=[{"/a.png", "/b.png"}])
+    budget = files.CacheBudget(blocks, max_bytes=10**9, min_age_s=0)
+    clock = [100.0]
+    monkeypatch.setattr(files.time, "monotonic", lambda: clock[0])
+    budget.prune()
+    assert len(looked) == 2
+    clock[0] += files.PRUNE_EVERY_S / 2
+    budget.prune()
+    assert len(looked) == 2  # too soon: nothing looked at
+    clock[0] += files.PRUNE_EVERY_S
+    budget.prune()
+    assert len(looked) == 4
+
+
+def test_gradio_summarises_its_events_rarely_in_the_panel():
+    """Gradio rebuilt a pandas summary of its last 10,000 events after every event; the panel asks
+    for one per 1,000 (the environment still wins)."""
+    from ganplay.panel import build_blocks
+
+    demo = build_blocks()
+    assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1000 and demo._queue.ANALYTICS_MAX_EVENTS == 1000
