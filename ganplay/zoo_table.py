@@ -9,10 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ganplay.readme import README, read_block, write_block
 from ganplay.zoo import PRETRAINED, cards
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- zoo:start -->", "<!-- zoo:end -->"
 
 # (metric key, column title, format)
 IMAGE_COLUMNS = [
@@ -98,15 +97,9 @@ def readme_table(root: Path = PRETRAINED) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def update_readme(readme: Path = README, root: Path = PRETRAINED) -> None:
-    text = readme.read_text()
-    if START not in text or END not in text:
-        raise ValueError(f"{readme} has no {START} ... {END} block")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(head + START + "\n" + readme_table(root) + END + tail)
+def update_readme(readme: Path = README, root: Path = PRETRAINED) -> bool:
+    return write_block("zoo", readme_table(root), readme)
 
 
 def readme_block(readme: Path = README) -> str:
-    text = readme.read_text()
-    return text.split(START, 1)[1].split(END, 1)[0].lstrip("\n")
+    return read_block("zoo", readme)

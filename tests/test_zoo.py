@@ -29,7 +29,7 @@ def test_folder_stays_under_25_mb():
 
 
 def test_readme_table_is_generated_from_the_cards():
-    assert readme_block() == readme_table()
+    assert readme_block() == readme_table().strip("\n")
 
 
 def test_quality_bar_of_the_conditional_digit_models():

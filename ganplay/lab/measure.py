@@ -18,17 +18,16 @@ import hashlib
 import json
 import os
 import platform
-import re
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterable
 
 from ganplay.lab.replay import REPLAY_DIR, replay_path
+from ganplay.readme import write_block
 from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario, side_config
 
 RELIABILITY_PATH = REPLAY_DIR / "reliability.json"
-README_START, README_END = "<!-- lab:start -->", "<!-- lab:end -->"
 
 
 def _one_thread() -> None:
@@ -66,10 +65,18 @@ def sides_of(scenario_name: str) -> list[str]:
     return [COLLAPSE, *scenario(scenario_name).cures]
 
 
+# Config fields added after lessons were measured, at the value that leaves a run as it was: left
+# out of the fingerprint at that value, so a new option does not void every measurement.
+ADDED_LATER = {("data", "per_class"): 0}
+
+
 def settings_key(scenario_name: str, side: str) -> str:
     """A short fingerprint of a side's settings (its whole config but the seed)."""
     values = side_config(scenario_name, side).to_dict()
     values["train"].pop("seed")
+    for (section, name), neutral in ADDED_LATER.items():
+        if values[section].get(name) == neutral:
+            values[section].pop(name)
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -205,13 +212,4 @@ def table_markdown(data: dict | None = None) -> str:
 
 def write_readme(readme: str | Path, data: dict | None = None) -> bool:
     """Replace the block between the lab markers in README.md; True when it changed."""
-    path = Path(readme)
-    text = path.read_text(encoding="utf-8")
-    if README_START not in text or README_END not in text:
-        raise ValueError(f"{path} has no {README_START} ... {README_END} block")
-    block = f"{README_START}\n{table_markdown(data)}\n{README_END}"
-    new = re.sub(re.escape(README_START) + r".*?" + re.escape(README_END), lambda _: block, text,
-                 flags=re.S)
-    if new != text:
-        path.write_text(new, encoding="utf-8")
-    return new != text
+    return write_block("lab", table_markdown(data), readme)
