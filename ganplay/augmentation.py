@@ -95,6 +95,13 @@ class Study:
                 "arms": ARM_TEXT, "test_set": "mnist5k held-out: 500 digits, 50 per class"}
 
 
+def shipped_path() -> Path:
+    """The study that ships with ganplay (the README's table): `pretrained/augment/results.json`."""
+    from ganplay.assets import pretrained
+
+    return pretrained("augment", "results.json")
+
+
 def study_dir(root: str | Path, settings: Settings) -> Path:
     return Path(root) / "augment" / settings.key()
 
@@ -289,3 +296,31 @@ def takeaways(study: Study) -> list[str]:
                    f"({100 * real:.1f}% -> {100 * gan:.1f}%); it {versus} classical augmentation "
                    f"({100 * classical:.1f}%).")
     return out
+
+
+def readme_text(study: Study) -> str:
+    """The README's block: the table, then how it was measured and what to take from it."""
+    s = study.settings
+    how = (f"`ganplay augment` ({len(s.seeds)} seeds, each with its own real digits, GAN and classifiers; "
+           f"GANs {s.gan_steps:,} steps, classifiers {s.classifier_steps:,} batches of {s.batch_size}; "
+           "mean ± standard deviation over the seeds of the accuracy on the 500 held-out digits).")
+    return "\n".join([format_table(study), "", how, "", *[f"- {t}" for t in takeaways(study)]])
+
+
+def publish(folder: str | Path) -> bool:
+    """Ship a finished study: its results become `pretrained/augment/results.json` and the README's
+    table is rewritten from them. True when the README changed."""
+    from ganplay.readme import write_block
+    from ganplay.train.rundir import atomic_write_json
+
+    study = load_study(folder)
+    if study is None:
+        raise AugmentError(f"{folder} holds no results.json to publish")
+    missing = len(study.settings.n_values) * len(study.settings.seeds) * len(ARMS) - len(study.cells)
+    if missing:
+        raise AugmentError(f"the study in {folder} is not finished ({missing} classifiers to go); "
+                           "run `ganplay augment` with the same settings first")
+    shipped = shipped_path()
+    shipped.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(shipped, study.as_dict())
+    return write_block("augment", readme_text(study))

@@ -197,6 +197,11 @@ def cmd_augment(args: argparse.Namespace) -> int:
     study, folder = run_study(runs_root(args.out), settings, progress=not args.quiet)
     print(format_table(study))
     print(f"results: {folder / 'results.json'}")
+    if args.write_readme:
+        from ganplay.augmentation import publish, shipped_path
+
+        changed = publish(folder)
+        print(f"shipped as {shipped_path()}; README's table {'rewritten' if changed else 'already current'}")
     return EXIT_OK
 
 
@@ -466,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     au.add_argument("--out", default=None, help="runs folder (default: GANPLAY_RUNS or ./runs); results "
                     "go to OUT/augment/<settings>/, and a second call reads them back")
     au.add_argument("--quiet", action="store_true", help="no progress bar")
+    au.add_argument("--write-readme", action="store_true", help="ship the finished study with ganplay "
+                    "(pretrained/augment/results.json, shown by the dashboard page) and rewrite README's table")
     au.set_defaults(func=cmd_augment)
 
     b = sub.add_parser("bench", help="training throughput: ganplay's loop vs a plain PyTorch loop")

@@ -78,3 +78,39 @@ def test_bad_settings_get_one_clear_line(tmp_path, args, message):
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
     assert not (tmp_path / "augment").exists()
+
+
+def test_publishing_ships_the_study_and_rewrites_the_readme_table(tiny_study, tmp_path, monkeypatch):
+    study, folder = tiny_study
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- augment:start -->\nold\n<!-- augment:end -->\nrest\n")
+    shipped = tmp_path / "pretrained" / "augment" / "results.json"
+    monkeypatch.setattr(A, "shipped_path", lambda: shipped)
+    monkeypatch.setattr("ganplay.readme.README", readme)
+    import ganplay.readme
+
+    monkeypatch.setattr(ganplay.readme.write_block, "__defaults__", (readme,))
+    assert A.publish(folder) is True
+    assert A.load_study(shipped.parent).cells == study.cells
+    block = ganplay.readme.read_block("augment", readme)
+    assert block == A.readme_text(study) and "n = 2 per class" in block and readme.read_text().endswith("rest\n")
+    assert A.publish(folder) is False  # already current
+
+
+def test_an_unfinished_study_is_not_published(tmp_path):
+    study = A.Study(TINY, [{"n": 2, "seed": 0, "arm": "real", "accuracy": 0.5, "train_images": 20}])
+    (tmp_path / "results.json").write_text(json.dumps(study.as_dict()))
+    with pytest.raises(A.AugmentError, match="not finished \\(4 classifiers to go\\)"):
+        A.publish(tmp_path)
+
+
+def test_the_readme_carries_the_shipped_study():
+    """README's augmentation table is what `ganplay augment --write-readme` wrote from the shipped
+    results, and those results are a finished study with generators trained on each arm's own n."""
+    from ganplay.readme import read_block
+
+    study = A.load_study(A.shipped_path().parent)
+    assert study is not None, "run `ganplay augment --write-readme`"
+    assert len(study.cells) == len(study.settings.n_values) * len(study.settings.seeds) * len(A.ARMS)
+    assert study.settings.n_values == (10, 50, 400) and len(study.settings.seeds) == 5
+    assert read_block("augment") == A.readme_text(study)

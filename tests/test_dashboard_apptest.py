@@ -262,9 +262,10 @@ def test_the_form_warns_before_a_bf16_run_on_a_cpu_that_emulates_it(runs, monkey
         assert not [w for w in at.warning if "bf16" in w.value]
 
 
-def test_the_augmentation_page_shows_a_study_as_measured(runs):
+def test_the_augmentation_page_shows_a_study_as_measured(runs, monkeypatch):
     from ganplay import augmentation as A
 
+    monkeypatch.setattr(A, "shipped_path", lambda: runs / "nothing-shipped" / "results.json")
     at = app("views/augment.py")
     assert any("No study in this runs folder yet" in i.value for i in at.info)
     assert any("ganplay augment" in c.value for c in at.code)

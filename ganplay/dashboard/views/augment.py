@@ -19,6 +19,8 @@ st.markdown(
 
 studies = sorted((p.parent for p in (runs_root() / "augment").glob("*/results.json")),
                  key=lambda p: p.stat().st_mtime, reverse=True)
+if A.shipped_path().is_file():  # the README's study, measured with `ganplay augment --write-readme`
+    studies.append(A.shipped_path().parent)
 if not studies:
     st.info("No study in this runs folder yet. Run it from a terminal (about 35 minutes on a 2-core "
             "laptop; results stay here, and this page shows them):", icon=":material/info:")
@@ -26,7 +28,14 @@ if not studies:
             "ganplay augment --n 10 50 --seeds 2   # a quicker first look", language="bash")
     st.stop()
 
-folder = st.selectbox("Study", studies, format_func=lambda p: p.name) if len(studies) > 1 else studies[0]
+
+
+def _name(folder) -> str:
+    return "shipped with ganplay (the README's table)" if folder == A.shipped_path().parent else folder.name
+
+
+folder = st.selectbox("Study", studies, format_func=_name) if len(studies) > 1 else studies[0]
+st.caption(f"Study: {_name(folder)}")
 study = A.load_study(folder)
 if study is None:
     st.error(f"{folder / 'results.json'} could not be read; run `ganplay augment` again to rewrite it.")
