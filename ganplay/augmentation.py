@@ -288,7 +288,7 @@ def takeaways(study: Study) -> list[str]:
             return f"{100 * abs(v):.1f} points"
 
         if abs(gain) <= spread:
-            verdict = f"changed accuracy by less than the seeds' spread ({gain * 100:+.1f} points)"
+            verdict = f"changed accuracy by less than the seeds' spread: {gain * 100:+.1f} points"
         else:
             verdict = f"{'raised' if gain > 0 else 'lowered'} accuracy by {pts(gain)}"
         versus = "beat" if gan > classical else "did not beat"

@@ -22,8 +22,8 @@ studies = sorted((p.parent for p in (runs_root() / "augment").glob("*/results.js
 if A.shipped_path().is_file():  # the README's study, measured with `ganplay augment --write-readme`
     studies.append(A.shipped_path().parent)
 if not studies:
-    st.info("No study in this runs folder yet. Run it from a terminal (about 35 minutes on a 2-core "
-            "laptop; results stay here, and this page shows them):", icon=":material/info:")
+    st.info("No study in this runs folder yet. Run it from a terminal (30 minutes on a 2-core machine; "
+            "results stay here, and this page shows them):", icon=":material/info:")
     st.code("ganplay augment                       # n = 10, 50, 400; 5 seeds\n"
             "ganplay augment --n 10 50 --seeds 2   # a quicker first look", language="bash")
     st.stop()
