@@ -531,6 +531,8 @@ def parse_value(text: str) -> Any:
     """Parse an override's value: JSON first (so 1e-4 is a number), then YAML, else a string.
     Text that parses into something no config holds (too deep, a date) stays text, for the
     validator to name."""
+    if _bracket_depth(text) > MAX_DEPTH:  # no config value nests so deep; YAML scans it in quadratic time
+        return text
     for parse in (json.loads, yaml.safe_load):
         try:
             value = parse(text)
@@ -542,6 +544,18 @@ def parse_value(text: str) -> Any:
             return text
         return value
     return text
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of [ and { in `text` (quotes ignored: an upper bound is enough)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def apply_overrides(values: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

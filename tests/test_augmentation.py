@@ -24,6 +24,7 @@ def tiny_study(tmp_path_factory):
     return study, folder
 
 
+@pytest.mark.slow  # trains a tiny study (GAN and 5 classifiers)
 def test_every_arm_trains_on_what_it_says(tiny_study):
     study, folder = tiny_study
     sizes = {c["arm"]: c["train_images"] for c in study.cells}
@@ -35,6 +36,7 @@ def test_every_arm_trains_on_what_it_says(tiny_study):
     assert written["cells"] == study.cells and {r["arm"] for r in written["summary"]} == set(A.ARMS)
 
 
+@pytest.mark.slow  # trains a tiny study (GAN and 5 classifiers)
 def test_the_gan_of_an_arm_saw_only_that_arms_digits(tiny_study):
     _, folder = tiny_study
     cfg = Config.from_dict(json.loads((folder / "gan-n2-seed0" / "config.json").read_text()))
@@ -45,6 +47,7 @@ def test_the_gan_of_an_arm_saw_only_that_arms_digits(tiny_study):
     assert len(seen) == 20
 
 
+@pytest.mark.slow  # trains a tiny study (GAN and 5 classifiers)
 def test_a_second_call_reads_the_results_back_without_training(tiny_study, monkeypatch):
     study, folder = tiny_study
 
@@ -68,6 +71,15 @@ def test_the_seeds_spread_is_reported():
     assert "90.0% ± 10.0" in A.format_table(study)
 
 
+def test_settings_out_of_range_are_refused_before_anything_runs():
+    for bad, message in [(A.Settings(n_values=(451,)), "must be 1..450"), (A.Settings(n_values=()), "must be 1..450"),
+                         (A.Settings(seeds=()), "seeds must be"), (A.Settings(classifier_steps=0), "1..100000")]:
+        with pytest.raises(A.AugmentError, match=message):
+            bad.check()
+    assert A.Settings().check() == A.Settings()
+
+
+@pytest.mark.slow  # a subprocess per case; Settings.check itself is tested above
 @pytest.mark.parametrize("args, message", [
     (["--n", "500"], "n (real digits per class) must be 1..450"),
     (["--n", "0"], "n (real digits per class) must be 1..450"),
@@ -80,6 +92,7 @@ def test_bad_settings_get_one_clear_line(tmp_path, args, message):
     assert not (tmp_path / "augment").exists()
 
 
+@pytest.mark.slow  # trains a tiny study (GAN and 5 classifiers)
 def test_publishing_ships_the_study_and_rewrites_the_readme_table(tiny_study, tmp_path, monkeypatch):
     study, folder = tiny_study
     readme = tmp_path / "README.md"

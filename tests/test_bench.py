@@ -74,7 +74,7 @@ def test_bench_reports_each_repeats_ratio_and_measures_bf16_only_where_native(mo
     import statistics
 
     monkeypatch.setenv("GANPLAY_BF16_NATIVE", native)
-    report = bench.run_bench("mnist-mlp", steps=4, repeats=3, batch_size=8)
+    report = bench.run_bench("mnist-mlp", steps=2, repeats=3, batch_size=4)
     d = report.as_dict()
     assert ("ganplay-bf16" in report.results) is (native == "1")
     assert d["cpu"]["bf16_native"] is (native == "1")

@@ -207,6 +207,7 @@ def test_a_bad_config_is_reported_without_importing_torch():
     assert "train.batch_size" in res.stderr and "Traceback" not in res.stderr
 
 
+@pytest.mark.slow  # two trainings in subprocesses; the rule itself: test_trainer's auto-precision test
 @pytest.mark.parametrize("native, warned", [("0", True), ("1", False)])
 def test_train_warns_before_bf16_on_a_cpu_that_emulates_it(tmp_path, native, warned):
     env = {**ENV, "GANPLAY_BF16_NATIVE": native}

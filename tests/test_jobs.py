@@ -174,6 +174,7 @@ def test_limits_and_switches_without_processes(monkeypatch, tmp_path):
     assert not jobs.process_alive(os.getpid(), start_ticks=1), "a reused pid is not our job"
 
 
+@pytest.mark.slow  # starts a real training process
 def test_a_starting_job_reports_its_phases_then_its_run_directory(root):
     info = jobs.submit(tiny(60), root)
     phase_file = Path(info.job["phase_file"])

@@ -218,6 +218,7 @@ def test_replay_figures_are_cached_per_frame_and_match_the_frame(tmp_path):
     assert lv.samples_figure(side, 4, big=True).layout.height > samples.layout.height
 
 
+@pytest.mark.slow  # test_lab's slides test draws the same exports fast
 def test_slide_exports_are_a_png_and_a_gif_with_one_frame_per_step():
     from PIL import Image
     import io

@@ -144,6 +144,7 @@ def test_concurrent_walks_draw_what_each_walk_alone_draws():
     assert differ(alone[0], alone[3])  # the moves draw different pictures
 
 
+@pytest.mark.slow  # builds the whole Blocks (4 s); the handlers' words are tested fast above
 def test_the_panel_speaks_plain_words_with_the_terms_in_the_help():
     text = H.metrics_text(STYLE)
     assert "FID" in text and "(lower is better)" in text and "(higher is better)" in text
