@@ -180,7 +180,8 @@ def test_presenter_view_hides_the_chrome_and_enlarges_everything(lab_server, bro
     wait_until(lambda: "presenter=1" in page.evaluate("() => location.search"), 60,
                "the toggle writing ?presenter=1 (bookmarkable)")  # (page.url alone pumps no events)
     wait_until(lambda: not json.loads(page.evaluate(MEASURE))["sidebar"], 60, "the sidebar hidden")
-    wait_until(lambda: json.loads(page.evaluate(MEASURE))["chart_font"] > normal["chart_font"], 60,
+    # (None while plotly lays a chart out again)
+    wait_until(lambda: (json.loads(page.evaluate(MEASURE))["chart_font"] or 0) > normal["chart_font"], 60,
                "large charts")
     settled(page)
     presenter = json.loads(page.evaluate(MEASURE))
