@@ -25,7 +25,8 @@ COSTLY_LINK = ("train?model.g_hidden=1024,1024,1024&model.d_hidden=1024,1024,102
 
 
 def button(page, name: str):
-    return page.get_by_role("button", name=name, exact=True)
+    # the page's own buttons: while a script runs, Streamlit's header shows a "Stop" button of its own
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
 
 
 def test_two_visitors_a_budget_and_a_share_each(tmp_path):
