@@ -213,7 +213,10 @@ def run_bench(preset: str = "mnist-dcgan", overrides=(), steps: int = 60, repeat
               progress: bool = False) -> BenchReport:
     """`include_bf16` None: measure bf16 where it can pay (a GPU, a CPU with native bf16) and say
     why not elsewhere; True/False: always/never."""
-    cfg32 = _bench_config(preset, batch_size, steps, "fp32", overrides=overrides)
+    def config(precision: str, compile: bool = False) -> Config:
+        return _bench_config(preset, batch_size, steps, precision, compile=compile, overrides=overrides)
+
+    cfg32 = config("fp32")
     if cfg32.optim.n_critic != 1 or cfg32.loss.gp_weight or cfg32.loss.clip or cfg32.model.n_classes:
         raise ValueError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
                          "(try mnist-dcgan or mnist-mlp)")
@@ -228,13 +231,13 @@ def run_bench(preset: str = "mnist-dcgan", overrides=(), steps: int = 60, repeat
             report.notes.append("bf16 not measured: this CPU emulates it (no AVX512-BF16 or AMX), where it "
                                 "trains several times slower than fp32; --bf16 measures it anyway")
     if include_bf16:
-        cfg16 = _bench_config(preset, batch_size, steps, "bf16", overrides=overrides)
+        cfg16 = config("bf16")
         variants["ganplay-bf16"] = lambda: measure_ganplay(cfg16, steps)
     if include_compile:
-        cfg_c = _bench_config(preset, batch_size, steps, "fp32", compile=True, overrides=overrides)
+        cfg_c = config("fp32", compile=True)
         variants["ganplay-compile"] = lambda: measure_ganplay(cfg_c, steps)
         if include_bf16:
-            cfg_c16 = _bench_config(preset, batch_size, steps, "bf16", compile=True, overrides=overrides)
+            cfg_c16 = config("bf16", compile=True)
             variants["ganplay-bf16-compile"] = lambda: measure_ganplay(cfg_c16, steps)
     _STOP.set = False
     old = None
