@@ -150,6 +150,36 @@ def test_warm_up_waits_for_the_first_page_and_then_for_quiet(monkeypatch):
     assert steps and steps[0] - ended >= 0.25, "the warm-up did not leave the browser its quiet time"
 
 
+def test_warm_up_waits_while_a_page_watches_a_running_job(monkeypatch):
+    """Past the pages' cap too: a warm-up step in the middle of a watched run made its ETA wrong."""
+    import threading
+    import time
+
+    from ganplay.dashboard import hosting
+
+    first = threading.Event()
+    first.set()
+    monkeypatch.setattr(hosting, "_first_drawn", first)
+    monkeypatch.setattr(hosting, "_last_drawn", 0.0)
+    monkeypatch.setattr(hosting, "JOB_SEEN_S", 0.5)
+    monkeypatch.setattr(hosting, "_job_seen", float("-inf"))  # restored afterwards
+    done, wanted = threading.Event(), threading.Event()
+    hosting.watching_a_job()
+    t = threading.Thread(target=lambda: (hosting.wait_for_pages(wanted, quiet=0.05, cap=0.1), done.set()))
+    t.start()
+    for _ in range(6):  # the Train page polls: the job is still running
+        time.sleep(0.2)
+        hosting.watching_a_job()
+    assert not done.is_set(), "a warm-up step ran while a page showed a running job"
+    assert done.wait(5), "the warm-up must go on once the job is no longer shown running"
+    hosting.watching_a_job()
+    done.clear()
+    t = threading.Thread(target=lambda: (hosting.wait_for_pages(wanted, quiet=0.05, cap=0.1), done.set()))
+    t.start()
+    wanted.set()
+    assert done.wait(5), "a visitor waiting for the panel must not wait for the job"
+
+
 def test_warm_up_starts_by_itself_when_nobody_visits(monkeypatch):
     import threading
 

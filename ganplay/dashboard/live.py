@@ -217,9 +217,10 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
             st.rerun()  # it got its run directory, paused, resumed or finished: one status on the page
         if starting and st.session_state.get(drawn):
             st.rerun()  # the first points are on screen: back to the one-second pace
-        # the server's warm-up (torch, the panel build) gives way to these polls as to pages: run
-        # while a cold server's first job started and trained, it slowed both by seconds, and the
-        # ETA shown at 20-50% of ring8-gan was 20-40% long (its steps wait at most 10 s each)
+        # the server's warm-up (torch, the panel build) gives way to these polls as to pages, and to
+        # the job they watch for as long as it runs: run meanwhile, it made the ETA err by 20-40%
+        if fresh.is_active:
+            hosting.watching_a_job()
         with hosting.drawing_page():
             run_view(fresh, root)
         if starting and not waiting_for_points(fresh):
