@@ -161,14 +161,14 @@ def test_warm_up_waits_while_a_page_watches_a_running_job(monkeypatch):
     first.set()
     monkeypatch.setattr(hosting, "_first_drawn", first)
     monkeypatch.setattr(hosting, "_last_drawn", 0.0)
-    monkeypatch.setattr(hosting, "JOB_SEEN_S", 0.5)
+    monkeypatch.setattr(hosting, "JOB_SEEN_S", 0.3)
     monkeypatch.setattr(hosting, "_job_seen", float("-inf"))  # restored afterwards
     done, wanted = threading.Event(), threading.Event()
     hosting.watching_a_job()
     t = threading.Thread(target=lambda: (hosting.wait_for_pages(wanted, quiet=0.05, cap=0.1), done.set()))
     t.start()
-    for _ in range(6):  # the Train page polls: the job is still running
-        time.sleep(0.2)
+    for _ in range(4):  # the Train page polls: the job is still running, past the pages' cap
+        time.sleep(0.1)
         hosting.watching_a_job()
     assert not done.is_set(), "a warm-up step ran while a page showed a running job"
     assert done.wait(5), "the warm-up must go on once the job is no longer shown running"
