@@ -46,8 +46,12 @@ IMAGE_DATASET_INFO: dict[str, tuple[int, int, int]] = {
 }
 FOLDER_DEFAULT_SIZE = 64
 
-ARCHS = ("mlp", "dcgan", "wgan", "stylegan-lite")
+ARCHS = ("mlp", "dcgan", "wgan", "stylegan-lite", "srgan", "pix2pix")
 CONV_ARCHS = ("dcgan", "wgan", "stylegan-lite")
+# Image-to-image architectures and what their G starts from instead of noise: a 4x smaller copy
+# of the image (super-resolution) or its outline (edges); every other G starts from noise.
+TRANSLATOR_INPUTS = {"srgan": "lowres", "pix2pix": "outline"}
+TRANSLATOR_DATASETS = ("mnist5k", "digits", "mnist", "fashion-mnist")  # one channel, 28 px
 CONV_IMAGE_SIZES = (28, 32, 64)
 LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
 # Losses whose D outputs logits: sigmoid(D(x)) is D's probability that x is real (shown in [0, 1]);
@@ -61,7 +65,8 @@ PLAIN_NAMES = {
     "stacked-mnist": "Stacked MNIST", "digits": "sklearn's 8x8 digits", "mnist": "MNIST digits",
     "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "folder": "your images",
     "mlp": "small fully connected nets", "dcgan": "DCGAN conv nets", "wgan": "WGAN conv nets",
-    "stylegan-lite": "StyleGAN-lite",
+    "stylegan-lite": "StyleGAN-lite", "srgan": "SRGAN-style 4x super-resolution",
+    "pix2pix": "pix2pix outline-to-digit",
     "ns": "standard GAN loss", "minimax": "original minimax GAN loss", "lsgan": "least-squares loss",
     "hinge": "hinge loss", "wasserstein": "Wasserstein loss (a critic)",
 }
@@ -242,6 +247,21 @@ class LossConfig(_Section):
         description="Weight of feature matching in G's loss (match D's mean features on real "
         "and fake); 0 is off.",
     )
+    adv_weight: float = Field(
+        1.0,
+        ge=0,
+        le=1e4,
+        description="Weight of the adversarial term in G's loss. Image-to-image models only may "
+        "set 0: G then learns from l1_weight alone (D still trains beside it and shows how well "
+        "it tells G's output from real).",
+    )
+    l1_weight: float = Field(
+        0.0,
+        ge=0,
+        le=1e4,
+        description="Image-to-image models (srgan, pix2pix): weight of the L1 distance between "
+        "G's output and the true image in G's loss (pix2pix uses 100); 0 is off.",
+    )
 
 
 class OptimConfig(_Section):
@@ -347,6 +367,11 @@ class Config(BaseModel):
             return FOLDER_DEFAULT_SIZE
         return IMAGE_DATASET_INFO[self.data.name][1]
 
+    @property
+    def g_input(self) -> str:
+        """What G starts from: "noise", or an image-to-image model's "lowres" or "outline"."""
+        return TRANSLATOR_INPUTS.get(self.model.arch, "noise")
+
     # -- cross-field checks ----------------------------------------------------------------
     @model_validator(mode="after")
     def _check_combinations(self) -> "Config":
@@ -383,6 +408,7 @@ class Config(BaseModel):
                 errors.append("data.root: `folder` needs the path of a directory or .zip of images")
             if d.channels and d.name != "folder":
                 errors.append(f"data.channels: only `folder` takes channels; {d.name} has its own")
+        errors += self._translator_errors()
         if m.residual and m.arch not in ("dcgan", "wgan"):
             errors.append("model.residual: only dcgan and wgan have residual blocks")
         if m.layernorm and m.arch != "wgan":
@@ -413,6 +439,32 @@ class Config(BaseModel):
         if errors:
             raise ValueError("\n".join(errors))
         return self
+
+    def _translator_errors(self) -> list[str]:
+        d, m, lo = self.data, self.model, self.loss
+        if self.g_input == "noise":
+            errors = []
+            if lo.l1_weight:
+                errors.append(f"loss.l1_weight: {m.arch} starts from noise and has no true image to "
+                              "compare with; only srgan and pix2pix take it (use 0)")
+            if lo.adv_weight != 1.0:
+                errors.append(f"loss.adv_weight: a GAN from noise learns only from D; only srgan and "
+                              f"pix2pix may weigh it (use 1), got {lo.adv_weight:g}")
+            return errors
+        errors = []
+        if d.name not in TRANSLATOR_DATASETS:
+            errors.append(f"data.name: {m.arch} translates one-channel 28 px digits "
+                          f"({', '.join(TRANSLATOR_DATASETS)}); got {d.name}")
+        elif self.image_size != 28:
+            errors.append(f"data.image_size: {m.arch} works at 28 px; got {self.image_size}")
+        if m.n_classes:
+            errors.append(f"model.n_classes: {m.arch} is conditioned on an image, not a label; use 0")
+        if m.pack > 1 or m.minibatch_disc:
+            errors.append(f"model.pack / model.minibatch_disc: {m.arch}'s D judges each image with its input; "
+                          "use pack 1 and no minibatch discrimination")
+        if not (lo.l1_weight or lo.adv_weight):
+            errors.append("loss.l1_weight / loss.adv_weight: both 0 leave G nothing to learn from")
+        return errors
 
     # -- construction ------------------------------------------------------------------------
     @classmethod

@@ -40,7 +40,13 @@ METRICS = {
     "recall": Metric("recall", "(variety, 0..1) the share of real pictures the generator makes something "
                      "like", "higher"),
     "label_acc": Metric("label acc.", "(conditional generators) how often the classifier reads the label "
-                        "the generator was asked for", "higher"),
+                        "the generator was asked for; (image-to-image) how often it reads the true "
+                        "digit in the answer", "higher"),
+    # image-to-image answers against the true held-out images
+    "psnr": Metric("PSNR (dB)", "(image-to-image) how close the answer is to the true image, pixel by "
+                   "pixel; a blurry average scores well", "higher"),
+    "ssim": Metric("SSIM", "(image-to-image) how alike the answer and the true image are in local "
+                   "brightness, contrast and structure (1 = identical)", "higher"),
     "coverage": Metric("coverage", "(variety, 0..1) the share of real pictures with a generated one close "
                        "by; less fooled by odd pictures than recall", "higher"),
     # training signals: their scale depends on the loss

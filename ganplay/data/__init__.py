@@ -16,6 +16,7 @@ from ganplay.config import POINT_DATASETS, Config
 from ganplay.data.augment import diff_augment
 from ganplay.data.dataset import DataError, Dataset
 from ganplay.data.mixtures import MIXTURES, mixture
+from ganplay.data.pairs import make_inputs
 from ganplay.data.sampler import batch_indices
 
 __all__ = ["DataError", "Dataset", "MIXTURES", "batch_indices", "diff_augment", "load_dataset",
@@ -42,6 +43,8 @@ def load_dataset(cfg: Config, split: str = "train") -> Dataset:
     data = _images(cfg, split)
     if cfg.data.per_class and split == "train":
         data = per_class(data, cfg.data.per_class, cfg.train.seed)
+    if cfg.g_input != "noise":  # image-to-image: each image with the input made from it
+        data.inputs = make_inputs(cfg.g_input, data.x)
     return data
 
 

@@ -29,6 +29,13 @@ class Dataset:
     class_names: list[str] = field(default_factory=list)
     centres: Tensor | None = None  # float32 (K, 2): the modes of a 2D mixture
     std: float = 0.0  # the std of each mode (0 when there are no modes)
+    inputs: Tensor | None = None  # uint8 (N, C, h, w): an image-to-image G's input for each image
+
+    def input_batch(self, index: Tensor) -> Tensor:
+        """G's inputs at `index` (image-to-image data sets), float32 in [-1, 1]."""
+        if self.inputs is None:
+            raise ValueError(f"{self.name} holds no image-to-image inputs")
+        return self.inputs[index.to(self.inputs.device)].float().div_(127.5).sub_(1.0)
 
     @property
     def sample_shape(self) -> tuple[int, ...]:

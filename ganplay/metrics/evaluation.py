@@ -248,12 +248,17 @@ def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: i
 
     ring8/grid25 (2,500 samples): `modes`, `hq`, `kl`. mnist5k/mnist (1,000 samples): `classes`,
     `class_kl`, and `label_acc` when G is conditional. stacked-mnist (5,000 samples, fewer than the
-    protocol's 26,000, so `modes` reads low): `modes`, `kl`. Other data: {} (nothing meaningful).
+    protocol's 26,000, so `modes` reads low): `modes`, `kl`. Image-to-image models (srgan,
+    pix2pix): `psnr`, `ssim`, `label_acc` on held-out digits (`translation.py`). Other data: {}.
     The noise is fixed by `seed`, so successive calls differ only because G changed. G is put in
     eval mode for the call and restored; torch's global RNG state is left as it was; runs on G's
     device; no gradients.
     """
     G = getattr(G, "module", G)  # DDP
+    if cfg.g_input != "noise":
+        from ganplay.metrics.translation import translation_metrics
+
+        return translation_metrics(G, cfg, classifier_path=classifier_path)
     out_shape = tuple(getattr(G, "out_shape", ()))
     kind, _ = data_kind(cfg, out_shape[0] if len(out_shape) == 3 else None)
     if kind is None:

@@ -6,7 +6,8 @@
     logits, features = D(x, labels, return_features=True)
 
 Architectures: mlp (points and small images), dcgan, wgan (DCGAN generator + a critic without
-BatchNorm), stylegan-lite. A new one is a builder decorated with `@register_arch("name")` in a module imported
+BatchNorm), stylegan-lite; and image-to-image srgan and pix2pix (`G(z, inputs)`, z empty; see
+`translate.py`). A new one is a builder decorated with `@register_arch("name")` in a module imported
 below.
 """
 
@@ -19,6 +20,7 @@ from ganplay.models.registry import ARCH_REGISTRY, ArchBuilder, build_models, re
 from ganplay.models import dcgan as _dcgan  # noqa: E402,F401
 from ganplay.models import mlp as _mlp  # noqa: E402,F401
 from ganplay.models import stylegan as _stylegan  # noqa: E402,F401
+from ganplay.models import translate as _translate  # noqa: E402,F401
 
 __all__ = [
     "ARCH_REGISTRY",

@@ -19,6 +19,18 @@ def grid_columns(n: int, n_classes: int = 0) -> int:
     return max(1, int(math.ceil(math.sqrt(n))))
 
 
+def pair_rows(inputs: torch.Tensor, outputs: torch.Tensor, truth: torch.Tensor, ncol: int = 8) -> torch.Tensor:
+    """Image-to-image samples for a grid of `ncol` columns: a row of inputs (enlarged to the
+    output's size, nearest neighbour), the row of G's answers under it, then the true images."""
+    import torch.nn.functional as F
+
+    inputs = F.interpolate(inputs.float(), size=outputs.shape[-2:], mode="nearest")
+    rows = []
+    for i in range(0, len(outputs), ncol):
+        rows += [inputs[i:i + ncol], outputs[i:i + ncol].float(), truth[i:i + ncol].float()]
+    return torch.cat(rows)
+
+
 def image_grid(x: torch.Tensor, ncol: int, pad: int = 2) -> Image.Image:
     """(B, C, H, W) in [-1, 1] -> a PIL grid image."""
     grid = tile(x.detach().float().cpu().clamp(-1, 1), ncol, pad, 1.0)

@@ -25,7 +25,7 @@ from torch import Tensor
 from ganplay import losses
 from ganplay.config import Config, ConfigError
 from ganplay.cpu import resolve_precision
-from ganplay.data import batch_indices, diff_augment, load_dataset
+from ganplay.data import DataError, batch_indices, diff_augment, load_dataset
 from ganplay.metrics import cheap_metrics
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt, snapshots, unroll
@@ -37,6 +37,7 @@ from ganplay.train.rundir import (RunDir, atomic_write_bytes, atomic_write_json,
 log = logging.getLogger("ganplay.train")
 
 N_FIXED = 64  # samples in the fixed-noise grid (8 per class for conditional models)
+N_FIXED_PAIRS = 24  # image-to-image: inputs in the snapshot grid (3 x 8, each over its answer and truth)
 N_POINTS = 1000  # 2D snapshot: real and generated points
 FIELD_RES = 48  # 2D snapshot: D's field is sampled on FIELD_RES x FIELD_RES points
 
@@ -241,6 +242,10 @@ class Trainer:
                 with self._autocast():
                     d_fake_g, fake_features = D_for_g(self._d_view(fake), labels, return_features=True)
             loss_g = losses.g_loss(self.loss_name, d_fake_g)
+            if cfg.loss.adv_weight != 1.0:  # image-to-image: the adversarial term weighed (or off)
+                loss_g = cfg.loss.adv_weight * loss_g
+            if cfg.loss.l1_weight:  # image-to-image: stay close to the true image
+                loss_g = loss_g + cfg.loss.l1_weight * (fake.float() - real).abs().mean()
             if cfg.loss.feature_matching:
                 loss_g = loss_g + cfg.loss.feature_matching * losses.feature_matching_loss(
                     real_features, fake_features
@@ -282,7 +287,9 @@ class Trainer:
         idx = batch_indices(len(self.data), self.cfg.train.batch_size, b, self.cfg.train.seed)
         x, y = self.data.batch(idx.to(self.data.x.device))
         x = x.to(self.device, non_blocking=True)
-        if not self.n_classes:
+        if self.data.inputs is not None:  # image-to-image: G's input image takes the label's place
+            y = self.data.input_batch(idx).to(self.device, non_blocking=True)
+        elif not self.n_classes:
             y = None
         elif y is not None:
             y = y.to(self.device, non_blocking=True)
@@ -596,6 +603,8 @@ class Trainer:
 
     # -- samples ----------------------------------------------------------------------------
     def _fixed_noise(self) -> tuple[Tensor, Tensor | None]:
+        if self.data.inputs is not None:
+            return self._fixed_pairs()
         gen = torch.Generator().manual_seed(self.cfg.train.seed + 12345)
         n = N_POINTS if self.cfg.is_points else N_FIXED
         if self.n_classes:
@@ -606,6 +615,19 @@ class Trainer:
             labels = None
         z = torch.randn(n, self.G.z_dim, generator=gen)
         return z.to(self.device), (labels.to(self.device) if labels is not None else None)
+
+    def _fixed_pairs(self) -> tuple[Tensor, Tensor]:
+        """Image-to-image: N_FIXED_PAIRS held-out images (training ones where the data set has no
+        held-out split) as (empty z, their inputs); the true images are kept for the snapshots."""
+        try:
+            data = load_dataset(self.cfg, "heldout")
+        except DataError:
+            data = self.data
+        idx = torch.randperm(len(data), generator=torch.Generator().manual_seed(self.cfg.train.seed + 12345))
+        idx = idx[:N_FIXED_PAIRS]
+        self._fixed_truth = data.batch(idx)[0].to(self.device)
+        inputs = data.input_batch(idx).to(self.device)
+        return torch.zeros(len(idx), 0, device=self.device), inputs
 
     def _snapshot_real_points(self) -> np.ndarray | None:
         if not self.cfg.is_points:
@@ -631,6 +653,9 @@ class Trainer:
         fake = self.generate_fixed()
         if self.cfg.is_points:
             self._snapshot_points(fake)
+        elif self.data.inputs is not None:  # rows of 8: inputs, G's answers, the true images
+            img = snapshots.image_grid(snapshots.pair_rows(self._fixed_labels, fake, self._fixed_truth), 8)
+            atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
         else:
             ncol = snapshots.grid_columns(len(fake), self.n_classes)
             img = snapshots.image_grid(fake, ncol)
