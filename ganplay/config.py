@@ -159,10 +159,12 @@ class ModelConfig(_Section):
     )
     g_batchnorm: bool = Field(False, description="mlp only: BatchNorm after G's hidden layers.")
     g_channels: int = Field(
-        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan: channel width of G's last conv stage."
+        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan/srgan/pix2pix: channel width of G's last conv "
+        "stage (srgan, pix2pix: of G's first).",
     )
     d_channels: int = Field(
-        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan: channel width of D's first conv stage."
+        64, ge=4, le=MAX_CHANNELS, description="dcgan/wgan/srgan/pix2pix: channel width of D's first conv "
+        "stage.",
     )
     residual: bool = Field(
         False, description="dcgan/wgan: residual up/down blocks instead of plain convolutions."
@@ -251,16 +253,16 @@ class LossConfig(_Section):
         1.0,
         ge=0,
         le=1e4,
-        description="Weight of the adversarial term in G's loss. Image-to-image models only may "
-        "set 0: G then learns from l1_weight alone (D still trains beside it and shows how well "
-        "it tells G's output from real).",
+        description="srgan/pix2pix: weight of the adversarial term in G's loss; 0 trains G on "
+        "L1 alone (D still trains beside it, unheard, and shows how easily it tells G's answers "
+        "from real). GANs from noise keep 1.",
     )
     l1_weight: float = Field(
         0.0,
         ge=0,
         le=1e4,
-        description="Image-to-image models (srgan, pix2pix): weight of the L1 distance between "
-        "G's output and the true image in G's loss (pix2pix uses 100); 0 is off.",
+        description="srgan/pix2pix: weight of the L1 distance between G's answer and the true "
+        "image in G's loss (pix2pix uses 100); 0 is off.",
     )
 
 

@@ -40,6 +40,9 @@ def export_onnx(gen: LoadedGenerator, out: str | Path, opset: int = 18) -> Path:
         import onnxscript  # noqa: F401  (torch's dynamo exporter needs it)
     except ImportError:
         raise SamplingError("ONNX export needs the onnxscript package: pip install onnxscript") from None
+    if gen.is_translator:
+        raise SamplingError(f"ONNX export takes generators from noise; {gen.config.model.arch} answers an "
+                            "input image and is not exported yet")
     out = Path(out)
     G = gen.G.to("cpu").eval()
     conditional = gen.n_classes > 0

@@ -110,6 +110,26 @@ class LoadedGenerator:
         return self.config.is_points
 
     @property
+    def is_translator(self) -> bool:
+        """An image-to-image model (srgan, pix2pix): it answers an input image, not noise."""
+        return self.config.g_input != "noise"
+
+    @torch.inference_mode()
+    def translate(self, inputs: Tensor) -> Tensor:
+        """An image-to-image model's answers (in [-1, 1], on the CPU) for `inputs` in [-1, 1]."""
+        if not self.is_translator:
+            raise SamplingError("this generator starts from noise, not from an input image")
+        return self.G(None, inputs.float().to(self.device)).float().cpu()
+
+    def sample_pairs(self, n: int, seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+        """(inputs, answers, true images) for `n` held-out digits picked by `seed`."""
+        from ganplay.metrics.translation import heldout_pairs
+
+        inputs, truth, _ = heldout_pairs(self.config)
+        idx = torch.randperm(len(inputs), generator=torch.Generator().manual_seed(seed))[:n]
+        return inputs[idx], self.translate(inputs[idx]), truth[idx]
+
+    @property
     def device(self) -> torch.device:
         return next(self.G.parameters()).device
 
@@ -143,6 +163,9 @@ class LoadedGenerator:
         """Images in [-1, 1] (or 2D points) for the given noise, in batches, on the CPU.
         `truncation` acts here only for generators with a w space; for the others pass
         truncated noise (`noise(n, seed, truncation)`)."""
+        if self.is_translator:
+            raise SamplingError(f"{self.config.model.arch} answers an input image, not noise: use "
+                                "translate(inputs) or sample_pairs(n, seed)")
         if self.n_classes and labels is None:
             raise SamplingError(f"this generator is conditional: give labels 0..{self.n_classes - 1}")
         kwargs = {"truncation": truncation} if self.has_w_truncation else {}
@@ -203,6 +226,12 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema
 def sampled_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None) -> tuple[bytes, str]:
     """A PNG of `n` samples (an image grid, or a scatter for 2D generators) and a warning, '' when
     every sample is a number (`nonfinite_warning`)."""
+    if gen.is_translator:  # rows of 8: held-out inputs, the answers, the true digits
+        if label is not None:
+            raise SamplingError(f"{gen.config.model.arch} takes an input image, not a label")
+        inputs, answers, truth = gen.sample_pairs(n, seed)
+        grid = snapshots.image_grid(snapshots.pair_rows(inputs, answers, truth), 8)
+        return snapshots.png_bytes(grid), nonfinite_warning(answers)
     x, _ = gen.sample(n, seed, label)
     warning = nonfinite_warning(x)
     if gen.is_points:  # drawn over the real data, faintly, so a lone blob reads as "one mode of eight"

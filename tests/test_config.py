@@ -52,7 +52,7 @@ def test_required_presets_exist():
         ("train.batch_size=0", "train.batch_size", "greater than or equal to 1"),
         ("optim.lr_g=0", "optim.lr_g", "greater than 0"),
         ("optim.lr_d=-1e-3", "optim.lr_d", "greater than 0"),
-        ("model.arch=resnet", "model.arch", "'mlp', 'dcgan', 'wgan' or 'stylegan-lite'"),
+        ("model.arch=resnet", "model.arch", "'mlp', 'dcgan', 'wgan', 'stylegan-lite', 'srgan' or 'pix2pix'"),
         ("loss.name=kl", "loss.name", "'ns'"),
         ("train.steps=many", "train.steps", "valid integer"),
         ("model.bogus=1", "model.bogus", "known here: arch"),

@@ -24,7 +24,8 @@ def test_every_config_field_has_a_form_control_with_its_help():
     assert by_key["data.name"].kind == "choice" and "ring8" in by_key["data.name"].options
     assert by_key["train.augment"].kind == "multichoice"
     assert by_key["model.g_hidden"].kind == "int_list" and by_key["model.g_hidden"].archs == ("mlp",)
-    assert by_key["model.g_channels"].archs == ("dcgan", "wgan")
+    assert by_key["model.g_channels"].archs == ("dcgan", "wgan", "srgan", "pix2pix")
+    assert by_key["loss.l1_weight"].archs == ("srgan", "pix2pix")
     assert by_key["train.batch_size"].min_value == 1 and by_key["train.batch_size"].max_value == 8192
     assert by_key["optim.lr_g"].kind == "float" and by_key["optim.lr_g"].min_value is None  # gt: validator's
 

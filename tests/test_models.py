@@ -78,7 +78,7 @@ def test_register_a_new_arch_with_one_decorator() -> None:
 def test_unknown_arch_names_the_registered_ones() -> None:
     cfg = points_cfg()
     bad = cfg.model_copy(update={"model": cfg.model.model_copy(update={"arch": "nope"})})
-    with pytest.raises(ValueError, match="dcgan, mlp, stylegan-lite, wgan"):
+    with pytest.raises(ValueError, match="dcgan, mlp, pix2pix, srgan, stylegan-lite, wgan"):
         build_models(bad, (2,), 0)
 
 

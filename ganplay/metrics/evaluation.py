@@ -131,6 +131,8 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
     Always present: "kind" ("points", "images" or "none"), "available", "data".
     """
     cfg: Config = gen.config
+    if cfg.g_input != "noise":
+        return _evaluate_translation(gen, classifier_path)
     kind, reason = data_kind(cfg, gen.out_shape[0] if len(gen.out_shape) == 3 else None)
     if kind is None:
         return {"kind": "none", "available": False, "data": cfg.data.name, "reason": reason}
@@ -242,6 +244,22 @@ def _evaluate_stacked(gen, seed: int, seeds, floor: bool, progress: bool, classi
 # cheap metrics for the trainer
 # ---------------------------------------------------------------------------------------------
 @torch.no_grad()
+def _evaluate_translation(gen, classifier_path=None) -> dict:
+    """An image-to-image model on the held-out digits; the floor is the true digits themselves
+    (the classifier's reading of them; PSNR and SSIM of a digit with itself are not numbers)."""
+    from ganplay.metrics import classifier as clf
+    from ganplay.metrics.translation import heldout_pairs, scores, translation_metrics
+
+    inputs, truth, labels = heldout_pairs(gen.config)
+    result = {"kind": "translation", "available": True, "data": gen.config.data.name, "n": len(inputs),
+              "seeds": [0], "reference": "the true held-out digits",
+              **translation_metrics(gen.G, gen.config, classifier_path=classifier_path)}
+    if labels is not None:
+        model = clf.load_classifier(classifier_path, device=gen.device)
+        result["floor"] = {"label_acc": scores(truth, truth, labels, model)["label_acc"]}
+    return result
+
+
 def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: int = 0,
                   classifier_path=None) -> dict[str, float]:
     """A few fast numbers for periodic logging, as a flat dict of floats.
@@ -299,7 +317,10 @@ ROWS = {  # key: (format, what it means)
     "modes": ("{:.2f}", "modes with >= 1 high-quality sample (higher is better)"),
     "hq": ("{:.1%}", "samples within 3 std of their nearest centre"),
     "kl": ("{:.3f}", "reverse KL of the nearest-centre histogram from uniform (0 is even)"),
-    "label_acc": ("{:.1%}", "samples asked for digit k classified as k"),
+    "label_acc": ("{:.1%}", "samples asked for digit k classified as k (image-to-image: answers read "
+                  "as the true digit)"),
+    "psnr": ("{:.2f}", "image-to-image: dB of pixel agreement with the true digit (higher is closer)"),
+    "ssim": ("{:.3f}", "image-to-image: structural similarity with the true digit (1 is identical)"),
     "classes": ("{:.0f}", "digits with >= 1% of the samples (of 10)"),
     "class_kl": ("{:.3f}", "KL(class histogram || uniform): 0 even, 2.303 one digit"),
     "fid": ("{:.2f}", "Fréchet distance, classifier features (lower is better)"),

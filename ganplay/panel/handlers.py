@@ -19,7 +19,7 @@ from pathlib import Path
 from PIL import Image
 
 from ganplay import explore as E
-from ganplay.config import POINT_DATASETS
+from ganplay.config import POINT_DATASETS, TRANSLATOR_INPUTS
 from ganplay.glossary import metric
 from ganplay.jobs import demo_mode, runs_root
 from ganplay.panel.shared_pass import SharedPass
@@ -99,7 +99,9 @@ def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
             ckpts = run.checkpoint_paths()
         except (OSError, ValueError):
             continue
-        if not ckpts or cfg.get("data", {}).get("name") in POINT_DATASETS:
+        # the explorer walks noise: 2D runs have their playground, image-to-image runs no noise
+        if (not ckpts or cfg.get("data", {}).get("name") in POINT_DATASETS
+                or cfg.get("model", {}).get("arch") in TRANSLATOR_INPUTS):
             continue
         rel = run.path.relative_to(root).as_posix()
         found.append((f"run: {rel} (step {_step(ckpts[-1])})", E.RUN_PREFIX + rel))

@@ -109,6 +109,8 @@ def _model_size(key: str) -> ModelSize:
     D.eval()
     n = 2 * cfg.model.pack
     labels = torch.zeros(n, dtype=torch.long) if n_classes else None
+    if cfg.g_input != "noise":  # image-to-image: G's and D's condition is G's input image
+        labels = torch.zeros(n, *G.in_shape)
     # with autograd on: the counter's module tracker trips over StyleGAN-lite's no-grad forward
     g_mm, g_conv = _forward_flops(G, torch.zeros(n, cfg.model.z_dim), labels)
     d_mm, d_conv = _forward_flops(D, torch.zeros(n, *shape), labels)
