@@ -180,8 +180,13 @@ def resolve_name(name) -> Path:
 
 
 def get_generator(name: str) -> LoadedGenerator:
-    """The generator a name (`resolve_name`) stands for, loaded once. Refuses 2D generators."""
-    return cached_generator(resolve_name(name), str(name))
+    """The noise-to-image generator a name (`resolve_name`) stands for, loaded once. Refuses 2D
+    generators and image-to-image models (they have no latent space to walk)."""
+    gen = cached_generator(resolve_name(name), str(name))
+    if gen.is_translator:
+        raise ExploreError(f"{name} answers an input image and has no noise to explore: try it in the "
+                           "Image to image tab")
+    return gen
 
 
 def cached_generator(path: Path, label: str | None = None) -> LoadedGenerator:
@@ -198,7 +203,7 @@ def cached_generator(path: Path, label: str | None = None) -> LoadedGenerator:
             gen = load_generator(path)
             if gen.is_points:
                 raise ExploreError(f"{label} makes 2D points, not images: explore it in the Playground")
-            probe = gen.sample(2, seed=0)[0]
+            probe = gen.translate(torch.zeros(2, *gen.G.in_shape)) if gen.is_translator else gen.sample(2, seed=0)[0]
             broken = not all(bool(torch.isfinite(p).all()) for p in gen.G.parameters())
             if broken or nonfinite_warning(probe):
                 raise ExploreError(f"{label}: {nonfinite_warning(probe) or 'its weights hold NaN'}")

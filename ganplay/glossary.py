@@ -45,6 +45,8 @@ METRICS = {
     # image-to-image answers against the true held-out images
     "psnr": Metric("PSNR (dB)", "(image-to-image) how close the answer is to the true image, pixel by "
                    "pixel; a blurry average scores well", "higher"),
+    "confidence": Metric("classifier's confidence", "(image-to-image) the classifier's mean top probability "
+                         "on the answers: how plainly each looks like a digit", "higher"),
     "ssim": Metric("SSIM", "(image-to-image) how alike the answer and the true image are in local "
                    "brightness, contrast and structure (1 = identical)", "higher"),
     "coverage": Metric("coverage", "(variety, 0..1) the share of real pictures with a generated one close "

@@ -14,16 +14,22 @@ from pathlib import Path
 PREVIEW_SEED = 0
 POINTS_N = 1000  # 2D generators: a scatter of this many points
 GRID_N = 64  # image generators: an 8x8 grid (whole rows of classes for a conditional model)
+PAIRS_N = 16  # image-to-image models: two groups of 8 (inputs, answers, true digits): 6 rows
 
 
 def sample_count(card: dict) -> int:
     """How many samples a Home grid of this card's model shows: 64 images, whole rows of classes
-    for a conditional model (6 per class for 10), or 1,000 points for a 2D generator."""
+    for a conditional model (6 per class for 10), 16 inputs for an image-to-image model (each
+    over its answer and the true digit), or 1,000 points for a 2D generator."""
     from ganplay.config import POINT_DATASETS
+
+    from ganplay.zoo import card_kind
 
     config = card.get("config", {})
     if config.get("data", {}).get("name") in POINT_DATASETS:
         return POINTS_N
+    if card_kind(config) != "noise":
+        return PAIRS_N
     classes = int(config.get("model", {}).get("n_classes", 0) or 0)
     return classes * max(1, GRID_N // classes) if 0 < classes <= 16 else GRID_N
 

@@ -72,8 +72,32 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("ring8-pacgan", "ring8-pacgan", "PacGAN on ring8: covers every mode.", ()),
         ZooEntry("grid25-gan", "grid25-gan", "Vanilla GAN on grid25: misses modes.", ()),
         ZooEntry("grid25-pacgan", "grid25-pacgan", "PacGAN on grid25: covers every mode.", ()),
+        # image-to-image: their Home grids are rows of inputs, answers and true digits
+        ZooEntry("mnist-srgan", "mnist-srgan", "4x super-resolution, L1 + adversarial: rows of 7x7 inputs, "
+                 "the GAN's answers, the true digits.", ()),
+        ZooEntry("mnist-sr-l1", "mnist-sr-l1", "The same 4x super-resolution G trained with L1 only: rows of "
+                 "inputs, its answers, the true digits.", ()),
+        ZooEntry("mnist-pix2pix", "mnist-pix2pix", "pix2pix, outline to digit: rows of outlines, the GAN's "
+                 "answers, the true digits.", ()),
+        ZooEntry("mnist-pix2pix-l1", "mnist-pix2pix-l1", "The same outline-to-digit U-Net trained with L1 "
+                 "only: rows of outlines, its answers, the true digits.", ()),
     ]
 }
+
+
+# What a card's model makes from what (`card_kind`): every consumer of the zoo asks this.
+KINDS = {"points": "2D points from noise", "noise": "images from noise",
+         "lowres": "a 28 px digit from a 7x7 one (4x super-resolution)",
+         "outline": "a digit from its outline (image-to-image)"}
+
+
+def card_kind(config: dict) -> str:
+    """"points", "noise", "lowres" or "outline" for a card's (or a run's) config as plain data."""
+    from ganplay.config import POINT_DATASETS, TRANSLATOR_INPUTS
+
+    if config.get("data", {}).get("name") in POINT_DATASETS:
+        return "points"
+    return TRANSLATOR_INPUTS.get(config.get("model", {}).get("arch"), "noise")
 
 
 class ZooError(ValueError):

@@ -16,7 +16,7 @@ from ganplay.metrics import evaluate
 from ganplay.sampling import load_generator
 from ganplay.train import Trainer, checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
-from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_path, responsible_use, weights_path
+from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_kind, card_path, responsible_use, weights_path
 
 EVAL_N = 10_000
 EVAL_SEED = 0
@@ -59,6 +59,7 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     card = {
         "name": name,
         "help": entry.help,
+        "kind": card_kind(cfg.to_dict()),
         "preset": entry.preset,
         "overrides": list(entry.overrides),
         "command": entry.command,

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from ganplay.readme import README, read_block, write_block
@@ -24,6 +25,12 @@ IMAGE_COLUMNS = [
     ("precision", "precision", "{:.2f}"),
     ("recall", "recall", "{:.2f}"),
 ]
+TRANSLATION_COLUMNS = [
+    ("psnr", "PSNR (dB)", "{:.2f}"),
+    ("ssim", "SSIM", "{:.3f}"),
+    ("label_acc", "read as the true digit", "{:.1%}"),
+    ("confidence", "classifier's confidence", "{:.1%}"),
+]
 POINT_COLUMNS = [
     ("modes", "modes", "{:.1f}"),
     ("hq", "high quality", "{:.1%}"),
@@ -37,7 +44,8 @@ def _fmt(metrics: dict, key: str, fmt: str, suffix: str = "") -> str:
         return "–"
     if isinstance(value, dict):  # mean and standard error over seeds
         mean, se = value.get("mean"), value.get("stderr") or 0.0
-        se_text = f"{100 * se:.1f}" if "%" in fmt else f"{se:.2f}"
+        decimals = max([2] + [int(d) for d in re.findall(r"\.(\d)f", fmt)])  # SSIM's 0.004 needs three
+        se_text = f"{100 * se:.1f}" if "%" in fmt else f"{se:.{decimals}f}"
         return fmt.format(mean) + suffix + f" ± {se_text}"
     return fmt.format(value) + suffix
 
@@ -71,6 +79,9 @@ def readme_table(root: Path = PRETRAINED) -> str:
                    "\\*FID, KID and IS use that classifier's features, not Inception's: compare them "
                    "with the floor row, not with published numbers.")
         out.append("")
+    translators = [c for c in all_cards if c.get("metrics", {}).get("kind") == "translation"]
+    if translators:
+        out += _translation_table(translators)
     if points:
         out.append(_row(["model"] + [t for _, t, _ in POINT_COLUMNS] + ["training"]))
         out.append(_row(["---"] * (len(POINT_COLUMNS) + 2)))
@@ -95,6 +106,32 @@ def readme_table(root: Path = PRETRAINED) -> str:
             out.append(f"The classifier behind the image metrics: {acc:.1%} accuracy on the 500 held-out "
                        "MNIST-5k digits.")
     return "\n".join(out).strip() + "\n"
+
+
+def _translation_table(translators: list[dict]) -> list[str]:
+    out = [_row(["model", "from"] + [t for _, t, _ in TRANSLATION_COLUMNS] + ["training"]),
+           _row(["---"] * (len(TRANSLATION_COLUMNS) + 3))]
+    bicubic_shown = False
+    for c in translators:
+        m = c["metrics"]
+        source = "7x7 digit" if c.get("kind") == "lowres" else "outline"
+        if "bicubic" in m and not bicubic_shown:  # the classical answer, once, above the models
+            out.append(_row(["bicubic interpolation", source] + [_fmt(m["bicubic"], k, f) for k, _, f in
+                                                                 TRANSLATION_COLUMNS] + ["none"]))
+            bicubic_shown = True
+        out.append(_row([f"`{c['name']}`", source] + [_fmt(m, k, f) for k, _, f in TRANSLATION_COLUMNS]
+                        + [_time(c)]))
+    floor = translators[0]["metrics"].get("floor", {})
+    out.append(_row(["the true digits themselves", "–"] + [_fmt(floor, k, f) for k, _, f in TRANSLATION_COLUMNS]
+                    + ["–"]))
+    n = translators[0]["metrics"].get("n", 0)
+    out.append("")
+    out.append(f"Image-to-image models, measured by `ganplay eval` on the {n:,} held-out MNIST-5k digits: PSNR "
+               "and SSIM against the true digit (torchmetrics); how often our classifier reads the answer as "
+               "the true digit, and its mean top probability (how plainly an answer looks like a digit). Each "
+               "`-l1` model is the same generator trained on L1 alone, without D's say.")
+    out.append("")
+    return out
 
 
 def update_readme(readme: Path = README, root: Path = PRETRAINED) -> bool:

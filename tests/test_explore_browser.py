@@ -12,6 +12,7 @@ text checks at phone size. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
+import math
 import time
 
 import pytest
@@ -153,6 +154,31 @@ class Panel:
         mouse.down()
         mouse.move(box["x"] + box["width"] * fraction, y, steps=6)
         mouse.up()
+
+    def draw(self, elem_id: str, points: list[tuple[float, float]]) -> None:
+        """Pick the Sketchpad's brush (unless it is picked: a click would put it down), then draw
+        one stroke through `points` (fractions of the canvas's box) with the mouse."""
+        brush = self.el(f"#{elem_id} button[aria-label='Brush']")
+        if "highlight" not in (brush.get_attribute("class") or ""):
+            self.click(f"#{elem_id} button[aria-label='Brush']")
+        canvas = self.el(f"#{elem_id} canvas")
+        self.inside(canvas)
+        box, mouse = canvas.bounding_box(), self.page.mouse
+        at = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in points]
+        mouse.move(*at[0])
+        mouse.down()
+        for x, y in at[1:]:
+            mouse.move(x, y, steps=3)
+        mouse.up()
+
+    def bright_share(self, elem_id: str) -> float:
+        """The share of pixels brighter than mid-grey in the image shown in #elem_id."""
+        return self.doc.evaluate("""id => { const img = document.querySelector(`#${id} img`);
+            const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+            const d = g.getImageData(0, 0, c.width, c.height).data; let n = 0;
+            for (let i = 0; i < d.length; i += 4) n += d[i] > 128;
+            return n / (d.length / 4); }""", elem_id)
 
     def value(self, elem_id: str) -> str:
         return self.el(f"#{elem_id} input[type=number], #{elem_id} input").input_value()
@@ -311,6 +337,36 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     p.fits()
     page.screenshot(path=str(ARTIFACTS / "explore-compare.png"))
 
+    # -- Image to image ----------------------------------------------------------------------
+    p.tab("Image to image")
+    p.click("#gp-i2i-pick")  # held-out digit 0, super-resolution: bicubic, L1 only, the GAN
+    answers = [p.changed(f"gp-i2i-answer-{i}", None) for i in (1, 2, 3)]
+    wait_until(lambda: "True digit" in p.text("gp-i2i-table"), 30, "the answers' scores")
+    assert "PSNR" in p.text("gp-i2i-table") and "mnist-srgan" in p.text("gp-i2i-table")
+    p.draw("gp-i2i-pad", [(0.5, 0.15), (0.5, 0.85)])  # a "1", shrunk to 7x7 and made 28x28 again
+    p.click("#gp-i2i-draw")
+    answers = [p.changed(f"gp-i2i-answer-{i}", a) for i, a in zip((1, 2, 3), answers)]
+    wait_until(lambda: "no true image" in p.text("gp-i2i-table"), 30, "the drawing's readings")
+    assert all(0.01 < p.bright_share(f"gp-i2i-answer-{i}") < 0.6 for i in (1, 2, 3))  # a stroke, not blank
+    page.screenshot(path=str(ARTIFACTS / "explore-image-to-image-lowres.png"))
+    p.click("#gp-i2i-task label:has-text('outline')")
+    p.click("#gp-i2i-pad button[aria-label='Undo']")  # (Clear canvas would also put the brush down)
+
+    def ring(rx: float, ry: float) -> list[tuple[float, float]]:
+        return [(0.5 + rx * math.cos(2 * math.pi * k / 40), 0.5 + ry * math.sin(2 * math.pi * k / 40))
+                for k in range(41)]
+
+    p.draw("gp-i2i-pad", ring(0.26, 0.4))  # the outline of a "0": around its stroke outside...
+    p.draw("gp-i2i-pad", ring(0.1, 0.24))  # ...and inside
+    p.click("#gp-i2i-draw")
+    for i, before in zip((1, 2), answers):
+        p.changed(f"gp-i2i-answer-{i}", before)
+    wait_until(lambda: "mnist-pix2pix" in p.text("gp-i2i-table"), 30, "pix2pix's readings")
+    assert not p.doc.locator("#gp-i2i-answer-3 img").is_visible()  # no third method for outlines
+    assert all(0.02 < p.bright_share(f"gp-i2i-answer-{i}") < 0.7 for i in (1, 2))  # the ring filled in
+    p.fits()
+    page.screenshot(path=str(ARTIFACTS / "explore-image-to-image-outline.png"))
+
     p.tab("Walk")  # and back: the frame shrinks and grows with the tab
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
@@ -324,7 +380,7 @@ def test_the_frame_fits_the_panel_on_a_phone(server, browser):
     p.fits()
     frame = p.box()
     assert frame["x"] >= 0 and frame["x"] + frame["width"] <= 390 + 1, frame
-    for name in ("Labels", "Compare", "Walk"):
+    for name in ("Labels", "Compare", "Image to image", "Walk"):
         p.tab(name)
         if name == "Compare":
             p.src(f"gp-compare-{STYLE}")

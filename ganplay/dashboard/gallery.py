@@ -47,6 +47,21 @@ def grid_size(model: ZooModel) -> int:
     return previews.sample_count(model.card)
 
 
+IMAGE_TO_IMAGE = ("**Image to image.** These answer an input instead of noise: a 7x7 digit made 4x "
+                  "sharper, or a digit's outline filled in. Each grid's rows: the inputs, the model's "
+                  "answers, the true digits. Beside each GAN, the same network trained on L1 alone.")
+
+
+def by_kind(models: list[ZooModel]) -> list[tuple[str, list[ZooModel]]]:
+    """Home's groups of grids: (heading, models), generators from noise first, then the
+    image-to-image models under a heading that says how to read their grids; empty groups left out."""
+    from ganplay.zoo import card_kind
+
+    noise = [m for m in models if card_kind(m.card.get("config", {})) in ("noise", "points")]
+    pairs = [m for m in models if m not in noise]
+    return [(title, group) for title, group in (("", noise), (IMAGE_TO_IMAGE, pairs)) if group]
+
+
 def sample_png(weights: Path, n: int, seed: int) -> bytes:
     """A PNG grid of `n` samples (a conditional model gets labels cycling through its classes).
     A generator that outputs NaN raises SamplingError, which Home shows in place of the grid."""

@@ -245,18 +245,23 @@ def _evaluate_stacked(gen, seed: int, seeds, floor: bool, progress: bool, classi
 # ---------------------------------------------------------------------------------------------
 @torch.no_grad()
 def _evaluate_translation(gen, classifier_path=None) -> dict:
-    """An image-to-image model on the held-out digits; the floor is the true digits themselves
-    (the classifier's reading of them; PSNR and SSIM of a digit with itself are not numbers)."""
+    """An image-to-image model on the held-out digits (each metric's mean and its standard error over
+    the digits); the floor is the true digits themselves
+    (the classifier's reading of them; PSNR and SSIM of a digit with itself are not numbers), and
+    a super-resolution model is set beside bicubic interpolation of the same inputs."""
     from ganplay.metrics import classifier as clf
-    from ganplay.metrics.translation import heldout_pairs, scores, translation_metrics
+    from ganplay.metrics.translation import bicubic, heldout_pairs, scores, translation_metrics
 
     inputs, truth, labels = heldout_pairs(gen.config)
     result = {"kind": "translation", "available": True, "data": gen.config.data.name, "n": len(inputs),
               "seeds": [0], "reference": "the true held-out digits",
-              **translation_metrics(gen.G, gen.config, classifier_path=classifier_path)}
-    if labels is not None:
-        model = clf.load_classifier(classifier_path, device=gen.device)
-        result["floor"] = {"label_acc": scores(truth, truth, labels, model)["label_acc"]}
+              **translation_metrics(gen.G, gen.config, classifier_path=classifier_path, spread=True)}
+    model = clf.load_classifier(classifier_path, device=gen.device) if labels is not None else None
+    if model is not None:
+        real = scores(truth, truth, labels, model, spread=True)
+        result["floor"] = {"label_acc": real["label_acc"], "confidence": real["confidence"]}
+    if gen.config.g_input == "lowres":  # the classical answer to the same inputs
+        result["bicubic"] = scores(bicubic(inputs, truth.shape[-2:]), truth, labels, model, spread=True)
     return result
 
 
@@ -321,6 +326,7 @@ ROWS = {  # key: (format, what it means)
                   "as the true digit)"),
     "psnr": ("{:.2f}", "image-to-image: dB of pixel agreement with the true digit (higher is closer)"),
     "ssim": ("{:.3f}", "image-to-image: structural similarity with the true digit (1 is identical)"),
+    "confidence": ("{:.1%}", "image-to-image: the classifier's mean top probability on the answers"),
     "classes": ("{:.0f}", "digits with >= 1% of the samples (of 10)"),
     "class_kl": ("{:.3f}", "KL(class histogram || uniform): 0 even, 2.303 one digit"),
     "fid": ("{:.2f}", "Fréchet distance, classifier features (lower is better)"),

@@ -6,6 +6,8 @@
                and structure; 1 is identical
     label_acc  the share of answers the bundled MNIST classifier reads as the true digit: does
                the answer look like the right digit?
+    confidence the classifier's mean top probability on the answers: how plainly each looks like
+               some digit (a blurred stroke gets a hesitant reading)
 
 `answers(method, inputs)` gives what a baseline (bicubic) or a model makes of the same inputs, so
 the panel, the cards and the trainer's eval lines all measure the same way.
@@ -39,23 +41,37 @@ def bicubic(inputs: Tensor, size: tuple[int, int]) -> Tensor:
     return F.interpolate(inputs.float(), size=size, mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
-def scores(answers: Tensor, truth: Tensor, labels: Tensor | None = None, classifier=None) -> dict[str, float]:
-    """psnr, ssim (and label_acc with labels and a classifier) of `answers` against `truth`."""
+def scores(answers: Tensor, truth: Tensor, labels: Tensor | None = None, classifier=None,
+           spread: bool = False) -> dict:
+    """psnr, ssim (and label_acc, confidence with labels and a classifier) of `answers` against
+    `truth`, each the mean over images (PSNR too, as super-resolution papers average it); with
+    `spread`, each as {"mean", "stderr"} (the standard error over the images)."""
     from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
     a = (answers.float().cpu().clamp(-1, 1) + 1) / 2
     t = (truth.float().cpu() + 1) / 2
-    out = {"psnr": float(peak_signal_noise_ratio(a, t, data_range=1.0)),
-           "ssim": float(structural_similarity_index_measure(a, t, data_range=1.0))}
+    per_image = {"psnr": peak_signal_noise_ratio(a, t, data_range=1.0, reduction="none", dim=(1, 2, 3)),
+                 "ssim": structural_similarity_index_measure(a, t, data_range=1.0, reduction="none")}
     if labels is not None and classifier is not None:
         with torch.no_grad():
-            pred = classifier.head(classifier.features(answers.float().to(next(classifier.parameters()).device)))
-        out["label_acc"] = float((pred.argmax(1).cpu() == labels.cpu()).float().mean())
-    return out
+            probs = classifier.head(classifier.features(
+                answers.float().to(next(classifier.parameters()).device))).softmax(1).cpu()
+        per_image["label_acc"] = (probs.argmax(1) == labels.cpu()).float()
+        per_image["confidence"] = probs.max(1).values
+    return {k: _summary(v, spread) for k, v in per_image.items()}
 
 
-def translation_metrics(G: torch.nn.Module, cfg: Config, n: int = EVAL_N, classifier_path=None) -> dict[str, float]:
-    """psnr, ssim, label_acc of G's answers for `n` held-out inputs (G in eval mode, restored)."""
+def _summary(values: Tensor, spread: bool):
+    mean = float(values.mean())
+    if not spread:
+        return mean
+    return {"mean": mean, "stderr": float(values.std() / len(values) ** 0.5) if len(values) > 1 else 0.0}
+
+
+def translation_metrics(G: torch.nn.Module, cfg: Config, n: int = EVAL_N, classifier_path=None,
+                        spread: bool = False) -> dict:
+    """psnr, ssim, label_acc, confidence of G's answers for `n` held-out inputs (G in eval mode,
+    restored)."""
     from ganplay.metrics import classifier as clf
 
     G = getattr(G, "module", G)
@@ -69,4 +85,4 @@ def translation_metrics(G: torch.nn.Module, cfg: Config, n: int = EVAL_N, classi
     finally:
         G.train(was_training)
     model = clf.load_classifier(classifier_path, device=device) if labels is not None else None
-    return scores(answers, truth, labels, model)
+    return scores(answers, truth, labels, model, spread)

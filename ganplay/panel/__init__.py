@@ -12,7 +12,7 @@ from __future__ import annotations
 
 CONCURRENCY = 2     # generations at a time (2 CPU cores); the rest wait in Gradio's queue
 QUEUE_SIZE = 256
-MAX_UPLOAD = "1mb"  # the panel takes no files, but Gradio's upload route is open to anyone
+MAX_UPLOAD = "1mb"  # the Sketchpad's drawing is the only file the panel takes; Gradio's upload route is open to anyone
 
 
 def build_blocks():

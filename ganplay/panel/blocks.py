@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, labels, walk
+from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, image_to_image, labels, walk
 
 TITLE = "ganplay explorer"
 
@@ -109,6 +109,8 @@ def build() -> gr.Blocks:
                 labels.build(c)
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare.build(c)
+            with gr.Tab("Image to image", id="image-to-image"):
+                image_to_image.build(c)
         # opening Compare fills it in (same seed and label as above)
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")

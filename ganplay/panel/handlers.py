@@ -19,12 +19,11 @@ from pathlib import Path
 from PIL import Image
 
 from ganplay import explore as E
-from ganplay.config import POINT_DATASETS, TRANSLATOR_INPUTS
 from ganplay.glossary import metric
 from ganplay.jobs import demo_mode, runs_root
 from ganplay.panel.shared_pass import SharedPass
 from ganplay.train.rundir import RunDir
-from ganplay.zoo import ZooError, cards, read_card
+from ganplay.zoo import ZooError, card_kind, cards, read_card
 
 N_SLIDERS = 6          # principal-direction sliders in the Walk tab
 SLIDER_RANGE = 3.0     # +- standard deviations
@@ -76,10 +75,11 @@ def _side(side) -> int:
 
 # -- what can be explored -----------------------------------------------------------------------
 def zoo_choices() -> list[tuple[str, str]]:
-    """(label, value) for every image generator in pretrained/ (2D ones go to the Playground)."""
+    """(label, value) for every noise-to-image generator in pretrained/ (2D ones go to the
+    Playground, image-to-image ones to their own tab)."""
     out = []
     for card in cards():
-        if card.get("config", {}).get("data", {}).get("name") in POINT_DATASETS:
+        if card_kind(card.get("config", {})) != "noise":
             continue
         out.append((f"zoo: {card['name']}", card["name"]))
     return out
@@ -100,8 +100,7 @@ def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
         except (OSError, ValueError):
             continue
         # the explorer walks noise: 2D runs have their playground, image-to-image runs no noise
-        if (not ckpts or cfg.get("data", {}).get("name") in POINT_DATASETS
-                or cfg.get("model", {}).get("arch") in TRANSLATOR_INPUTS):
+        if not ckpts or card_kind(cfg) != "noise":
             continue
         rel = run.path.relative_to(root).as_posix()
         found.append((f"run: {rel} (step {_step(ckpts[-1])})", E.RUN_PREFIX + rel))

@@ -52,11 +52,16 @@ if models:
                     help="Draw new samples from every generator (a new random seed)."):
         st.session_state["home.seed"] = seed = seed + 1
     status = head.empty()
-    cols = st.columns(min(3, len(models)))
-    slots = []
-    for i, model in enumerate(models):
-        with cols[i % len(cols)]:
-            slots.append(st.empty())
+    slots = {}
+    for title, group in gallery.by_kind(models):
+        if title:
+            st.markdown(title)
+        cols = st.columns(min(3, len(group)))
+        for i, model in enumerate(group):
+            with cols[i % len(cols)]:
+                slots[model.name] = st.empty()
+    models = [m for _, group in gallery.by_kind(models) for m in group]  # in the order drawn
+    slots = [slots[m.name] for m in models]
     pending = []
     for model, slot in zip(models, slots):
         if seed == PREVIEW_SEED and model.preview is not None:
