@@ -157,7 +157,9 @@ class Panel:
 
     def draw(self, elem_id: str, points: list[tuple[float, float]]) -> None:
         """Pick the Sketchpad's brush (unless it is picked: a click would put it down), then draw
-        one stroke through `points` (fractions of the canvas's box) with the mouse."""
+        one stroke through `points` (fractions of the canvas's box) with the mouse. The paper is
+        fitted inside that box with a margin, and a stroke that starts off the paper draws nothing:
+        keep the points within 0.25..0.75 of the height."""
         brush = self.el(f"#{elem_id} button[aria-label='Brush']")
         if "highlight" not in (brush.get_attribute("class") or ""):
             self.click(f"#{elem_id} button[aria-label='Brush']")
@@ -168,7 +170,7 @@ class Panel:
         mouse.move(*at[0])
         mouse.down()
         for x, y in at[1:]:
-            mouse.move(x, y, steps=3)
+            mouse.move(x, y, steps=10)  # the brush needs a run of pointer moves to lay a stroke
         mouse.up()
 
     def bright_share(self, elem_id: str) -> float:
@@ -343,7 +345,7 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     answers = [p.changed(f"gp-i2i-answer-{i}", None) for i in (1, 2, 3)]
     wait_until(lambda: "True digit" in p.text("gp-i2i-table"), 30, "the answers' scores")
     assert "PSNR" in p.text("gp-i2i-table") and "mnist-srgan" in p.text("gp-i2i-table")
-    p.draw("gp-i2i-pad", [(0.5, 0.15), (0.5, 0.85)])  # a "1", shrunk to 7x7 and made 28x28 again
+    p.draw("gp-i2i-pad", [(0.5, 0.28), (0.5, 0.72)])  # a "1", shrunk to 7x7 and made 28x28 again
     p.click("#gp-i2i-draw")
     answers = [p.changed(f"gp-i2i-answer-{i}", a) for i, a in zip((1, 2, 3), answers)]
     wait_until(lambda: "no true image" in p.text("gp-i2i-table"), 30, "the drawing's readings")
@@ -356,8 +358,8 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
         return [(0.5 + rx * math.cos(2 * math.pi * k / 40), 0.5 + ry * math.sin(2 * math.pi * k / 40))
                 for k in range(41)]
 
-    p.draw("gp-i2i-pad", ring(0.26, 0.4))  # the outline of a "0": around its stroke outside...
-    p.draw("gp-i2i-pad", ring(0.1, 0.24))  # ...and inside
+    p.draw("gp-i2i-pad", ring(0.22, 0.22))  # the outline of a "0": around its stroke outside...
+    p.draw("gp-i2i-pad", ring(0.08, 0.12))  # ...and inside
     p.click("#gp-i2i-draw")
     for i, before in zip((1, 2), answers):
         p.changed(f"gp-i2i-answer-{i}", before)

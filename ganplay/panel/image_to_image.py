@@ -17,9 +17,9 @@ INTRO = ("Two promises of GANs, tested: **super-resolution** (a 7x7 digit made 2
          "image** (a digit's outline filled in). Each GAN stands beside the *same* network trained with "
          "L1 only (the average answer, which PSNR rewards) and, for super-resolution, bicubic "
          "interpolation. Pick a held-out digit (never trained on) to see PSNR and SSIM against the truth, "
-         "or draw your own: a digit for super-resolution; for pix2pix, the outline around its strokes, as "
-         "the held-out inputs show it (a 0 is two rings, outside and inside its stroke; one ring reads as "
-         "a blot).")
+         "or draw your own (pick the brush at the canvas's left first): a digit for super-resolution; for "
+         "pix2pix, the outline around its strokes, as the held-out inputs show it (a 0 is two rings, "
+         "outside and inside its stroke; one ring reads as a blot).")
 
 
 def _picture(x):
@@ -71,8 +71,7 @@ def build(c) -> None:
             index = gr.Number(value=0, precision=0, minimum=0, maximum=img2img.EVAL_N - 1,
                               label=f"Held-out digit (0..{img2img.EVAL_N - 1})", elem_id="gp-i2i-index")
             go_pick = gr.Button("Answer this held-out digit", variant="primary", elem_id="gp-i2i-pick")
-            pad = gr.Sketchpad(label="Or draw (pick the brush on the left first): a digit for "
-                               "super-resolution, its outline for pix2pix", type="numpy", canvas_size=(280, 280),
+            pad = gr.Sketchpad(label="Or draw (pick the brush first)", type="numpy", canvas_size=(280, 280),
                                height=400, layers=False, transforms=(),
                                brush=gr.Brush(default_size=16, colors=["#000000"], color_mode="fixed"),
                                elem_id="gp-i2i-pad")
