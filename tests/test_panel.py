@@ -386,6 +386,32 @@ def test_same_seed_same_image_labels_differ(client):
 
 
 @pytest.mark.slow
+def test_image_to_image_answers_a_held_out_digit_and_a_drawing(client, tmp_path):
+    from gradio_client import handle_file
+
+    inp, *answers, table = client.predict("lowres", 12, api_name="/image_to_image")
+    assert Image.open(inp).size == (168, 168)
+    assert [Image.open(a["value"]).size for a in answers] == [(168, 168)] * 3
+    assert [a["label"] for a in answers] == ["bicubic", "L1 only", "GAN"]
+    assert "True digit" in table and "PSNR" in table
+    drawing = Image.new("RGBA", (280, 280))
+    for x in range(60, 220):  # the two rings of a "0"'s outline, drawn as a visitor would
+        for y in range(30, 250):
+            r = ((x - 140) / 80) ** 2 + ((y - 140) / 110) ** 2
+            r_in = ((x - 140) / 30) ** 2 + ((y - 140) / 60) ** 2
+            if 0.8 < r < 1.0 or 0.7 < r_in < 1.0:
+                drawing.putpixel((x, y), (0, 0, 0, 255))
+    drawing.save(tmp_path / "outline.png")
+    value = {"background": None, "layers": [], "composite": handle_file(str(tmp_path / "outline.png"))}
+    inp, *answers, table = client.predict("outline", value, api_name="/image_to_image_drawing")
+    assert [a["visible"] for a in answers] == [True, True, False]
+    assert "no true image" in table and "mnist-pix2pix" in table
+    with pytest.raises(Exception, match="canvas is empty"):
+        empty = {"background": None, "layers": [], "composite": None}
+        client.predict("outline", empty, api_name="/image_to_image_drawing")
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("args, api, message", [
     ((DCGAN, -5, 0, 1.0, *SLIDERS), "/walk", "seed must be a whole number 0..2147483647"),
     ((DCGAN, 2**31, 0, 1.0, *SLIDERS), "/walk", "seed must be"),
