@@ -1,7 +1,8 @@
 """Take a generator away: as ONNX, or as a synthetic data set (a zip of PNGs + labels.csv).
 
-The ONNX graph takes the noise (and the labels, for a conditional generator) as inputs and draws
-no random numbers itself, so the same inputs give the same images in any runtime.
+The ONNX graph takes the noise (and the labels, for a conditional generator; the input image, for
+an image-to-image model) as inputs and draws no random numbers itself, so the same inputs give the
+same images in any runtime.
 """
 
 from __future__ import annotations
@@ -21,6 +22,17 @@ from ganplay.sampling import LoadedGenerator, SamplingError
 MAX_DATASET = 1_000_000
 
 
+class _OnnxTranslator(torch.nn.Module):
+    """An image-to-image G with one tensor input: the input image."""
+
+    def __init__(self, G: torch.nn.Module):
+        super().__init__()
+        self.G = G
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.G(None, inputs)
+
+
 class _OnnxGenerator(torch.nn.Module):
     """G with only tensor inputs: (z) or (z, labels)."""
 
@@ -35,23 +47,26 @@ class _OnnxGenerator(torch.nn.Module):
 
 def export_onnx(gen: LoadedGenerator, out: str | Path, opset: int = 18) -> Path:
     """Write `gen` as ONNX with a dynamic batch dimension; inputs `z` [B, z_dim] float32 and,
-    when conditional, `labels` [B] int64; output `images` (or `points`)."""
+    when conditional, `labels` [B] int64 (an image-to-image model: `inputs` [B, C, h, w] float32 in
+    [-1, 1]); output `images` (or `points`)."""
     try:
         import onnxscript  # noqa: F401  (torch's dynamo exporter needs it)
     except ImportError:
         raise SamplingError("ONNX export needs the onnxscript package: pip install onnxscript") from None
-    if gen.is_translator:
-        raise SamplingError(f"ONNX export takes generators from noise; {gen.config.model.arch} answers an "
-                            "input image and is not exported yet")
     out = Path(out)
     G = gen.G.to("cpu").eval()
-    conditional = gen.n_classes > 0
-    module = _OnnxGenerator(G, conditional).eval()
-    z = torch.randn(2, gen.z_dim)
-    args: tuple = (z, torch.zeros(2, dtype=torch.int64)) if conditional else (z,)
-    names = ["z", "labels"] if conditional else ["z"]
     batch = torch.export.Dim("batch", min=1, max=65536)
-    shapes = {"z": {0: batch}, **({"labels": {0: batch}} if conditional else {})}
+    if gen.is_translator:
+        module: torch.nn.Module = _OnnxTranslator(G).eval()
+        args: tuple = (torch.zeros(2, *G.in_shape),)
+        names, shapes = ["inputs"], {"inputs": {0: batch}}
+    else:
+        conditional = gen.n_classes > 0
+        module = _OnnxGenerator(G, conditional).eval()
+        z = torch.randn(2, gen.z_dim)
+        args = (z, torch.zeros(2, dtype=torch.int64)) if conditional else (z,)
+        names = ["z", "labels"] if conditional else ["z"]
+        shapes = {"z": {0: batch}, **({"labels": {0: batch}} if conditional else {})}
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.inference_mode(False), torch.no_grad():
         program = torch.onnx.export(module, args, dynamo=True, input_names=names,
@@ -82,6 +97,9 @@ def export_dataset(gen: LoadedGenerator, out: str | Path, n: int, seed: int = 0,
     if gen.is_points:
         raise SamplingError("dataset export makes images; this generator makes 2D points "
                             "(use `ganplay sample` for a picture of them)")
+    if gen.is_translator:
+        raise SamplingError(f"dataset export draws from noise; {gen.config.model.arch} answers an input image "
+                            "(`ganplay sample` shows its answers to held-out digits)")
     if not 1 <= n <= MAX_DATASET:
         raise SamplingError(f"--n must be 1..{MAX_DATASET}, got {n}")
     if per_class and not gen.n_classes:
@@ -129,10 +147,13 @@ def export_dataset(gen: LoadedGenerator, out: str | Path, n: int, seed: int = 0,
 
 
 def onnx_generate(path: str | Path, z: np.ndarray, labels: np.ndarray | None = None) -> np.ndarray:
-    """Run an exported generator in onnxruntime (used by tests and as an example)."""
+    """Run an exported generator in onnxruntime (used by tests and as an example); for an
+    image-to-image model pass its input images as `z`."""
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    if sess.get_inputs()[0].name == "inputs":  # an image-to-image model: `z` is its input image
+        return sess.run(None, {"inputs": z.astype(np.float32)})[0]
     feeds = {"z": z.astype(np.float32)}
     if labels is not None:
         feeds["labels"] = labels.astype(np.int64)
