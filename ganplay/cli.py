@@ -291,7 +291,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     gen = load_generator(args.source)
     if args.onnx:
         path = export_onnx(gen, args.onnx)
-        inputs = "z [B, %d]" % gen.z_dim + (", labels [B] (int64)" if gen.n_classes else "")
+        inputs = ("inputs [B, %s] (the input image, in [-1, 1])" % ", ".join(map(str, gen.G.in_shape))
+                  if gen.is_translator else
+                  "z [B, %d]" % gen.z_dim + (", labels [B] (int64)" if gen.n_classes else ""))
         print(f"wrote {path} (inputs: {inputs})")
     if args.dataset:
         path = export_dataset(gen, args.dataset, args.n, seed=args.seed, per_class=args.per_class)

@@ -89,7 +89,7 @@ def downloads(info: RunInfo) -> None:
             if st.button("Export ONNX", icon=":material/conversion_path:", width="stretch",
                          disabled=ckpt is None, key=f"onnx-btn-{info.id}",
                          help="The generator as an ONNX model (inputs: noise z, and labels when "
-                              "conditional)."):
+                              "conditional; an image-to-image model's input image)."):
                 try:
                     with st.spinner("Exporting…"):
                         st.session_state[key] = _onnx_bytes(info.path)
