@@ -67,6 +67,16 @@ def test_sample_counts_follow_the_card():
     assert previews.sample_count({"config": {"data": {"name": "ring8"}}}) == 1000
     assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"n_classes": 10}}}) == 60
     assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"n_classes": 0}}}) == 64
+    assert previews.sample_count({"config": {"data": {"name": "mnist5k"}, "model": {"arch": "srgan"}}}) == 16
+
+
+def test_image_to_image_grids_come_last_under_their_own_heading_each_gan_beside_its_twin(monkeypatch):
+    monkeypatch.setattr(gallery, "sample_png", lambda *a: (_ for _ in ()).throw(AssertionError("sampled")))
+    at = home()
+    captions = [el.proto.imgs[0].caption.split(":")[0] for el in images(at)]
+    pairs = ["mnist-srgan", "mnist-sr-l1", "mnist-pix2pix", "mnist-pix2pix-l1"]
+    assert captions[-4:] == pairs and not set(captions[:-4]) & set(pairs)
+    assert any(md.value.startswith("**Image to image.**") for md in at.markdown)
 
 
 def test_listing_the_zoo_imports_no_torch():

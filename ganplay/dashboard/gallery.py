@@ -57,8 +57,12 @@ def by_kind(models: list[ZooModel]) -> list[tuple[str, list[ZooModel]]]:
     image-to-image models under a heading that says how to read their grids; empty groups left out."""
     from ganplay.zoo import card_kind
 
+    from ganplay.zoo import ZOO
+
     noise = [m for m in models if card_kind(m.card.get("config", {})) in ("noise", "points")]
-    pairs = [m for m in models if m not in noise]
+    order = list(ZOO)  # each GAN beside its L1-only twin
+    pairs = sorted((m for m in models if m not in noise),
+                   key=lambda m: (order.index(m.name) if m.name in order else len(order), m.name))
     return [(title, group) for title, group in (("", noise), (IMAGE_TO_IMAGE, pairs)) if group]
 
 

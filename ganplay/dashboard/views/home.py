@@ -56,7 +56,7 @@ if models:
     for title, group in gallery.by_kind(models):
         if title:
             st.markdown(title)
-        cols = st.columns(min(3, len(group)))
+        cols = st.columns(min(4 if title else 3, len(group)))  # image-to-image: two pairs a row
         for i, model in enumerate(group):
             with cols[i % len(cols)]:
                 slots[model.name] = st.empty()
