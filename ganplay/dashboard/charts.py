@@ -24,7 +24,7 @@ GRAD_SERIES = (("grad_norm_d", "‖∇D‖", "#1f77b4"), ("grad_norm_g", "‖∇
 PANELS = ("Losses", "Discriminator outputs", "Gradient norms")
 
 
-QUALITY_FIRST = ("modes", "hq", "classes", "fid", "kid", "kl")  # what a comparison opens on
+QUALITY_FIRST = ("modes", "hq", "classes", "fid", "kid", "kl", "label_acc", "psnr", "ssim")  # what a comparison opens on
 
 
 def explain(keys: Iterable[str]) -> str:

@@ -181,7 +181,9 @@ def run_view(info: RunInfo, root: Path) -> None:
         samples = info.run.sample_paths(".png")
         if samples:
             step = view2d.step_of(samples[-1].with_suffix(".npz"))
-            what = "real (grey) and generated (orange) points" if info.is_points else "fixed-noise samples"
+            what = ("real (grey) and generated (orange) points" if info.is_points
+                    else "rows of held-out inputs, the answers, the true digits" if info.settings.g_input != "noise"
+                    else "fixed-noise samples")
             st.image(str(samples[-1]), caption=f"{what}, step {step:,}", width=360)
             if info.is_points:
                 st.page_link("views/playground.py", label="See D's field and G's arrows in the 2D playground",
