@@ -69,7 +69,7 @@ def test_cli_bench_says_it_was_stopped_and_exits(during):
     assert "repeat 2 of 3" not in res.stderr and "images/s" not in res.stdout
 
 
-@pytest.mark.parametrize("native", ["0", "1"])
+@pytest.mark.parametrize("native", ["0", pytest.param("1", marks=pytest.mark.slow)])
 def test_bench_reports_each_repeats_ratio_and_measures_bf16_only_where_native(monkeypatch, native):
     import statistics
 

@@ -32,7 +32,8 @@ def tiny_runs(tmp_path_factory):
     return runs
 
 
-@pytest.mark.parametrize("which", [pytest.param("cond", marks=pytest.mark.slow), "uncond"])
+@pytest.mark.parametrize("which", [pytest.param("cond", marks=pytest.mark.slow),
+                                   pytest.param("uncond", marks=pytest.mark.slow)])  # ~7 s each
 def test_onnx_matches_pytorch(tiny_runs, tmp_path, which):
     gen = load_generator(tiny_runs[which].path)
     path = export_onnx(gen, tmp_path / "g.onnx")
