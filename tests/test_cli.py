@@ -184,10 +184,18 @@ def test_stop_request_exits_with_resume_hint(tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not on PATH")
 def test_torchrun_two_processes_on_cpu(tmp_path):
-    res = subprocess.run(
-        ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "ganplay", "train", "--preset", "ring8-wgan-gp",
-         "--steps", "6", "--device", "cpu", "--quiet", "--out", str(tmp_path / "runs"), *TINY],
-        capture_output=True, text=True, env=ENV, timeout=300)
+    def torchrun(out):
+        return subprocess.run(
+            ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "ganplay", "train", "--preset", "ring8-wgan-gp",
+             "--steps", "6", "--device", "cpu", "--quiet", "--out", str(out), *TINY],
+            capture_output=True, text=True, env=ENV, timeout=300)
+
+    res = torchrun(tmp_path / "runs")
+    if res.returncode and "terminate called without an active exception" in res.stderr:
+        # a rank aborted in C++ (gloo) as the processes connected, before its first step: seen once
+        # in a full run on the 2-core machine, in 0 of 7 runs alone. Once more, from a clean folder
+        shutil.rmtree(tmp_path / "runs", ignore_errors=True)
+        res = torchrun(tmp_path / "runs")
     assert res.returncode == 0, res.stderr[-3000:]
     run = only_run(tmp_path / "runs")  # only rank 0 wrote a run directory
     status = run.read_status()
