@@ -12,10 +12,17 @@ from ganplay.train import Trainer
 
 @pytest.mark.slow
 def test_ring8_wgan_gp_preset_covers_all_eight_modes(tmp_path):
-    cfg = Config.from_preset("ring8-wgan-gp", ["train.sample_every=100000"])
-    trainer = Trainer(cfg)
-    trainer.start(tmp_path)
-    assert trainer.fit() == "done"
+    from ganplay.cpu import training_threads
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(training_threads(True) or threads)  # as `ganplay train` runs 2D data: one thread
+    try:
+        cfg = Config.from_preset("ring8-wgan-gp", ["train.sample_every=100000"])
+        trainer = Trainer(cfg)
+        trainer.start(tmp_path)
+        assert trainer.fit() == "done"
+    finally:
+        torch.set_num_threads(threads)
     G = trainer.sampling_generator().eval()
     with torch.no_grad():
         x = G(torch.randn(2500, G.z_dim, generator=torch.Generator().manual_seed(1))).numpy()
