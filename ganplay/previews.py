@@ -21,14 +21,13 @@ def sample_count(card: dict) -> int:
     """How many samples a Home grid of this card's model shows: 64 images, whole rows of classes
     for a conditional model (6 per class for 10), 16 inputs for an image-to-image model (each
     over its answer and the true digit), or 1,000 points for a 2D generator."""
-    from ganplay.config import POINT_DATASETS
-
     from ganplay.zoo import card_kind
 
     config = card.get("config", {})
-    if config.get("data", {}).get("name") in POINT_DATASETS:
+    kind = card_kind(config)
+    if kind == "points":
         return POINTS_N
-    if card_kind(config) != "noise":
+    if kind != "noise":
         return PAIRS_N
     classes = int(config.get("model", {}).get("n_classes", 0) or 0)
     return classes * max(1, GRID_N // classes) if 0 < classes <= 16 else GRID_N

@@ -252,10 +252,11 @@ def _evaluate_translation(gen, classifier_path=None) -> dict:
     from ganplay.metrics import classifier as clf
     from ganplay.metrics.translation import bicubic, heldout_pairs, scores, translation_metrics
 
-    inputs, truth, labels = heldout_pairs(gen.config)
+    pairs = heldout_pairs(gen.config)
+    inputs, truth, labels = pairs
     result = {"kind": "translation", "available": True, "data": gen.config.data.name, "n": len(inputs),
               "seeds": [0], "reference": "the true held-out digits",
-              **translation_metrics(gen.G, gen.config, classifier_path=classifier_path, spread=True)}
+              **translation_metrics(gen.G, gen.config, classifier_path=classifier_path, spread=True, pairs=pairs)}
     model = clf.load_classifier(classifier_path, device=gen.device) if labels is not None else None
     if model is not None:
         real = scores(truth, truth, labels, model, spread=True)

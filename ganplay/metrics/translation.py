@@ -69,14 +69,14 @@ def _summary(values: Tensor, spread: bool):
 
 
 def translation_metrics(G: torch.nn.Module, cfg: Config, n: int = EVAL_N, classifier_path=None,
-                        spread: bool = False) -> dict:
+                        spread: bool = False, pairs: tuple | None = None) -> dict:
     """psnr, ssim, label_acc, confidence of G's answers for `n` held-out inputs (G in eval mode,
     restored)."""
     from ganplay.metrics import classifier as clf
 
     G = getattr(G, "module", G)
     device = next(G.parameters()).device
-    inputs, truth, labels = heldout_pairs(cfg, n)
+    inputs, truth, labels = pairs or heldout_pairs(cfg, n)  # `pairs`: a caller's heldout_pairs
     was_training = G.training
     G.eval()
     try:
