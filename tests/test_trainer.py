@@ -341,3 +341,49 @@ def test_cpu_flags_decide_bf16_when_nothing_overrides(monkeypatch, tmp_path):
     assert cpu.bf16_native() is True
     monkeypatch.setattr("builtins.open", fake_cpuinfo("fpu avx2 avx512f avx512_bf16"))
     assert cpu.bf16_native() is True
+
+
+def test_noise_grid_spans_the_first_two_noise_coordinates():
+    from ganplay.train import snapshots
+
+    grid = snapshots.noise_grid(2, lines=5, points=9, reach=2.5)
+    assert grid.shape == (2, 5, 9, 2) and grid.dtype == torch.float32
+    assert torch.allclose(grid[0, :, :, 0], torch.linspace(-2.5, 2.5, 5)[:, None].expand(5, 9))  # held
+    assert torch.allclose(grid[0, :, :, 1], torch.linspace(-2.5, 2.5, 9)[None, :].expand(5, 9))  # run along
+    assert torch.equal(grid[1], grid[0].flip(-1))  # the other family: the same lines, axes swapped
+    wide = snapshots.noise_grid(8)
+    assert wide.shape == (2, snapshots.MANIFOLD_LINES, snapshots.MANIFOLD_POINTS, 8)
+    assert torch.equal(wide[..., :2], snapshots.noise_grid(2)) and not wide[..., 2:].any()  # the rest at 0
+    assert (wide[..., :2].amin(), wide[..., :2].amax()) == (-snapshots.MANIFOLD_REACH, snapshots.MANIFOLD_REACH)
+    assert snapshots.noise_grid(1).shape[-1] == 1
+
+
+def test_the_2d_snapshot_holds_gs_manifold_and_drawing_it_draws_nothing_random(tiny_cfg, tmp_path):
+    from ganplay.train import snapshots
+
+    cfg = tiny_cfg("ring8-gan", "model.z_dim=5", "optim.ema=0.9", steps=3)
+    trainer, run, _ = train_run(cfg, tmp_path)
+    npz = np.load(run.samples_dir / "step-0000003.npz")
+    assert npz["manifold"].shape == (2, snapshots.MANIFOLD_LINES, snapshots.MANIFOLD_POINTS, 2)
+    assert npz["manifold"].dtype == np.float32 and int(npz["manifold_z_dim"]) == 5
+    G = trainer.G_ema.module  # the copy the snapshots sample from
+    assert G is trainer.sampling_generator()
+    G.eval()
+    with torch.no_grad():
+        expected = G(snapshots.noise_grid(5).reshape(-1, 5)).reshape(2, 11, 41, 2)
+    assert np.allclose(npz["manifold"], expected.numpy(), atol=1e-6)
+    torch_rng, own_rng = torch.get_rng_state(), trainer.rng.get_state()
+    trainer.G_ema.module.train()
+    assert np.array_equal(trainer.manifold(), npz["manifold"])
+    assert trainer.G_ema.module.training  # left as it was found
+    assert torch.equal(torch.get_rng_state(), torch_rng) and torch.equal(trainer.rng.get_state(), own_rng)
+
+
+def test_a_runs_numbers_are_the_same_with_gs_manifold_recorded(tiny_cfg, tmp_path, monkeypatch):
+    cfg = tiny_cfg("ring8-gan", "model.g_batchnorm=true", steps=6)
+    with_mesh, run_a, _ = train_run(cfg, tmp_path / "a")
+    monkeypatch.setattr(Trainer, "manifold", lambda self: np.zeros((2, 11, 41, 2), np.float32))
+    without, run_b, _ = train_run(cfg, tmp_path / "b")
+    assert metrics_without_clock(run_a) == metrics_without_clock(run_b)
+    for key, value in with_mesh.G.state_dict().items():
+        assert torch.equal(value, without.G.state_dict()[key]), key

@@ -24,6 +24,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ganplay.config import FOLDER_DEFAULT_SIZE, IMAGE_DATASET_INFO, Config
 from ganplay.metrics.evaluation import CHEAP_N
+from ganplay.train.snapshots import MANIFOLD_LINES, MANIFOLD_POINTS
 from ganplay.train.trainer import FIELD_RES, N_FIXED, N_POINTS
 
 # -- calibration: a dashboard job on the 2-core x86 machine (passive OpenMP waits; 2D data on one
@@ -42,7 +43,7 @@ CHECKPOINT_BYTES_PER_S = 200e6
 CHECKPOINT_FIXED_S = 0.02
 
 # -- disk ------------------------------------------------------------------------------------------
-SNAPSHOT_2D_BYTES = 50_000  # .npz of 1,000 points with D's field and G's arrows (31 KB), its PNG (2-9 KB)
+SNAPSHOT_2D_BYTES = 50_000  # .npz of 1,000 points with D's field, G's arrows and manifold (37 KB), its PNG (2-9 KB)
 LOG_LINE_BYTES = 600
 EVAL_LINE_BYTES = 400
 TENSORBOARD_LINE_BYTES = 1_500
@@ -169,10 +170,11 @@ def estimate(cfg: Config) -> Cost:
         per_step += PASS_OVERHEAD_S + size.g_params / 1e9
 
     snapshots = _periodic(t.steps, t.sample_every) + 1  # step 0 and the end, too
-    if cfg.is_points:  # G's points, D's field, and G's arrows (D forward and backward)
+    if cfg.is_points:  # G's points and manifold, D's field, and G's arrows (D forward and backward)
         pack = cfg.model.pack
         snapshot_s = SNAPSHOT_FIXED_S + _seconds(size, 1, 0, N_POINTS) + _seconds(
-            size, 0, pack, FIELD_RES * FIELD_RES) + _seconds(size, 0, 3 * pack, N_POINTS)
+            size, 0, pack, FIELD_RES * FIELD_RES) + _seconds(size, 0, 3 * pack, N_POINTS) + _seconds(
+            size, 1, 0, 2 * MANIFOLD_LINES * MANIFOLD_POINTS)
     else:
         snapshot_s = SNAPSHOT_FIXED_S + _seconds(size, 1, 0, N_FIXED)
     evals = _periodic(t.steps, t.eval_every) if t.eval_every else 0

@@ -1,5 +1,6 @@
 """What the trainer shows of G as it learns: image grids (PNG) and, for 2D data, the points, D's
-field and G's gradient field (.npz, plus a small scatter PNG). Pure functions from tensors to bytes.
+field, G's gradient field and G's manifold (a noise grid mapped into the plane) (.npz, plus a
+small scatter PNG). Pure functions from tensors to bytes.
 """
 
 from __future__ import annotations
@@ -104,6 +105,27 @@ def field_grid(lo: float, hi: float, n: int = 64) -> torch.Tensor:
     xs = torch.linspace(lo, hi, n)
     yy, xx = torch.meshgrid(xs, xs, indexing="ij")
     return torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+MANIFOLD_LINES = 11  # G's manifold: grid lines each way in noise space
+MANIFOLD_POINTS = 41  # points along each line
+MANIFOLD_REACH = 2.5  # the grid spans +-2.5 in each of its two coordinates: 2.5 std of z ~ N(0, I)
+
+
+def noise_grid(z_dim: int, lines: int = MANIFOLD_LINES, points: int = MANIFOLD_POINTS,
+               reach: float = MANIFOLD_REACH) -> torch.Tensor:
+    """A regular grid in noise space for drawing G's manifold: (2, lines, points, z_dim).
+    Family 0 holds z[0] fixed on each line (at `lines` values from -reach to reach) and runs z[1]
+    along it; family 1 holds z[1] and runs z[0]. Other coordinates are 0 (z is isotropic, so the
+    first two directions are as good as any pair); for z_dim == 1 only z[0] exists, so family 1's
+    lines are G's whole 1D manifold and family 0's are single points. Nothing random is drawn."""
+    at = torch.linspace(-reach, reach, lines)
+    along = torch.linspace(-reach, reach, points)
+    held, run = torch.meshgrid(at, along, indexing="ij")  # (lines, points) each
+    grid = torch.zeros(2, lines, points, max(z_dim, 2))
+    grid[0, :, :, 0], grid[0, :, :, 1] = held, run
+    grid[1, :, :, 1], grid[1, :, :, 0] = held, run
+    return grid[..., :z_dim].contiguous()
 
 
 def npz_bytes(**arrays: np.ndarray) -> bytes:

@@ -649,6 +649,23 @@ class Trainer:
         finally:
             G.train(was_training)
 
+    def manifold(self) -> np.ndarray:
+        """G's manifold for the 2D view: `snapshots.noise_grid` (two families of grid lines over
+        z[0], z[1], the other noise coordinates held at 0) mapped through G as the snapshots use
+        it (the EMA copy when kept, eval mode, no grad): (2, lines, points, 2) float32. Nothing
+        random is drawn, so a run's numbers are the same with it. 2D data has no labels (the
+        config refuses n_classes there), so no label is needed."""
+        G = self.sampling_generator()
+        grid = snapshots.noise_grid(G.z_dim).to(self.device)
+        was_training = G.training
+        G.eval()
+        try:
+            with torch.no_grad():
+                out = G(grid.reshape(-1, G.z_dim), None).float()
+        finally:
+            G.train(was_training)
+        return out.reshape(*grid.shape[:3], -1).cpu().numpy().astype(np.float32)
+
     def _snapshot(self) -> None:
         fake = self.generate_fixed()
         if self.cfg.is_points:
@@ -703,6 +720,8 @@ class Trainer:
             field=field.astype(np.float32),
             field_extent=np.array([lo, hi], dtype=np.float32),
             g_grad=grad.astype(np.float32),
+            manifold=self.manifold(),
+            manifold_z_dim=np.array(self.G.z_dim),
             step=np.array(self.step),
         )
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".npz"), data)
