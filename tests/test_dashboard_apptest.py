@@ -233,6 +233,26 @@ def test_step_mode_advances_d_and_g(runs):
     assert values()["D steps"] == "2" and values()["G steps"] == "1"
 
 
+def test_gs_manifold_toggles_on_in_watch_and_step_mode(trained_2d_run, monkeypatch):
+    from ganplay.dashboard.view2d import MANIFOLD_NAME
+
+    def traces(at, key):
+        [chart] = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+        return [t.get("name") for t in json.loads(chart.proto.spec)["data"]]
+
+    monkeypatch.setenv("GANPLAY_RUNS", str(trained_2d_run))
+    at = app("views/playground.py")
+    assert MANIFOLD_NAME not in traces(at, "pg-figure")  # off by default
+    at.toggle(key="pg.manifold").set_value(True).run()
+    assert not at.exception
+    assert traces(at, "pg-figure").count(MANIFOLD_NAME) == 2  # the two families of grid lines
+    assert any(c.value.startswith("G has 8 noise dimensions: the mesh is a grid over the first two")
+               for c in at.caption)
+    at.segmented_control(key="pg.mode").set_value("Step by hand").run()
+    assert not at.exception
+    assert traces(at, "pg-step-figure").count(MANIFOLD_NAME) == 2
+
+
 def test_deleting_a_run_asks_first(trained_2d_run, tmp_path, monkeypatch):
     import shutil
 

@@ -355,6 +355,64 @@ def test_gs_arrows_are_one_per_occupied_cell_and_no_longer_than_a_cell():
     assert min(xs) >= -3 and max(xs) <= 3 + 0.8
 
 
+def _mesh(z_dim=8):
+    """A manifold as a snapshot holds it: the noise grid through a made-up G (a shear, one line
+    pulled far beyond the view, one point not a number)."""
+    from ganplay.train import snapshots
+
+    grid = snapshots.noise_grid(2).numpy()
+    mesh = np.stack([grid[..., 0] + 0.3 * grid[..., 1], grid[..., 1]], axis=-1)
+    mesh[0, -1] *= 10  # the last line of the first family: out to 25, beyond the view of +-3
+    mesh[1, 2, 5] = np.nan
+    return view2d.Snapshot2D(3, np.zeros((4, 2)), np.zeros((4, 2)), np.full((8, 8), 0.5), (-3.0, 3.0),
+                             np.zeros((4, 2)), manifold=mesh.astype(np.float32), manifold_z_dim=z_dim)
+
+
+def test_gs_manifold_is_two_line_traces_clipped_to_the_view():
+    from itertools import groupby
+
+    def pieces(xs):  # the lengths of the pieces between None breaks
+        return [len(list(g)) for k, g in groupby(xs, lambda v: v is None) if not k]
+
+    snap = _mesh()
+    names = lambda fig: [t.name for t in fig.data]  # noqa: E731
+    assert view2d.MANIFOLD_NAME not in names(view2d.figure_2d(snap))  # off by default
+    fig = view2d.figure_2d(snap, show_manifold=True)
+    mesh = [t for t in fig.data if t.name == view2d.MANIFOLD_NAME]
+    assert len(mesh) == 2 and [t.showlegend for t in mesh] == [True, False]  # one legend entry for both
+    assert names(fig).index(view2d.MANIFOLD_NAME) < names(fig).index("generated")  # under the points
+    for t in mesh:
+        xs, ys = [v for v in t.x if v is not None], [v for v in t.y if v is not None]
+        assert min(xs) >= -3 and max(xs) <= 3 and min(ys) >= -3 and max(ys) <= 3  # nothing past the axes
+    assert list(fig.layout.xaxis.range) == [-3.0, 3.0] == list(fig.layout.yaxis.range)
+    # an unclipped line inside the view is one piece of its 41 points; the NaN breaks a line in two
+    assert pieces(mesh[0].x)[5] == 41
+    second = pieces(mesh[1].x)
+    assert second[2] + second[3] == 41 - 1  # the point that is not a number and its two segments gone
+    # a segment that leaves the view ends on its edge
+    xs, ys = view2d.clip_lines(np.array([[[0.0, 0.0], [6.0, 0.0], [6.0, 1.0], [0.0, 1.0]]]), -3, 3)
+    assert list(zip(xs, ys)) == [(0.0, 0.0), (3.0, 0.0), (None, None), (3.0, 1.0), (0.0, 1.0)]
+    # snapshots without a manifold (runs recorded before it) simply have no mesh
+    snap.manifold = None
+    assert view2d.MANIFOLD_NAME not in names(view2d.figure_2d(snap, show_manifold=True))
+
+
+def test_the_page_says_what_the_mesh_is_a_grid_over():
+    assert view2d.manifold_note(2) is None  # 2D noise: the mesh is the whole story
+    assert view2d.manifold_note(8).startswith("G has 8 noise dimensions: the mesh is a grid over the first two")
+    assert "curve" in view2d.manifold_note(1)
+
+
+def test_an_old_run_without_a_manifold_still_draws():
+    from pathlib import Path
+
+    old = Path(__file__).resolve().parent / "fixtures" / "old_runs" / "ring8"
+    snap = view2d.load_snapshot(view2d.snapshot_paths(old)[-1])
+    assert snap.manifold is None and snap.manifold_z_dim == 0
+    fig = view2d.figure_2d(snap, show_manifold=True)
+    assert "generated" in [t.name for t in fig.data] and view2d.MANIFOLD_NAME not in [t.name for t in fig.data]
+
+
 # -- the gallery and the step mode ---------------------------------------------------------------
 def test_gallery_lists_and_samples_zoo_weights(tmp_path):
     import json

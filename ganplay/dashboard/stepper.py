@@ -2,7 +2,7 @@
 so a person can see the discriminator's field and the generator's arrows move after each.
 
 It drives a `ganplay.train.Trainer` through its public phases (`begin_step`, `d_step`, `g_step`,
-`field_and_arrows`): the same data, models, optimisers, losses and every stabiliser as a run, so
+`field_and_arrows`, `manifold`): the same data, models, optimisers, losses and every stabiliser as a run, so
 "D and G" steps taken here equal a run's steps bit for bit (tests/test_dashboard_lib.py). A real
 run trains in a child process (`ganplay.jobs`); this is the exception because each step takes
 milliseconds and the point is to step by hand. The stepper lives in the session, never on disk.
@@ -83,7 +83,8 @@ class Stepper:
         t = self.trainer
         fake = t.generate_fixed()
         extent, field_values, grad = t.view_2d(fake)
-        return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad)
+        return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad,
+                          manifold=t.manifold(), manifold_z_dim=t.G.z_dim)
 
     @property
     def field_is_probability(self) -> bool:

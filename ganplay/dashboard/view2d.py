@@ -1,5 +1,6 @@
 """The GAN Lab view of a 2D run: real and generated points over the discriminator's field, with
-G's gradient at each generated point drawn as an arrow. Reads the trainer's
+G's gradient at each generated point drawn as an arrow, and G's manifold (a regular grid of noise
+vectors as G maps it into the plane) as a mesh. Reads the trainer's
 `samples/step-XXXXXXX.npz` (numpy only, no torch) or an in-memory snapshot from the stepper.
 """
 
@@ -45,6 +46,9 @@ class Snapshot2D:
     field: np.ndarray  # (R, R): D's output over the extent, row = y, column = x
     extent: tuple[float, float]  # the same lo..hi on both axes
     g_grad: np.ndarray  # (M, 2): -dL_G/dx at each fake point
+    manifold: np.ndarray | None = None  # (2, L, P, 2): G's image of a noise grid's two families of
+    # lines (snapshots before it was recorded have none: no mesh)
+    manifold_z_dim: int = 0  # G's noise dimensions: the grid spans the first two, the rest held at 0
 
 
 _STEP = re.compile(r"step-(\d+)\.npz$")
@@ -63,7 +67,9 @@ def load_snapshot(path: str | Path) -> Snapshot2D:
     with np.load(path) as z:
         lo, hi = (float(v) for v in z["field_extent"])
         return Snapshot2D(int(z["step"]) if "step" in z else step_of(Path(path)), z["real"], z["fake"],
-                          z["field"], (lo, hi), z["g_grad"])
+                          z["field"], (lo, hi), z["g_grad"],
+                          manifold=z["manifold"] if "manifold" in z else None,
+                          manifold_z_dim=int(z["manifold_z_dim"]) if "manifold_z_dim" in z else 0)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -215,11 +221,79 @@ def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker
                            showarrow=False, font={"color": edge_colour, "size": 12})
 
 
+MANIFOLD_NAME = "G's manifold (noise grid)"
+MANIFOLD_LINE = {"color": "#4b2a7b", "width": 1.2}  # dark purple: reads on blue, white and red
+
+
+def clip_lines(lines: np.ndarray, lo: float, hi: float) -> tuple[list, list]:
+    """Polylines (K, P, 2) clipped to the square view lo..hi, as x and y lists with None between
+    pieces (one plotly trace): a line that leaves the view ends on its edge and starts again
+    where it comes back; pieces wholly beyond it, and segments touching a point that is not a
+    number, are dropped. So the mesh never reaches past the axes the snapshot's extent fixes."""
+    lines = np.asarray(lines, dtype=np.float64)
+    p0, p1 = lines[:, :-1].reshape(-1, 2), lines[:, 1:].reshape(-1, 2)
+    d = p1 - p0
+    t0, t1 = np.zeros(len(p0)), np.ones(len(p0))
+    ok = np.isfinite(p0).all(axis=1) & np.isfinite(p1).all(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):  # Liang-Barsky against the four edges
+        for p, q in ((-d, p0 - lo), (d, hi - p0)):
+            for k in range(2):
+                r = q[:, k] / p[:, k]
+                ok &= ~((p[:, k] == 0) & (q[:, k] < 0))
+                t0 = np.where(p[:, k] < 0, np.maximum(t0, r), t0)
+                t1 = np.where(p[:, k] > 0, np.minimum(t1, r), t1)
+    ok &= t0 <= t1
+    a, b = p0 + t0[:, None] * d, p0 + t1[:, None] * d
+    per_line = lines.shape[1] - 1
+    xs: list = []
+    ys: list = []
+    joined = False  # the previous segment ended, unclipped, where this one starts
+    for i in range(len(p0)):
+        if i % per_line == 0:
+            joined = False
+        if not ok[i]:
+            joined = False
+            continue
+        if not (joined and t0[i] == 0):
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs.append(float(a[i, 0]))
+            ys.append(float(a[i, 1]))
+        xs.append(float(b[i, 0]))
+        ys.append(float(b[i, 1]))
+        joined = t1[i] == 1
+    return xs, ys
+
+
+def add_manifold(fig: go.Figure, manifold: np.ndarray, lo: float, hi: float) -> None:
+    """G's manifold into `fig`: its two families of grid lines, one thin-line trace each (one
+    legend entry for both), clipped to the view."""
+    for family in range(2):
+        xs, ys = clip_lines(manifold[family], lo, hi)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=MANIFOLD_NAME, legendgroup="manifold",
+                                 showlegend=family == 0, line=MANIFOLD_LINE, opacity=0.6,
+                                 hoverinfo="skip", connectgaps=False))
+
+
+def manifold_note(z_dim: int) -> str | None:
+    """What the mesh is a grid over, for G's with other than 2 noise dimensions (None for 2: the
+    mesh is G's whole manifold)."""
+    if z_dim > 2:
+        return (f"G has {z_dim} noise dimensions: the mesh is a grid over the first two, the others "
+                "held at 0 (the noise is isotropic, so no pair of directions is special).")
+    if z_dim == 1:
+        return ("G has 1 noise dimension: its manifold is a curve, drawn by the mesh's lines along "
+                "it (the lines across it are single points).")
+    return None
+
+
 def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: bool = True,
               show_arrows: bool = True, height: int = 560, title: str | None = None,
-              arrow_cells: int = 12) -> go.Figure:
+              arrow_cells: int = 12, show_manifold: bool = False) -> go.Figure:
     """Real points (grey), generated ones (orange; those beyond the view drawn on its edge as
-    triangles and counted), D's field on `scale`, and G's push averaged on a grid of arrows."""
+    triangles and counted), D's field on `scale`, G's push averaged on a grid of arrows, and
+    (`show_manifold`, where the snapshot has one) G's manifold as a mesh clipped to the view."""
     lo, hi = snap.extent
     fig = go.Figure()
     if show_field:
@@ -230,6 +304,8 @@ def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: boo
                                  zmid=scale.mid, opacity=0.75, zsmooth="best", name="D's field",
                                  colorbar={"title": {"text": scale.title}, "thickness": 12},
                                  hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.3f}<extra></extra>"))
+    if show_manifold and snap.manifold is not None:
+        add_manifold(fig, snap.manifold, lo, hi)
     fig.add_trace(go.Scattergl(x=snap.real[:, 0], y=snap.real[:, 1], mode="markers", name="real data",
                                marker={"size": 4, "color": "#8c8c8c", "opacity": 0.6}))
     add_generated(fig, snap.fake, lo, hi, {"size": 5, "color": "#ff7f0e", "line": {"width": 0.5, "color": "white"}})

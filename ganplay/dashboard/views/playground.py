@@ -1,4 +1,5 @@
-"""2D playground: real vs generated points over D's decision surface, with G's gradient arrows.
+"""2D playground: real vs generated points over D's decision surface, with G's gradient arrows and
+G's manifold (a noise grid mapped into the plane).
 Watch a run (live, or scrub back through its snapshots), or step a small GAN by hand (GAN Lab)."""
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
@@ -18,13 +19,26 @@ st.caption("Background: the discriminator's verdict at each point: blue where D 
            "where it says *fake*, white where it can't tell; the colour scale stays the same from "
            "frame to frame. Grey dots: real data. Orange dots: the generator's samples (red triangles "
            "on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
-           "averaged over the samples in each patch of the plane; the longest arrow is the strongest push.")
+           "averaged over the samples in each patch of the plane; the longest arrow is the strongest push. "
+           "Purple mesh (G's manifold): a regular grid of noise vectors as G maps it into the plane.")
 mode = st.segmented_control("Mode", [WATCH, STEP], default=WATCH, key="pg.mode", label_visibility="collapsed")
-show = st.columns(3)
+show = st.columns(4)
 show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
 show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
                              help="The negative gradient of G's loss, averaged over the generated "
                                   "points in each cell of a 12 x 12 grid.")
+show_manifold = show[2].toggle("G's manifold", value=False, key="pg.manifold",
+                               help="A regular grid of noise vectors as G maps it into the plane: where the "
+                                    "mesh is stretched G spreads its noise thin, where it folds G maps "
+                                    "different noise to the same place.")
+
+
+def manifold_caption(snap: view2d.Snapshot2D) -> None:
+    note = view2d.manifold_note(snap.manifold_z_dim) if show_manifold and snap.manifold is not None else None
+    if note:
+        st.caption(note)
+    elif show_manifold and snap.manifold is None:
+        st.caption("This snapshot has no manifold (the run was recorded before snapshots kept one).")
 
 
 def watch() -> None:
@@ -36,7 +50,7 @@ def watch() -> None:
         st.page_link("views/train.py", label="Train", icon=":material/model_training:")
         return
     info = pick_run(runs, "pg.run", "Run", preferred=st.session_state.get("train.job"))
-    follow = show[2].toggle("Follow the newest step", value=True, key="pg.follow",
+    follow = show[3].toggle("Follow the newest step", value=True, key="pg.follow",
                             help="Off: scrub back through the run's history with the slider.")
     data_name = info.settings.data.name
     loss_name = info.settings.loss.name
@@ -63,8 +77,10 @@ def watch() -> None:
         scale = view2d.run_field_scale(paths, loss_name in LOGIT_LOSSES)  # the same for every frame
         left, right = st.columns([3, 1])
         with left:
-            st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field, show_arrows=show_arrows),
+            st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field, show_arrows=show_arrows,
+                                             show_manifold=show_manifold),
                             key="pg-figure", width="stretch")
+            manifold_caption(snap)
         with right:
             st.metric("step", f"{snap.step:,}", help=f"of {info.steps:,}; state: {info.state}")
             coverage = view2d.modes_over_time(info.run.read_metrics(), info.path, data_name)
@@ -132,8 +148,9 @@ def step_by_hand() -> None:
             st.session_state["pg.spread"] = spread
             scale = view2d.critic_scale(spread)
         st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field,
-                                         show_arrows=show_arrows, title=title),
+                                         show_arrows=show_arrows, title=title, show_manifold=show_manifold),
                         key="pg-step-figure", width="stretch")
+        manifold_caption(snap)
     with right:
         st.metric("D steps", stepper.log.d_steps)
         st.metric("G steps", stepper.log.g_steps)
