@@ -24,7 +24,9 @@ from ganplay.presets import PRESETS, preset_values
 # heavy; ganplay.data and ganplay.models check that they agree with these tables in tests).
 # ---------------------------------------------------------------------------------------------
 
-POINT_DATASETS = ("ring8", "grid25", "spiral", "moons", "swissroll")
+MIXTURE_DATASETS = ("ring8", "grid25", "spiral", "moons", "swissroll")  # built in, sampled
+DRAWN_DATASET = "points"  # your own 2D points: drawn on the playground or a CSV (data.path)
+POINT_DATASETS = MIXTURE_DATASETS + (DRAWN_DATASET,)
 IMAGE_DATASETS = ("mnist5k", "stacked-mnist", "digits", "mnist", "fashion-mnist", "cifar10", "folder")
 DATASETS = POINT_DATASETS + IMAGE_DATASETS
 # The counted mixtures' equally likely Gaussian modes: centres and the shared std (the data layer
@@ -93,7 +95,8 @@ class _Section(BaseModel):
 class DataConfig(_Section):
     name: Literal[DATASETS] = Field(  # type: ignore[valid-type]
         "ring8",
-        description="Training data: a 2D mixture (ring8, grid25, spiral, moons, swissroll) or "
+        description="Training data: a 2D mixture (ring8, grid25, spiral, moons, swissroll), your "
+        "own 2D points (points: a CSV in data.path, or drawn on the 2D playground) or "
         "images (mnist5k and digits ship with ganplay, stacked-mnist is built from mnist5k; mnist, fashion-mnist, cifar10 download "
         "on request; folder reads your own images).",
     )
@@ -107,6 +110,21 @@ class DataConfig(_Section):
         False,
         description="Allow downloading mnist, fashion-mnist or cifar10 if they are not under "
         "`root` yet. Off by default: ganplay never downloads unless you ask.",
+    )
+    path: str = Field(
+        "",
+        max_length=4096,
+        description="For `points`: a CSV of 2D points, one per row: x,y (and an optional whole-"
+        "number label; header optional; at most 20,000 points, 1 MB). A run keeps a copy as "
+        "points.csv in its folder.",
+    )
+    modes: int = Field(
+        0,
+        ge=0,
+        le=50,
+        description="For `points`: how many modes (clusters) to count coverage against; 0 finds "
+        "them (k-means, the k from 2 to 12 with the best silhouette score, or 1 when no split is "
+        "clear).",
     )
     image_size: int = Field(
         0,
@@ -379,6 +397,9 @@ class Config(BaseModel):
     def _check_combinations(self) -> "Config":
         errors: list[str] = []
         d, m, lo, t = self.data, self.model, self.loss, self.train
+        if d.name != DRAWN_DATASET and (d.path or d.modes):
+            errors.append(f"data.path / data.modes: only `points` reads a CSV of points; "
+                          f"{d.name} has its own data (leave them empty and 0)")
         if self.is_points:
             if m.arch != "mlp":
                 errors.append(
@@ -391,6 +412,9 @@ class Config(BaseModel):
                 errors.append("train.augment: image augmentation does not apply to 2D data; use []")
             if d.per_class:
                 errors.append(f"data.per_class: 2D data ({d.name}) has no classes; use 0")
+            if d.name == DRAWN_DATASET and not d.path:
+                errors.append("data.path: `points` needs a CSV of x,y points (or draw them on the "
+                              "2D playground)")
         else:
             size = self.image_size
             if m.arch in CONV_ARCHS and size not in CONV_IMAGE_SIZES:
@@ -508,6 +532,14 @@ class Config(BaseModel):
 
     def with_overrides(self, overrides: list[str]) -> "Config":
         return Config.from_dict(apply_overrides(self.to_dict(), overrides))
+
+    def in_run(self, run_path: str | Path) -> "Config":
+        """This config read from the run at `run_path`: a relative `data.path` (a run keeps its
+        own copy of drawn points as `points.csv`) becomes that file's path."""
+        if not self.data.path or Path(self.data.path).is_absolute():
+            return self
+        return self.model_copy(update={"data": self.data.model_copy(
+            update={"path": str(Path(run_path) / self.data.path)})})
 
 
 # ---------------------------------------------------------------------------------------------

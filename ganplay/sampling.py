@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganplay.config import IMAGE_DATASET_INFO, Config, ConfigError
-from ganplay.data import mixture
+from ganplay.config import DRAWN_DATASET, IMAGE_DATASET_INFO, Config, ConfigError
+from ganplay.data import mixture, read_points
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
 from ganplay.train import snapshots
@@ -214,6 +214,8 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema
     except ConfigError as exc:  # the same schema as a config file: no 160 GB layer from a header
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() != "invalid config:"]
         raise SamplingError(f"{source}: its header's config is not valid: {'; '.join(lines)}") from None
+    if source.parent.name == "checkpoints":  # a run's checkpoint: its data files sit in the run
+        cfg = cfg.in_run(source.parent.parent)
     meta = check_meta(c.meta, cfg, source)
     G, _ = build_models(cfg, tuple(meta["sample_shape"]), meta.get("n_classes", 0))
     prefix = "G_ema" if use_ema and c.has("G_ema") else "G"
@@ -236,11 +238,19 @@ def sampled_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = Non
     warning = nonfinite_warning(x)
     if gen.is_points:  # drawn over the real data, faintly, so a lone blob reads as "one mode of eight"
         pts = x.numpy()
-        real = mixture(gen.config.data.name).sample(REAL_POINTS, torch.Generator().manual_seed(0)).numpy()
+        real = real_points(gen.config, REAL_POINTS)
         lo, hi = snapshots.view_bounds(real, pts)
         return snapshots.png_bytes(snapshots.points_image(real, pts, lo, hi)), warning
     ncol = snapshots.grid_columns(n, gen.n_classes if label is None else 0)
     return snapshots.png_bytes(snapshots.image_grid(x, ncol)), warning
+
+
+def real_points(cfg: Config, n: int) -> np.ndarray:
+    """Up to `n` points of a 2D generator's data (seeded): the mixture, or the drawn set's own."""
+    if cfg.data.name == DRAWN_DATASET:
+        xy = read_points(cfg.data.path).xy
+        return xy[np.random.default_rng(0).permutation(len(xy))[:n]]
+    return mixture(cfg.data.name).sample(n, torch.Generator().manual_seed(0)).numpy()
 
 
 def sample_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None, strict: bool = False) -> bytes:

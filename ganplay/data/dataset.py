@@ -28,7 +28,7 @@ class Dataset:
     n_classes: int = 0
     class_names: list[str] = field(default_factory=list)
     centres: Tensor | None = None  # float32 (K, 2): the modes of a 2D mixture
-    std: float = 0.0  # the std of each mode (0 when there are no modes)
+    std: float | Tensor = 0.0  # the modes' std (0: no modes; a (K,) tensor for found modes)
     inputs: Tensor | None = None  # uint8 (N, C, h, w): an image-to-image G's input for each image
 
     def input_batch(self, index: Tensor) -> Tensor:

@@ -12,10 +12,11 @@ from typing import Iterable, Sequence
 import torch
 from torch import Tensor
 
-from ganplay.config import Config
-from ganplay.data import mixture
+from ganplay.config import DRAWN_DATASET, Config
+from ganplay.data import mixture, modes_of, read_points
 from ganplay.data.images import mnist5k, stacked_mnist
 from ganplay.metrics import classifier as clf
+from ganplay.metrics import image as img
 from ganplay.metrics import points as pts
 from ganplay.metrics import stacked as stk
 from ganplay.metrics.registry import METRICS, MetricInput, SampleSet, data_kind, run_metrics
@@ -171,31 +172,55 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
 
 
 def _evaluate_points(gen, seed: int, seeds, floor: bool) -> dict:
-    dist = mixture(gen.config.data.name)
+    cfg = gen.config
+    modes = modes_of(cfg)
+    drawn = cfg.data.name == DRAWN_DATASET
     seed_list = _seed_list(seed, seeds, POINT_SEEDS)
     rows, real_rows = [], []
     for s in seed_list:
         with _seeded(s, gen.device):
             x = gen.generate(gen.noise(pts.PROTOCOL_N, s))
-        rows.append(pts.mode_metrics(x, dist.centres, dist.std))
+        row = pts.mode_metrics(x, modes.centres, modes.std)
+        if drawn:  # found modes say less than known ones: the k-NN view of the same samples
+            row.update(img.prdc(*img.equal_size(_real_points(cfg, pts.PROTOCOL_N, s).x, x.float().cpu(), s)))
+        rows.append(row)
         if floor:
-            real = dist.sample(pts.PROTOCOL_N, torch.Generator().manual_seed(s))
-            real_rows.append(pts.mode_metrics(real, dist.centres, dist.std))
+            real = (_real_points(cfg, pts.PROTOCOL_N, s + 1).x if drawn
+                    else mixture(cfg.data.name).sample(pts.PROTOCOL_N, torch.Generator().manual_seed(s)))
+            real_row = pts.mode_metrics(real, modes.centres, modes.std)
+            if drawn:
+                real_row.update(img.prdc(*img.equal_size(_real_points(cfg, pts.PROTOCOL_N, s).x, real, s)))
+            real_rows.append(real_row)
     agg = lambda rs: {k: pts.mean_stderr([r[k] for r in rs]) for k in rs[0]}  # noqa: E731
+    std = modes.std.tolist() if isinstance(modes.std, torch.Tensor) else modes.std
     out = {
         "kind": "points",
         "available": True,
-        "data": dist.name,
+        "data": cfg.data.name,
         "n": pts.PROTOCOL_N,
         "seeds": seed_list,
-        "n_modes": len(dist.centres),
-        "std": dist.std,
-        "hq_radius": pts.HQ_STDS * dist.std,
+        "n_modes": len(modes.centres),
+        "std": std,
+        "hq_radius": [pts.HQ_STDS * v for v in std] if isinstance(std, list) else pts.HQ_STDS * std,
         **agg(rows),
     }
+    if drawn:
+        out["modes_found"] = ("k-means on the drawn points; k " + (f"set by data.modes ({cfg.data.modes})"
+                              if cfg.data.modes else "picked by the best silhouette score (2-12; 1 when none reaches 0.5)"))
     if floor:
-        out["floor"] = {"what": f"samples of the true {dist.name} mixture", **agg(real_rows)}
+        what = "another draw from the set's own points" if drawn else f"samples of the true {cfg.data.name} mixture"
+        out["floor"] = {"what": what, **agg(real_rows)}
     return out
+
+
+def _real_points(cfg: Config, n: int, seed: int) -> SampleSet | None:
+    """Drawn data: n of its points (with replacement when the set is smaller), seeded; None for
+    mixtures, whose modes are known."""
+    if cfg.data.name != DRAWN_DATASET:
+        return None
+    x = torch.from_numpy(read_points(cfg.data.path).xy)
+    idx = torch.randint(len(x), (n,), generator=torch.Generator().manual_seed(seed))
+    return SampleSet(x=x[idx])
 
 
 def _stacked_probs(gen, n: int, seed: int, model, progress: bool) -> Tensor:
@@ -296,9 +321,10 @@ def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: i
     try:
         with _seeded(seed, device), torch.autocast(device.type, enabled=False):
             if kind == "points":
-                dist = mixture(cfg.data.name)
+                modes = modes_of(cfg)
                 x = G(z, labels).float()
-                inp = MetricInput("points", SampleSet(x=x.cpu()), centres=dist.centres, std=dist.std)
+                inp = MetricInput("points", SampleSet(x=x.cpu()), real=_real_points(cfg, len(x), seed),
+                                  centres=modes.centres, std=modes.std)
             elif kind == "stacked":
                 model = clf.load_classifier(classifier_path, device=device)
                 probs = [stk.channel_probs(model, G(z[i:i + 500]).float()) for i in range(0, n, 500)]
@@ -334,9 +360,9 @@ ROWS = {  # key: (format, what it means)
     "kid": ("{:.4f}", "kernel distance, classifier features (lower is better)"),
     "is": ("{:.2f}", "Inception Score with the MNIST classifier (max 10)"),
     "precision": ("{:.3f}", "share of samples on the real manifold (k=3)"),
-    "recall": ("{:.3f}", "share of real digits on the samples' manifold (k=3)"),
+    "recall": ("{:.3f}", "share of real samples on the generated ones' manifold (k=3)"),
     "density": ("{:.3f}", "real neighbourhoods per sample / k (k=5; ~1 real-like)"),
-    "coverage": ("{:.3f}", "share of real digits with a sample nearby (k=5)"),
+    "coverage": ("{:.3f}", "share of real samples with a generated one nearby (k=5)"),
 }
 
 
@@ -359,9 +385,14 @@ def format_report(result: dict, title: str = "") -> str:
         return "\n".join(lines)
     if result["kind"] == "points":
         seeds = result["seeds"]
+        radius = result["hq_radius"]
+        radius = (f"{radius:.3g}" if not isinstance(radius, list) else
+                  f"{min(radius):.3g}-{max(radius):.3g}, by mode")
         lines.append(f"{result['data']}: {result['n']:,} samples x {len(seeds)} seeds "
                      f"(mean ± standard error); {result['n_modes']} modes, high quality within "
-                     f"{result['hq_radius']:.3g} (3 std)")
+                     f"{radius} (3 std)")
+        if "modes_found" in result:
+            lines.append(f"modes found by {result['modes_found']}")
     elif result["kind"] == "stacked":
         lines.append(f"{result['data']}: {result['n']:,} samples, seed(s) "
                      f"{', '.join(map(str, result['seeds']))}; 1,000 modes (digit triples), each "

@@ -53,9 +53,11 @@ def kl_from_uniform(counts: Tensor) -> float:
     return float((p * (p * len(counts)).log()).sum().clamp_min(0.0))
 
 
-def mode_metrics(x: Tensor, centres: Tensor, std: float, threshold: float = HQ_STDS) -> dict[str, float]:
+def mode_metrics(x: Tensor, centres: Tensor, std: float | Tensor, threshold: float = HQ_STDS) -> dict[str, float]:
     """`modes` (covered modes), `hq` (fraction within `threshold` std of its nearest centre) and
-    `kl` (reverse KL of the all-sample nearest-centre histogram from uniform) for points `x`."""
+    `kl` (reverse KL of the all-sample nearest-centre histogram from uniform) for points `x`.
+    `std` is one float for equal modes, or a (K,) tensor (modes found by clustering drawn data:
+    each sample is judged by the std of its nearest mode)."""
     x = x.detach().float().cpu()
     if x.dim() != 2 or x.shape[1] != 2:
         raise ValueError(f"mode metrics take 2D points (N, 2); got {tuple(x.shape)}")
@@ -64,7 +66,10 @@ def mode_metrics(x: Tensor, centres: Tensor, std: float, threshold: float = HQ_S
         return {"modes": 0.0, "hq": 0.0, "kl": 0.0}
     finite = torch.isfinite(x).all(dim=1)
     idx, dist = nearest_centre(x[finite], centres.float().cpu())
-    near = dist <= threshold * std
+    if isinstance(std, Tensor):
+        near = dist <= threshold * std.double().cpu()[idx]
+    else:
+        near = dist <= threshold * std
     counts = torch.bincount(idx, minlength=k)
     covered = torch.bincount(idx[near], minlength=k) > 0
     return {

@@ -53,7 +53,7 @@ class MetricInput:
     fake: SampleSet  # what is being judged
     real: SampleSet | None = None  # the reference (digits); None for cheap metrics and points
     centres: Tensor | None = None  # points: (K, 2) mode centres
-    std: float = 0.0  # points: each mode's std
+    std: float | Tensor = 0.0  # points: each mode's std (a (K,) tensor for found modes)
     seed: int = 0  # for the metrics' own random subsets
 
 
@@ -104,9 +104,9 @@ def data_kind(cfg: Config, channels: int | None = None) -> tuple[str | None, str
     """("points" | "digits", "") when ganplay can measure this data; (None, why not) otherwise."""
     name = cfg.data.name
     if cfg.is_points:
-        from ganplay.data import mixture
+        from ganplay.data import modes_of
 
-        if mixture(name).centres is None:
+        if modes_of(cfg) is None:
             return None, (f"{name} is a continuous shape with no modes: the 2D metrics (modes, "
                           "high-quality samples, reverse KL) need a mixture with known centres "
                           "(ring8, grid25); metrics not available")
@@ -130,6 +130,15 @@ def data_kind(cfg: Config, channels: int | None = None) -> tuple[str | None, str
 def _modes(inp: MetricInput) -> dict[str, float]:
     """modes covered, high-quality share, reverse KL (the VEEGAN/PacGAN protocol)"""
     return points.mode_metrics(inp.fake.x, inp.centres, inp.std)
+
+
+@register_metric("points_prdc", "points", cheap=True)
+def _points_prdc(inp: MetricInput) -> dict[str, float]:
+    """precision/recall (k=3), density/coverage (k=5) on the points themselves (when real points
+    are given: drawn data, whose modes are only found, not known)"""
+    if inp.real is None or inp.real.x is None:
+        return {}
+    return image.prdc(*image.equal_size(inp.real.x.float(), inp.fake.x.float(), inp.seed))
 
 
 @register_metric("stacked_modes", "stacked", cheap=True)

@@ -125,6 +125,9 @@ def truncate_jsonl_after(path: str | Path, step: int) -> None:
     atomic_write_bytes(path, buf.getvalue().encode("utf-8"))
 
 
+POINTS_FILE = "points.csv"
+
+
 class RunDir:
     """Paths and small read/write helpers for one run directory."""
 
@@ -147,6 +150,11 @@ class RunDir:
     @property
     def control_path(self) -> Path:
         return self.path / "control.jsonl"
+
+    @property
+    def points_path(self) -> Path:
+        """The run's own copy of drawn 2D points (data.name=points); config.json names it relatively."""
+        return self.path / POINTS_FILE
 
     @property
     def samples_dir(self) -> Path:

@@ -23,15 +23,16 @@ import torch
 from torch import Tensor
 
 from ganplay import losses
-from ganplay.config import Config, ConfigError
+from ganplay.config import DRAWN_DATASET, Config, ConfigError
 from ganplay.cpu import resolve_precision
-from ganplay.data import DataError, batch_indices, diff_augment, load_dataset
+from ganplay.data import DataError, batch_indices, diff_augment, load_dataset, read_points
 from ganplay.metrics import cheap_metrics
 from ganplay.models import build_models
+from ganplay.pointsets import to_csv
 from ganplay.train import checkpoint as ckpt, snapshots, unroll
 from ganplay.train.control import ControlReader
 from ganplay.train.distributed import DistInfo, init_distributed
-from ganplay.train.rundir import (RunDir, atomic_write_bytes, atomic_write_json, new_run_dir, read_json, step_name,
+from ganplay.train.rundir import (POINTS_FILE, RunDir, atomic_write_bytes, atomic_write_json, new_run_dir, read_json, step_name,
                                   truncate_jsonl_after)
 
 log = logging.getLogger("ganplay.train")
@@ -338,7 +339,8 @@ class Trainer:
                 self.run.create()
             else:
                 self.run = new_run_dir(out, self.cfg.run_label)
-            atomic_write_json(self.run.config_path, self.cfg.to_dict())
+            self._keep_points()
+            atomic_write_json(self.run.config_path, self._stored_config())
             self._write_status("starting")
         self.run = self._broadcast_run(self.run)
         return self.run
@@ -353,15 +355,31 @@ class Trainer:
         values = read_json(run.config_path)
         if steps is not None:
             values.setdefault("train", {})["steps"] = steps
-        trainer = cls(Config.from_dict(values), on_phase=on_phase)
+        trainer = cls(Config.from_dict(values).in_run(run.path), on_phase=on_phase)
         trainer.run = run
         latest = run.latest_checkpoint()
         if latest is not None:
             trainer.load(latest)
         if trainer.dist.is_main:
-            atomic_write_json(run.config_path, trainer.cfg.to_dict())
+            atomic_write_json(run.config_path, trainer._stored_config())
             truncate_jsonl_after(run.metrics_path, trainer.step)
         return trainer
+
+    def _keep_points(self) -> None:
+        """Drawn data: the run keeps its own copy of the points (resume, scrubbing and a later
+        eval need them wherever the original file went) and trains on it from here on."""
+        if self.cfg.data.name != DRAWN_DATASET:
+            return
+        atomic_write_bytes(self.run.points_path, to_csv(read_points(self.cfg.data.path)))
+        self.cfg = self.cfg.model_copy(update={"data": self.cfg.data.model_copy(
+            update={"path": str(self.run.points_path.resolve())})})
+
+    def _stored_config(self) -> dict:
+        """The config as the run's files keep it: drawn points named relative to the run."""
+        values = self.cfg.to_dict()
+        if self.cfg.data.name == DRAWN_DATASET:
+            values["data"]["path"] = POINTS_FILE
+        return values
 
     def request_stop(self, *_args) -> None:
         self._stop_requested = True
@@ -723,10 +741,19 @@ class Trainer:
             manifold=self.manifold(),
             manifold_z_dim=np.array(self.G.z_dim),
             step=np.array(self.step),
+            **self._mode_arrays(),
         )
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".npz"), data)
         img = snapshots.points_image(real, fake_np, lo, hi)
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
+
+    def _mode_arrays(self) -> dict[str, np.ndarray]:
+        """Drawn data: the modes found in it, so a page counts coverage without clustering."""
+        if self.cfg.data.name != DRAWN_DATASET or self.data.centres is None:
+            return {}
+        std = torch.as_tensor(self.data.std, dtype=torch.float32).expand(len(self.data.centres))
+        return {"centres": self.data.centres.cpu().numpy().astype(np.float32),
+                "mode_std": std.cpu().numpy().astype(np.float32)}
 
     # -- checkpoints -------------------------------------------------------------------------
     def save(self) -> Path | None:
@@ -762,7 +789,7 @@ class Trainer:
             "class_names": list(self.data.class_names),
         }
         path = self.run.checkpoints_dir / step_name(self.step, ".safetensors")
-        ckpt.save_checkpoint(path, self.cfg.to_dict(), meta, tensors)
+        ckpt.save_checkpoint(path, self._stored_config(), meta, tensors)
         keep = self.cfg.train.keep_checkpoints
         if keep:
             for old in self.run.checkpoint_paths()[:-keep]:

@@ -1,0 +1,285 @@
+"""Your own 2D data: a set of points drawn with the mouse or loaded from a CSV (`x,y` and an
+optional integer `label` column), for `data.name=points`.
+
+Numpy only (the pages import it; torch stays out of them): parse and write the CSV, check a set
+before it trains, edit it with strokes (add points, spray them along a path, erase), find its
+modes. Every problem raises `PointsError` with a message a page can show as it is; an edit that
+would break a rule raises before anything changes, so the last good set stays.
+
+    points = parse_csv(open("my.csv", "rb").read())    # a PointSet, or PointsError
+    points = apply_stroke(points, "spray", path, spread=0.1, seed=3)
+    centres, stds = find_modes(points.xy)               # k-means, k picked by silhouette
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAX_POINTS = 20_000  # per set: drawn, loaded or sprayed
+MIN_POINTS = 10  # fewer is not a distribution a GAN can learn from
+MAX_CSV_BYTES = 1_000_000  # about 20,000 rows of x,y,label with full float32 precision
+MAX_ABS = 1_000.0  # coordinates beyond this are almost surely a unit mistake
+VIEW = 5.0  # the drawing area spans [-VIEW, VIEW] on both axes (the built-in mixtures fit in 4.2)
+MAX_MODES = 12  # the automatic mode count tries k = 2..MAX_MODES
+SILHOUETTE_MIN = 0.5  # below this no split into clusters is clear: the set is one mode
+MIN_MODE_STD = 0.02  # a cluster of identical clicks still gets a 3-sigma radius to hit
+SPRAY_PER_UNIT = 30  # sprayed points per unit of stroke length
+ERASE_RADIUS_STDS = 2.0  # the eraser removes points within this many `spread`s of its path
+STORE_KEEP = 200  # point files kept in a runs folder's store (the newest; see `store`)
+TOOLS = ("point", "spray", "erase")
+
+
+class PointsError(ValueError):
+    """The points can't be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class PointSet:
+    """`xy` float32 (N, 2); `labels` int64 (N,) or None (labels are kept, not trained on)."""
+
+    xy: np.ndarray
+    labels: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.xy)
+
+    @classmethod
+    def empty(cls) -> "PointSet":
+        return cls(np.zeros((0, 2), np.float32))
+
+
+# -- reading and writing ---------------------------------------------------------------------
+def parse_csv(raw: bytes) -> PointSet:
+    """A CSV's points: two columns (x, y) or three (x, y, integer label), an optional header row."""
+    if len(raw) > MAX_CSV_BYTES:
+        raise PointsError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB "
+                          f"(about {MAX_POINTS:,} points).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PointsError("The file is not a text CSV (it is not UTF-8). Save it as CSV with "
+                          "columns x,y.") from None
+    reader = csv.reader(io.StringIO(text))
+    numbered = [(reader.line_num, r) for r in reader if r and any(c.strip() for c in r)]
+    if numbered and not _is_number(numbered[0][1][0]):
+        numbered = numbered[1:]  # a header
+    lines = [n for n, _ in numbered]  # messages name the file's own line numbers
+    rows = [r for _, r in numbered]
+    if not rows:
+        raise PointsError("The file holds no points. Give one point per row: x,y (and an "
+                          "optional label).")
+    if len(rows) > MAX_POINTS:
+        raise PointsError(f"The file holds {len(rows):,} points; the limit is {MAX_POINTS:,}. "
+                          "Keep a random subset.")
+    width = len(rows[0])
+    if width not in (2, 3):
+        found = "one column" if width == 1 else f"{width} columns"
+        raise PointsError(f"Each row needs two columns, x,y (or three: x,y,label); row {lines[0]} has {found}.")
+    xy = np.empty((len(rows), 2), np.float64)
+    labels = np.empty(len(rows), np.int64) if width == 3 else None
+    for i, row in enumerate(rows):
+        if len(row) != width:
+            raise PointsError(f"Row {lines[i]} has {len(row)} columns; the first row has {width}.")
+        for j in (0, 1):
+            xy[i, j] = _number(row[j], lines[i])
+        if labels is not None:
+            labels[i] = _label(row[2], lines[i])
+    return checked(PointSet(xy.astype(np.float32), labels), training=False)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(cell: str, row: int) -> float:
+    try:
+        value = float(cell)
+    except ValueError:
+        shown = cell.strip()[:20]
+        raise PointsError(f"Row {row}: {shown!r} is not a number. Columns x and y hold numbers.") from None
+    if not math.isfinite(value):
+        raise PointsError(f"Row {row}: {cell.strip()} is not a finite number (NaN or infinity). "
+                          "Remove that row.")
+    return value
+
+
+def _label(cell: str, row: int) -> int:
+    try:
+        value = int(cell)
+    except ValueError:
+        raise PointsError(f"Row {row}: the label {cell.strip()[:20]!r} is not a whole number.") from None
+    if value < 0:
+        raise PointsError(f"Row {row}: labels are 0 or more; got {value}.")
+    return value
+
+
+def to_csv(points: PointSet) -> bytes:
+    """The set as CSV; every float32 coordinate round-trips exactly (9 significant digits)."""
+    out = io.StringIO()
+    out.write("x,y,label\n" if points.labels is not None else "x,y\n")
+    for i, (x, y) in enumerate(points.xy.tolist()):
+        out.write(f"{x:.9g},{y:.9g}")
+        out.write(f",{int(points.labels[i])}\n" if points.labels is not None else "\n")
+    return out.getvalue().encode()
+
+
+def read_file(path: str | Path) -> PointSet:
+    """`parse_csv` of a file, with its size checked before it is read."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise PointsError(f"data.path: cannot read {path.name or path}: {exc.strerror or exc}") from None
+    if size > MAX_CSV_BYTES:
+        raise PointsError(f"data.path: {path.name} is {size / 1e6:.1f} MB; the limit is "
+                          f"{MAX_CSV_BYTES / 1e6:.0f} MB (about {MAX_POINTS:,} points).")
+    return parse_csv(path.read_bytes())
+
+
+def checked(points: PointSet, training: bool = True) -> PointSet:
+    """`points` if they can be used (to train, with `training`), else PointsError."""
+    n = len(points)
+    if n > MAX_POINTS:
+        raise PointsError(f"{n:,} points; the limit is {MAX_POINTS:,}.")
+    if n and float(np.abs(points.xy).max()) > MAX_ABS:
+        raise PointsError(f"Coordinates reach {float(np.abs(points.xy).max()):,.0f}; keep them "
+                          f"within ±{MAX_ABS:,.0f} (the built-in data spans about ±4).")
+    if training:
+        if n == 0:
+            raise PointsError("There are no points yet. Draw some (click, or spray along a stroke) "
+                              "or load a preset or a CSV.")
+        if n < MIN_POINTS:
+            raise PointsError(f"{n} point{'s' if n > 1 else ''} is not a distribution to learn: "
+                              f"give at least {MIN_POINTS}.")
+        if float(np.ptp(points.xy, axis=0).max()) == 0.0:
+            raise PointsError("All the points are at the same place: spread them out (spray with "
+                              "a wider spread, or add points elsewhere).")
+    return points
+
+
+# -- editing with strokes --------------------------------------------------------------------
+def apply_stroke(points: PointSet, tool: str, path, spread: float, seed: int) -> PointSet:
+    """`points` after one stroke of `tool` along `path` ((M, 2) in data coordinates; a click is
+    one point): "point" adds the path's points, "spray" adds SPRAY_PER_UNIT points per unit of
+    length (one for a click), each moved by Gaussian noise of std `spread`, "erase" removes
+    the points within ERASE_RADIUS_STDS * `spread` of the path (at least 0.1). Seeded: the same
+    stroke gives the same points. Raises PointsError (and changes nothing) past MAX_POINTS."""
+    if tool not in TOOLS:
+        raise PointsError(f"Unknown tool {tool!r}; use one of {', '.join(TOOLS)}.")
+    path = np.asarray(path, np.float64).reshape(-1, 2)
+    path = path[np.isfinite(path).all(axis=1)]
+    if not len(path):
+        return points
+    spread = float(min(max(spread, 0.0), VIEW))
+    if tool == "erase":
+        radius = max(ERASE_RADIUS_STDS * spread, 0.1)
+        keep = _distance_to_path(points.xy.astype(np.float64), path) > radius
+        return PointSet(points.xy[keep], points.labels[keep] if points.labels is not None else None)
+    rng = np.random.default_rng(seed)
+    new = path if tool == "point" else _spray(path, spread, rng)
+    if len(points) + len(new) > MAX_POINTS:
+        raise PointsError(f"That stroke would make {len(points) + len(new):,} points; the limit is "
+                          f"{MAX_POINTS:,}. Erase some first, or spray a shorter stroke.")
+    xy = np.concatenate([points.xy, new.astype(np.float32)])
+    labels = None
+    if points.labels is not None:  # new points take the label 0 next to loaded labels
+        labels = np.concatenate([points.labels, np.zeros(len(new), np.int64)])
+    return PointSet(xy, labels)
+
+
+def _spray(path: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """Points spaced evenly along the polyline `path` (SPRAY_PER_UNIT per unit), with noise."""
+    seg = np.diff(path, axis=0)
+    length = np.linalg.norm(seg, axis=1)
+    total = float(length.sum())
+    n = max(len(path) if total == 0 else int(round(total * SPRAY_PER_UNIT)), 1)
+    if total == 0:
+        centres = np.repeat(path[:1], n, axis=0)
+    else:
+        at = np.linspace(0.0, total, n)
+        cum = np.concatenate([[0.0], np.cumsum(length)])
+        i = np.clip(np.searchsorted(cum, at, side="right") - 1, 0, len(seg) - 1)
+        t = np.where(length[i] > 0, (at - cum[i]) / np.where(length[i] > 0, length[i], 1), 0.0)
+        centres = path[i] + t[:, None] * seg[i]
+    return centres + spread * rng.standard_normal(centres.shape)
+
+
+def _distance_to_path(xy: np.ndarray, path: np.ndarray) -> np.ndarray:
+    """Each point's distance to the polyline `path` (to its vertex when it has one)."""
+    if len(xy) == 0:
+        return np.zeros(0)
+    if len(path) == 1:
+        return np.linalg.norm(xy - path[0], axis=1)
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
+    t = np.clip(((xy[:, None, :] - a[None]) * ab[None]).sum(axis=2) / denom[None], 0.0, 1.0)
+    nearest = a[None] + t[:, :, None] * ab[None]
+    return np.linalg.norm(xy[:, None, :] - nearest, axis=2).min(axis=1)
+
+
+# -- modes -----------------------------------------------------------------------------------
+def find_modes(xy: np.ndarray, k: int = 0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The modes of a set without known centres: k-means centres (K, 2) and each cluster's std
+    (K,) (per axis: sqrt(mean squared distance to its centre / 2), at least MIN_MODE_STD).
+
+    `k` 0 picks it: the k in 2..MAX_MODES with the best silhouette score on up to 2,000 of the
+    points (seeded), or 1 when none reaches SILHOUETTE_MIN (no clear split). Deterministic."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    xy = np.asarray(xy, np.float64)
+    n_distinct = len(np.unique(xy, axis=0))
+    if k <= 0:
+        k = 1
+        sample = xy
+        if len(xy) > 2000:
+            sample = xy[np.random.default_rng(seed).choice(len(xy), 2000, replace=False)]
+        best = SILHOUETTE_MIN
+        for trial in range(2, min(MAX_MODES, n_distinct - 1) + 1):
+            labels = KMeans(trial, n_init=4, random_state=seed).fit_predict(sample)
+            score = float(silhouette_score(sample, labels))
+            if score > best:
+                best, k = score, trial
+    k = max(1, min(k, n_distinct))
+    fit = KMeans(k, n_init=4, random_state=seed).fit(xy)
+    centres = fit.cluster_centers_
+    sq = ((xy - centres[fit.labels_]) ** 2).sum(axis=1)
+    stds = np.array([math.sqrt(sq[fit.labels_ == c].mean() / 2) if (fit.labels_ == c).any() else 0.0
+                     for c in range(k)])
+    return centres.astype(np.float32), np.maximum(stds, MIN_MODE_STD).astype(np.float32)
+
+
+# -- where the dashboard keeps the sets its jobs train on ------------------------------------
+def store(points: PointSet, root: str | Path) -> Path:
+    """Write `points` to `<root>/.points/<hash>.csv` (the same set, the same file) for a job to
+    read; keeps the newest STORE_KEEP files (a run copies its set into its own folder at start)."""
+    raw = to_csv(checked(points))
+    folder = Path(root) / ".points"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{hashlib.sha256(raw).hexdigest()[:16]}.csv"
+    if path.is_file():
+        path.touch()
+    else:
+        tmp = path.with_suffix(f".{time.monotonic_ns()}.tmp")
+        tmp.write_bytes(raw)
+        tmp.replace(path)
+    for old in sorted(folder.glob("*.csv"), key=lambda p: p.stat().st_mtime)[:-STORE_KEEP]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def store_dir(root: str | Path) -> Path:
+    return Path(root) / ".points"

@@ -1,0 +1,175 @@
+"""Your own 2D data (`data.name=points`): the CSV, strokes, found modes, and runs that keep their set."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from ganplay import pointsets
+from ganplay.config import Config, ConfigError
+from ganplay.pointsets import PointSet, PointsError
+
+
+def three_blobs(n: int = 200, std: float = 0.1, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.normal(c, std, (n, 2)) for c in [(-2, 0), (2, 0), (0, 2)]]).astype(np.float32)
+
+
+def write_csv(tmp_path, xy: np.ndarray) -> str:
+    path = tmp_path / "mine.csv"
+    path.write_bytes(pointsets.to_csv(PointSet(xy)))
+    return str(path)
+
+
+# -- the CSV ----------------------------------------------------------------------------------
+def test_csv_with_and_without_header_and_labels():
+    a = pointsets.parse_csv(b"x,y\n1,2\n3.5,-4\n")
+    assert a.xy.tolist() == [[1, 2], [3.5, -4]] and a.labels is None
+    b = pointsets.parse_csv(b"1,2,0\n3,4,1\n\n")
+    assert b.xy.dtype == np.float32 and b.labels.tolist() == [0, 1]
+
+
+@pytest.mark.parametrize("raw, says", [
+    (b"", "holds no points"),
+    (b"x,y\n", "holds no points"),
+    (b"x\n1\n2\n", "one column"),
+    (b"1,2\n3,abc\n", "Row 2: 'abc' is not a number"),
+    (b"1,2\nnan,3\n", "Row 2: nan is not a finite number"),
+    (b"1,2\n3,inf\n", "not a finite number"),
+    (b"1,2\n3,4,5\n", "Row 2 has 3 columns"),
+    (b"1,2,a\n", "label 'a' is not a whole number"),
+    (b"\xff\xfe\x00\x01", "not UTF-8"),
+    (b"1,2\n5000,1\n", "within"),
+])
+def test_bad_csvs_say_what_is_wrong(raw, says):
+    with pytest.raises(PointsError, match=says):
+        pointsets.parse_csv(raw)
+
+
+def test_too_many_points_and_too_big_a_file_are_refused():
+    rows = "\n".join("0.5,0.5" for _ in range(pointsets.MAX_POINTS + 1)).encode()
+    with pytest.raises(PointsError, match="20,001 points; the limit is 20,000"):
+        pointsets.parse_csv(rows)
+    with pytest.raises(PointsError, match="the limit is 1 MB"):
+        pointsets.parse_csv(b"1,2\n" * 300_000)
+
+
+@pytest.mark.parametrize("xy, says", [
+    (np.zeros((0, 2), np.float32), "no points yet"),
+    (np.array([[1.0, 2.0]], np.float32), "1 point is not a distribution"),
+    (np.ones((50, 2), np.float32), "same place"),
+])
+def test_sets_that_cannot_train_say_why(xy, says):
+    with pytest.raises(PointsError, match=says):
+        pointsets.checked(PointSet(xy))
+
+
+@settings(max_examples=30, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 40), st.just(2)),
+              elements=st.floats(-999, 999, width=32, allow_nan=False)))
+def test_csv_round_trips_every_float32_exactly(xy):
+    back = pointsets.parse_csv(pointsets.to_csv(PointSet(xy)))
+    assert np.array_equal(back.xy, xy)
+
+
+# -- strokes ----------------------------------------------------------------------------------
+def test_a_click_adds_one_point_where_it_was():
+    ps = pointsets.apply_stroke(PointSet.empty(), "point", [[1.0, -1.0]], spread=0.2, seed=0)
+    assert ps.xy.tolist() == [[1.0, -1.0]]
+
+
+def test_spray_lays_points_along_the_stroke_with_the_spread():
+    path = [[-2.0, 0.0], [2.0, 0.0]]  # 4 units long
+    ps = pointsets.apply_stroke(PointSet.empty(), "spray", path, spread=0.1, seed=1)
+    assert len(ps) == 4 * pointsets.SPRAY_PER_UNIT
+    assert abs(float(ps.xy[:, 1].std()) - 0.1) < 0.03  # the spread across the stroke
+    assert -2.5 < ps.xy[:, 0].min() < -1.5 and 1.5 < ps.xy[:, 0].max() < 2.5
+    again = pointsets.apply_stroke(PointSet.empty(), "spray", path, spread=0.1, seed=1)
+    assert np.array_equal(ps.xy, again.xy)  # seeded
+
+
+def test_erase_removes_only_the_points_near_its_path():
+    ps = PointSet(np.array([[0, 0], [0.05, 0], [3, 3]], np.float32))
+    left = pointsets.apply_stroke(ps, "erase", [[-1.0, 0.0], [1.0, 0.0]], spread=0.1, seed=0)
+    assert left.xy.tolist() == [[3, 3]]
+
+
+def test_a_stroke_past_the_cap_changes_nothing():
+    full = PointSet(np.zeros((pointsets.MAX_POINTS - 1, 2), np.float32))
+    with pytest.raises(PointsError, match="the limit is 20,000"):
+        pointsets.apply_stroke(full, "spray", [[-4.0, 0.0], [4.0, 0.0]], 0.1, 0)
+    assert len(full) == pointsets.MAX_POINTS - 1
+
+
+# -- modes ------------------------------------------------------------------------------------
+def test_found_modes_of_three_blobs_and_of_one():
+    centres, stds = pointsets.find_modes(three_blobs())
+    assert len(centres) == 3
+    assert sorted(np.round(centres).tolist()) == [[-2, 0], [0, 2], [2, 0]]
+    assert np.all(np.abs(stds - 0.1) < 0.02)
+    one = np.random.default_rng(0).normal(0, 1, (600, 2))
+    assert len(pointsets.find_modes(one)[0]) == 1
+    assert len(pointsets.find_modes(three_blobs(), k=5)[0]) == 5  # data.modes overrides
+
+
+# -- config, data, runs -----------------------------------------------------------------------
+def test_config_needs_a_path_for_points_and_refuses_one_elsewhere():
+    with pytest.raises(ConfigError, match="data.path: `points` needs a CSV"):
+        Config.from_preset("ring8-gan", ["data.name=points"])
+    with pytest.raises(ConfigError, match="only `points` reads a CSV"):
+        Config.from_preset("ring8-gan", ["data.path=a.csv"])
+
+
+def test_a_bad_file_is_a_data_error_naming_data_path(tmp_path):
+    from ganplay.data import DataError, load_dataset
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,oops\n")
+    with pytest.raises(DataError, match="data.path: Row 2: 'oops' is not a number"):
+        load_dataset(Config.from_preset("ring8-gan", ["data.name=points", f"data.path={bad}"]))
+
+
+def test_mode_metrics_judge_each_sample_by_its_modes_std():
+    from ganplay.metrics.points import mode_metrics
+
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
+    x = torch.tensor([[0.5, 0.0], [10.5, 0.0]])
+    m = mode_metrics(x, centres, torch.tensor([0.1, 1.0]))
+    assert m["modes"] == 1 and m["hq"] == 0.5  # 0.5 is beyond 3 x 0.1, within 3 x 1.0
+
+
+@pytest.mark.slow
+def test_a_drawn_run_keeps_its_points_resumes_elsewhere_and_evaluates(tmp_path):
+    from ganplay.metrics import evaluate
+    from ganplay.sampling import load_generator
+    from ganplay.train import Trainer
+
+    xy = three_blobs()
+    src = write_csv(tmp_path, xy)
+    cfg = Config.from_preset("ring8-gan", ["data.name=points", f"data.path={src}", "train.steps=60",
+                                           "train.checkpoint_every=30", "train.eval_every=30",
+                                           "train.sample_every=30"])
+    trainer = Trainer(cfg)
+    run = trainer.start(tmp_path / "runs")
+    assert trainer.fit(stop_after=30) == "stopped"
+    assert json.loads(run.config_path.read_text())["data"]["path"] == "points.csv"
+    assert np.array_equal(pointsets.read_file(run.points_path).xy, xy)
+    snap = np.load(sorted(run.samples_dir.glob("*.npz"))[-1])
+    assert snap["centres"].shape == (3, 2) and snap["mode_std"].shape == (3,)
+    evals = [json.loads(line) for line in run.metrics_path.read_text().splitlines() if '"eval"' in line]
+    assert {"modes", "hq", "precision", "recall"} <= set(evals[-1])
+
+    moved = tmp_path / "moved"
+    shutil.copytree(run.path, moved)
+    (tmp_path / "mine.csv").unlink()  # the original file is gone: the run has its own copy
+    resumed = Trainer.from_run(moved)
+    assert resumed.step == 30 and torch.equal(resumed.data.x, torch.from_numpy(xy))
+    assert resumed.fit() == "done"
+    result = evaluate(load_generator(moved), seeds=2)
+    assert result["n_modes"] == 3 and "modes_found" in result and "precision" in result
+    assert result["floor"]["modes"]["mean"] == 3.0
