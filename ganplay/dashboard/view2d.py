@@ -16,7 +16,7 @@ import numpy as np
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
 
-from ganplay.config import MODE_CENTRES
+from ganplay.config import DRAWN_DATASET, MODE_CENTRES
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
     """The counted mixture's mode centres (K, 2) and std; None for data without modes."""
@@ -26,15 +26,17 @@ def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
     return np.asarray(centres, dtype=np.float32), std
 
 
-def modes_hit(fake: np.ndarray, centres: np.ndarray, std: float) -> int:
+def modes_hit(fake: np.ndarray, centres: np.ndarray, std: float | np.ndarray) -> int:
     """Covered modes as the VEEGAN/PacGAN protocol counts them (`ganplay.metrics.points`): modes
-    with at least one generated point within 3 std of their centre (here on the snapshot's points)."""
+    with at least one generated point within 3 std of their centre (here on the snapshot's points).
+    `std`: one for equal modes, or one per mode (modes found in drawn data)."""
     if len(fake) == 0:
         return 0
     fake = fake[np.isfinite(fake).all(axis=1)]
     dist = np.linalg.norm(fake[:, None, :] - centres[None, :, :], axis=2)
     nearest = dist.argmin(axis=1)
-    close = dist[np.arange(len(fake)), nearest] <= 3 * std
+    radius = 3 * (np.asarray(std)[nearest] if np.ndim(std) else std)
+    close = dist[np.arange(len(fake)), nearest] <= radius
     return int(len(np.unique(nearest[close])))
 
 
@@ -49,6 +51,14 @@ class Snapshot2D:
     manifold: np.ndarray | None = None  # (2, L, P, 2): G's image of a noise grid's two families of
     # lines (snapshots before it was recorded have none: no mesh)
     manifold_z_dim: int = 0  # G's noise dimensions: the grid spans the first two, the rest held at 0
+    centres: np.ndarray | None = None  # drawn data: the modes found in it (K, 2) ...
+    mode_std: np.ndarray | None = None  # ... and each one's std (K,); mixtures' are in the config
+
+    def modes(self, data_name: str) -> tuple[np.ndarray, float | np.ndarray] | None:
+        """What coverage counts against: the modes the snapshot carries, else the mixture's."""
+        if self.centres is not None and self.mode_std is not None:
+            return self.centres, self.mode_std
+        return mode_centres(data_name)
 
 
 _STEP = re.compile(r"step-(\d+)\.npz$")
@@ -69,14 +79,33 @@ def load_snapshot(path: str | Path) -> Snapshot2D:
         return Snapshot2D(int(z["step"]) if "step" in z else step_of(Path(path)), z["real"], z["fake"],
                           z["field"], (lo, hi), z["g_grad"],
                           manifold=z["manifold"] if "manifold" in z else None,
-                          manifold_z_dim=int(z["manifold_z_dim"]) if "manifold_z_dim" in z else 0)
+                          manifold_z_dim=int(z["manifold_z_dim"]) if "manifold_z_dim" in z else 0,
+                          centres=z["centres"] if "centres" in z else None,
+                          mode_std=z["mode_std"] if "mode_std" in z else None)
 
 
 @functools.lru_cache(maxsize=8192)
-def _modes_hit_file(path: str, mtime_ns: int, data_name: str) -> int:
-    centres, std = mode_centres(data_name)  # type: ignore[misc]
+def _modes_hit_file(path: str, mtime_ns: int, data_name: str) -> float:
     with np.load(path) as z:
+        if "centres" in z:  # drawn data: the modes found in it travel with each snapshot
+            return modes_hit(z["fake"], z["centres"], z["mode_std"])
+        centres, std = mode_centres(data_name)  # type: ignore[misc]
         return modes_hit(z["fake"], centres, std)
+
+
+def mode_count(paths: list[Path], data_name: str) -> int:
+    """How many modes a run's coverage counts: the mixture's, or those found in its drawn data."""
+    known = mode_centres(data_name)
+    if known is not None:
+        return len(known[0])
+    for p in reversed(paths):
+        try:
+            with np.load(p) as z:
+                if "centres" in z:
+                    return len(z["centres"])
+        except (OSError, KeyError, ValueError, EOFError):
+            continue
+    return 0
 
 
 def modes_over_time(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
@@ -90,7 +119,7 @@ def modes_over_time(rows: list[dict], run_path: str | Path, data_name: str) -> l
 def coverage_history(paths: list[Path], data_name: str) -> list[tuple[int, float]]:
     """(step, modes hit) for each snapshot of a ring8/grid25 run; [] for the other shapes.
     Each file is read once (cached by path and modification time), so polling stays cheap."""
-    if mode_centres(data_name) is None:
+    if mode_centres(data_name) is None and data_name != DRAWN_DATASET:
         return []
     out = []
     for p in paths:
@@ -268,10 +297,12 @@ def clip_lines(lines: np.ndarray, lo: float, hi: float) -> tuple[list, list]:
 
 def add_manifold(fig: go.Figure, manifold: np.ndarray, lo: float, hi: float) -> None:
     """G's manifold into `fig`: its two families of grid lines, one thin-line trace each (one
-    legend entry for both), clipped to the view."""
+    legend entry for both), clipped to the view. WebGL like the points, added after them: Plotly
+    draws WebGL traces above SVG ones, so an SVG mesh would vanish under a cloud of samples, which
+    is where it folds."""
     for family in range(2):
         xs, ys = clip_lines(manifold[family], lo, hi)
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=MANIFOLD_NAME, legendgroup="manifold",
+        fig.add_trace(go.Scattergl(x=xs, y=ys, mode="lines", name=MANIFOLD_NAME, legendgroup="manifold",
                                  showlegend=family == 0, line=MANIFOLD_LINE, opacity=0.6,
                                  hoverinfo="skip", connectgaps=False))
 
@@ -304,11 +335,11 @@ def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: boo
                                  zmid=scale.mid, opacity=0.75, zsmooth="best", name="D's field",
                                  colorbar={"title": {"text": scale.title}, "thickness": 12},
                                  hovertemplate="x=%{x:.2f} y=%{y:.2f} D=%{z:.3f}<extra></extra>"))
-    if show_manifold and snap.manifold is not None:
-        add_manifold(fig, snap.manifold, lo, hi)
     fig.add_trace(go.Scattergl(x=snap.real[:, 0], y=snap.real[:, 1], mode="markers", name="real data",
                                marker={"size": 4, "color": "#8c8c8c", "opacity": 0.6}))
     add_generated(fig, snap.fake, lo, hi, {"size": 5, "color": "#ff7f0e", "line": {"width": 0.5, "color": "white"}})
+    if show_manifold and snap.manifold is not None:
+        add_manifold(fig, snap.manifold, lo, hi)
     if show_arrows and len(snap.fake):
         where, push = arrow_grid(snap.fake, snap.g_grad, lo, hi, arrow_cells)
         xs, ys = _arrow_segments(where, push, 0.8 * (hi - lo) / arrow_cells)
