@@ -413,8 +413,8 @@ class Config(BaseModel):
             if d.per_class:
                 errors.append(f"data.per_class: 2D data ({d.name}) has no classes; use 0")
             if d.name == DRAWN_DATASET and not d.path:
-                errors.append("data.path: `points` needs a CSV of x,y points (or draw them on the "
-                              "2D playground)")
+                errors.append("data.path: `points` needs a CSV of x,y points (in the dashboard: draw or "
+                              "load at least 10 of them under Your points)")
         else:
             size = self.image_size
             if m.arch in CONV_ARCHS and size not in CONV_IMAGE_SIZES:
@@ -533,13 +533,13 @@ class Config(BaseModel):
     def with_overrides(self, overrides: list[str]) -> "Config":
         return Config.from_dict(apply_overrides(self.to_dict(), overrides))
 
-    def in_run(self, run_path: str | Path) -> "Config":
-        """This config read from the run at `run_path`: a relative `data.path` (a run keeps its
-        own copy of drawn points as `points.csv`) becomes that file's path."""
+    def with_data_under(self, folder: str | Path) -> "Config":
+        """This config with a relative `data.path` read from `folder`: a run's own copy of its drawn
+        points (`points.csv`), or the CSV beside an exported config."""
         if not self.data.path or Path(self.data.path).is_absolute():
             return self
         return self.model_copy(update={"data": self.data.model_copy(
-            update={"path": str(Path(run_path) / self.data.path)})})
+            update={"path": str(Path(folder) / self.data.path)})})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -561,6 +561,10 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         values = {}
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (data, model, ...) at the top")
+    data = values.get("data")
+    if isinstance(data, dict) and isinstance(data.get("path"), str) and data["path"] \
+            and not Path(data["path"]).is_absolute():  # a CSV named in the file sits beside it
+        data["path"] = str(path.parent / data["path"])
     return Config.from_dict(apply_overrides(values, overrides or []))
 
 

@@ -215,7 +215,7 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() != "invalid config:"]
         raise SamplingError(f"{source}: its header's config is not valid: {'; '.join(lines)}") from None
     if source.parent.name == "checkpoints":  # a run's checkpoint: its data files sit in the run
-        cfg = cfg.in_run(source.parent.parent)
+        cfg = cfg.with_data_under(source.parent.parent)
     meta = check_meta(c.meta, cfg, source)
     G, _ = build_models(cfg, tuple(meta["sample_shape"]), meta.get("n_classes", 0))
     prefix = "G_ema" if use_ema and c.has("G_ema") else "G"

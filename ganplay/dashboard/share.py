@@ -32,7 +32,7 @@ def config_to_query(cfg: Config) -> dict[str, str]:
     """{dotted field: text} for every field that differs from the default."""
     defaults = flatten({})
     return {key: _encode(value) for key, value in flatten(cfg.to_dict()).items()
-            if value != defaults[key]}
+            if value != defaults[key] and key != "data.path"}  # a server's file: no use elsewhere
 
 
 def query_string(cfg: Config) -> str:

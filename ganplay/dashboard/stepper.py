@@ -84,7 +84,7 @@ class Stepper:
         fake = t.generate_fixed()
         extent, field_values, grad = t.view_2d(fake)
         return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad,
-                          manifold=t.manifold(), manifold_z_dim=t.G.z_dim)
+                          manifold=t.manifold(), manifold_z_dim=t.G.z_dim, **t.mode_arrays())
 
     @property
     def field_is_probability(self) -> bool:

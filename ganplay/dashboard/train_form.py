@@ -14,9 +14,10 @@ from dataclasses import replace
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.config import ConfigError
+from ganplay.config import DRAWN_DATASET, ConfigError
 from ganplay.cpu import precision_warning
-from ganplay.dashboard import share
+from ganplay.dashboard import points_editor, share
+from ganplay.dashboard.widgets import runs_root
 from ganplay.dashboard.form_spec import (LABELS, SECTIONS, FieldSpec, FormResult, build_config, errors_by_field,
                                           flatten, form_fields, format_int_list, parse_int_list)
 from ganplay.presets import PRESETS, preset_values
@@ -28,6 +29,8 @@ APPLIED_QUERY_KEY = "form.applied_query"
 WIDGET_PREFIX = "cfg."
 CUSTOM = "(custom)"
 DEFAULT_PRESET = "ring8-gan"
+# Set by the page, not typed: drawn points are stored where a job can read them ("Your points")
+PAGE_SET = ("data.path",)
 
 
 def _wkey(spec: FieldSpec) -> str:
@@ -166,7 +169,11 @@ def _ensure_state() -> None:
 
 
 def current_values() -> dict:
-    return {spec.key: _value(spec, st.session_state[_wkey(spec)]) for spec in form_fields()}
+    flat = {spec.key: _value(spec, st.session_state[_wkey(spec)]) for spec in form_fields()}
+    # drawn points: the session's set (the editor under the form), stored for the job to read
+    flat["data.path"] = (points_editor.stored_path(runs_root())
+                         if flat.get("data.name") == DRAWN_DATASET else "")
+    return flat
 
 
 def validate(flat: dict) -> FormResult:
@@ -236,6 +243,7 @@ def render() -> FormResult:
     specs = form_fields()
     arch = flat.get("model.arch", "mlp")
     with st.expander("All settings", expanded=bool(result.errors)):
+        specs = [s for s in specs if s.key not in PAGE_SET]
         for spec in (s for s in specs if not s.section):
             _widget(spec, arch, lim)
             _field_errors(spec, result)
@@ -269,12 +277,17 @@ def render_sharing(result: FormResult) -> None:
     """Export / import the exact config as JSON, and a link that opens this page filled in."""
     cols = st.columns(3)
     cfg = result.config if result.ok else None
+    exported = ""
+    if cfg is not None:  # drawn points travel as points.csv beside the JSON (the editor's CSV button)
+        exported = (cfg.with_overrides(["data.path=points.csv"]) if cfg.data.name == DRAWN_DATASET
+                    else cfg).to_json()
     with cols[0]:
-        st.download_button("Export config JSON", data=cfg.to_json() if cfg else "",
+        st.download_button("Export config JSON", data=exported,
                            file_name=f"{(cfg.name if cfg else '') or 'ganplay-config'}.json",
                            mime="application/json", disabled=cfg is None, icon=":material/download:",
                            help="The exact config, seed included: `ganplay train --config FILE` "
-                                "trains the same run.", width="stretch")
+                                "trains the same run. Drawn points: save them (Your points → CSV) "
+                                "as points.csv beside it.", width="stretch")
     with cols[1]:
         with st.popover("Import config JSON", icon=":material/upload:", width="stretch"):
             st.file_uploader("A config exported from here (or written by hand)", type=["json"],
@@ -285,6 +298,8 @@ def render_sharing(result: FormResult) -> None:
                 base = (st.context.url or "").split("?")[0] or "train"
                 st.code(f"{base}?{share.query_string(cfg)}", language=None, wrap_lines=True)
                 st.caption("Opens the Train page with this setup filled in (only the settings "
-                           "that differ from the defaults are in the link).")
+                           "that differ from the defaults are in the link)." +
+                           (" Points don't fit in a link: send your points as CSV (Your points → "
+                            "CSV) with it." if cfg.data.name == DRAWN_DATASET else ""))
     if st.session_state.get("form.import_error"):
         st.error(st.session_state["form.import_error"])

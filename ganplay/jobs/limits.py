@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ganplay.config import Config
+from ganplay.config import DRAWN_DATASET, Config
 from ganplay.jobs.records import JobError
 
 if TYPE_CHECKING:
@@ -157,6 +157,9 @@ def limit_errors(cfg: Config, lim: Limits) -> list[str]:
         errors.append("data.download: this demo does not download data sets; use mnist5k or digits")
     if lim.demo and cfg.data.name == "folder":
         errors.append("data.name: this demo cannot read folders on the server; use a bundled data set")
+    if lim.demo and cfg.data.name == DRAWN_DATASET and not _in_points_store(cfg.data.path):
+        errors.append("data.path: this demo trains only on points drawn or loaded on its pages "
+                      "(the 2D playground's Draw your data, or Your points on the Train page)")
     if not errors:  # the estimate needs a config the demo would run at all
         errors += cost_errors(cfg, lim)
     return errors
@@ -189,3 +192,15 @@ def _check_control(info: "RunInfo", visitor: str | None, what: str) -> None:
                        "can watch it, not change it")
 
 
+def _in_points_store(path: str) -> bool:
+    """Whether `path` is a file the pages stored (`pointsets.store`) under this server's runs
+    folder: a visitor names no other file on the server."""
+    from pathlib import Path
+
+    from ganplay.pointsets import store_dir
+    from ganplay.train.rundir import runs_root
+
+    try:
+        return Path(path).resolve().parent == store_dir(runs_root()).resolve()
+    except (OSError, ValueError):
+        return False

@@ -355,7 +355,7 @@ class Trainer:
         values = read_json(run.config_path)
         if steps is not None:
             values.setdefault("train", {})["steps"] = steps
-        trainer = cls(Config.from_dict(values).in_run(run.path), on_phase=on_phase)
+        trainer = cls(Config.from_dict(values).with_data_under(run.path), on_phase=on_phase)
         trainer.run = run
         latest = run.latest_checkpoint()
         if latest is not None:
@@ -741,13 +741,13 @@ class Trainer:
             manifold=self.manifold(),
             manifold_z_dim=np.array(self.G.z_dim),
             step=np.array(self.step),
-            **self._mode_arrays(),
+            **self.mode_arrays(),
         )
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".npz"), data)
         img = snapshots.points_image(real, fake_np, lo, hi)
         atomic_write_bytes(self.run.samples_dir / step_name(self.step, ".png"), snapshots.png_bytes(img))
 
-    def _mode_arrays(self) -> dict[str, np.ndarray]:
+    def mode_arrays(self) -> dict[str, np.ndarray]:
         """Drawn data: the modes found in it, so a page counts coverage without clustering."""
         if self.cfg.data.name != DRAWN_DATASET or self.data.centres is None:
             return {}

@@ -7,11 +7,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.config import LOGIT_LOSSES, POINT_DATASETS, Config
-from ganplay.dashboard import view2d
+from ganplay.config import DRAWN_DATASET, LOGIT_LOSSES, POINT_DATASETS, Config
+from ganplay.dashboard import points_editor, view2d
 from ganplay.dashboard.widgets import pick_run, runs_root
 
-WATCH, STEP = "Watch a run", "Step by hand"
+WATCH, STEP, DRAW = "Watch a run", "Step by hand", "Draw your data"
+DATA_LABELS = {DRAWN_DATASET: "your points (Draw your data)"}
 STEP_PRESETS = ("ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp")
 
 st.title("2D playground")
@@ -21,16 +22,19 @@ st.caption("Background: the discriminator's verdict at each point: blue where D 
            "on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
            "averaged over the samples in each patch of the plane; the longest arrow is the strongest push. "
            "Purple mesh (G's manifold): a regular grid of noise vectors as G maps it into the plane.")
-mode = st.segmented_control("Mode", [WATCH, STEP], default=WATCH, key="pg.mode", label_visibility="collapsed")
-show = st.columns(4)
-show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
-show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
-                             help="The negative gradient of G's loss, averaged over the generated "
-                                  "points in each cell of a 12 x 12 grid.")
-show_manifold = show[2].toggle("G's manifold", value=False, key="pg.manifold",
-                               help="A regular grid of noise vectors as G maps it into the plane: where the "
-                                    "mesh is stretched G spreads its noise thin, where it folds G maps "
-                                    "different noise to the same place.")
+mode = st.segmented_control("Mode", [WATCH, STEP, DRAW], default=WATCH, key="pg.mode",
+                            label_visibility="collapsed")
+show_field = show_arrows = show_manifold = False  # Draw your data: no GAN, no layers
+if mode != DRAW:
+    show = st.columns(4)
+    show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
+    show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
+                                 help="The negative gradient of G's loss, averaged over the generated "
+                                      "points in each cell of a 12 x 12 grid.")
+    show_manifold = show[2].toggle("G's manifold", value=False, key="pg.manifold",
+                                   help="A regular grid of noise vectors as G maps it into the plane: where the "
+                                        "mesh is stretched G spreads its noise thin, where it folds G maps "
+                                        "different noise to the same place.")
 
 
 def manifold_caption(snap: view2d.Snapshot2D) -> None:
@@ -84,9 +88,9 @@ def watch() -> None:
         with right:
             st.metric("step", f"{snap.step:,}", help=f"of {info.steps:,}; state: {info.state}")
             coverage = view2d.modes_over_time(info.run.read_metrics(), info.path, data_name)
-            if coverage:
+            total = view2d.mode_count(paths, data_name)
+            if coverage and total:
                 now = [v for s, v in coverage if s <= snap.step][-1:] or [coverage[0][1]]
-                total = len(view2d.mode_centres(data_name)[0])
                 st.metric("modes covered", f"{now[0]:.0f} / {total}",
                           help="Modes with at least one generated sample within 3σ of the centre "
                                "(the VEEGAN/PacGAN protocol; the run's own eval metric when it "
@@ -112,8 +116,18 @@ def step_by_hand() -> None:
                                help="The preset's models, loss and optimiser, trained right here.")
     data = cols[1].selectbox("Data", POINT_DATASETS, key="pg.step_data",
                              index=POINT_DATASETS.index(Config.from_preset(preset).data.name),
-                             help="Any 2D data set; the preset's models are used as they are.")
-    cfg = Config.from_preset(preset, [f"data.name={data}"])
+                             format_func=lambda name: DATA_LABELS.get(name, name),
+                             help="Any 2D data set, or the points you drew (Draw your data); the "
+                                  "preset's models are used as they are.")
+    overrides = [f"data.name={data}"]
+    if data == DRAWN_DATASET:
+        with st.expander("Your points", expanded=bool(points_editor.problem())):
+            points_editor.editor("pg.draw")
+        if points_editor.problem():
+            st.info(points_editor.problem(), icon=":material/draw:")
+            return
+        overrides.append(f"data.path={points_editor.stored_path(runs_root())}")
+    cfg = Config.from_preset(preset, overrides)
     ident = cfg.to_json()
     reset = cols[2].button("Reset", icon=":material/restart_alt:", width="stretch",
                            help="New models from the same seed.")
@@ -154,7 +168,7 @@ def step_by_hand() -> None:
     with right:
         st.metric("D steps", stepper.log.d_steps)
         st.metric("G steps", stepper.log.g_steps)
-        known = view2d.mode_centres(data)
+        known = snap.modes(data)
         if known is not None:
             st.metric("modes covered", f"{view2d.modes_hit(snap.fake, *known)} / {len(known[0])}",
                       help="Modes with at least one generated point within 3σ of the centre.")
@@ -165,7 +179,27 @@ def step_by_hand() -> None:
                    "time; nothing is written to disk. Real runs train in their own process.")
 
 
+def draw() -> None:
+    st.markdown("Draw the real data yourself: **click** to add points, **drag** to spray them along a "
+                "stroke, or **erase**; start from a built-in set and edit it, or load a CSV. Then step a "
+                "GAN on it by hand, or train it for real.")
+    points_editor.editor("pg.draw")
+    problem = points_editor.problem()
+    cols = st.columns(2)
+    if cols[0].button("Step a GAN on it by hand", icon=":material/touch_app:", disabled=bool(problem),
+                      width="stretch", help=problem or "Step mode, with your points as the data."):
+        st.session_state["pg.step_data"] = DRAWN_DATASET
+        st.session_state["pg.mode"] = STEP
+        st.rerun()
+    if cols[1].button("Train it", icon=":material/model_training:", disabled=bool(problem), width="stretch",
+                      help=problem or "The Train page, set up for your points (pick the loss and "
+                                      "models there)."):
+        st.switch_page("views/train.py", query_params={"preset": "ring8-gan", "data.name": DRAWN_DATASET})
+
+
 if mode == STEP:
     step_by_hand()
+elif mode == DRAW:
+    draw()
 else:
     watch()

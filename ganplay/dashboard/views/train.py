@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ganplay import jobs
-from ganplay.dashboard import live, train_form, visitor
+from ganplay.config import DRAWN_DATASET
+from ganplay.dashboard import live, points_editor, train_form, visitor
 from ganplay.dashboard.widgets import pick_run, runs_root
 
 JOB_KEY = "train.job"  # the job this session is watching (a job id or run directory name)
@@ -14,6 +15,9 @@ lim = jobs.limits()
 
 st.subheader("Setup")
 result = train_form.render()
+if st.session_state[train_form.STORE].get("data.name") == DRAWN_DATASET:
+    with st.expander("Your points: the data this run trains on", expanded=True, icon=":material/draw:"):
+        points_editor.editor("train.draw")
 errors = result.all_errors()
 if errors:
     st.error("Fix these before starting:\n" + "\n".join(f"- {e}" for e in errors), icon=":material/error:")
