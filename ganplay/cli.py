@@ -1,4 +1,4 @@
-"""The `ganplay` command line: train, sample, eval, export, zoo, lab, presets, bench, app, space, panel. A thin shell over the library."""
+"""The `ganplay` command line: train, sample, eval, export, eject, zoo, lab, presets, bench, app, space, panel. A thin shell over the library."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class UserError(Exception):
 _USER_ERROR_CLASSES = {
     "ganplay.config": "ConfigError", "ganplay.data.dataset": "DataError", "ganplay.sampling": "SamplingError",
     "ganplay.train.checkpoint": "CheckpointError", "ganplay.train.distributed": "DeviceError",
-    "ganplay.zoo": "ZooError", "ganplay.lab.scenarios": "LabError",
+    "ganplay.zoo": "ZooError", "ganplay.lab.scenarios": "LabError", "ganplay.eject": "EjectError",
 }
 
 
@@ -301,6 +301,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eject(args: argparse.Namespace) -> int:
+    from ganplay.eject import eject
+
+    for path in eject(args.source, args.out, list(args.set or [])):
+        print(f"wrote {path}")
+    print(f"train with: python {args.out} [--steps N]")
+    return EXIT_OK
+
+
 def cmd_zoo(args: argparse.Namespace) -> int:
     from ganplay import zoo, zoo_build
 
@@ -527,6 +536,14 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--per-class", action="store_true", help="--n images for every class")
     ex.add_argument("--seed", type=int, default=0)
     ex.set_defaults(func=cmd_export)
+
+    ej = sub.add_parser("eject", help="write one self-contained PyTorch script (no ganplay import) that "
+                        "trains a preset, run or config exactly as ganplay does")
+    ej.add_argument("source", metavar="RUN_OR_PRESET", help="a preset name, a run directory or a config file")
+    ej.add_argument("--out", default="train.py", help="the script to write (default train.py); drawn points "
+                    "go beside it as a CSV")
+    ej.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE", help="override config values first")
+    ej.set_defaults(func=cmd_eject)
 
     z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate + preview), eval, "
                                    "previews (re-render Home's shipped grids), table")
