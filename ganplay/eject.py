@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import textwrap
 from pathlib import Path
 
-from ganplay.config import IMAGE_DATASET_INFO, MODE_CENTRES, POINT_DATASETS, Config, ConfigError, load_config
+from ganplay import pointsets
+from ganplay.config import DRAWN_DATASET, IMAGE_DATASET_INFO, MODE_CENTRES, POINT_DATASETS, Config, load_config
 from ganplay.presets import PRESETS
 
 EJECT_ARCHS = ("mlp", "dcgan", "wgan")
 EJECT_IMAGE_DATA = ("mnist5k", "digits")
-DRAWN_DATA = "points"  # a drawn 2D data set: data.path names its CSV (x,y or x,y,label)
-DEFAULT_CSV = "points.csv"
+DEFAULT_CSV = "points.csv"  # where a script for drawn points (data.name=points) reads them
 
 # Restated from the layers below (tests/test_eject.py checks them against the originals).
 N_POINTS = 100_000  # ganplay.data.N_POINTS: points drawn for a 2D mixture
@@ -49,8 +48,7 @@ class EjectError(ValueError):
 # What ejects
 # ---------------------------------------------------------------------------------------------
 def _data_names() -> tuple[str, ...]:
-    """The data sets that eject: every 2D set (drawn points included, once config knows them) and
-    the bundled digit sets."""
+    """The data sets that eject: every 2D set (drawn points included) and the bundled digit sets."""
     return (*POINT_DATASETS, *EJECT_IMAGE_DATA)
 
 
@@ -117,7 +115,7 @@ class _Facts:
         self.cfg = cfg
         m, lo, o = cfg.model, cfg.loss, cfg.optim
         self.points = cfg.is_points
-        self.drawn = cfg.data.name == DRAWN_DATA
+        self.drawn = cfg.data.name == DRAWN_DATASET
         self.csv = data_csv_name or DEFAULT_CSV
         self.size = cfg.image_size
         self.channels = 2 if self.points else IMAGE_DATASET_INFO[cfg.data.name][0]
@@ -267,12 +265,12 @@ def _mixture_data(f: _Facts) -> str:
 
 def _drawn_data(f: _Facts) -> str:
     return _block(f'''
-        # -- Data: the points drawn in ganplay, from {f.csv} beside this file (header x,y or
-        # x,y,label; a label column is not used), in file order
+        # -- Data: your own 2D points, from {f.csv} beside this file
         POINTS_CSV = Path(__file__).with_name({f.csv!r})
 
 
         def load_data():
+            """The points in file order (a header row x,y or x,y,label; a label column is not used)."""
             arr = np.loadtxt(POINTS_CSV, delimiter=",", skiprows=1, ndmin=2)
             return torch.from_numpy(arr[:, :2]).float()
         ''')
@@ -993,49 +991,56 @@ def eject_script(cfg: Config, data_csv_name: str | None = None, source: str | No
 # ---------------------------------------------------------------------------------------------
 # From a name to files
 # ---------------------------------------------------------------------------------------------
-def resolve(run_or_preset: str, overrides: list[str] | None = None) -> tuple[Config, str, Path | None]:
-    """(config, what it came from, the folder relative paths in it are read from) for a preset
-    name, a run directory (its config.json) or a config file."""
+def resolve(run_or_preset: str, overrides: list[str] | None = None) -> tuple[Config, str]:
+    """(config, what it came from) for a preset name, a run directory (its config.json) or a
+    config file; a relative data.path in a file is read beside it."""
     path = Path(run_or_preset).expanduser()
     if path.is_dir():
         config = path / "config.json"
         if not config.is_file():
             raise EjectError(f"{run_or_preset} is a folder but not a ganplay run directory (no config.json)")
-        return load_config(config, overrides), f"run {path.name}", path
+        return load_config(config, overrides), f"run {path.name}"
     if path.is_file():
-        return load_config(path, overrides), f"config {path.name}", path.parent
+        return load_config(path, overrides), f"config {path.name}"
     if run_or_preset in PRESETS:
-        return Config.from_preset(run_or_preset, overrides), f"preset {run_or_preset}", None
+        return Config.from_preset(run_or_preset, overrides), f"preset {run_or_preset}"
     raise EjectError(f"{run_or_preset!r} is no preset, run directory or config file; presets: "
                      f"{', '.join(PRESETS)}")
+
+
+def points_csv(cfg: Config) -> bytes:
+    """The drawn points of `cfg` (data.path) as the CSV an ejected script reads: a header row, then
+    every float32 coordinate with the digits that read back to it exactly (`pointsets.to_csv`)."""
+    try:
+        return pointsets.to_csv(pointsets.checked(pointsets.read_file(cfg.data.path)))
+    except pointsets.PointsError as exc:
+        raise EjectError(f"data.path: {exc}") from None
+
+
+def csv_name_for(script: str | Path) -> str:
+    """The drawn points' CSV beside a script: points.csv for train.py, else NAME-points.csv (so two
+    scripts can share a folder)."""
+    stem = Path(script).stem
+    return DEFAULT_CSV if stem == "train" else f"{stem}-points.csv"
 
 
 def eject(run_or_preset: str, out: str | Path, overrides: list[str] | None = None) -> list[Path]:
     """Write the training script for a preset, run directory or config file to `out` (and, for
     drawn points, their CSV beside it). Returns the paths written."""
-    cfg, source, base = resolve(run_or_preset, overrides)
+    cfg, source = resolve(run_or_preset, overrides)
     out = Path(out)
-    csv_src = None
-    csv_name = None
-    if cfg.data.name == DRAWN_DATA:
-        raw = getattr(cfg.data, "path", "")
-        csv_src = Path(raw).expanduser()
-        if not csv_src.is_absolute() and base is not None and not csv_src.is_file():
-            csv_src = base / csv_src
-        if not csv_src.is_file():
-            raise EjectError(f"data.path: the drawn points' CSV {raw!r} is not there; the script needs a copy")
-        csv_name = f"{out.stem}-points.csv" if out.stem != "points" else "points-data.csv"
-        csv_name = DEFAULT_CSV if out.stem == "train" else csv_name
+    drawn = cfg.data.name == DRAWN_DATASET
+    csv_name = csv_name_for(out) if drawn else None
     text = eject_script(cfg, csv_name, source=source, script_name=out.name)
+    data = points_csv(cfg) if drawn else None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
     written = [out]
-    if csv_src is not None:
-        dest = out.with_name(csv_name)
-        if dest.resolve() != csv_src.resolve():
-            shutil.copyfile(csv_src, dest)
-        written.append(dest)
+    if data is not None:
+        written.append(out.with_name(csv_name))
+        written[-1].write_bytes(data)
     return written
 
 
-__all__ = ["EJECT_ARCHS", "EjectError", "check", "eject", "eject_script", "refusals", "resolve", "ConfigError"]
+__all__ = ["EJECT_ARCHS", "EjectError", "check", "csv_name_for", "eject", "eject_script", "points_csv", "refusals",
+           "resolve"]
