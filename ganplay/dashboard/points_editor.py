@@ -108,16 +108,13 @@ export default function (component) {
     path = null;
     setTriggerValue("stroke", { tool: data.tool, path: stroke });
   };
-  canvas.addEventListener("pointerdown", down);
-  canvas.addEventListener("pointermove", move);
-  canvas.addEventListener("pointerup", up);
-  canvas.addEventListener("pointercancel", up);
-  return () => {
-    canvas.removeEventListener("pointerdown", down);
-    canvas.removeEventListener("pointermove", move);
-    canvas.removeEventListener("pointerup", up);
-    canvas.removeEventListener("pointercancel", up);
-  };
+  // Streamlit calls this function again with new data and keeps the canvas: one set of listeners
+  const handlers = [["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", up]];
+  const detach = () => { for (const [name, fn] of canvas._gpHandlers || []) canvas.removeEventListener(name, fn); };
+  detach();
+  for (const [name, fn] of handlers) canvas.addEventListener(name, fn);
+  canvas._gpHandlers = handlers;
+  return detach;
 }
 """
 

@@ -185,6 +185,8 @@ def draw() -> None:
                 "GAN on it by hand, or train it for real.")
     points_editor.editor("pg.draw")
     problem = points_editor.problem()
+    if problem:
+        st.info(problem, icon=":material/draw:")
     cols = st.columns(2)
     if cols[0].button("Step a GAN on it by hand", icon=":material/touch_app:", disabled=bool(problem),
                       width="stretch", help=problem or "Step mode, with your points as the data."):
