@@ -1042,5 +1042,29 @@ def eject(run_or_preset: str, out: str | Path, overrides: list[str] | None = Non
     return written
 
 
-__all__ = ["EJECT_ARCHS", "EjectError", "check", "csv_name_for", "eject", "eject_script", "points_csv", "refusals",
-           "resolve"]
+def download_name(cfg: Config) -> tuple[str, str]:
+    """(file name, MIME type) of the Train page's "Export as Python script": NAME.py, or for drawn
+    points NAME.zip (train.py and points.csv)."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", cfg.name or cfg.run_label).strip("-.") or "ganplay"
+    if cfg.data.name == DRAWN_DATASET:
+        return f"{slug}.zip", "application/zip"
+    return f"{slug}.py", "text/x-python"
+
+
+def download_bytes(cfg: Config, source: str = "the Train page's setup") -> bytes:
+    """The bytes `download_name` names: the script, or a zip of train.py and points.csv."""
+    if cfg.data.name != DRAWN_DATASET:
+        return eject_script(cfg, source=source, script_name=download_name(cfg)[0]).encode()
+    import io
+    import zipfile
+
+    script = eject_script(cfg, DEFAULT_CSV, source=source, script_name="train.py")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("train.py", script)
+        zf.writestr(DEFAULT_CSV, points_csv(cfg))
+    return buf.getvalue()
+
+
+__all__ = ["EJECT_ARCHS", "EjectError", "check", "csv_name_for", "download_bytes", "download_name", "eject",
+           "eject_script", "points_csv", "refusals", "resolve"]

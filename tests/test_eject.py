@@ -248,3 +248,46 @@ def test_every_switch_that_ejects_matches_bit_for_bit(preset, overrides, tmp_pat
     script = tmp_path / "train.py"
     script.write_text(eject_script(cfg))
     assert run_in_process(script) == ganplay_losses(cfg)
+
+
+# -- the Train page's button ----------------------------------------------------------------------
+def test_the_train_page_offers_the_script_for_the_setup_it_shows(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    for name in ("GANPLAY_DEMO", "SPACE_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path / "runs"))
+    main = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
+    at = AppTest.from_file(str(main), default_timeout=60)
+    at.run()
+    at.switch_page("views/train.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    def button():
+        (b,) = [b.proto for b in at.get("download_button") if b.proto.label == "Python script"]
+        return b
+
+    assert not button().disabled and "bit for bit" in button().help
+    at.selectbox(key="cfg.model.arch").select("dcgan").run()  # an error in the form: nothing to export
+    assert button().disabled and "the setup has errors" in button().help
+    at.selectbox(key="cfg.data.name").select("mnist5k").run()
+    at.selectbox(key="cfg.model.arch").select("stylegan-lite").run()
+    assert button().disabled and "model.arch: stylegan-lite does not eject" in button().help
+
+
+def test_the_download_is_the_script_or_for_drawn_points_a_zip(tmp_path):
+    import zipfile
+
+    from ganplay.eject import download_bytes, download_name
+
+    cfg = Config.from_preset("mnist-cdcgan")
+    assert download_name(cfg) == ("mnist-cdcgan.py", "text/x-python")
+    assert download_bytes(cfg).decode() == eject_script(cfg, source="the Train page's setup",
+                                                        script_name="mnist-cdcgan.py")
+    drawn = Config.from_preset("ring8-gan", ["data.name=points", f"data.path={write_points(tmp_path / 'p.csv')}",
+                                             "name=my points"])
+    assert download_name(drawn) == ("my-points.zip", "application/zip")
+    with zipfile.ZipFile(io.BytesIO(download_bytes(drawn))) as zf:
+        assert zf.namelist() == ["train.py", "points.csv"]
+        assert "POINTS_CSV = Path(__file__).with_name('points.csv')" in zf.read("train.py").decode()
+        assert zf.read("points.csv").decode().startswith("x,y,label\n")

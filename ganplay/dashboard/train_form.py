@@ -8,6 +8,7 @@ seeded from there before it is drawn.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 
@@ -274,8 +275,9 @@ def _display_roundtrip(flat: dict, lim: jobs.Limits) -> dict:
 
 
 def render_sharing(result: FormResult) -> None:
-    """Export / import the exact config as JSON, and a link that opens this page filled in."""
-    cols = st.columns(3)
+    """Export / import the exact config as JSON, a link that opens this page filled in, and the
+    setup as one plain PyTorch script (`ganplay.eject`)."""
+    cols = st.columns(4)
     cfg = result.config if result.ok else None
     exported = ""
     if cfg is not None:  # drawn points travel as points.csv beside the JSON (the editor's CSV button)
@@ -301,5 +303,27 @@ def render_sharing(result: FormResult) -> None:
                            "that differ from the defaults are in the link)." +
                            (" Points don't fit in a link: send your points as CSV (Your points → "
                             "CSV) with it." if cfg.data.name == DRAWN_DATASET else ""))
+    with cols[3]:
+        _script_button(cfg)
     if st.session_state.get("form.import_error"):
         st.error(st.session_state["form.import_error"])
+
+
+def _script_button(cfg) -> None:
+    """Export as Python script (`ganplay.eject`), written only when pressed; a setup that does not
+    eject exactly says why, and the button is off."""
+    from ganplay import eject  # torch-free; imported here so the form loads without it
+
+    refused = eject.refusals(cfg) if cfg is not None else ["the setup has errors"]
+    name, mime = eject.download_name(cfg) if cfg is not None else ("train.py", "text/x-python")
+    drawn = cfg is not None and cfg.data.name == DRAWN_DATASET
+    why = ("Export as Python script: one self-contained PyTorch file (no ganplay needed) that trains "
+           "exactly this setup; on CPU its losses equal ganplay's bit for bit. "
+           f"`python {'train.py' if drawn else name} --steps N`.")
+    if drawn:
+        why += " Your points: a zip of train.py and the points.csv it reads."
+    if refused:
+        why = "Not available: " + "; ".join(refused)
+    st.download_button("Python script", data=b"" if refused else functools.partial(eject.download_bytes, cfg),
+                       file_name=name, mime=mime, disabled=bool(refused), icon=":material/code:",
+                       help=why, width="stretch")

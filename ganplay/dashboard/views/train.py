@@ -22,7 +22,7 @@ errors = result.all_errors()
 if errors:
     st.error("Fix these before starting:\n" + "\n".join(f"- {e}" for e in errors), icon=":material/error:")
 
-start_col, share_col = st.columns([1, 3], vertical_alignment="bottom")
+start_col, share_col = st.columns([1, 4.6], vertical_alignment="bottom")
 with start_col:
     start = st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=not result.ok,
                       width="stretch", help="Starts a separate training process that writes a new "
