@@ -6,8 +6,8 @@ models, losses, a training loop. Only the switches that are on appear in it: the
 per switch, never as `if False:` branches. It draws its random numbers in ganplay's order (weights
 under `torch.manual_seed(train.seed)`, the data's own generators, `batch_indices`' seeded epoch
 permutations, a generator reseeded from (seed, rank 0, step) for the step's noise, augmentation and
-penalties), so on CPU its per-step losses equal `Trainer.train_step`'s bit for bit (tests/test_eject.py).
-A config with a switch it cannot reproduce exactly is refused (`EjectError`, naming the switch).
+penalties), so on CPU its per-step losses equal `Trainer.train_step`'s bit for bit
+(tests/test_eject.py). A config with a switch it cannot reproduce exactly is refused (`EjectError`, naming the switch).
 
 `eject(run_or_preset, out)` writes the script for a preset, a config file or a run directory (and,
 for drawn 2D data, the points' CSV beside it).
@@ -648,14 +648,15 @@ def _discriminator(f: _Facts) -> str:
             layers.append(f"MinibatchDiscrimination({width}, {m.minibatch_disc})")
             width += m.minibatch_disc
         kind = "residual down blocks" if m.residual else "strided convolutions"
+        where = "in the blocks" if m.residual else "after the first"
         about = (f"{kind} with LeakyReLU(0.2)"
-                 + (", BatchNorm after the first" if not critic else
-                    (", LayerNorm after the first" if m.layernorm else ", no normalisation (a critic)")))
+                 + (f", BatchNorm {where}" if not critic else
+                    (f", LayerNorm {where}" if m.layernorm else ", no normalisation (a critic)")))
     judged = "points" if f.points else "images"
     per = f"each group of {f.pack} {judged}" if f.pack > 1 else ("each point" if f.points else "each image")
     score = "a logit" if lo.name in ("ns", "minimax") else "a critic's score"
     head = "a linear score" + (" plus the projection of the label (Miyato & Koyama 2018)" if f.cond else "")
-    what = "a 2D point" if f.points else f"a {_shape_text(f.shape)} image"
+    what = "A 2D point" if f.points else f"A {_shape_text(f.shape)} image"
     lines = [f"class Discriminator(nn.Module):\n"
              + _doc(f"{what} -> one score for {per} ({score}): {about}; then {head}.") + "\n",
              "    def __init__(self):", "        super().__init__()",
