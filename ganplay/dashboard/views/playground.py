@@ -196,7 +196,7 @@ def draw() -> None:
     if cols[1].button("Train it", icon=":material/model_training:", disabled=bool(problem), width="stretch",
                       help=problem or "The Train page, set up for your points (pick the loss and "
                                       "models there)."):
-        st.switch_page("views/train.py", query_params={"preset": "ring8-gan", "data.name": DRAWN_DATASET})
+        st.switch_page("views/train.py", query_params={"data.name": DRAWN_DATASET})
 
 
 if mode == STEP:
