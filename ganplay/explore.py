@@ -5,6 +5,11 @@ psi < 1), w for StyleGAN-lite (mapped from z and the label, then truncated towar
 `encode` makes one from a seed, `render` turns a batch of them into images, so every operation
 below (directions, 2D maps, interpolation) works the same for both kinds of generator.
 
+A walk, a map, an interpolation or the all-labels row starts from a seed or from a `Latent`: a
+code found by `ganplay.projection` (z for any generator; w, one style for every layer, or w+, one
+per layer, for StyleGAN-lite), which the panel keeps per visitor. `point` turns either into the
+latent point; a w+ point is (1, num_ws, w_dim), and the directions move every layer alike.
+
 - Directions are GANSpace-style principal directions, computed once per generator and cached:
   PCA over many sampled w for StyleGAN-lite; for z-only generators (where PCA over an isotropic z
   would give arbitrary directions) the principal components of the generated images, regressed
@@ -218,6 +223,45 @@ def is_style(gen: LoadedGenerator) -> bool:
 
 
 # -- latent points ------------------------------------------------------------------------------
+LATENT_KINDS = ("z", "w", "w+")
+
+
+@dataclass(frozen=True)
+class Latent:
+    """A latent code to start from instead of a seed: `kind` "z" (the noise, (1, z_dim)), "w"
+    (StyleGAN-lite's style, (1, w_dim), the same for every layer) or "w+" (one style per layer,
+    (1, num_ws, w_dim)); `label` is the class it was found under (conditional generators)."""
+
+    kind: str
+    tensor: Tensor
+    label: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in LATENT_KINDS:
+            raise ExploreError(f"a latent code is one of {', '.join(LATENT_KINDS)}, got {self.kind!r}")
+        want = 3 if self.kind == "w+" else 2
+        if not isinstance(self.tensor, Tensor) or self.tensor.dim() != want or len(self.tensor) != 1:
+            raise ExploreError(f"a {self.kind} code has shape (1, {'num_ws, ' if want == 3 else ''}d)")
+
+
+def check_latent(gen: LoadedGenerator, latent: Latent) -> Latent:
+    """`latent` fits `gen`: its kind, its size, finite numbers."""
+    if not isinstance(latent, Latent):
+        raise ExploreError(f"expected a latent code, got {type(latent).__name__}")
+    style = is_style(gen)
+    if latent.kind != "z" and not style:
+        raise ExploreError(f"a {latent.kind} code needs a StyleGAN-lite generator; this one takes z")
+    want = {"z": (1, gen.z_dim)}
+    if style:
+        want.update({"w": (1, gen.G.w_dim), "w+": (1, gen.G.num_ws, gen.G.w_dim)})
+    if tuple(latent.tensor.shape) != want[latent.kind]:
+        raise ExploreError(f"this {latent.kind} code has shape {tuple(latent.tensor.shape)}; the generator "
+                           f"takes {want[latent.kind]} (a code found for another generator?)")
+    if not bool(torch.isfinite(latent.tensor).all()):
+        raise ExploreError("the latent code holds NaN or infinity")
+    return latent
+
+
 def _labels(gen: LoadedGenerator, label: int | None, n: int) -> Tensor | None:
     if not gen.n_classes:
         return None
@@ -246,8 +290,36 @@ def encode(gen: LoadedGenerator, seed: int, label: int | None = None, truncation
 
 
 @torch.inference_mode()
+def point(gen: LoadedGenerator, origin, label: int | None = None, truncation: float = 1.0) -> Tensor:
+    """The latent point a seed or a `Latent` stands for: `encode` for a seed; a Latent's z is
+    mapped like a seed's (non-StyleGAN z: clipped to +-3 psi under truncation psi < 1, the seeds'
+    truncated normal's range), its w or w+ pulled toward the mean w (its class's, if it has one)."""
+    if not isinstance(origin, Latent):
+        return encode(gen, check_seed(origin), label, truncation)
+    latent, truncation = check_latent(gen, origin), check_truncation(truncation)
+    t = latent.tensor.detach().float().cpu()
+    if latent.kind == "z":
+        if is_style(gen):
+            return latents_from_z(gen, t, _labels(gen, label, 1), truncation)
+        return t if truncation >= 1.0 else t.clamp(-3.0 * truncation, 3.0 * truncation)
+    own = torch.tensor([latent.label]) if latent.label is not None and gen.n_classes else None
+    flat = t.reshape(-1, t.shape[-1])
+    own = own.expand(len(flat)) if own is not None else None
+    return gen.G.truncate(flat.to(gen.device), truncation, own).float().cpu().reshape(t.shape)
+
+
+def _same_rank(points: list[Tensor], gen: LoadedGenerator) -> list[Tensor]:
+    """w points (1, d) beside w+ points (1, num_ws, d): all as w+ (a w repeated per layer draws the
+    same picture), so they go through one pass."""
+    if not any(p.dim() == 3 for p in points):
+        return points
+    return [p if p.dim() == 3 else p[:, None].expand(-1, gen.G.num_ws, -1) for p in points]
+
+
+@torch.inference_mode()
 def render(gen: LoadedGenerator, latents: Tensor, labels: Tensor | None = None, batch_size: int = 128) -> Tensor:
-    """Latent points (B, d) -> images (B, C, H, W) in [-1, 1], batched, deterministic."""
+    """Latent points (B, d) -> images (B, C, H, W) in [-1, 1], batched, deterministic. For
+    StyleGAN-lite, w+ points (B, num_ws, w_dim) too."""
     if not is_style(gen):
         if gen.n_classes and labels is None:
             labels = torch.zeros(len(latents), dtype=torch.long)
@@ -255,7 +327,7 @@ def render(gen: LoadedGenerator, latents: Tensor, labels: Tensor | None = None, 
     out = []
     for i in range(0, len(latents), batch_size):
         w = latents[i : i + batch_size].to(gen.device)
-        ws = w[:, None].repeat(1, gen.G.num_ws, 1)
+        ws = w if w.dim() == 3 else w[:, None].repeat(1, gen.G.num_ws, 1)
         out.append(gen.G.synthesis(ws, noise_mode="const").float().cpu())
     return torch.cat(out) if out else torch.empty(0, *gen.out_shape)
 
@@ -291,15 +363,28 @@ def interpolate(a: Tensor, b: Tensor, frames: int, mode: str = "spherical") -> T
     return (slerp if mode == "spherical" else lerp)(a, b, t)
 
 
-def interpolation(gen: LoadedGenerator, seed_a: int, seed_b: int, frames: int = 8, mode: str = "spherical",
+def interpolation(gen: LoadedGenerator, seed_a, seed_b: int, frames: int = 8, mode: str = "spherical",
                   label: int | None = None, truncation: float = 1.0) -> Tensor:
-    """Images (frames, C, H, W) walking from seed_a to seed_b. The walk is in z (where the prior is
-    Gaussian, so slerp keeps the norm typical) and, for StyleGAN-lite, mapped and truncated to w."""
+    """Images (frames, C, H, W) walking from seed_a (a seed or a `Latent`) to seed_b. The walk is
+    in z (where the prior is Gaussian, so slerp keeps the norm typical) and, for StyleGAN-lite,
+    mapped and truncated to w. From a w or w+ code it is a straight line in w (to seed_b's w,
+    repeated per layer for w+), whatever `mode` says: w's distribution is no sphere."""
     frames, mode, truncation = check_frames(frames), check_mode(mode), check_truncation(truncation)
     label = check_label(gen, label)
-    z = seed_noise(gen, [seed_a, seed_b], truncation)
-    zs = interpolate(z[0], z[1], frames, mode)
     labels = _labels(gen, label, frames)
+    if isinstance(seed_a, Latent) and check_latent(gen, seed_a).kind != "z":
+        a = point(gen, seed_a, label, truncation)
+        b = _same_rank([a, encode(gen, check_seed(seed_b), label, truncation)], gen)[1]
+        pts = interpolate(a, b, frames, "linear").reshape(frames, *a.shape[1:])
+        return render(gen, pts, labels)
+    if isinstance(seed_a, Latent):
+        za = seed_a.tensor.detach().float().cpu()
+        if not is_style(gen) and truncation < 1.0:
+            za = za.clamp(-3.0 * truncation, 3.0 * truncation)
+        z = torch.cat([za, seed_noise(gen, [seed_b], truncation)])
+    else:
+        z = seed_noise(gen, [seed_a, seed_b], truncation)
+    zs = interpolate(z[0], z[1], frames, mode)
     return render(gen, latents_from_z(gen, zs, labels, truncation), labels)
 
 
@@ -377,35 +462,37 @@ def move(point: Tensor, dirs: Directions, amounts) -> Tensor:
     a = torch.tensor(amounts, dtype=point.dtype)
     if not torch.isfinite(a).all():
         raise ExploreError("direction amounts must be finite numbers")
-    return point + ((a * dirs.stds[: len(a)].to(point.dtype)) @ dirs.vectors[: len(a)].to(point.dtype)).reshape(1, -1)
+    step = ((a * dirs.stds[: len(a)].to(point.dtype)) @ dirs.vectors[: len(a)].to(point.dtype)).reshape(1, -1)
+    return point + (step[:, None] if point.dim() == 3 else step)  # w+: every layer moves alike
 
 
-def walk(gen: LoadedGenerator, seed: int, amounts=(), label: int | None = None, truncation: float = 1.0) -> Tensor:
-    """One image (1, C, H, W): the seed's point moved along the principal directions."""
+def walk(gen: LoadedGenerator, seed, amounts=(), label: int | None = None, truncation: float = 1.0) -> Tensor:
+    """One image (1, C, H, W): the point of a seed (or a `Latent`) moved along the principal
+    directions."""
     return walk_many(gen, [(seed, amounts, label, truncation)])
 
 
 def walk_many(gen: LoadedGenerator, moves) -> Tensor:
-    """`walk` for many (seed, amounts, label, truncation) at once: one forward pass (B, C, H, W),
-    so visitors who move a slider at the same moment share it."""
+    """`walk` for many (seed or Latent, amounts, label, truncation) at once: one forward pass
+    (B, C, H, W), so visitors who move a slider at the same moment share it."""
     points, labels = [], []
     for seed, amounts, label, truncation in moves:
         label = check_label(gen, label)
-        point = encode(gen, seed, label, truncation)
+        p = point(gen, seed, label, truncation)
         if any(float(a or 0) for a in amounts):
-            point = move(point, directions(gen, max(len(amounts), 1)), amounts)
-        points.append(point)
+            p = move(p, directions(gen, max(len(amounts), 1)), amounts)
+        points.append(p)
         labels.append(0 if label is None else label)
     if not points:
         return torch.empty(0, *gen.out_shape)
-    return render(gen, torch.cat(points), torch.tensor(labels) if gen.n_classes else None)
+    return render(gen, torch.cat(_same_rank(points, gen)), torch.tensor(labels) if gen.n_classes else None)
 
 
-def latent_map(gen: LoadedGenerator, seed: int, dir_x: int = 0, dir_y: int = 1, side: int = 5,
+def latent_map(gen: LoadedGenerator, seed, dir_x: int = 0, dir_y: int = 1, side: int = 5,
                extent: float = 2.0, label: int | None = None, truncation: float = 1.0,
                amounts=()) -> Tensor:
     """A side x side grid of images (row-major, y down) over the plane of directions dir_x, dir_y
-    around the seed's point, each from -extent to +extent standard deviations."""
+    around the point of a seed (or a `Latent`), each from -extent to +extent standard deviations."""
     side = check_grid(side)
     label = check_label(gen, label)
     for d in (dir_x, dir_y):
@@ -415,23 +502,31 @@ def latent_map(gen: LoadedGenerator, seed: int, dir_x: int = 0, dir_y: int = 1, 
     if not 0 < extent <= 10:
         raise ExploreError(f"extent must be in (0, 10] standard deviations, got {extent}")
     dirs = directions(gen, max(int(dir_x), int(dir_y), len(amounts) - 1, 1) + 1)
-    point = move(encode(gen, seed, label, truncation), dirs, amounts)
+    start = move(point(gen, seed, label, truncation), dirs, amounts)
     ticks = torch.linspace(-extent, extent, side) if side > 1 else torch.zeros(1)
     ys, xs = torch.meshgrid(ticks, ticks, indexing="ij")
     vx = dirs.vectors[int(dir_x)] * dirs.stds[int(dir_x)]
     vy = dirs.vectors[int(dir_y)] * dirs.stds[int(dir_y)]
-    pts = point + xs.reshape(-1, 1) * vx + ys.reshape(-1, 1) * vy
+    offsets = xs.reshape(-1, 1) * vx + ys.reshape(-1, 1) * vy
+    pts = start + (offsets[:, None] if start.dim() == 3 else offsets)
     return render(gen, pts, _labels(gen, label, len(pts)))
 
 
 # -- labels -------------------------------------------------------------------------------------
-def all_classes(gen: LoadedGenerator, seed: int, truncation: float = 1.0, amounts=()) -> Tensor:
-    """The same z for every label: (n_classes, C, H, W)."""
+def all_classes(gen: LoadedGenerator, seed, truncation: float = 1.0, amounts=()) -> Tensor:
+    """The same z (a seed's, or a z `Latent`) for every label: (n_classes, C, H, W)."""
     if not gen.n_classes:
         raise ExploreError("this generator is unconditional: it takes no label")
     truncation = check_truncation(truncation)
     k = gen.n_classes
-    z = seed_noise(gen, [seed], truncation).expand(k, -1).clone()
+    if isinstance(seed, Latent):
+        if check_latent(gen, seed).kind != "z":
+            raise ExploreError(f"a {seed.kind} code already holds its label (StyleGAN-lite's label enters "
+                               "the mapping, before w): project in z to see it under every label")
+        z = point(gen, seed, None, truncation) if not is_style(gen) else seed.tensor.detach().float().cpu()
+        z = z.expand(k, -1).clone()
+    else:
+        z = seed_noise(gen, [seed], truncation).expand(k, -1).clone()
     labels = torch.arange(k)
     pts = latents_from_z(gen, z, labels, truncation)
     if any(float(a or 0) for a in amounts):

@@ -14,6 +14,7 @@ SSIM too (`metrics.translation.scores`). A drawing has no true image: readings o
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,6 +117,51 @@ def mnist_like(drawing: np.ndarray | None) -> Tensor:
     return (out * 255).round().to(torch.uint8).unsqueeze(0)
 
 
+MAX_UPLOAD_BYTES = 1_000_000  # the panel's upload cap (Gradio's max_file_size), checked here again
+MIN_PICTURE_SIDE = 8  # smaller than this holds no digit
+
+
+def read_picture(path) -> np.ndarray:
+    """An uploaded file as a picture `mnist_like` reads: uint8 (H, W) grey or (H, W, 4) RGBA.
+    Refused with a message: a missing, empty or too large file (over MAX_UPLOAD_BYTES), anything
+    PIL cannot read as a picture, one under MIN_PICTURE_SIDE or over MAX_DRAWING_SIDE px a side
+    (checked from its header, before decoding: a small PNG can hold a huge canvas). Any mode is
+    converted (palette, 16-bit, CMYK, ...; transparency kept); an animation gives its first frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path is None or str(path) == "":
+        raise ExploreError("Upload a picture first (PNG or JPEG).")
+    path = str(getattr(path, "path", path))
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        raise ExploreError("The upload did not arrive: try again.") from None
+    if size == 0:
+        raise ExploreError("The uploaded file is empty.")
+    if size > MAX_UPLOAD_BYTES:
+        raise ExploreError(f"The uploaded file is {size / 1e6:.1f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            if max(w, h) > MAX_DRAWING_SIDE:
+                raise ExploreError(f"The picture is {w}x{h} px; at most {MAX_DRAWING_SIDE} px a side.")
+            if min(w, h) < MIN_PICTURE_SIDE:
+                raise ExploreError(f"The picture is {w}x{h} px: too small to hold a digit (at least "
+                                   f"{MIN_PICTURE_SIDE} px a side).")
+            img.seek(0)
+            alpha = "A" in img.getbands() or "transparency" in img.info
+            if img.mode.startswith("I"):  # 16/32-bit grey: scaled down to 8 bits
+                a = np.asarray(img, dtype=np.float64)
+                return np.rint(255 * (a - a.min()) / max(float(a.max() - a.min()), 1e-9)).astype(np.uint8)
+            return np.asarray(img.convert("RGBA" if alpha else "L"), dtype=np.uint8).copy()
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        raise ExploreError("That file is not a picture this page can read: upload a PNG or JPEG of a digit.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, ExploreError):
+            raise
+        raise ExploreError("That picture is damaged or cut short: upload a PNG or JPEG of a digit.") from None
+
+
 def _ink(drawing: np.ndarray | None) -> np.ndarray:
     if drawing is None:
         raise ExploreError("The canvas is empty: draw something first.")
@@ -163,4 +209,4 @@ def enlarged(inputs: Tensor) -> Tensor:
 
 
 __all__ = ["EVAL_N", "Answer", "LOWRES_FACTOR", "TASKS", "answers", "drawing_input", "enlarged", "heldout",
-           "mnist_like"]
+           "mnist_like", "read_picture"]
