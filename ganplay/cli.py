@@ -334,6 +334,15 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         for name in names:
             print(f"wrote {zoo_build.write_preview(name)}")
         return EXIT_OK
+    if args.action == "memorisation":  # the one step alone, on the shipped weights
+        for name in names:
+            block = zoo_build.add_memorisation(name)
+            if block is None:
+                print(f"{name}: not a digit model from noise; no memorisation check")
+                continue
+            block = {k: v for k, v in block.items() if k != "quantiles"}
+            print(json.dumps({"name": name, "memorisation": block}))
+        return EXIT_OK
     for name in names:
         if args.action == "build":
             card = zoo_build.build(name)
@@ -546,8 +555,9 @@ def build_parser() -> argparse.ArgumentParser:
     ej.set_defaults(func=cmd_eject)
 
     z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate + preview), eval, "
-                                   "previews (re-render Home's shipped grids), table")
-    z.add_argument("action", choices=["list", "build", "eval", "previews", "table"])
+                                   "previews (re-render Home's shipped grids), memorisation (add the "
+                                   "memorisation check to digit models' cards), table")
+    z.add_argument("action", choices=["list", "build", "eval", "previews", "memorisation", "table"])
     z.add_argument("names", nargs="*", help="zoo model names")
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")

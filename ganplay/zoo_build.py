@@ -1,6 +1,8 @@
 """Regenerating a zoo entry (`ganplay zoo build NAME`): train its preset, export the generator
 (EMA if kept) into a weights-only file, evaluate it as `ganplay eval` does, write its card and the
-Home page's preview grid. The catalogue it writes into is `ganplay.zoo`."""
+Home page's preview grid (the evaluation includes, for digit models, the memorisation check;
+`add_memorisation` runs that step alone on shipped weights). The catalogue it writes into is
+`ganplay.zoo`."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ganplay.metrics import evaluate
 from ganplay.sampling import load_generator
 from ganplay.train import Trainer, checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
-from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_kind, card_path, responsible_use, weights_path
+from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_kind, card_path, read_card, responsible_use, weights_path
 
 EVAL_N = 10_000
 EVAL_SEED = 0
@@ -89,9 +91,28 @@ def write_preview(name: str, root: Path = PRETRAINED) -> Path:
 
 
 def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
-    """The `metrics` part of a card, measured as `ganplay eval` measures it."""
+    """The `metrics` part of a card, measured as `ganplay eval` measures it (for digit models this
+    includes the memorisation block: `add_memorisation` is the same step alone)."""
     gen = load_generator(weights_path(name, root))
     return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed)}
+
+
+def add_memorisation(name: str, root: Path = PRETRAINED) -> dict | None:
+    """Measure the memorisation check on a built digit model's shipped weights, with the card's
+    own eval settings (so the numbers are those `evaluate` gives), and write it into the card's
+    metrics (`ganplay zoo memorisation NAME|--all`). None for models it does not apply to."""
+    from ganplay.metrics.memorisation import memorisation_check
+
+    card = read_card(name, root)
+    metrics = card.get("metrics") or {}
+    if metrics.get("kind") != "images":
+        return None
+    settings = card.get("eval", {})
+    gen = load_generator(weights_path(name, root))
+    metrics["memorisation"] = memorisation_check(gen, n=settings.get("n", EVAL_N), seed=settings.get("seed", EVAL_SEED))
+    card["metrics"] = metrics
+    atomic_write_json(card_path(name, root), card)
+    return metrics["memorisation"]
 
 
 def _device_name(device: str) -> str:

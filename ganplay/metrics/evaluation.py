@@ -118,7 +118,8 @@ def _digit_samples(gen, n: int, seed: int, model, progress: bool) -> SampleSet:
 
 
 def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | None = None,
-             progress: bool = False, floor: bool = True, classifier_path=None) -> dict:
+             progress: bool = False, floor: bool = True, classifier_path=None,
+             memorisation: bool = True) -> dict:
     """Every metric that applies to `gen` (a `ganplay.sampling.LoadedGenerator`), as a dict.
 
     - ring8 / grid25: the VEEGAN/PacGAN protocol (`points.py`): 2,500 samples per seed whatever
@@ -127,6 +128,8 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
     - mnist5k / mnist: `n` samples per seed (default one seed), measured with the bundled
       classifier against mnist5k's 4,500 training digits (`image.py`); "floor" holds the
       held-out 500 digits measured the same way. Several seeds give mean/stderr dicts.
+      "memorisation" (unless `memorisation=False`): the first seed's samples' nearest training
+      digits against the held-out digits' (`memorisation.py`).
     - anything else: {"available": False, "reason": "..."}: no numbers that mean nothing.
 
     Always present: "kind" ("points", "images" or "none"), "available", "data".
@@ -147,9 +150,10 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
     size = gen.out_shape[-1]
     model = clf.load_classifier(classifier_path)
     real = reference_set("train", size, classifier_path)
-    rows = []
+    rows, first = [], None
     for s in seed_list:
         fake = _digit_samples(gen, n, s, model, progress)
+        first = fake if first is None else first
         rows.append(run_metrics(MetricInput("digits", fake, real, seed=s)))
     card = clf.classifier_card(classifier_path)
     out = {
@@ -168,6 +172,10 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
     if floor:
         out["floor"] = {"what": "mnist5k held-out digits (500) vs training digits", "n": 500,
                         **digits_floor(size, seed_list[0], classifier_path)}
+    if memorisation:  # the first seed's samples: nearest training digits against the held-out curve
+        from ganplay.metrics.memorisation import memorisation_check
+
+        out["memorisation"] = memorisation_check(gen, n, seed_list[0], classifier_path, features=first.features)
     return out
 
 
@@ -412,6 +420,10 @@ def format_report(result: dict, title: str = "") -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     for r in rows:
         lines.append("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
+    if result.get("memorisation"):
+        from ganplay.metrics.memorisation import report_lines
+
+        lines += report_lines(result["memorisation"])
     return "\n".join(lines)
 
 
