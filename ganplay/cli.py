@@ -334,6 +334,15 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         for name in names:
             print(f"wrote {zoo_build.write_preview(name)}")
         return EXIT_OK
+    if args.action == "projection":  # the projection numbers alone, on the shipped weights
+        for name in names:
+            block = zoo_build.add_projection(name, progress=lambda text, name=name: print(f"{name} {text}",
+                                                                                         file=sys.stderr))
+            if block is None:
+                print(f"{name}: not a digit model from noise; no projection numbers")
+                continue
+            print(json.dumps({"name": name, "projection": block}))
+        return EXIT_OK
     if args.action == "memorisation":  # the one step alone, on the shipped weights
         for name in names:
             block = zoo_build.add_memorisation(name)
@@ -556,8 +565,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     z = sub.add_parser("zoo", help="the pretrained zoo: list, build (train + evaluate + preview), eval, "
                                    "previews (re-render Home's shipped grids), memorisation (add the "
-                                   "memorisation check to digit models' cards), table")
-    z.add_argument("action", choices=["list", "build", "eval", "previews", "memorisation", "table"])
+                                   "memorisation check to digit models' cards), projection (how well "
+                                   "searched latent codes reproduce 100 held-out digits, into the digit "
+                                   "models' cards; build runs it too), table")
+    z.add_argument("action", choices=["list", "build", "eval", "previews", "memorisation", "projection", "table"])
     z.add_argument("names", nargs="*", help="zoo model names")
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")

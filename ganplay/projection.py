@@ -340,6 +340,14 @@ def heldout_digits(n: int = EVAL_N) -> tuple[Tensor, Tensor]:
     return data.x[:n].float().div(127.5).sub(1.0), data.labels[:n].clone()
 
 
+def projection_what(n: int, conditional: bool) -> str:
+    """What a card's `projection` numbers are, in a sentence."""
+    return (f"{n} MNIST-5k held-out digits (never trained on) searched for; error: mean squared error per "
+            "pixel, pixels in [-1, 1] (0 = identical; a blank picture against these digits scores 0.45); "
+            "label agreement: the share of reconstructions the bundled classifier reads as the digit's true "
+            "label" + ("; searched under each digit's true label" if conditional else ""))
+
+
 def evaluate_projection(gen: LoadedGenerator, n: int = EVAL_N, steps: int = DEFAULT_STEPS,
                         spaces: tuple[str, ...] | None = None, progress: Callable[[str], None] | None = None) -> dict:
     """A zoo card's `projection`: over `n` held-out digits, per space searched (z; for StyleGAN-lite
@@ -359,10 +367,7 @@ def evaluate_projection(gen: LoadedGenerator, n: int = EVAL_N, steps: int = DEFA
     classifier = load_classifier()
     baseline = random_seed_errors(gen, targets, labels)
     result = {
-        "what": (f"{n} MNIST-5k held-out digits (never trained on) searched for; error: mean squared "
-                 "error per pixel, pixels in [-1, 1] (0 = identical; a blank picture against a digit is "
-                 "about 0.4); label agreement: the share the bundled classifier reads as the digit's "
-                 "true label" + ("; searched under each digit's true label" if gen.n_classes else "")),
+        "what": projection_what(n, bool(gen.n_classes)),
         "n": n,
         "steps": steps,
         "random_seeds": {"seeds": BASELINE_SEEDS, "error": _mean_se(baseline)},

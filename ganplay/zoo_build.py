@@ -78,6 +78,9 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     }
     if evaluate:
         card.update(evaluate_card(name, root))
+        projected = projection_block(card, root)
+        if projected is not None:
+            card["projection"] = projected
     atomic_write_json(card_path(name, root), card)
     write_preview(name, root)
     return card
@@ -113,6 +116,32 @@ def add_memorisation(name: str, root: Path = PRETRAINED) -> dict | None:
     card["metrics"] = metrics
     atomic_write_json(card_path(name, root), card)
     return metrics["memorisation"]
+
+
+def projection_block(card: dict, root: Path = PRETRAINED, progress=None) -> dict | None:
+    """A card's `projection`: how well its generator reproduces 100 held-out digits when their
+    latent codes are searched for (`ganplay.projection.evaluate_projection`). None for models it
+    does not apply to (2D points, image-to-image, data other than MNIST-5k's 28 px digits)."""
+    from ganplay.projection import evaluate_projection
+
+    config = card.get("config", {})
+    if card_kind(config) != "noise" or config.get("data", {}).get("name") != "mnist5k":
+        return None
+    return evaluate_projection(load_generator(weights_path(card["name"], root)), progress=progress)
+
+
+def add_projection(name: str, root: Path = PRETRAINED, progress=None) -> dict | None:
+    """The projection step alone, on a built model's shipped weights (`ganplay zoo projection
+    NAME|--all`): measured, then written into its card (re-read just before, so nothing else on
+    the card is lost). None for models it does not apply to."""
+    from ganplay.zoo import read_card
+
+    block = projection_block(read_card(name, root), root, progress)
+    if block is not None:
+        card = read_card(name, root)
+        card["projection"] = block
+        atomic_write_json(card_path(name, root), card)
+    return block
 
 
 def _device_name(device: str) -> str:

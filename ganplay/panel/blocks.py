@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, image_to_image, labels, walk
+from ganplay.panel import project
 
 TITLE = "ganplay explorer"
 
@@ -102,7 +103,9 @@ def build() -> gr.Blocks:
         c = SimpleNamespace(generator=generator, seed=seed, reseed=reseed, label=label,
                             truncation=truncation, info=info, ui=ui, image=image, gif_file=files.write_gif,
                             limits=lim, heavy=heavy)
-        with gr.Tabs():
+        project.start_note(c)  # c.start: the visitor's projected code, which walks start from while set
+        with gr.Tabs() as tabs:
+            c.tabs = tabs
             with gr.Tab("Walk", id="walk"):
                 walk.build(c)
             with gr.Tab("Labels", id="labels"):
@@ -111,6 +114,8 @@ def build() -> gr.Blocks:
                 compare.build(c)
             with gr.Tab("Image to image", id="image-to-image"):
                 image_to_image.build(c)
+            with gr.Tab("Project your digit", id="project"):
+                project.build(c)
         # opening Compare fills it in (same seed and label as above)
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")

@@ -8,6 +8,12 @@ a message that says what is allowed.
 A generator is a name, never a path: a zoo model (`mnist-cdcgan`) or a run under the runs folder
 (`runs/<run id>`), resolved here on the server (`explore.resolve_name`). In demo mode
 (`jobs.demo_mode`) the panel has caps of its own (`limits()`), stated in the page.
+
+Walks, maps, interpolations and the all-labels row start from a seed or from an `explore.Latent`
+(a visitor's projected digit, `ganplay.panel.project`): `walk(generator, seed_or_latent, ...)`
+and the others take either; `walk_from(start, ...)` and its siblings are what the panel wires, with
+the visitor's `Start` (kept in a per-session `gr.State`, hidden from API clients) ahead of the
+seed API's inputs: while it holds a code of the chosen generator, that code replaces the seed.
 """
 
 from __future__ import annotations
@@ -158,13 +164,38 @@ PATH_CHOICES = [("straight (linear)", "linear"), ("curved (spherical, slerp)", "
 PATH_INFO = "Curved keeps the random input at its usual length all the way: no washed-out middle"
 
 
+# -- where a walk starts ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Start:
+    """A visitor's projected code (`latent`) of the generator named `generator`: walks start
+    there instead of at the seed while it is kept."""
+
+    generator: str
+    latent: E.Latent
+
+
+def origin(start, generator: str, seed):
+    """The latent code of `start` when it belongs to `generator`; otherwise the seed (checked). A
+    code of another generator is not used: it was found for that generator's pictures."""
+    if isinstance(start, Start) and start.generator == str(generator):
+        return start.latent
+    return E.check_seed(seed)
+
+
+def _origin(seed):
+    return seed if isinstance(seed, E.Latent) else E.check_seed(seed)
+
+
 # -- Walk ---------------------------------------------------------------------------------------
 def walk(generator: str, seed, label, truncation, *amounts) -> Image.Image:
-    """The seed's image moved along the principal directions (one slider value per direction).
-    Checked here, then drawn in a forward pass shared with the other visitors' moves waiting
-    at the same moment (`SharedPass`)."""
+    """The image of a seed (or an `explore.Latent`) moved along the principal directions (one
+    slider value per direction). Checked here, then drawn in a forward pass shared with the other
+    visitors' moves waiting at the same moment (`SharedPass`)."""
     gen = E.get_generator(generator)
-    move = (E.check_seed(seed), [_amount(a) for a in amounts], E.check_label(gen, label),
+    seed = _origin(seed)
+    if isinstance(seed, E.Latent):
+        E.check_latent(gen, seed)
+    move = (seed, [_amount(a) for a in amounts], E.check_label(gen, label),
             E.check_truncation(truncation))
     return E.single_image(_WALKS(gen, move), IMAGE_SCALE)
 
@@ -178,31 +209,53 @@ _WALKS = SharedPass(_walk_many, max_batch=WALK_BATCH)
 
 
 def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, extent, *amounts) -> Image.Image:
+    """A grid over two directions around a seed's (or an `explore.Latent`'s) point."""
     gen = E.get_generator(generator)
-    E.check_seed(seed)
+    seed = _origin(seed)
     side = _side(side)
-    x = E.latent_map(gen, int(seed), _direction(dir_x), _direction(dir_y), side, float(extent),
+    x = E.latent_map(gen, seed, _direction(dir_x), _direction(dir_y), side, float(extent),
                      E.check_label(gen, label), truncation, [_amount(a) for a in amounts])
     return E.grid_image(x, side, GRID_SCALE)
 
 
 def interpolation(generator: str, seed_a, seed_b, frames, mode, label, truncation) -> tuple[Image.Image, bytes]:
-    """A strip of the frames and the same walk as an animated GIF."""
+    """A strip of the frames and the same walk as an animated GIF (from seed_a or an
+    `explore.Latent` to seed_b)."""
     gen = E.get_generator(generator)
-    seed_a, seed_b, frames = E.check_seed(seed_a), E.check_seed(seed_b), _frames(frames)
+    seed_a, seed_b, frames = _origin(seed_a), E.check_seed(seed_b), _frames(frames)
     x = E.interpolation(gen, seed_a, seed_b, frames, mode, E.check_label(gen, label), truncation)
     return E.grid_image(x, min(frames, 16), GRID_SCALE), E.gif_bytes(x)
 
 
+# the panel's wiring: the visitor's Start (a gr.State, not in the API) first, then the seed API
+def walk_from(start, generator: str, seed, label, truncation, *amounts) -> Image.Image:
+    return walk(generator, origin(start, generator, seed), label, truncation, *amounts)
+
+
+def latent_map_from(start, generator: str, seed, label, truncation, dir_x, dir_y, side, extent,
+                    *amounts) -> Image.Image:
+    return latent_map(generator, origin(start, generator, seed), label, truncation, dir_x, dir_y, side, extent,
+                      *amounts)
+
+
+def interpolation_from(start, generator: str, seed_a, seed_b, frames, mode, label,
+                       truncation) -> tuple[Image.Image, bytes]:
+    return interpolation(generator, origin(start, generator, seed_a), seed_b, frames, mode, label, truncation)
+
+
+def all_classes_from(start, generator: str, seed, truncation) -> Image.Image:
+    return all_classes(generator, origin(start, generator, seed), truncation)
+
+
 # -- Labels -------------------------------------------------------------------------------------
 def all_classes(generator: str, seed, truncation) -> Image.Image:
-    """The same z for every label, in one row."""
+    """The same z (a seed's, or a z `explore.Latent`) for every label, in one row."""
     gen = E.get_generator(generator)
     cap = limits()
     if cap.demo and gen.n_classes > cap.grid * 10:
         raise E.ExploreError(f"this public demo draws at most {cap.grid * 10} classes in a row; "
                              f"this generator has {gen.n_classes}")
-    x = E.all_classes(gen, E.check_seed(seed), truncation)
+    x = E.all_classes(gen, _origin(seed), truncation)
     return E.grid_image(x, min(len(x), 10), GRID_SCALE + 1)
 
 

@@ -13,7 +13,7 @@ def build(c) -> None:
                 "(what the noise controls).")
     go_all = gr.Button("All classes for this seed", variant="primary", elem_id="gp-all-classes-button")
     all_out = c.image("Same z, every label", elem_id="gp-all-classes")
-    go_all.click(c.ui(H.all_classes), [c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
+    go_all.click(c.ui(H.all_classes_from), [c.start, c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
                  **c.heavy)
     with gr.Row():
         side = gr.Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side",

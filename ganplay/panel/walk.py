@@ -1,4 +1,7 @@
-"""The Walk tab: principal-direction sliders, the 2D latent map, interpolation between seeds."""
+"""The Walk tab: principal-direction sliders, the 2D latent map, interpolation between seeds.
+
+Each starts from the seed, or from the visitor's projected digit while `c.start` (a per-session
+`gr.State`, not part of the API) holds one: the handlers' `*_from` variants take it first."""
 
 from __future__ import annotations
 
@@ -18,8 +21,8 @@ def build(c) -> None:
                        for i in range(H.N_SLIDERS)]
             reset = gr.Button("Reset sliders", size="sm", elem_id="gp-reset")
     common = [c.generator, c.seed, c.label, c.truncation]
-    walk_inputs = common + sliders
-    walk_fn = ui(H.walk)
+    walk_inputs = [c.start] + common + sliders
+    walk_fn = ui(H.walk_from)
 
     def redraw(event, name: str):
         return event.then(walk_fn, walk_inputs, out, api_name=f"walk_after_{name}", api_visibility="undocumented")
@@ -44,7 +47,8 @@ def build(c) -> None:
                                info="Standard deviations each way from the current point", elem_id="gp-map-extent")
         go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
-    go_map.click(ui(H.latent_map), common + [dir_x, dir_y, side, extent] + sliders, map_out, api_name="latent_map",
+    go_map.click(ui(H.latent_map_from), [c.start] + common + [dir_x, dir_y, side, extent] + sliders, map_out,
+                 api_name="latent_map",
                  **c.heavy)
 
     with gr.Accordion("Interpolate between two seeds", open=True):
@@ -58,9 +62,9 @@ def build(c) -> None:
         strip = c.image("Frames", elem_id="gp-strip", height=160)
         gif = gr.File(label="Animated GIF (download)", elem_id="gp-gif", height=80)
 
-    def interpolate(generator, seed_a, seed_b, frames, mode, label, truncation):
-        img, data = H.interpolation(generator, seed_a, seed_b, frames, mode, label, truncation)
+    def interpolate(start, generator, seed_a, seed_b, frames, mode, label, truncation):
+        img, data = H.interpolation_from(start, generator, seed_a, seed_b, frames, mode, label, truncation)
         return img, c.gif_file(data)
 
-    go_interp.click(ui(interpolate), [c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation],
+    go_interp.click(ui(interpolate), [c.start, c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation],
                     [strip, gif], api_name="interpolate", **c.heavy)
