@@ -25,6 +25,11 @@ IMAGE_COLUMNS = [
     ("precision", "precision", "{:.2f}"),
     ("recall", "recall", "{:.2f}"),
 ]
+# the memorisation check (metrics.memorisation), from the card's metrics["memorisation"]
+MEMO_COLUMNS = [
+    ("generated_median", "distance to nearest real†", "{:.2f}"),
+    ("closer_than_heldout_p5", "suspiciously close†", "{:.2%}"),
+]
 TRANSLATION_COLUMNS = [
     ("psnr", "PSNR (dB)", "{:.2f}"),
     ("ssim", "SSIM", "{:.3f}"),
@@ -64,20 +69,34 @@ def readme_table(root: Path = PRETRAINED) -> str:
     points = [c for c in all_cards if c.get("metrics", {}).get("kind") == "points"]
     out: list[str] = []
     if images:
-        out.append(_row(["model"] + [t for _, t, _ in IMAGE_COLUMNS] + ["training"]))
-        out.append(_row(["---"] * (len(IMAGE_COLUMNS) + 2)))
+        memo = any("memorisation" in c["metrics"] for c in images)
+        extra = [t for _, t, _ in MEMO_COLUMNS] if memo else []
+        out.append(_row(["model"] + [t for _, t, _ in IMAGE_COLUMNS] + extra + ["training"]))
+        out.append(_row(["---"] * (len(IMAGE_COLUMNS) + len(extra) + 2)))
         for c in images:
             m = c["metrics"]
-            out.append(_row([f"`{c['name']}`"] + [_fmt(m, k, f) for k, _, f in IMAGE_COLUMNS] + [_time(c)]))
+            cells = [_fmt(m.get("memorisation", {}), k, f) for k, _, f in MEMO_COLUMNS] if memo else []
+            out.append(_row([f"`{c['name']}`"] + [_fmt(m, k, f) for k, _, f in IMAGE_COLUMNS] + cells + [_time(c)]))
         floor = images[0]["metrics"].get("floor")
         if floor:
+            block = images[0]["metrics"].get("memorisation", {})
+            cells = [_fmt(block, "heldout_median", "{:.2f}"), "5% (by definition)"] if memo else []
             out.append(_row(["real held-out digits (the floor)"] + [_fmt(floor, k, f) for k, _, f in IMAGE_COLUMNS]
-                            + ["500 held-out vs 4,500 training images"]))
+                            + cells + ["500 held-out vs 4,500 training images"]))
         n = images[0].get("eval", {}).get("n")
         out.append("")
         out.append(f"Measured by `ganplay eval` on {n:,} samples per model with our MNIST classifier. "
                    "\\*FID, KID and IS use that classifier's features, not Inception's: compare them "
                    "with the floor row, not with published numbers.")
+        if memo:
+            flagged = [c["name"] for c in images if c["metrics"].get("memorisation", {}).get("flagged")]
+            out.append("")
+            out.append("†The memorisation check: each sample's distance to its nearest training digit in the "
+                       "classifier's features (the median), and the share of samples suspiciously close to a "
+                       "training digit: closer than 95% of the held-out digits are. New digits show 5%; a "
+                       "generator that copies its training digits shows far more (flagged from 10%). "
+                       + (f"Flagged here: {', '.join(f'`{n}`' for n in flagged)}." if flagged
+                          else "None of these is flagged."))
         out.append("")
     translators = [c for c in all_cards if c.get("metrics", {}).get("kind") == "translation"]
     if translators:

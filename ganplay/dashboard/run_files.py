@@ -126,12 +126,40 @@ def delete_with_confirmation(info: RunInfo) -> None:
         st.rerun()
 
 
+def d_verdict(info: RunInfo) -> None:
+    """D's verdict on an image run (`ganplay.inside.d_verdict`): G's samples and real digits sorted
+    by the run's D, drawn when asked (torch is imported then, not with the page)."""
+    key = f"verdict-{info.id}"
+    st.caption("24 of G's samples and 8 real training digits, scored by the run's newest D and sorted most real "
+               "first; the real ones are outlined in orange. The explorer's *Inside the GAN* tab does the same "
+               "with more choices.")
+    if st.button("Ask D", icon=":material/gavel:", key=f"verdict-btn-{info.id}",
+                 disabled=info.run.latest_checkpoint() is None, help="Needs a checkpoint (it holds D)."):
+        from ganplay import inside
+        from ganplay.explore import png_bytes
+
+        try:
+            with st.spinner("D is scoring…"):
+                v = inside.d_verdict(info.path, 24, 8, seed=0)
+            st.session_state[key] = (png_bytes(inside.verdict_image(v)), inside.verdict_text(v))
+        except ValueError as exc:  # a PacGAN D, missing data, ...: say why, keep the page
+            st.session_state[key] = (None, str(exc))
+    shown = st.session_state.get(key)
+    if shown:
+        if shown[0] is not None:
+            st.image(shown[0])
+        st.markdown(shown[1])
+
+
 def detail(info: RunInfo, root: Path) -> None:
     st.markdown(f"`{info.path}` · {info.summary()}")
     if info.error:
         st.error(info.error)
     if info.kind == "run":
         downloads(info)
+        if not info.is_points and info.settings.g_input == "noise":
+            with st.expander("D's verdict: what D finds real"):
+                d_verdict(info)
         with st.expander("Configuration"):
             st.json(info.config, expanded=False)
         if info.job and Path(info.job.get("log", "")).exists():

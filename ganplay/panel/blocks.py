@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import gradio as gr
 
 from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, image_to_image, labels, walk
+from ganplay.panel import inside  # the Inside the GAN tab
 from ganplay.panel import project
 
 TITLE = "ganplay explorer"
@@ -114,6 +115,8 @@ def build() -> gr.Blocks:
                 compare.build(c)
             with gr.Tab("Image to image", id="image-to-image"):
                 image_to_image.build(c)
+            with gr.Tab(inside.TITLE, id="inside") as inside_tab:
+                inside.build(c, inside_tab)
             with gr.Tab("Project your digit", id="project"):
                 project.build(c)
         # opening Compare fills it in (same seed and label as above)

@@ -1,0 +1,212 @@
+"""The Inside the GAN tab: the current sample's nearest training digits (features and pixels),
+the generator's memorisation check, G's feature maps layer by layer, and, for runs, D's verdict.
+
+The handlers are plain functions over `ganplay.inside` and `ganplay.metrics.memorisation` (tests call
+them without a server); `build(c, tab)` wires them. The sample is the one the shared controls
+(generator, seed, label, truncation) name, or the visitor's projected digit while they keep it
+(`c.start`, as Walk does), moved by this tab's own direction sliders; it redraws
+when they change while the tab is open (a gate kept per visitor: nothing is computed for a
+visitor who is in another tab), and when the tab is opened.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from ganplay import explore as E
+from ganplay import inside as I
+from ganplay.panel import handlers as H
+from ganplay.zoo import read_card
+
+TITLE = "Inside the GAN"
+N_DIRECTIONS = 3  # this tab's own sliders (the Walk tab's first directions)
+K = 5  # nearest training digits shown per space
+MEM_N = 2000  # samples of a run's memorisation check (the zoo's cards hold 10,000's)
+MEM_SEED = 0
+DIGIT_DATA = ("mnist5k", "mnist")
+_MEMO: dict[tuple, dict] = {}  # a run checkpoint's memorisation block, computed once per process
+MAX_MEMO = 16
+DEMO_VERDICT = 32  # images D scores at once in demo mode
+
+
+def _digits_only(gen, what: str) -> None:
+    if gen.config.data.name not in DIGIT_DATA or gen.out_shape[0] != 1:
+        raise E.ExploreError(f"{what} is measured against MNIST-5k's training digits; this generator learned "
+                             f"from {gen.config.data.name}")
+
+
+# -- handlers ------------------------------------------------------------------------------------
+def sample_view(generator: str, seed, label, truncation, *amounts):
+    """(neighbours picture, its table in Markdown, feature-maps picture, their table) for the
+    current sample: a seed's (or an `explore.Latent`'s) moved by `amounts` along the directions."""
+    gen = E.get_generator(generator)
+    seed = H._origin(seed)
+    if isinstance(seed, E.Latent):
+        E.check_latent(gen, seed)
+    truncation = E.check_truncation(truncation)
+    amounts = [H._amount(a) for a in amounts]
+    layers = I.feature_maps(gen, seed, label, 8, truncation, amounts)
+    maps = I.feature_maps_image(layers)
+    maps_md = ("Each row is one layer of G for this sample, coarse (top) to fine: 8 of its channels (the ones "
+               "that change most from seed to seed), each stretched to its own range (dark low, yellow high).\n\n"
+               + I.feature_maps_table(layers))
+    try:
+        _digits_only(gen, "Nearness to real digits")
+    except E.ExploreError as exc:
+        return None, str(exc), maps, maps_md
+    nb = I.neighbours(gen, seed, label, truncation, amounts, k=K)
+    text = ("Distances: between the classifier's 128 features (a digit that reads the same is near) and "
+            "between the pictures (pixels 0..1). Near 0 in both would be a copy of that training digit.\n\n"
+            + I.neighbours_table(nb))
+    return I.neighbours_image(nb), text, maps, maps_md
+
+
+def sample_view_from(start, generator: str, seed, label, truncation, *amounts):
+    """`sample_view` from the visitor's projected digit while they keep one (`handlers.origin`)."""
+    return sample_view(generator, H.origin(start, generator, seed), label, truncation, *amounts)
+
+
+def _card_block(generator: str) -> dict | None:
+    if generator not in E.zoo_names():
+        return None
+    return (read_card(generator).get("metrics") or {}).get("memorisation")
+
+
+def memorisation(generator: str):
+    """(plotly figure, Markdown) of the memorisation check: a zoo model's from its card (10,000
+    samples), a run's measured here on MEM_N samples and kept per checkpoint."""
+    generator = str(generator or "")
+    gen = E.get_generator(generator)
+    _digits_only(gen, "The memorisation check")
+    block = _card_block(generator)
+    source = "its card (`ganplay eval`, 10,000 samples)"
+    if block is None:
+        from ganplay.metrics.memorisation import memorisation_check
+
+        key = (str(gen.source), gen.step, gen.source.stat().st_mtime_ns)
+        block = _MEMO.get(key)
+        if block is None:
+            block = _MEMO[key] = memorisation_check(gen, n=MEM_N, seed=MEM_SEED)
+            while len(_MEMO) > MAX_MEMO:
+                _MEMO.pop(next(iter(_MEMO)))
+        source = f"{MEM_N:,} samples measured now (`ganplay eval` measures 10,000)"
+    return memorisation_figure(block, H.short_name(generator)), memorisation_text(block, source)
+
+
+def memorisation_figure(block: dict, name: str):
+    import pandas  # noqa: F401  (pandas before plotly: see docs/ARCHITECTURE.md)
+    import plotly.graph_objects as go
+
+    q = block["quantiles"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=q["heldout"], y=q["q"], mode="lines", name=f"{block['n_heldout']} held-out real "
+                             "digits (never trained on)", line=dict(color="#e07800", width=3)))
+    fig.add_trace(go.Scatter(x=q["generated"], y=q["q"], mode="lines", name=f"{block['n']:,} generated samples",
+                             line=dict(color="#1f5fbf", width=3)))
+    p5 = block["heldout_p5"]
+    fig.add_vline(x=p5, line=dict(color="#888", dash="dash"))
+    fig.add_annotation(x=p5, y=0.97, text="5% of new digits are closer than this", showarrow=False,
+                       xanchor="left", xshift=4, font=dict(size=11, color="#555"))
+    verdict = "flagged: looks like copying" if block["flagged"] else "not flagged"
+    fig.update_layout(
+        title=dict(text=f"{name}: distance to the nearest training digit ({verdict})", font=dict(size=14)),
+        xaxis_title="distance to the nearest training digit (classifier features)",
+        yaxis_title="share of samples at or below this distance", yaxis=dict(range=[0, 1.02], tickformat=".0%"),
+        xaxis=dict(rangemode="tozero"), height=360, margin=dict(l=60, r=20, t=50, b=50),
+        legend=dict(orientation="h", yanchor="bottom", y=0.02, xanchor="right", x=0.98),
+        template="plotly_white")
+    return fig
+
+
+def memorisation_text(block: dict, source: str) -> str:
+    share = block["closer_than_heldout_p5"]
+    return (f"**How to read it:** each curve climbs from 0 to 100% as the distance grows. A generator that copies "
+            f"its training digits sits **left** of the real curve (many samples almost on a training digit); one "
+            f"as new as real new digits lies on it or to its right. Here: median distance "
+            f"{block['generated_median']:.2f} for the generated samples against {block['heldout_median']:.2f} for "
+            f"the held-out digits; **{share:.1%}** of the generated samples are closer than the held-out 5th "
+            f"percentile ({block['heldout_p5']:.2f}), where new digits show 5% (flagged from 10%); KS statistic "
+            f"{block['ks']:.3f} (the largest gap between the curves). From {source}.")
+
+
+def verdict(generator: str, n_fake, n_real, seed):
+    """(picture or None, Markdown): D's verdict for a run; for a zoo model, why there is none."""
+    generator = str(generator or "").strip()
+    if not generator.startswith(E.RUN_PREFIX):
+        E.resolve_name(generator)  # an unknown name is refused as everywhere else
+        return None, (f"**{generator}** is a zoo model: the zoo ships generators only (no D, to keep the download "
+                      "small), so D's verdict is for your runs, whose checkpoints hold D. Pick a run "
+                      f"(`{E.RUN_PREFIX}<run id>`) above.")
+    cap = H.limits()
+    n_fake, n_real = E._whole(n_fake, "generated images"), E._whole(n_real, "real images")
+    if cap.demo and n_fake + n_real > DEMO_VERDICT:
+        raise E.ExploreError(f"this public demo scores at most {DEMO_VERDICT} images at once")
+    try:
+        v = I.d_verdict(E.run_dir(generator), n_fake, n_real, E.check_seed(seed))
+    except I.VerdictError as exc:
+        return None, str(exc)
+    return I.verdict_image(v), I.verdict_text(v)
+
+
+def _open(evt: gr.SelectData) -> bool:
+    return evt.value == TITLE
+
+
+# -- layout ---------------------------------------------------------------------------------------
+def build(c, tab) -> None:
+    ui = c.ui
+    gr.Markdown("What the generator's sample is made of, and whether it copies. The sample is the one the "
+                "controls above name (generator, seed, label, truncation), moved along these directions:")
+    with gr.Row():
+        sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
+                             min_width=180, elem_id=f"gp-inside-pc{i + 1}") for i in range(N_DIRECTIONS)]
+    with gr.Accordion("Nearest real digits: is this sample a copy?", open=True):
+        nb_img = c.image(f"This sample (blue) and its {K} closest training digits", elem_id="gp-inside-neighbours")
+        nb_md = gr.Markdown(elem_id="gp-inside-neighbours-text")
+    with gr.Accordion("Memorisation check: the generator against new real digits", open=True):
+        mem_plot = gr.Plot(label="Distance to the nearest training digit", elem_id="gp-inside-memorisation")
+        mem_md = gr.Markdown(elem_id="gp-inside-memorisation-text")
+    with gr.Accordion("Inside G: what each layer draws for this sample", open=True):
+        fm_img = c.image("Feature maps, layer by layer (coarse at the top)", elem_id="gp-inside-maps")
+        fm_md = gr.Markdown(elem_id="gp-inside-maps-text")
+    with gr.Accordion("D's verdict (your runs): what D finds real", open=True):
+        gr.Markdown("G's samples and real training digits, scored by the run's D and sorted most real first; the "
+                    "real ones are outlined in orange.")
+        with gr.Row():
+            n_fake = gr.Slider(2, 24 if c.limits.demo else 48, value=24, step=1, label="Generated images",
+                               min_width=200, elem_id="gp-verdict-fake")
+            n_real = gr.Slider(0, 8 if c.limits.demo else 16, value=8, step=1, label="Real images", min_width=200,
+                               elem_id="gp-verdict-real")
+            ask = gr.Button("Ask D", variant="primary", scale=0, min_width=110, elem_id="gp-verdict-button")
+        v_img = c.image("D's verdict, most real first", elem_id="gp-inside-verdict")
+        v_md = gr.Markdown(elem_id="gp-inside-verdict-text")
+
+    # c.start: the visitor's projected digit (a State, not part of the API), used while they keep it
+    sample_in = [c.start, c.generator, c.seed, c.label, c.truncation, *sliders]
+    sample_out = [nb_img, nb_md, fm_img, fm_md]
+    sample_fn = ui(sample_view_from)
+    mem_fn, verdict_fn = ui(memorisation), ui(verdict)
+    verdict_in = [c.generator, n_fake, n_real, c.seed]
+    tab.select(sample_fn, sample_in, sample_out, api_name="inside_sample") \
+        .then(mem_fn, c.generator, [mem_plot, mem_md], api_name="memorisation", **c.heavy) \
+        .then(verdict_fn, verdict_in, [v_img, v_md], api_name="verdict_on_open", api_visibility="undocumented",
+              **c.heavy)
+    ask.click(verdict_fn, verdict_in, [v_img, v_md], api_name="d_verdict", **c.heavy)
+
+    # While the tab is open, the sample follows the controls; a visitor elsewhere costs nothing.
+    is_open = gr.State(False)
+    tab.parent.select(_open, None, is_open, api_visibility="private")
+
+    def gated(open_, *args):
+        return sample_fn(*args) if open_ else [gr.skip()] * len(sample_out)
+
+    def gated_mem(open_, generator):
+        return mem_fn(generator) if open_ else [gr.skip()] * 2
+
+    gr.on([c.seed.change, c.label.change, c.truncation.release] + [s.release for s in sliders], gated,
+          [is_open, *sample_in], sample_out, trigger_mode="always_last", api_visibility="private",
+          concurrency_id="inside", concurrency_limit=2)
+    c.generator.change(gated, [is_open, *sample_in], sample_out, api_visibility="private") \
+        .then(gated_mem, [is_open, c.generator], [mem_plot, mem_md], api_visibility="private", **c.heavy)
