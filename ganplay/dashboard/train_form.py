@@ -186,10 +186,11 @@ def validate(flat: dict) -> FormResult:
     return result
 
 
-def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits) -> None:
+def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits, locked: bool = False) -> None:
     key, label = _wkey(spec), spec.label
-    disabled = not spec.applies_to(arch)
-    help_text = spec.help + (f"\n\n*Not used by {arch}.*" if disabled else "")
+    disabled = locked or not spec.applies_to(arch)
+    help_text = spec.help + ("\n\n*Locked by the lesson.*" if locked else
+                             f"\n\n*Not used by {arch}.*" if disabled else "")
     if spec.kind == "choice":
         st.selectbox(label, spec.options, key=key, help=help_text, disabled=disabled)
     elif spec.kind == "multichoice":
@@ -215,8 +216,9 @@ def _field_errors(spec: FieldSpec, result: FormResult) -> None:
         st.error(line, icon=":material/error:")
 
 
-def render() -> FormResult:
-    """Draw the setup section; returns the validated config (or the errors)."""
+def render(locked: frozenset[str] = frozenset()) -> FormResult:
+    """Draw the setup section; returns the validated config (or the errors). `locked` fields (a
+    lesson's) are drawn disabled, and so is the preset picker when any is."""
     apply_query_params()
     _ensure_state()
     lim = jobs.limits()
@@ -226,7 +228,7 @@ def render() -> FormResult:
     names = [CUSTOM, *PRESETS]
     top = st.columns([2, 3])
     with top[0]:
-        st.selectbox("Preset", names, key=PRESET_KEY, on_change=_on_preset_change,
+        st.selectbox("Preset", names, key=PRESET_KEY, on_change=_on_preset_change, disabled=bool(locked),
                      help="A named starting point. Choosing one fills in every field below; change "
                           "any of them afterwards.")
     st.session_state[PRESET_KEY + ".last"] = st.session_state[PRESET_KEY]
@@ -246,7 +248,7 @@ def render() -> FormResult:
     with st.expander("All settings", expanded=bool(result.errors)):
         specs = [s for s in specs if s.key not in PAGE_SET]
         for spec in (s for s in specs if not s.section):
-            _widget(spec, arch, lim)
+            _widget(spec, arch, lim, spec.key in locked)
             _field_errors(spec, result)
         labels = [SECTIONS[s] + (" ⚠" if any(k.startswith(s + ".") for k in result.errors) else "")
                   for s in SECTIONS]
@@ -258,7 +260,7 @@ def render() -> FormResult:
                 cols = st.columns(3)
                 for i, spec in enumerate(fields):
                     with cols[i % 3]:
-                        _widget(spec, arch, lim)
+                        _widget(spec, arch, lim, spec.key in locked)
                         _field_errors(spec, result)
     warning = precision_warning(flat.get("train.precision", ""), "cpu") \
         if flat.get("train.device") in ("cpu", "auto") else None
@@ -274,9 +276,9 @@ def _display_roundtrip(flat: dict, lim: jobs.Limits) -> dict:
             for spec in form_fields()}
 
 
-def render_sharing(result: FormResult) -> None:
+def render_sharing(result: FormResult, locked: bool = False) -> None:
     """Export / import the exact config as JSON, a link that opens this page filled in, and the
-    setup as one plain PyTorch script (`ganplay.eject`)."""
+    setup as one plain PyTorch script (`ganplay.eject`). No import while a lesson locks the form."""
     cols = st.columns(4)
     cfg = result.config if result.ok else None
     exported = ""
@@ -291,7 +293,7 @@ def render_sharing(result: FormResult) -> None:
                                 "trains the same run. Drawn points: save them (Your points → CSV) "
                                 "as points.csv beside it.", width="stretch")
     with cols[1]:
-        with st.popover("Import config JSON", icon=":material/upload:", width="stretch"):
+        with st.popover("Import config JSON", icon=":material/upload:", width="stretch", disabled=locked):
             st.file_uploader("A config exported from here (or written by hand)", type=["json"],
                              key="form.import", on_change=_on_import)
     with cols[2]:

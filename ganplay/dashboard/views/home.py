@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ganplay import jobs
+from ganplay import jobs, lessons
 from ganplay.previews import PREVIEW_SEED
 from ganplay.config import Config
 from ganplay.dashboard import gallery, visitor
@@ -120,3 +120,10 @@ for row in (PLACES[:3], PLACES[3:]):
         with col:
             st.markdown(text)
             st.page_link(page, label=label, icon=icon)
+
+st.subheader("Lessons")
+st.markdown("Small tasks that check themselves: each opens the Train page with a starting setup, "
+            "most settings locked, and turns green when your run does what it asks.")
+for lesson in lessons.list_lessons():
+    st.page_link("views/train.py", label=f"**{lesson.title}**: {lesson.check.goal()}", icon=":material/school:",
+                 query_params={"lesson": lesson.name})

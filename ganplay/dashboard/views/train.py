@@ -4,7 +4,7 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.config import DRAWN_DATASET
-from ganplay.dashboard import live, points_editor, train_form, visitor
+from ganplay.dashboard import lesson_view, live, points_editor, train_form, visitor
 from ganplay.dashboard.widgets import pick_run, runs_root
 
 JOB_KEY = "train.job"  # the job this session is watching (a job id or run directory name)
@@ -13,9 +13,17 @@ st.title("Train")
 root = runs_root()
 lim = jobs.limits()
 
+lesson = lesson_view.active()  # /train?lesson=NAME: the lesson's start, most fields locked
+if lesson is not None:
+    lesson_view.banner(lesson)
+
 st.subheader("Setup")
-result = train_form.render()
-if st.session_state[train_form.STORE].get("data.name") == DRAWN_DATASET:
+result = train_form.render(lesson_view.locked(lesson))
+if lesson is not None:
+    result = lesson_view.result(lesson, result, st.session_state[train_form.STORE])
+    if lesson.points is not None:
+        lesson_view.drawing(lesson)
+elif st.session_state[train_form.STORE].get("data.name") == DRAWN_DATASET:
     with st.expander("Your points: the data this run trains on", expanded=True, icon=":material/draw:"):
         points_editor.editor("train.draw")
 errors = result.all_errors()
@@ -28,7 +36,7 @@ with start_col:
                       width="stretch", help="Starts a separate training process that writes a new "
                       "run directory; closing the browser does not stop it.")
 with share_col:
-    train_form.render_sharing(result)
+    train_form.render_sharing(result, locked=lesson is not None)
 if start and result.ok:
     try:
         info = jobs.submit(result.config, root, lim, visitor=visitor.token())
@@ -42,6 +50,8 @@ st.divider()
 st.subheader("Live")
 runs = jobs.poll(root)
 if not runs:
+    if lesson is not None:
+        lesson_view.check_panel(lesson, None)
     st.info(f"No runs in `{root}` yet. Pick a preset above and press **Start training**.",
             icon=":material/info:")
     st.stop()
@@ -55,5 +65,7 @@ watched = pick_run(runs, JOB_KEY, "Watching", help="Jobs keep running when you l
                    "page; pick any of them here. A second tab shows the same jobs.")
 if watched is not None:
     info = live.live_panel(root, watched.id)
-    if info is not None:
+    if lesson is not None:  # no steering in a lesson: the check reads the run as it was set up
+        lesson_view.check_panel(lesson, jobs.find(root, watched.id))
+    elif info is not None:
         live.steer_form(info)
