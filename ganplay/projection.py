@@ -345,7 +345,8 @@ def projection_what(n: int, conditional: bool) -> str:
     return (f"{n} MNIST-5k held-out digits (never trained on) searched for; error: mean squared error per "
             "pixel, pixels in [-1, 1] (0 = identical; a blank picture against these digits scores 0.45); "
             "label agreement: the share of reconstructions the bundled classifier reads as the digit's true "
-            "label" + ("; searched under each digit's true label" if conditional else ""))
+            "label" + ("; searched under each digit's true label, so the agreement mostly shows that the "
+                       "generator draws the label it is given" if conditional else ""))
 
 
 def evaluate_projection(gen: LoadedGenerator, n: int = EVAL_N, steps: int = DEFAULT_STEPS,

@@ -187,7 +187,12 @@ class Panel:
         return self.el(f"#{elem_id} input[type=number], #{elem_id} input").input_value()
 
     def tab(self, name: str) -> None:
+        """Open a tab: from the tab bar, or on a narrow screen from Gradio's "More tabs" menu."""
         tab = self.doc.get_by_role("tab", name=name)
+        if tab.count() == 0 or not tab.is_visible():
+            self.click("button[aria-label='More tabs']")
+            tab = self.doc.locator(f".overflow-dropdown button:text-is('{name}'), "
+                                   f"button:not([role=tab]):text-is('{name}'):visible").last
         self.inside(tab)
         tab.click()
         self.fits()

@@ -9,6 +9,12 @@ the last projection and the code their walks start from live in per-session `gr.
 panel's heaviest call: one at a time per visitor (a per-session guard, as API clients can send
 several), `concurrency_id="project"` for everyone (1 at a time in demo mode, where the queue's
 position shows in the outputs), and steps capped (`P.MAX_STEPS`, `DEMO_STEPS` in demo mode).
+
+Bad input (a blank canvas, a file that is no picture, one too large, a second projection while
+the first runs) is answered in the result's text, the pictures emptied, and not as an error toast
+like the other tabs': inside the dashboard the panel's frame is as tall as its content, so a
+toast at its top is out of sight of a visitor scrolled down to this tab's button. API clients
+read the same text (the third output).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ DEMO_AT_ONCE = 1
 AUTO = "auto"
 SPACE_CHOICES = [("z: the noise (every generator)", "z"), ("w: one style for every layer", "w"),
                  ("w+: a style per layer (closest)", "w+")]
-LABEL_CHOICES = [("the digit the classifier reads", AUTO)] + [(str(i), i) for i in range(10)]
+LABEL_CHOICES = [("the classifier's reading", AUTO)] + [(str(i), i) for i in range(10)]
 EMPTY_DRAWING = "The canvas is empty: draw a digit first (pick the brush at the canvas's left)."
 EMPTY_UPLOAD = "No digit found in the picture: it is all one shade. Upload a dark digit on light paper or the reverse."
 
@@ -92,6 +98,7 @@ class Outcome:
     reads_image: int | None
     label_row: torch.Tensor | None  # the same z under every label (conditional, z)
     start: H.Start
+    auto: bool = False  # the label was the classifier's reading
 
 
 def run(generator: str, picture, space: str = "z", steps=P.DEFAULT_STEPS, label=AUTO, progress=None,
@@ -114,7 +121,7 @@ def run(generator: str, picture, space: str = "z", steps=P.DEFAULT_STEPS, label=
         reads_target, reads_image = (int(v) for v in P.classifier_labels(torch.cat([target, found.image])))
     row = E.all_classes(gen, found.latent) if gen.n_classes and space == "z" else None
     return Outcome(str(generator), target, found, baseline, reads_target, reads_image, row,
-                   H.Start(str(generator), found.latent))
+                   H.Start(str(generator), found.latent), auto=bool(gen.n_classes) and wanted is None)
 
 
 def summary(o: Outcome) -> str:
@@ -128,8 +135,7 @@ def summary(o: Outcome) -> str:
                      f"**{o.reads_image}**.")
     under = ""
     if f.label is not None:
-        under = f" under label {f.label}" + (" (the digit the classifier read)" if o.found.label == o.reads_target
-                                             else "")
+        under = f" under label {f.label}" + (" (the digit the classifier read)" if o.auto else "")
     lines.append(f"Searched {f.latent.kind} of {H.short_name(o.generator)}{under}: {f.steps} steps in "
                  f"{f.seconds:.1f} s.")
     if f.label is not None and f.latent.kind != "z":
@@ -146,10 +152,19 @@ def _picture(x: torch.Tensor):
 
 
 def _show(o: Outcome):
-    row = gr.update(value=E.grid_image(o.label_row, 10, H.GRID_SCALE + 1), visible=True) \
+    row = gr.update(value=E.grid_image(o.label_row, 5, H.GRID_SCALE + 1), visible=True) \
         if o.label_row is not None else gr.update(value=None, visible=False)
     return [_picture(o.target), _picture(o.found.image), summary(o), row, o.start,
             gr.update(interactive=True)]
+
+
+REFUSED = "**Not projected:** "
+
+
+def _refused(message: str):
+    """The outputs for bad input: the message where the answer goes, nothing kept to walk on from."""
+    return [None, None, REFUSED + message, gr.update(value=None, visible=False), None,
+            gr.update(interactive=False)]
 
 
 def _reporter(progress, space: str):
@@ -166,16 +181,22 @@ def project_drawing(generator, drawing, space, steps, label, request: gr.Request
                     progress=gr.Progress()):
     """The Sketchpad's drawing projected (its `composite`, or a picture as such)."""
     composite = drawing.get("composite") if isinstance(drawing, dict) else drawing
-    with one_at_a_time(getattr(request, "session_hash", None)):
-        return _show(run(generator, composite, space, steps, label, _reporter(progress, space)))
+    try:
+        with one_at_a_time(getattr(request, "session_hash", None)):
+            return _show(run(generator, composite, space, steps, label, _reporter(progress, space)))
+    except ValueError as exc:
+        return _refused(str(exc))
 
 
 def project_upload(generator, upload, space, steps, label, request: gr.Request = None,
                    progress=gr.Progress()):
     """An uploaded picture projected (checked by `img2img.read_picture` first)."""
-    picture = read_picture(upload)
-    with one_at_a_time(getattr(request, "session_hash", None)):
-        return _show(run(generator, picture, space, steps, label, _reporter(progress, space), EMPTY_UPLOAD))
+    try:
+        picture = read_picture(upload)
+        with one_at_a_time(getattr(request, "session_hash", None)):
+            return _show(run(generator, picture, space, steps, label, _reporter(progress, space), EMPTY_UPLOAD))
+    except ValueError as exc:
+        return _refused(str(exc))
 
 
 def note_text(start: H.Start) -> str:
@@ -228,29 +249,29 @@ def build(c) -> None:
     cap = c.limits
     steps_cap = max_steps()
     with gr.Row():
+        space = gr.Radio(SPACE_CHOICES, value="w+", label="Search in", scale=3, min_width=260,
+                         info="StyleGAN-lite has w and w+; the others z only", elem_id="gp-project-space")
+        label = gr.Dropdown(LABEL_CHOICES, value=AUTO, label="Label to search under", scale=2, min_width=220,
+                            info="Conditional generators only", elem_id="gp-project-label")
+        steps = gr.Slider(20, steps_cap, value=min(P.DEFAULT_STEPS, steps_cap), step=10, scale=2, min_width=220,
+                          label="Search steps", info=f"More: closer, slower (at most {steps_cap})",
+                          elem_id="gp-project-steps")
+    with gr.Row():
         with gr.Column(scale=2, min_width=300):
-            pad = gr.Sketchpad(label="Draw a digit (pick the brush first)", type="numpy", canvas_size=(280, 280),
+            pad = gr.Sketchpad(label="Draw a digit", type="numpy", canvas_size=(280, 280),
                                height=400, layers=False, transforms=(),
                                brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
                                elem_id="gp-project-pad")
             go_draw = gr.Button("Project my drawing", variant="primary", elem_id="gp-project-draw")
             upload = gr.File(label="Or upload a picture of a digit (PNG or JPEG, at most 1 MB)",
-                             file_types=["image"], type="filepath", height=100, elem_id="gp-project-upload")
+                             file_types=["image"], type="filepath", elem_id="gp-project-upload")
             go_upload = gr.Button("Project the uploaded picture", elem_id="gp-project-upload-button")
         with gr.Column(scale=3):
             with gr.Row():
-                space = gr.Radio(SPACE_CHOICES, value="w+", label="Search in", scale=2, min_width=260,
-                                 info="StyleGAN-lite has w and w+; the others z only", elem_id="gp-project-space")
-                label = gr.Dropdown(LABEL_CHOICES, value=AUTO, label="Label to search under",
-                                    info="Conditional generators only", min_width=200, elem_id="gp-project-label")
-            steps = gr.Slider(20, steps_cap, value=min(P.DEFAULT_STEPS, steps_cap), step=10,
-                              label="Search steps", info=f"More steps: closer, slower (at most {steps_cap})",
-                              elem_id="gp-project-steps")
-            with gr.Row():
-                shown = c.image("your digit, as the generator sees it", elem_id="gp-project-input", height=190)
-                recon = c.image("reconstruction", elem_id="gp-project-output", height=190)
+                shown = c.image("your digit", elem_id="gp-project-input", height=210)
+                recon = c.image("reconstruction", elem_id="gp-project-output", height=210)
             result = gr.Markdown(elem_id="gp-project-result")
-            row = c.image("the same z under every label", elem_id="gp-project-labels", visible=False)
+            row = c.image("the same z under every label", elem_id="gp-project-labels", height=230, visible=False)
             go_walk = gr.Button("Walk on from here", variant="primary", interactive=False,
                                 elem_id="gp-project-walk-on")
     outputs = [shown, recon, result, row, projected, go_walk]
