@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,20 @@ def test_a_bad_points_file_and_a_bad_file_name_are_named(tmp_path):
         L.load_file(tmp_path / "bin.toml")
 
 
+def test_the_readmes_full_example_loads_with_every_key(tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### Writing a lesson", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "blobs.csv").write_text(blobs_csv())
+    lesson = L.load_file(write(tmp_path, example, "spread-the-blobs"))
+    doc = tomllib.loads(example)
+    keys = set(doc) | {f"check.{k}" for k in doc["check"]}
+    assert keys | {"check.at_most"} >= set(L.KEYS) | {f"check.{k}" for k in L.CHECK_KEYS}, \
+        "the example shows every key (at_most in a comment beside at_least)"
+    assert lesson.max_changes == 2 and lesson.points.name == "blobs.csv" and lesson.check.at_least == 5
+    assert L.lesson_config(lesson, lesson.solution_changes()).optim.lr_g == 1e-3
+
+
 def test_drawn_points_beside_a_lesson_become_its_data(tmp_path):
     text = GOOD.replace('solution = ["optim.lr_g=1e-3"]', 'points = "drawing.csv"')
     lesson = L.load_file(write(tmp_path, text, csv=blobs_csv()))
@@ -276,9 +291,22 @@ MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
 def runs(tmp_path, monkeypatch):
     for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_MAX_JOBS", L.ENV):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
     root = tmp_path / "runs"
     monkeypatch.setenv("GANPLAY_RUNS", str(root))
-    return root
+    yield root
+    import os
+    import signal
+
+    from ganplay import jobs
+
+    for record in list(root.glob("*/job.json")) + list(root.glob(".jobs/*.json")):  # jobs a test started
+        try:
+            job = json.loads(record.read_text())
+            if job.get("pid") != os.getpid() and jobs.process_alive(job.get("pid"), job.get("pid_start")):
+                os.kill(job["pid"], signal.SIGKILL)
+        except (OSError, ValueError, KeyError):
+            pass
 
 
 def train_page(lesson: str | None):
@@ -327,6 +355,19 @@ def test_a_drawing_lesson_loads_its_points_read_only(runs):
     assert not at.number_input(key="cfg.optim.lr_g").disabled
     start = [b for b in at.button if b.label == "Start training"][0]
     assert not start.disabled, [e.value for e in at.error]
+
+
+def test_a_drawing_lesson_starts_in_demo_mode_on_the_stored_copy_of_its_points(runs, monkeypatch):
+    monkeypatch.setenv("GANPLAY_DEMO", "1")
+    at = train_page("collapse-your-drawing")
+    [b for b in at.button if b.label == "Start training"][0].click().run()
+    assert not at.exception and not [e.value for e in at.error], [e.value for e in at.error]
+    from ganplay import jobs
+
+    [job] = jobs.list_runs(runs)
+    path = Path(job.config["data"]["path"])
+    assert path.parent == runs / ".points", "a demo trains only sets stored by the pages"
+    assert L.changed_settings(L.load_lesson("collapse-your-drawing"), Config.from_dict(job.config)) == {}
 
 
 def test_a_bad_lesson_link_says_so_and_leaves_the_normal_form(runs):

@@ -133,6 +133,9 @@ def test_the_wheel_carries_every_shipped_file_and_module(wheel):
     modules = [p.relative_to(ROOT).as_posix() for p in (ROOT / "ganplay").rglob("*.py")
                if "__pycache__" not in p.parts]
     assert [m for m in modules if m not in names] == []  # views/ (no __init__.py) included
+    lessons = [p.relative_to(ROOT).as_posix() for p in (ROOT / "ganplay" / "lessons").iterdir()
+               if p.suffix in (".toml", ".csv")]
+    assert len(lessons) >= 4 and [p for p in lessons if p not in names] == []  # package data
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert "app.py" not in names
 

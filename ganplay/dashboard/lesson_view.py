@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ganplay import lessons
+from ganplay import lessons, pointsets
 from ganplay.dashboard import points_editor, train_form
+from ganplay.dashboard.widgets import runs_root
 from ganplay.config import ConfigError
 from ganplay.dashboard.form_spec import FormResult, errors_by_field, flatten, form_fields
 from ganplay.jobs import RunInfo
@@ -86,7 +87,7 @@ def banner(lesson: Lesson) -> None:
 
 def drawing(lesson: Lesson) -> None:
     """The lesson's drawn data, read-only (the editor is not shown in a lesson)."""
-    points = points_editor.current()
+    points = lesson.read_points()
     found = points_editor.found_modes(points)
     with st.expander("The lesson's points: the data this run trains on", expanded=True, icon=":material/draw:"):
         st.scatter_chart({"x": points.xy[:, 0].tolist(), "y": points.xy[:, 1].tolist()}, x="x", y="y",
@@ -96,8 +97,9 @@ def drawing(lesson: Lesson) -> None:
 
 
 def result(lesson: Lesson, form: FormResult, flat: dict) -> FormResult:
-    """The form's result as the lesson trains it: the start plus the unlocked fields' values (the
-    lesson's own points file), or the reason it can't."""
+    """The form's result as the lesson trains it: the start plus the unlocked fields' values, or
+    the reason it can't. Drawn data is the lesson's own, stored where the pages store sets (a
+    demo trains only those), whatever the session's set has become on other pages."""
     if not form.ok:
         return form
     try:
@@ -106,6 +108,9 @@ def result(lesson: Lesson, form: FormResult, flat: dict) -> FormResult:
         return FormResult(None, {"lesson": [str(exc)]})
     except ConfigError as exc:
         return FormResult(None, errors_by_field(str(exc)))
+    if lesson.points is not None:
+        stored = pointsets.store(lesson.read_points(), runs_root())
+        cfg = cfg.model_copy(update={"data": cfg.data.model_copy(update={"path": str(stored)})})
     return FormResult(cfg, {})
 
 
