@@ -23,7 +23,7 @@ ZOO_G = "mnist-cdcgan"
 def test_handlers_answer_for_a_zoo_generator():
     nb, nb_text, maps, maps_text = P.sample_view(ZOO_G, 3, 7, 1.0, 0.0, 0.0, 0.0)
     assert nb.width > 6 * 84 and "| 5 |" in nb_text
-    assert maps.height > 3 * 56 and maps_text.count("\n| ") == 5  # header, rule, 3 layers
+    assert maps.height > 3 * 56 and maps_text.count("| ") >= 5 and len(maps_text.splitlines()) == 5  # 3 layers
     from ganplay import explore as E
 
     code = E.Latent("z", E.get_generator(ZOO_G).noise(1, 3))  # a projected digit's code draws as its seed
@@ -86,8 +86,8 @@ def test_the_inside_tab_answers_through_gradio_client(panel):
     plot, text = client.predict(run, api_name="/memorisation")
     assert "2,000 samples measured now" in text
     img, text = client.predict(run, 10, 6, 0, api_name="/d_verdict")
-    assert Image.open(img).width > 8 * 56 and "6 real training digits" in text
+    assert img["visible"] and Image.open(img["value"]).width > 8 * 56 and "6 real training digits" in text
     img, text = client.predict(ZOO_G, 10, 6, 0, api_name="/d_verdict")
-    assert img is None and "zoo ships generators only" in text
+    assert not img["visible"] and "zoo ships generators only" in text  # no empty picture box
     with pytest.raises(Exception, match="unknown generator"):
         client.predict("../../etc", 3, 2, 1.0, 0.0, 0.0, 0.0, api_name="/inside_sample")

@@ -49,17 +49,13 @@ def sample_view(generator: str, seed, label, truncation, *amounts):
     amounts = [H._amount(a) for a in amounts]
     layers = I.feature_maps(gen, seed, label, 8, truncation, amounts)
     maps = I.feature_maps_image(layers)
-    maps_md = ("Each row is one layer of G for this sample, coarse (top) to fine: 8 of its channels (the ones "
-               "that change most from seed to seed), each stretched to its own range (dark low, yellow high).\n\n"
-               + I.feature_maps_table(layers))
+    maps_md = I.feature_maps_table(layers)
     try:
         _digits_only(gen, "Nearness to real digits")
     except E.ExploreError as exc:
         return None, str(exc), maps, maps_md
     nb = I.neighbours(gen, seed, label, truncation, amounts, k=K)
-    text = ("Distances: between the classifier's 128 features (a digit that reads the same is near) and "
-            "between the pictures (pixels 0..1). Near 0 in both would be a copy of that training digit.\n\n"
-            + I.neighbours_table(nb))
+    text = I.neighbours_table(nb)
     return I.neighbours_image(nb), text, maps, maps_md
 
 
@@ -111,11 +107,12 @@ def memorisation_figure(block: dict, name: str):
                        xanchor="left", xshift=4, font=dict(size=11, color="#555"))
     verdict = "flagged: looks like copying" if block["flagged"] else "not flagged"
     fig.update_layout(
-        title=dict(text=f"{name}: distance to the nearest training digit ({verdict})", font=dict(size=14)),
+        title=dict(text=f"{name}: distance to the nearest training digit ({verdict})", font=dict(size=14),
+                   y=0.97, yanchor="top"),
         xaxis_title="distance to the nearest training digit (classifier features)",
         yaxis_title="share of samples at or below this distance", yaxis=dict(range=[0, 1.02], tickformat=".0%"),
-        xaxis=dict(rangemode="tozero"), height=360, margin=dict(l=60, r=20, t=50, b=50),
-        legend=dict(orientation="h", yanchor="bottom", y=0.02, xanchor="right", x=0.98),
+        xaxis=dict(rangemode="tozero"), height=400, margin=dict(l=60, r=20, t=80, b=50),
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0),
         template="plotly_white")
     return fig
 
@@ -163,14 +160,25 @@ def build(c, tab) -> None:
         sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
                              min_width=180, elem_id=f"gp-inside-pc{i + 1}") for i in range(N_DIRECTIONS)]
     with gr.Accordion("Nearest real digits: is this sample a copy?", open=True):
-        nb_img = c.image(f"This sample (blue) and its {K} closest training digits", elem_id="gp-inside-neighbours")
-        nb_md = gr.Markdown(elem_id="gp-inside-neighbours-text")
+        gr.Markdown("Distances between the classifier's 128 features (a digit that reads the same is near) and "
+                    "between the pictures (pixels 0..1). Near 0 in both would be a copy of that training digit.")
+        # the pictures carry their own titles: no label badge over them
+        nb_img = c.image(f"This sample (blue) and its {K} closest training digits", elem_id="gp-inside-neighbours",
+                         show_label=False)
+        with gr.Accordion("The same as a table", open=False):
+            nb_md = gr.Markdown(elem_id="gp-inside-neighbours-text")
     with gr.Accordion("Memorisation check: the generator against new real digits", open=True):
-        mem_plot = gr.Plot(label="Distance to the nearest training digit", elem_id="gp-inside-memorisation")
+        mem_plot = gr.Plot(label="Distance to the nearest training digit", show_label=False,
+                           elem_id="gp-inside-memorisation")
         mem_md = gr.Markdown(elem_id="gp-inside-memorisation-text")
     with gr.Accordion("Inside G: what each layer draws for this sample", open=True):
-        fm_img = c.image("Feature maps, layer by layer (coarse at the top)", elem_id="gp-inside-maps")
-        fm_md = gr.Markdown(elem_id="gp-inside-maps-text")
+        gr.Markdown("Each row is one layer of G, coarse (top) to fine: 8 of its channels (those that change most "
+                    "from seed to seed), each stretched to its own range (dark low, yellow high). Move a slider "
+                    "and watch which layers change.")
+        fm_img = c.image("Feature maps, layer by layer (coarse at the top)", elem_id="gp-inside-maps",
+                         show_label=False)
+        with gr.Accordion("The layers as a table", open=False):
+            fm_md = gr.Markdown(elem_id="gp-inside-maps-text")
     with gr.Accordion("D's verdict (your runs): what D finds real", open=True):
         gr.Markdown("G's samples and real training digits, scored by the run's D and sorted most real first; the "
                     "real ones are outlined in orange.")
@@ -180,14 +188,20 @@ def build(c, tab) -> None:
             n_real = gr.Slider(0, 8 if c.limits.demo else 16, value=8, step=1, label="Real images", min_width=200,
                                elem_id="gp-verdict-real")
             ask = gr.Button("Ask D", variant="primary", scale=0, min_width=110, elem_id="gp-verdict-button")
-        v_img = c.image("D's verdict, most real first", elem_id="gp-inside-verdict")
+        v_img = c.image("D's verdict, most real first", elem_id="gp-inside-verdict", show_label=False)
         v_md = gr.Markdown(elem_id="gp-inside-verdict-text")
 
     # c.start: the visitor's projected digit (a State, not part of the API), used while they keep it
     sample_in = [c.start, c.generator, c.seed, c.label, c.truncation, *sliders]
     sample_out = [nb_img, nb_md, fm_img, fm_md]
     sample_fn = ui(sample_view_from)
-    mem_fn, verdict_fn = ui(memorisation), ui(verdict)
+    mem_fn = ui(memorisation)
+
+    @ui
+    def verdict_fn(*args):  # no picture (a zoo model): the box goes, the reason stays
+        img, text = verdict(*args)
+        return gr.update(value=img, visible=img is not None), text
+
     verdict_in = [c.generator, n_fake, n_real, c.seed]
     tab.select(sample_fn, sample_in, sample_out, api_name="inside_sample") \
         .then(mem_fn, c.generator, [mem_plot, mem_md], api_name="memorisation", **c.heavy) \
