@@ -133,8 +133,9 @@ def d_verdict(info: RunInfo) -> None:
     st.caption("24 of G's samples and 8 real training digits, scored by the run's newest D and sorted most real "
                "first; the real ones are outlined in orange. The explorer's *Inside the GAN* tab does the same "
                "with more choices.")
-    if st.button("Ask D", icon=":material/gavel:", key=f"verdict-btn-{info.id}",
-                 disabled=info.run.latest_checkpoint() is None, help="Needs a checkpoint (it holds D)."):
+    no_checkpoint = info.run.latest_checkpoint() is None
+    if st.button("Ask D", icon=":material/gavel:", key=f"verdict-btn-{info.id}", disabled=no_checkpoint,
+                 help="Needs a checkpoint (it holds D)." if no_checkpoint else None):
         from ganplay import inside
         from ganplay.explore import png_bytes
 
