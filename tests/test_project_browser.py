@@ -106,6 +106,10 @@ def test_draw_a_digit_project_it_and_walk_on(server, browser):
     p.fits()
     p.el("#gp-project-walk-on").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "project-cdcgan-labels.png"))
+    page.set_viewport_size({"width": 1280, "height": 1250})  # the whole tab in one picture, for the README
+    p.el("#gp-project-space").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(ARTIFACTS / "project-panel.png"))
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     # bad input: an empty canvas is a message where the answer goes, the pictures emptied
     p.click("#gp-project-pad button[aria-label='Clear canvas']")

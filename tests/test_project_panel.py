@@ -6,6 +6,7 @@ input, a second visitor who finds nothing of the first's, one projection at a ti
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from ganplay import explore as E
 from ganplay import projection as P
 from ganplay.panel import handlers as H
 from ganplay.panel import project
-from servers import ROOT, answers, free_port
+from servers import ROOT, answers, free_port, wait_until
 
 SLIDERS = [0.0] * H.N_SLIDERS
 CDCGAN, STYLE = "mnist-cdcgan", "mnist-cstylegan-lite"
@@ -87,10 +88,17 @@ def test_the_tab_projects_a_drawing_and_walks_on_from_it(monkeypatch):
 # -- over HTTP (slow) ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def panel(tmp_path_factory):
+    with _panel(tmp_path_factory) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _panel(tmp_path_factory, **extra):
+    """`python -m ganplay.panel` on a free port (demo mode off unless `extra` turns it on)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
     env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", OMP_NUM_THREADS="1",
-               GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs")))
+               GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs")), **extra)
     log = open(tmp_path_factory.mktemp("log") / "panel.log", "w+b")
     proc = subprocess.Popen([sys.executable, "-m", "ganplay.panel"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT)
@@ -102,14 +110,16 @@ def panel(tmp_path_factory):
             log.seek(0)
             pytest.fail(f"the panel did not start:\n{log.read().decode(errors='replace')[-4000:]}")
         time.sleep(0.2)
-    yield url
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 @pytest.fixture()
@@ -183,3 +193,28 @@ def test_bad_input_and_one_projection_at_a_time(panel, digit, tmp_path):
     outcomes = [job.result(timeout=120)[2] for job in jobs]
     assert sum("Error 0.0" in o for o in outcomes) == 1, outcomes
     assert sum("one at a time" in o for o in outcomes) == 1, outcomes
+
+
+@pytest.fixture(scope="module")
+def demo_panel(tmp_path_factory):
+    with _panel(tmp_path_factory, GANPLAY_DEMO="1") as url:
+        yield url
+
+
+@pytest.mark.slow
+def test_demo_mode_queues_projections_one_at_a_time_and_shows_the_place(demo_panel, digit):
+    """Two visitors at once in demo mode: the second waits in the queue (its rank is what Gradio
+    shows on the pictures), then both get their answer; steps are capped."""
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import Status
+
+    first, second = Client(demo_panel, verbose=False), Client(demo_panel, verbose=False)
+    a = first.submit(STYLE, handle_file(str(digit)), "w+", 300, "auto", api_name="/project_upload")
+    wait_until(lambda: a.status().code in (Status.PROCESSING, Status.PROGRESS), 60, "the first projection running")
+    b = second.submit(CDCGAN, handle_file(str(digit)), "z", 100, "auto", api_name="/project_upload")
+    queued = wait_until(lambda: b.status() if b.status().code == Status.IN_QUEUE else None, 30,
+                        "the second projection queued")
+    assert queued.rank == 0 and queued.queue_size >= 1
+    assert "Error 0.0" in a.result(timeout=120)[2] and "Error 0.0" in b.result(timeout=120)[2]
+    with pytest.raises(Exception, match="300"):
+        first.predict(CDCGAN, handle_file(str(digit)), "z", 400, "auto", api_name="/project_upload")

@@ -243,11 +243,17 @@ def start_note(c) -> None:
     c.start_row, c.start_text, c.back_to_seeds = row, text, back
 
 
+DEMO_TEXT = (f"**Public demo:** one projection at a time for all visitors, at most {DEMO_STEPS} steps; while "
+             "others' run, your place in the queue shows on the pictures.")
+
+
 def build(c) -> None:
     gr.Markdown(INTRO)
     projected = gr.State(None)  # this visitor's last projection (an H.Start)
     cap = c.limits
     steps_cap = max_steps()
+    if cap.demo:
+        gr.Markdown(DEMO_TEXT, elem_id="gp-project-demo")
     with gr.Row():
         space = gr.Radio(SPACE_CHOICES, value="w+", label="Search in", scale=3, min_width=260,
                          info="StyleGAN-lite has w and w+; the others z only", elem_id="gp-project-space")
