@@ -370,6 +370,17 @@ def test_a_drawing_lesson_starts_in_demo_mode_on_the_stored_copy_of_its_points(r
     assert L.changed_settings(L.load_lesson("collapse-your-drawing"), Config.from_dict(job.config)) == {}
 
 
+def test_a_shared_setup_link_leaves_the_lesson_the_session_was_in(runs):
+    at = train_page("cover-all-modes")
+    assert at.number_input(key="cfg.optim.n_critic").disabled
+    at.query_params.pop("lesson", None)
+    at.query_params["optim.n_critic"] = "3"
+    at.run()
+    assert not at.exception and "Lesson: Cover all 8 modes" not in texts(at)
+    n_critic = at.number_input(key="cfg.optim.n_critic")
+    assert not n_critic.disabled and n_critic.value == 3
+
+
 def test_a_bad_lesson_link_says_so_and_leaves_the_normal_form(runs):
     at = train_page("no-such-lesson")
     assert any("no lesson called 'no-such-lesson'" in e.value for e in at.error)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ganplay import lessons, pointsets
-from ganplay.dashboard import points_editor, train_form
+from ganplay.dashboard import points_editor, share, train_form
 from ganplay.dashboard.widgets import runs_root
 from ganplay.config import ConfigError
 from ganplay.dashboard.form_spec import FormResult, errors_by_field, flatten, form_fields
@@ -30,7 +30,11 @@ def active() -> Lesson | None:
     """The lesson the Train page is in (from ?lesson=NAME, else the session's), or None. Entering
     one fills the form with its starting state and the session's points with its drawing; call
     before the form is drawn."""
-    name = st.query_params.get(QUERY) or st.session_state.get(ACTIVE_KEY)
+    name = st.query_params.get(QUERY)
+    if not name and share.has_config(st.query_params.to_dict()):
+        st.session_state.pop(ACTIVE_KEY, None)  # a shared setup's link: the normal form, filled from it
+        return None
+    name = name or st.session_state.get(ACTIVE_KEY)
     if not name:
         return None
     try:
@@ -117,9 +121,13 @@ def result(lesson: Lesson, form: FormResult, flat: dict) -> FormResult:
 def check_panel(lesson: Lesson, info: RunInfo | None) -> None:
     """Under the live view: the check of the watched run, when it was started from this lesson."""
     goal = lesson.check.goal()
-    if info is None or info.kind != "run" or info.config.get("name") != lesson.run_name:
+    if info is None or info.config.get("name") != lesson.run_name:
         _grey(f"**Check: not yet.** Start a run from this lesson; when it finishes, its last evaluation "
               f"is checked: {goal}.")
+        return
+    if info.kind != "run":
+        _grey(f"**Check: not yet.** The run is {info.state}; when it finishes, its last evaluation is "
+              f"checked: {goal}.")
         return
     ended = not info.is_active and info.state != "queued"
     res = lessons.check(lesson, info.run.read_metrics(), info.settings.with_data_under(info.path), ended=ended)
