@@ -66,6 +66,7 @@ PLAIN_NAMES = {
     "moons": "two moons", "swissroll": "a swiss roll", "mnist5k": "MNIST digits (5k)",
     "stacked-mnist": "Stacked MNIST", "digits": "sklearn's 8x8 digits", "mnist": "MNIST digits",
     "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "folder": "your images",
+    "points": "your own 2D points",
     "mlp": "small fully connected nets", "dcgan": "DCGAN conv nets", "wgan": "WGAN conv nets",
     "stylegan-lite": "StyleGAN-lite", "srgan": "SRGAN-style 4x super-resolution",
     "pix2pix": "pix2pix outline-to-digit",

@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ganplay.config import IMAGE_DATASET_INFO, POINT_DATASETS, Config
+from ganplay.config import IMAGE_DATASET_INFO, MIXTURE_DATASETS, Config
 from ganplay.data import (
     MIXTURES,
     DataError,
@@ -35,7 +35,7 @@ def nearest_centre_distance(points: torch.Tensor, centres: torch.Tensor) -> torc
 
 
 def test_mixture_table_matches_config():
-    assert set(MIXTURES) == set(POINT_DATASETS)
+    assert set(MIXTURES) == set(MIXTURE_DATASETS)
     with pytest.raises(DataError, match="ring8"):
         mixture("ring9")
 
@@ -63,7 +63,7 @@ def test_grid25_has_25_centres():
     assert torch.cdist(x, grid.centres).argmin(dim=1).unique().numel() == 25
 
 
-@pytest.mark.parametrize("name", POINT_DATASETS)
+@pytest.mark.parametrize("name", MIXTURE_DATASETS)
 def test_sampling_is_deterministic_per_seed(name):
     dist = mixture(name)
     a = dist.sample(1000, torch.Generator().manual_seed(3))

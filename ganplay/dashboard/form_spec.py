@@ -79,6 +79,7 @@ LABELS = {
     "name": "Run name", "data.name": "Data set", "data.root": "Image folder or download folder",
     "data.download": "Allow downloading the data set", "data.image_size": "Image size (pixels)",
     "data.channels": "Colour channels", "data.per_class": "Images per class (0: all)",
+    "data.path": "Your points (CSV)", "data.modes": "Modes to count in your points (0: find them)",
     "model.arch": "Network architecture",
     "model.z_dim": "Noise size (z)", "model.n_classes": "Classes (conditional GAN)",
     "model.g_hidden": "G's hidden layer widths", "model.d_hidden": "D's hidden layer widths",

@@ -67,7 +67,8 @@ def sides_of(scenario_name: str) -> list[str]:
 
 # Config fields added after lessons were measured, at the value that leaves a run as it was: left
 # out of the fingerprint at that value, so a new option does not void every measurement.
-ADDED_LATER = {("data", "per_class"): 0, ("loss", "adv_weight"): 1.0, ("loss", "l1_weight"): 0.0}
+ADDED_LATER = {("data", "per_class"): 0, ("loss", "adv_weight"): 1.0, ("loss", "l1_weight"): 0.0,
+               ("data", "path"): "", ("data", "modes"): 0}
 
 
 def settings_key(scenario_name: str, side: str) -> str:
