@@ -39,7 +39,8 @@ _LOG_IMG = {"log_every": 50, "sample_every": 250, "checkpoint_every": 1000, "eva
 
 PRESETS: dict[str, dict[str, Any]] = {
     "ring8-gan": {
-        "help": "Vanilla GAN on 8 Gaussians in a ring: watch it collapse onto one mode and hop.",
+        "help": ("Vanilla GAN on 8 Gaussians in a ring: watch it collapse into one blob that wanders the "
+                 "ring (the zoo's copy ends between two modes, covering none)."),
         "config": {
             "data": {"name": "ring8"},
             "model": _MLP_2D_VANILLA,
@@ -49,7 +50,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "ring8-wgan-gp": {
-        "help": "WGAN-GP on the ring: the gradient penalty keeps every mode covered.",
+        "help": ("WGAN-GP on the ring: the gradient penalty spreads G around the ring (all 8 modes at the "
+                 "end of our 3,000-step run)."),
         "config": {
             "data": {"name": "ring8"},
             "model": _MLP_2D,
@@ -91,7 +93,8 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
     },
     "grid25-pacgan": {
-        "help": "PacGAN on the 5x5 grid: all 25 modes, most samples within 3 std of a centre.",
+        "help": ("PacGAN on the 5x5 grid: the zoo's copy covers 23.2 of 25 modes on average (22-25 over 5 "
+                 "seeds), 86% of samples within 3 std of a centre."),
         "config": {
             "data": {"name": "grid25"},
             "model": {**_MLP_2D_WIDE, "z_dim": 16, "pack": 4},

@@ -61,17 +61,18 @@ def responsible_use(data_name: str) -> str:
 ZOO: dict[str, ZooEntry] = {
     e.name: e
     for e in [
-        ZooEntry("mnist-cdcgan", "mnist-cdcgan", "Conditional DCGAN on MNIST-5k.",
+        # `help` says what the model is; what it does is measured: `describe_card` adds that
+        ZooEntry("mnist-cdcgan", "mnist-cdcgan", "Conditional DCGAN on MNIST-5k",
                  ("train.steps=6000", "optim.ema=0.999")),
-        ZooEntry("mnist-cwgan-gp", "mnist-cwgan-gp", "Conditional WGAN-GP on MNIST-5k.", ()),
-        ZooEntry("mnist-cstylegan-lite", "mnist-cstylegan-lite", "Conditional StyleGAN-lite on MNIST-5k.",
+        ZooEntry("mnist-cwgan-gp", "mnist-cwgan-gp", "Conditional WGAN-GP on MNIST-5k", ()),
+        ZooEntry("mnist-cstylegan-lite", "mnist-cstylegan-lite", "Conditional StyleGAN-lite on MNIST-5k",
                  ()),
-        ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k: nobody asks for a digit, and its digits come out uneven.",
+        ZooEntry("mnist-dcgan", "mnist-dcgan", "Unconditional DCGAN on MNIST-5k: nobody asks for a digit",
                  ("train.steps=6000", "optim.ema=0.999")),
-        ZooEntry("ring8-gan", "ring8-gan", "Vanilla GAN on ring8: collapsed onto one mode.", ()),
-        ZooEntry("ring8-pacgan", "ring8-pacgan", "PacGAN on ring8: covers every mode.", ()),
-        ZooEntry("grid25-gan", "grid25-gan", "Vanilla GAN on grid25: misses modes.", ()),
-        ZooEntry("grid25-pacgan", "grid25-pacgan", "PacGAN on grid25: covers every mode.", ()),
+        ZooEntry("ring8-gan", "ring8-gan", "Vanilla GAN on ring8", ()),
+        ZooEntry("ring8-pacgan", "ring8-pacgan", "PacGAN on ring8", ()),
+        ZooEntry("grid25-gan", "grid25-gan", "Vanilla GAN on grid25", ()),
+        ZooEntry("grid25-pacgan", "grid25-pacgan", "PacGAN on grid25", ()),
         # image-to-image: their Home grids are rows of inputs, answers and true digits
         ZooEntry("mnist-srgan", "mnist-srgan", "4x super-resolution, L1 + adversarial: rows of 7x7 inputs, "
                  "the GAN's answers, the true digits.", ()),
@@ -143,3 +144,263 @@ def cards(root: Path = PRETRAINED) -> list[dict]:
              if weights_path(p.stem, root).exists() and p.stem != "classifier"}
     order = [n for n in ZOO if n in found] + sorted(n for n in found if n not in ZOO)
     return [found[n] for n in order]
+
+
+# ---------------------------------------------------------------------------------------------
+# what a card may say: its numbers with their spread, and its one line written from them
+# ---------------------------------------------------------------------------------------------
+NOISE_Z = 2.0  # an interval is the measured value ± 2 standard errors (about 95%)
+STARVED = 0.25  # a mode is starved below a quarter of a fair share of the samples (in every seed)
+
+
+def estimate(metrics: dict, key: str) -> tuple[float, float | None] | None:
+    """(value, standard error) of one metric in a card's (or `evaluate`'s) metrics, or in its
+    floor: a {"mean", "stderr"} dict's, or a number with its `spread` block's standard error (None
+    when there is none). None when the metric is not there."""
+    value = (metrics or {}).get(key)
+    if isinstance(value, dict) and isinstance(value.get("mean"), (int, float)):
+        return float(value["mean"]), float(value.get("stderr") or 0.0)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        se = ((metrics.get("spread") or {}).get("se") or {}).get(key)
+        return float(value), (None if se is None else float(se))
+    return None
+
+
+def plus_minus(value: float, se: float | None, fmt: str, suffix: str = "") -> str:
+    """'0.79 ± 0.01': a value in `fmt` and its standard error with as many decimals (at least two, at
+    least the value's; a small spread keeps one significant digit, at most 4 decimals); a
+    percentage's spread in percentage points."""
+    import math
+    import re
+
+    text = fmt.format(value) + suffix
+    if se is None:
+        return text
+    decimals = max([2] + [int(d) for d in re.findall(r"\.(\d)", fmt)])
+    shown, decimals = (100 * se, 1) if "%" in fmt else (se, decimals)
+    if 0 < shown < 10 ** -decimals:
+        decimals = min(4, math.ceil(-math.log10(shown)))
+    return text + f" ± {shown:.{decimals}f}"
+
+
+def at_floor(metrics: dict, key: str) -> tuple[float, float] | None:
+    """(mean, standard error of that mean) of a metric measured at the floor's sample size (the
+    `at_floor_n` block: the model's samples in disjoint sets as large as the floor), or None."""
+    block = (metrics or {}).get("at_floor_n") or {}
+    mean, sd = (block.get("mean") or {}).get(key), (block.get("sd") or {}).get(key)
+    if mean is None or sd is None or not block.get("sets"):
+        return None
+    return float(mean), float(sd) / block["sets"] ** 0.5
+
+
+def within_noise(metrics: dict, key: str) -> bool | None:
+    """True when a metric is within noise of real data: the model's interval overlaps the real-data
+    floor's (each ± NOISE_Z standard errors). The model is judged at the floor's sample size when
+    its metrics carry that (`at_floor_n`: FID, KID, precision and recall depend on the size, and the
+    floor has 500 digits against a model's 10,000 samples), else by its own value and spread (2D
+    points: both sides 2,500 samples a seed). None when either side has no spread to judge by.
+    Models whose intervals overlap are not ranked on that metric either."""
+    mine = at_floor(metrics, key) or estimate(metrics, key)
+    real = estimate((metrics or {}).get("floor") or {}, key)
+    if mine is None or real is None or mine[1] is None or real[1] is None:
+        return None
+    return abs(mine[0] - real[0]) <= NOISE_Z * (mine[1] + real[1]) + 1e-12
+
+
+def _pct(x: float) -> str:
+    return f"{x:.0%}" if x >= 0.1 else f"{x:.1%}"
+
+
+def _seed_values(metrics: dict, key: str) -> list[float]:
+    value = metrics.get(key)
+    if isinstance(value, dict):
+        return [float(v) for v in value.get("values") or [value["mean"]]]
+    return [] if value is None else [float(value)]
+
+
+def _dist(a, b) -> float:
+    return sum((x - y) ** 2 for x, y in zip(a, b)) ** 0.5
+
+
+def _between_two(metrics: dict) -> bool:
+    """Measured, in every seed: at least 90% of the samples are nearest to two neighbouring modes,
+    at least a quarter to each, their centroid within a quarter of the modes' spacing of the two
+    centres' midpoint and their RMS radius under half the spacing: one blob between two modes."""
+    where = metrics.get("where") or {}
+    centres, seeds = where.get("centres") or [], where.get("seeds") or []
+    if len(centres) < 2 or not seeds:
+        return False
+    spacing = min(_dist(a, b) for i, a in enumerate(centres) for b in centres[i + 1:])
+    for w in seeds:
+        counts, total = w.get("nearest") or [], sum(w.get("nearest") or [])
+        if not total or w.get("centroid") is None or w.get("rms_radius") is None:
+            return False
+        top = sorted(range(len(counts)), key=counts.__getitem__, reverse=True)[:2]
+        a, b = centres[top[0]], centres[top[1]]
+        mid = [(x + y) / 2 for x, y in zip(a, b)]
+        if (_dist(a, b) > 1.01 * spacing or sum(counts[i] for i in top) < 0.9 * total
+                or min(counts[i] for i in top) < 0.25 * total or _dist(w["centroid"], mid) > 0.25 * spacing
+                or w["rms_radius"] > 0.5 * spacing):
+            return False
+    return True
+
+
+def _starved(metrics: dict) -> int:
+    """Modes that get under STARVED of a fair share of the samples (nearest centre) in every seed."""
+    seeds = (metrics.get("where") or {}).get("seeds") or []
+    if not seeds:
+        return 0
+    k = len(seeds[0]["nearest"])
+    low = [all(w["nearest"][i] < STARVED * sum(w["nearest"]) / k for w in seeds) for i in range(k)]
+    return sum(low)
+
+
+def _points_words(m: dict) -> str:
+    k, values = int(m["n_modes"]), _seed_values(m, "modes")
+    n, lo, hi = len(values), min(values), max(values)
+    each = f"in each of {n} seeds" if n > 1 else "in its 1 seed"
+    if lo == hi:
+        cover = f"covers all {k} modes {each}" if lo == k else f"covers {lo:g} of {k} modes {each}"
+    else:
+        cover = f"covers {sum(values) / n:.1f} of {k} modes on average ({lo:g}-{hi:g} over {n} seeds)"
+    if hi == 0:
+        if _between_two(m):
+            return cover + "; its samples sit in one blob between two neighbouring modes, none within 3 std of a centre"
+        return cover + "; no sample within 3 std of a centre"
+    words = f"{cover}; {_pct(estimate(m, 'hq')[0])} of samples within 3 std of a centre"
+    starved = _starved(m)
+    if starved:
+        words += f"; {starved} modes get under a quarter of a fair share of the samples in every seed"
+    return words
+
+
+def _digit_words(m: dict) -> str:
+    classes = min(_seed_values(m, "classes") or [0.0])
+    shares = (m.get("class_shares") or [None])[0]
+    k = len(shares) if shares else 10
+    drawn = (f"all {k} digits drawn (each at least 1% of samples)" if classes == k
+             else f"{classes:g} of {k} digits drawn with at least 1% of samples")
+    acc = estimate(m, "label_acc")
+    if m.get("conditional") and acc is not None:
+        return f"{acc[0]:.1%} of samples read as the digit asked for; {drawn}"
+    if shares:
+        rare = min(range(k), key=shares.__getitem__)
+        common = max(range(k), key=shares.__getitem__)
+        return (f"{drawn}, digit {rare} the rarest at {shares[rare]:.1%} of samples, digit {common} the "
+                f"commonest at {_pct(shares[common])} (an even share is {1 / k:.0%})")
+    return drawn
+
+
+def _translation_words(m: dict) -> str:
+    acc, real = estimate(m, "label_acc"), estimate(m.get("floor") or {}, "label_acc")
+    if acc is None:
+        return ""
+    return (f"{acc[0]:.1%} of its answers read as the true digit"
+            + (f" (the true digits themselves: {real[0]:.1%})" if real else ""))
+
+
+def describe_card(card: dict) -> str:
+    """A zoo card's one-line description, written from its measurements so that it can't claim more
+    than was measured: what the model is (its entry's `help`), then for 2D points the modes covered
+    (the mean over seeds and the range; "all K ... in each of N seeds" only when every seed covers
+    every mode), the high-quality share, starved modes, and "one blob between two neighbouring modes"
+    only when the samples' histogram and centroid say so; for digits the digits drawn and, for an
+    unconditional model, the rarest and commonest digit's share, for a conditional one its label
+    accuracy; for image-to-image models how often the answer reads as the true digit. A card not in
+    the zoo's catalogue starts from its own `help` (or its model and data)."""
+    name = card.get("name", "")
+    config = card.get("config") or {}
+    what = (ZOO[name].help if name in ZOO else card.get("help") or  # a card from elsewhere: its own words
+            f"{config.get('model', {}).get('arch', 'GAN')} on {config.get('data', {}).get('name', '?')}")
+    what = what.rstrip(". ")
+    m = card.get("metrics") or {}
+    words = ""
+    if m.get("available"):
+        words = {"points": _points_words, "images": _digit_words,
+                 "translation": _translation_words}.get(m.get("kind"), lambda _: "")(m)
+    return f"{what}{'; ' if ':' in what else ': '}{words}." if words else f"{what}."
+
+
+def _rounds_to(text: str, value: float, percent: bool = False) -> bool:
+    """`text` (as printed, maybe a percentage) is `value` rounded to the digits it shows."""
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return abs(float(text) - value * (100 if percent else 1)) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def unsupported_claims(text: str, card: dict) -> list[str]:
+    """The claims in `text` about `card`'s model that its measurements do not back, each with why
+    ([] when every claim checks out). Read: coverage words ("every mode", "all 25", "complete",
+    "onto one mode", "misses modes", "between two modes", "X of K modes" with "on average", "in
+    each of N seeds" or "(a-b over N seeds)", starved modes, "N% of samples within 3 std") for 2D
+    models; "all 10 digits", "N of 10 digits", label accuracy and the rarest and commonest digit's
+    share for digit models; the share read as the true digit for image-to-image models."""
+    import re
+
+    m = card.get("metrics") or {}
+    bad: list[str] = []
+
+    def need(ok: bool, claim: str, why: str) -> None:
+        if not ok:
+            bad.append(f"{claim!r}: {why}")
+
+    kind = m.get("kind")
+    if kind == "points":
+        k, values = int(m["n_modes"]), _seed_values(m, "modes")
+        lo, hi, n = min(values), max(values), len(values)
+        mean = sum(values) / n
+        seen = f"measured {', '.join(f'{v:g}' for v in values)} of {k} over {n} seeds"
+        for hit in re.finditer(r"\b(?:every mode|all (?:the |its )?modes|all (\d+)\b(?! of)|complete)", text, re.I):
+            need(lo == k and (hit.group(1) is None or int(hit.group(1)) == k), hit.group(0),
+                 f"every seed must cover all {k} modes; {seen}")
+        for hit in re.finditer(r"(\d+(?:\.\d+)?) of (\d+) modes( on average| in each of (\d+) seeds)?", text, re.I):
+            x, total, how, each = hit.group(1), int(hit.group(2)), hit.group(3) or "", hit.group(4)
+            if total != k:
+                need(False, hit.group(0), f"the data has {k} modes")
+            elif "average" in how:
+                need(_rounds_to(x, mean), hit.group(0), f"the mean is {mean:.2f}; {seen}")
+            elif each:
+                need(lo == hi == float(x) and int(each) == n, hit.group(0), seen)
+            else:
+                need(lo <= float(x) <= hi, hit.group(0), seen)
+        for hit in re.finditer(r"\((\d+)-(\d+) over (\d+) (?:sampling )?seeds\)", text):
+            need((float(hit.group(1)), float(hit.group(2)), int(hit.group(3))) == (lo, hi, n), hit.group(0), seen)
+        for hit in re.finditer(r"\b(?:onto|on|in) (?:one|a single) mode\b", text, re.I):
+            need(lo == hi == 1, hit.group(0), f"a single covered mode in every seed; {seen}")
+        missing = r"\bmiss(?:es|ing)? (?:many |some |a few )?(?:of (?:the|its) )?(?:\d+ )?modes\b"
+        for hit in re.finditer(missing, text, re.I):
+            need(hi < k, hit.group(0), f"a seed covered all {k}; {seen}")
+        for hit in re.finditer(r"between two (?:neighbouring |adjacent )?modes", text, re.I):
+            need(_between_two(m), hit.group(0), "the samples' histogram and centroid do not place them there")
+        for hit in re.finditer(r"\b(?:no sample|none) within 3 std", text, re.I):
+            need(hi == 0, hit.group(0), f"{seen}")
+        for hit in re.finditer(r"(\d+(?:\.\d+)?)% of (?:the |its )?samples within 3 std", text, re.I):
+            hq = estimate(m, "hq")[0]
+            need(_rounds_to(hit.group(1), hq, percent=True), hit.group(0), f"measured {hq:.2%}")
+        for hit in re.finditer(r"(\d+) modes get under a quarter of a fair share", text, re.I):
+            need(int(hit.group(1)) == _starved(m), hit.group(0), f"measured {_starved(m)}")
+    elif kind == "images":
+        classes = _seed_values(m, "classes")
+        shares = (m.get("class_shares") or [None])[0]
+        for hit in re.finditer(r"\b(?:all (\d+) digits|every digit)\b", text, re.I):
+            need(bool(classes) and min(classes) == float(hit.group(1) or 10) == 10, hit.group(0),
+                 f"measured {classes} digits with at least 1% of samples")
+        for hit in re.finditer(r"(\d+) of (\d+) digits", text):
+            need(bool(classes) and min(classes) == max(classes) == float(hit.group(1)), hit.group(0),
+                 f"measured {classes}")
+        for hit in re.finditer(r"(\d+(?:\.\d+)?)% of samples read as the digit asked for", text):
+            acc = estimate(m, "label_acc")
+            need(acc is not None and _rounds_to(hit.group(1), acc[0], percent=True), hit.group(0),
+                 f"measured {acc}")
+        for hit in re.finditer(r"digit (\d) the (rarest|commonest) at (\d+(?:\.\d+)?)%", text):
+            digit, which, pct = int(hit.group(1)), hit.group(2), hit.group(3)
+            if not shares:
+                need(False, hit.group(0), "the card has no class shares")
+                continue
+            pick = (min if which == "rarest" else max)(range(len(shares)), key=shares.__getitem__)
+            need(pick == digit and _rounds_to(pct, shares[digit], percent=True), hit.group(0),
+                 f"the {which} is digit {pick} at {shares[pick]:.2%}")
+    elif kind == "translation":
+        for hit in re.finditer(r"(\d+(?:\.\d+)?)% of its answers read as the true digit", text):
+            acc = estimate(m, "label_acc")
+            need(acc is not None and _rounds_to(hit.group(1), acc[0], percent=True), hit.group(0), f"measured {acc}")
+    return bad

@@ -18,7 +18,8 @@ from ganplay.metrics import evaluate
 from ganplay.sampling import load_generator
 from ganplay.train import Trainer, checkpoint as ckpt
 from ganplay.train.rundir import atomic_write_json
-from ganplay.zoo import PRETRAINED, ZOO, ZooError, card_kind, card_path, read_card, responsible_use, weights_path
+from ganplay.zoo import (PRETRAINED, ZOO, ZooError, card_kind, card_path, describe_card, read_card, responsible_use,
+                         weights_path)
 
 EVAL_N = 10_000
 EVAL_SEED = 0
@@ -78,6 +79,7 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     }
     if evaluate:
         card.update(evaluate_card(name, root))
+        card["help"] = describe_card(card)  # written from the measurements, never more than they say
         projected = projection_block(card, root)
         if projected is not None:
             card["projection"] = projected
@@ -98,6 +100,19 @@ def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int
     includes the memorisation block: `add_memorisation` is the same step alone)."""
     gen = load_generator(weights_path(name, root))
     return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed)}
+
+
+def reevaluate(name: str, root: Path = PRETRAINED) -> dict:
+    """`ganplay zoo eval NAME`: measure a built model's shipped weights again with the card's own
+    eval settings, then write the card's `eval`, `metrics` and the `help` line written from them
+    (`zoo.describe_card`), re-reading the card just before so nothing else on it is lost."""
+    settings = read_card(name, root).get("eval", {})
+    fresh = evaluate_card(name, root, n=settings.get("n", EVAL_N), seed=settings.get("seed", EVAL_SEED))
+    card = read_card(name, root)
+    card.update(fresh)
+    card["help"] = describe_card(card)
+    atomic_write_json(card_path(name, root), card)
+    return card
 
 
 def add_memorisation(name: str, root: Path = PRETRAINED) -> dict | None:

@@ -7,11 +7,10 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from ganplay.readme import README, read_block, write_block
-from ganplay.zoo import PRETRAINED, cards
+from ganplay.zoo import NOISE_Z, PRETRAINED, at_floor, cards, estimate, plus_minus, within_noise
 
 
 # (metric key, column title, format)
@@ -43,16 +42,25 @@ POINT_COLUMNS = [
 ]
 
 
-def _fmt(metrics: dict, key: str, fmt: str, suffix: str = "") -> str:
-    value = metrics.get(key)
-    if value is None:
+NEAR_REAL = "≈"  # after a number within noise of real data (`zoo.within_noise`)
+
+
+def _fmt(metrics: dict, key: str, fmt: str, suffix: str = "", mark: bool = True) -> str:
+    """A number with its standard error (over seeds, or from the card's `spread`) and NEAR_REAL
+    when it is within noise of the real-data floor (unless `mark` is off)."""
+    found = estimate(metrics, key)
+    if found is None:
         return "–"
-    if isinstance(value, dict):  # mean and standard error over seeds
-        mean, se = value.get("mean"), value.get("stderr") or 0.0
-        decimals = max([2] + [int(d) for d in re.findall(r"\.(\d)f", fmt)])  # SSIM's 0.004 needs three
-        se_text = f"{100 * se:.1f}" if "%" in fmt else f"{se:.{decimals}f}"
-        return fmt.format(mean) + suffix + f" ± {se_text}"
-    return fmt.format(value) + suffix
+    text = plus_minus(*found, fmt, suffix)  # SSIM's 0.004 needs three decimals
+    return text + (f" {NEAR_REAL}" if mark and within_noise(metrics, key) else "")
+
+
+def _noise_note(cards_: list[dict], keys: list[str]) -> str:
+    """What ≈ means, when some number in these rows carries it."""
+    if not any(within_noise(c["metrics"], k) for c in cards_ for k in keys):
+        return ""
+    return (f" {NEAR_REAL} marks a number within noise of real data: its interval (± {NOISE_Z:g} standard "
+            "errors) overlaps the real row's. Differences inside these intervals rank nothing.")
 
 
 def _row(cells: list[str]) -> str:
@@ -73,10 +81,12 @@ def readme_table(root: Path = PRETRAINED) -> str:
         extra = [t for _, t, _ in MEMO_COLUMNS] if memo else []
         out.append(_row(["model"] + [t for _, t, _ in IMAGE_COLUMNS] + extra + ["training"]))
         out.append(_row(["---"] * (len(IMAGE_COLUMNS) + len(extra) + 2)))
+        compared = any(c["metrics"].get("at_floor_n") for c in images)  # then ≈ is decided in that table
         for c in images:
             m = c["metrics"]
             cells = [_fmt(m.get("memorisation", {}), k, f) for k, _, f in MEMO_COLUMNS] if memo else []
-            out.append(_row([f"`{c['name']}`"] + [_fmt(m, k, f) for k, _, f in IMAGE_COLUMNS] + cells + [_time(c)]))
+            out.append(_row([f"`{c['name']}`"] + [_fmt(m, k, f, mark=not compared) for k, _, f in IMAGE_COLUMNS]
+                            + cells + [_time(c)]))
         floor = images[0]["metrics"].get("floor")
         if floor:
             block = images[0]["metrics"].get("memorisation", {})
@@ -85,9 +95,23 @@ def readme_table(root: Path = PRETRAINED) -> str:
                             + cells + ["500 held-out vs 4,500 training images"]))
         n = images[0].get("eval", {}).get("n")
         out.append("")
+        spread = images[0]["metrics"].get("spread")
+        fid_floor = estimate(floor or {}, "fid")
         out.append(f"Measured by `ganplay eval` on {n:,} samples per model with our MNIST classifier. "
                    "\\*FID, KID and IS use that classifier's features, not Inception's: compare them "
-                   "with the floor row, not with published numbers.")
+                   "with the floor row, not with published numbers."
+                   + (f" ± is a standard error over repeated draws: the standard deviation of the metric over "
+                      f"{spread['sets']} sets of {spread['n']:,} samples (the first of them the one shown); for "
+                      f"the floor, over {(floor.get('spread') or {}).get('resamples', 0)} bootstrap resamples of "
+                      "its 500 held-out digits; the training digits are held fixed." if spread else "")
+                   + (f" With only 500 real digits the floor is itself noisy (FID {fid_floor[0]:.2f} ± "
+                      f"{fid_floor[1]:.2f}) and measured on fewer samples than the models: FID, KID and the "
+                      "nearest-neighbour metrics move with the sample size, so a model's number below the "
+                      "floor's does not make it better than real data." if fid_floor and fid_floor[1] is not None
+                      else "")
+                   + (" Whether a number is within noise of real data is judged with each model measured as the "
+                      "floor is, in the table below." if compared else _noise_note(images, [k for k, _, _ in IMAGE_COLUMNS]))
+                   + " Rows are in the zoo's order, not ranked.")
         if memo:
             flagged = [c["name"] for c in images if c["metrics"].get("memorisation", {}).get("flagged")]
             out.append("")
@@ -98,6 +122,8 @@ def readme_table(root: Path = PRETRAINED) -> str:
                        + (f"Flagged here: {', '.join(f'`{n}`' for n in flagged)}." if flagged
                           else "None of these is flagged."))
         out.append("")
+        if compared:
+            out += _at_floor_table(images, floor or {})
     projected = [c for c in images if c.get("projection")]
     if projected:
         out += _projection_table(projected)
@@ -112,10 +138,18 @@ def readme_table(root: Path = PRETRAINED) -> str:
             total = m.get("n_modes")
             cells = [_fmt(m, k, f, f"/{total}" if k == "modes" and total else "") for k, _, f in POINT_COLUMNS]
             out.append(_row([f"`{c['name']}`"] + cells + [_time(c)]))
+        for data in dict.fromkeys(c["metrics"].get("data") for c in points):  # each mixture's real samples
+            m = next(c["metrics"] for c in points if c["metrics"].get("data") == data)
+            if m.get("floor"):
+                total = m.get("n_modes")
+                out.append(_row([f"real {data} samples (the floor)"]
+                                + [_fmt(m["floor"], k, f, f"/{total}" if k == "modes" and total else "")
+                                   for k, _, f in POINT_COLUMNS] + ["–"]))
         out.append("")
         out.append("The VEEGAN/PacGAN protocol: 2,500 samples per seed; a sample is high quality within 3 "
                    "std of its nearest centre; a mode is covered with at least one high-quality sample; "
-                   "mean ± standard error over 5 seeds.")
+                   "mean ± standard error over 5 seeds; the real rows are samples of the true mixtures."
+                   + _noise_note(points, [k for k, _, _ in POINT_COLUMNS]) + " Rows are in the zoo's order, not ranked.")
     out.append("")
     out.append("Training times are as the cards record them, on a 2-core CPU that was shared with other "
                "jobs while the zoo was built: upper bounds.")
@@ -128,6 +162,35 @@ def readme_table(root: Path = PRETRAINED) -> str:
             out.append(f"The classifier behind the image metrics: {acc:.1%} accuracy on the 500 held-out "
                        "MNIST-5k digits.")
     return "\n".join(out).strip() + "\n"
+
+
+AT_FLOOR_COLUMNS = IMAGE_COLUMNS + [("density", "density", "{:.2f}"), ("coverage", "coverage", "{:.2f}")]
+
+
+def _at_floor_table(images: list[dict], floor: dict) -> list[str]:
+    """Each model measured as the floor is (the cards' `at_floor_n`: disjoint sets of the floor's
+    size), beside the floor: where "within noise of real data" is decided."""
+    block = next(c["metrics"]["at_floor_n"] for c in images if c["metrics"].get("at_floor_n"))
+    out = [_row([f"at the floor's {block['n']} samples"] + [t for _, t, _ in AT_FLOOR_COLUMNS]),
+           _row(["---"] * (len(AT_FLOOR_COLUMNS) + 1))]
+    for c in images:
+        m = c["metrics"]
+        cells = []
+        for key, _, fmt in AT_FLOOR_COLUMNS:
+            level = at_floor(m, key)
+            cells.append("–" if level is None else
+                         _fmt({key: level[0], "spread": {"se": {key: level[1]}}}, key, fmt)
+                         + (f" {NEAR_REAL}" if within_noise(m, key) else ""))
+        out.append(_row([f"`{c['name']}`"] + cells))
+    out.append(_row(["real held-out digits (the floor)"] + [_fmt(floor, k, f) for k, _, f in AT_FLOOR_COLUMNS]))
+    out.append("")
+    out.append(f"The models measured as the floor is: {block['n'] * block['sets']:,} of each model's samples (a seeded "
+               f"shuffle) cut into {block['sets']} disjoint sets of {block['n']}, every metric measured on each against the same "
+               "training digits; the mean ± its standard error. This is the like-for-like comparison with real "
+               "data: FID in particular reads higher on 500 samples than on 10,000."
+               + _noise_note(images, [k for k, _, _ in AT_FLOOR_COLUMNS]))
+    out.append("")
+    return out
 
 
 def _projection_table(projected: list[dict]) -> list[str]:

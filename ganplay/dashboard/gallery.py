@@ -13,6 +13,7 @@ from pathlib import Path
 from ganplay import previews
 from ganplay.assets import pretrained_dir
 from ganplay.jobs import RunInfo
+from ganplay.zoo import describe_card
 
 PRETRAINED = pretrained_dir()
 
@@ -20,7 +21,7 @@ PRETRAINED = pretrained_dir()
 @dataclass(frozen=True)
 class ZooModel:
     name: str
-    help: str
+    help: str  # the card's one line, written from its measurements (`zoo.describe_card`)
     weights: Path
     card: dict
     preview: Path | None = None  # the shipped grid at seed previews.PREVIEW_SEED, if there is one
@@ -38,7 +39,7 @@ def zoo_models(root: Path = PRETRAINED) -> list[ZooModel]:
         except (OSError, json.JSONDecodeError):
             continue
         shipped = previews.preview_path(card_path.stem, root)
-        out.append(ZooModel(card_path.stem, card.get("help", ""), weights, card,
+        out.append(ZooModel(card_path.stem, describe_card({"name": card_path.stem, **card}), weights, card,
                             shipped if shipped.is_file() else None))
     return out
 

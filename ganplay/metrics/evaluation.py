@@ -22,6 +22,11 @@ from ganplay.metrics import stacked as stk
 from ganplay.metrics.registry import METRICS, MetricInput, SampleSet, data_kind, run_metrics
 
 POINT_SEEDS = 5  # default number of sampling seeds for the 2D protocol
+SPREAD_SETS = 5  # sample sets (seeds) behind each digit metric's standard error (`evaluate`'s `spread`)
+FLOOR_RESAMPLES = 10  # bootstrap resamples behind the real-data floor's standard errors
+FLOOR_N = 500  # the floor's size (mnist5k's held-out digits): models are also measured at it
+AT_FLOOR_SETS = 10  # disjoint sets of FLOOR_N of a model's samples for the comparison with the floor
+NO_SPREAD = ("kid_std", "is_std")  # spreads over a metric's own subsets or splits, not metrics themselves
 CHEAP_N = {"points": pts.PROTOCOL_N, "digits": 1000, "stacked": 5000}
 CHUNK = 1000  # images generated and classified at a time
 
@@ -55,6 +60,75 @@ def digits_floor(size: int = 28, seed: int = 0, classifier_path=None) -> dict[st
     held = reference_set("heldout", size, classifier_path)
     train = reference_set("train", size, classifier_path)
     return run_metrics(MetricInput("digits", held, train, seed=seed))
+
+
+def _sd(rows: list[dict[str, float]]) -> dict[str, float]:
+    """Each key's sample standard deviation over rows (the subset and split spreads left out)."""
+    out = {}
+    for key in rows[0]:
+        if key not in NO_SPREAD:
+            values = [row[key] for row in rows]
+            mean = sum(values) / len(values)
+            out[key] = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+    return out
+
+
+def _subset(fake: SampleSet, idx: Tensor) -> SampleSet:
+    return SampleSet(features=fake.features[idx], probs=fake.probs[idx],
+                     labels=None if fake.labels is None else fake.labels[idx])
+
+
+def at_floor_size(fake: SampleSet, real: SampleSet, size: int = FLOOR_N, sets: int = AT_FLOOR_SETS,
+                  seed: int = 0) -> dict | None:
+    """A model measured as the floor is: every metric on `sets` disjoint sets of `size` of its
+    samples (a seeded shuffle) against the same reference; their mean and standard deviation.
+    FID, KID's subsets and the nearest-neighbour radii of precision/recall depend on the sample
+    size, so a model's 10,000-sample number and the floor's 500-digit one are not comparable; these
+    are (`zoo.within_noise` uses them). None when there are fewer than 2 such sets."""
+    sets = min(sets, len(fake) // size)
+    if sets < 2:
+        return None
+    order = torch.randperm(len(fake), generator=torch.Generator().manual_seed(seed))
+    rows = [run_metrics(MetricInput("digits", _subset(fake, order[i * size:(i + 1) * size]), real, seed=seed + i))
+            for i in range(sets)]
+    return {"how": f"{sets} disjoint sets of {size} of the samples, each measured as the floor is",
+            "n": size, "sets": sets,
+            "mean": {k: sum(r[k] for r in rows) / sets for k in rows[0] if k not in NO_SPREAD}, "sd": _sd(rows)}
+
+
+def bootstrap_spread(fake: SampleSet, real: SampleSet, resamples: int = FLOOR_RESAMPLES, seed: int = 0) -> dict:
+    """Each digit metric's standard error over repeated draws, by the bootstrap: `resamples` sets of
+    len(fake) samples drawn from `fake` with replacement (its features, probabilities and labels
+    together), every metric measured on each against the same `real` reference, and the standard
+    deviation over the resamples. No new generation: one set of samples' features is enough.
+
+    {"how", "resamples", "n", "seed", "se": {metric: standard error}}. Seeded: the same call gives
+    the same numbers. A resample repeats some samples, which pulls nearest-neighbour metrics
+    (recall) a little down in it; the spread is read as the width around the measured value."""
+    if resamples < 2:
+        raise ValueError(f"a spread needs at least 2 resamples; got {resamples}")
+    gen = torch.Generator().manual_seed(seed)
+    rows = [run_metrics(MetricInput("digits", _subset(fake, torch.randint(len(fake), (len(fake),), generator=gen)),
+                                    real, seed=seed + 1 + r)) for r in range(resamples)]
+    return {"how": f"bootstrap: the standard deviation over {resamples} resamples (with replacement) of "
+                   f"the {len(fake):,} samples, the reference held fixed",
+            "resamples": resamples, "n": len(fake), "seed": seed, "se": _sd(rows)}
+
+
+@lru_cache(maxsize=8)
+def _floor_spread(size: int, seed: int, resamples: int, clf_path: str, clf_mtime: int) -> dict:
+    held = reference_set("heldout", size, clf_path)
+    return bootstrap_spread(held, reference_set("train", size, clf_path), resamples, seed)
+
+
+def digits_floor_spread(size: int = 28, seed: int = 0, resamples: int = FLOOR_RESAMPLES,
+                        classifier_path=None) -> dict:
+    """The real-data floor's spread: `bootstrap_spread` over the 500 held-out digits (computed once
+    per process)."""
+    from pathlib import Path
+
+    p = Path(clf.DEFAULT_PATH if classifier_path is None else classifier_path).resolve()
+    return _floor_spread(size, seed, resamples, str(p), p.stat().st_mtime_ns)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -119,15 +193,21 @@ def _digit_samples(gen, n: int, seed: int, model, progress: bool) -> SampleSet:
 
 def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | None = None,
              progress: bool = False, floor: bool = True, classifier_path=None,
-             memorisation: bool = True) -> dict:
+             memorisation: bool = True, spread: int = SPREAD_SETS) -> dict:
     """Every metric that applies to `gen` (a `ganplay.sampling.LoadedGenerator`), as a dict.
 
     - ring8 / grid25: the VEEGAN/PacGAN protocol (`points.py`): 2,500 samples per seed whatever
       `n` is (the protocol's size), over `seeds` (default 5 seeds from `seed`); each metric is
-      {"mean", "stderr", "values"}; "floor" holds the same for samples of the true mixture.
+      {"mean", "stderr", "values"}; "floor" holds the same for samples of the true mixture;
+      "where": the mode centres and, per seed, where the samples sit (`points.where_samples_sit`).
     - mnist5k / mnist: `n` samples per seed (default one seed), measured with the bundled
       classifier against mnist5k's 4,500 training digits (`image.py`); "floor" holds the
-      held-out 500 digits measured the same way. Several seeds give mean/stderr dicts.
+      held-out 500 digits measured the same way. Several seeds give mean/stderr dicts. One seed
+      gets "spread": each metric's standard deviation over `spread` sets of `n` samples (seeds
+      seed, seed + 1, ...: repeated draws; 0 or 1: none), the first of them the reported one;
+      the floor gets its bootstrap standard errors over its 500 digits (`bootstrap_spread`), and
+      "at_floor_n" the model measured at the floor's size (`at_floor_size`), which is what
+      "within noise of real data" compares. "class_shares": per seed, each digit's share.
       "memorisation" (unless `memorisation=False`): the first seed's samples' nearest training
       digits against the held-out digits' (`memorisation.py`).
     - anything else: {"available": False, "reason": "..."}: no numbers that mean nothing.
@@ -150,11 +230,12 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
     size = gen.out_shape[-1]
     model = clf.load_classifier(classifier_path)
     real = reference_set("train", size, classifier_path)
-    rows, first = [], None
+    rows, first, shares = [], None, []
     for s in seed_list:
         fake = _digit_samples(gen, n, s, model, progress)
         first = fake if first is None else first
         rows.append(run_metrics(MetricInput("digits", fake, real, seed=s)))
+        shares.append(img.class_shares(fake.probs))
     card = clf.classifier_card(classifier_path)
     out = {
         "kind": "images",
@@ -168,10 +249,23 @@ def evaluate(gen, n: int = 10_000, seed: int = 0, seeds: int | Sequence[int] | N
         "classifier": {"path": str(classifier_path or clf.DEFAULT_PATH),
                        "heldout_accuracy": card.get("heldout_accuracy")},
         **_aggregate(rows),
+        "class_shares": shares,
     }
+    if spread > 1 and len(seed_list) == 1:  # repeated draws: more sample sets of n, measured alike
+        more = [seed_list[0] + i for i in range(1, spread)]
+        sets = rows + [run_metrics(MetricInput("digits", _digit_samples(gen, n, s, model, progress), real, seed=s))
+                       for s in more]
+        out["spread"] = {"how": f"the standard deviation over {spread} sets of {n:,} samples (seeds "
+                                f"{seed_list[0]}-{more[-1]}), the first of them the one reported",
+                         "sets": spread, "n": n, "seeds": seed_list + more, "se": _sd(sets)}
     if floor:
-        out["floor"] = {"what": "mnist5k held-out digits (500) vs training digits", "n": 500,
+        out["floor"] = {"what": "mnist5k held-out digits (500) vs training digits", "n": FLOOR_N,
                         **digits_floor(size, seed_list[0], classifier_path)}
+        if spread > 1:
+            out["floor"]["spread"] = digits_floor_spread(size, seed_list[0], FLOOR_RESAMPLES, classifier_path)
+            compared = at_floor_size(first, real, FLOOR_N, AT_FLOOR_SETS, seed_list[0])
+            if compared is not None:
+                out["at_floor_n"] = compared
     if memorisation:  # the first seed's samples: nearest training digits against the held-out curve
         from ganplay.metrics.memorisation import memorisation_check
 
@@ -184,11 +278,12 @@ def _evaluate_points(gen, seed: int, seeds, floor: bool) -> dict:
     modes = modes_of(cfg)
     drawn = cfg.data.name == DRAWN_DATASET
     seed_list = _seed_list(seed, seeds, POINT_SEEDS)
-    rows, real_rows = [], []
+    rows, real_rows, where = [], [], []
     for s in seed_list:
         with _seeded(s, gen.device):
             x = gen.generate(gen.noise(pts.PROTOCOL_N, s))
         row = pts.mode_metrics(x, modes.centres, modes.std)
+        where.append(pts.where_samples_sit(x, modes.centres, modes.std))
         if drawn:  # found modes say less than known ones: the k-NN view of the same samples
             row.update(img.prdc(*img.equal_size(_real_points(cfg, pts.PROTOCOL_N, s).x, x.float().cpu(), s)))
         rows.append(row)
@@ -211,6 +306,7 @@ def _evaluate_points(gen, seed: int, seeds, floor: bool) -> dict:
         "std": std,
         "hq_radius": [pts.HQ_STDS * v for v in std] if isinstance(std, list) else pts.HQ_STDS * std,
         **agg(rows),
+        "where": {"centres": modes.centres.tolist(), "seeds": where},
     }
     if drawn:
         out["modes_found"] = ("k-means on the drawn points; k " + (f"set by data.modes ({cfg.data.modes})"
@@ -374,7 +470,9 @@ ROWS = {  # key: (format, what it means)
 }
 
 
-def _cell(value, fmt: str) -> str:
+def _cell(value, fmt: str, se: float | None = None) -> str:
+    """A value as the report prints it, with its standard error when it has one (a {"mean",
+    "stderr"} dict's, or `se` from a spread block)."""
     if value is None:
         return "-"
     if isinstance(value, dict):
@@ -382,7 +480,7 @@ def _cell(value, fmt: str) -> str:
         return f"{fmt.format(mean)} ± {fmt.format(se)}"
     if isinstance(value, float) and math.isnan(value):
         return "nan"
-    return fmt.format(value)
+    return fmt.format(value) + ("" if se is None else f" ± {fmt.format(se)}")
 
 
 def format_report(result: dict, title: str = "") -> str:
@@ -408,18 +506,39 @@ def format_report(result: dict, title: str = "") -> str:
     else:
         lines.append(f"{result['data']}: {result['n']:,} samples, seed(s) {', '.join(map(str, result['seeds']))}; "
                      f"reference: {result['reference']}; floor: 500 held-out real digits")
+    from ganplay.zoo import NOISE_Z, at_floor, within_noise
+
     floor = result.get("floor", {})
     keys = [k for k in ROWS if k in result]
-    rows = [("metric", "generated", "real floor", "meaning")]
+    compared = result.get("at_floor_n")  # the model measured at the floor's size
+    rows = [("metric", "generated") + ((f"at {compared['n']}",) if compared else ()) + ("real floor", "meaning")]
+    se, floor_se = ((d.get("spread") or {}).get("se") or {} for d in (result, floor))
+    marked = False
     for k in keys:
         fmt, meaning = ROWS[k]
-        value = _cell(result[k], fmt)
+        value = _cell(result[k], fmt, se.get(k))
         if k == "modes":
             value += f" / {result['n_modes']}"
-        rows.append((k, value, _cell(floor.get(k), fmt), meaning))
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        if within_noise(result, k):
+            value += " ≈"
+            marked = True
+        level = at_floor(result, k)
+        same_size = ((_cell(level[0], fmt, level[1]) if level else "-",) if compared else ())
+        rows.append((k, value) + same_size + (_cell(floor.get(k), fmt, floor_se.get(k)), meaning))
+    cols = len(rows[0]) - 1
+    widths = [max(len(r[i]) for r in rows) for i in range(cols)]
     for r in rows:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:cols], widths)) + "  " + r[cols])
+    hows = [f"{who}{d['spread']['how']}" for who, d in (("", result), ("the floor's: ", floor)) if d.get("spread")]
+    if hows:
+        lines.append("± standard errors; " + "; ".join(hows))
+    if compared:
+        lines.append(f"at {compared['n']}: the model as the floor is measured, {compared['how']} (mean ± its "
+                     "standard error): FID, KID and the nearest-neighbour metrics depend on the sample size")
+    if marked:
+        lines.append(f"≈ within noise of real data: the model's interval ({'at the floor size, ' if compared else ''}"
+                     f"± {NOISE_Z:g} standard errors) overlaps the floor's; differences inside these intervals "
+                     "rank nothing")
     if result.get("memorisation"):
         from ganplay.metrics.memorisation import report_lines
 

@@ -119,6 +119,12 @@ def class_stats(probs: Tensor, min_share: float = MIN_CLASS_SHARE) -> dict[str, 
             "class_kl": kl_from_uniform(counts)}
 
 
+def class_shares(probs: Tensor) -> list[float]:
+    """The share of the samples the classifier reads as each class (argmax), in class order."""
+    counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).double()
+    return (counts / max(len(probs), 1)).tolist()
+
+
 def label_accuracy(probs: Tensor, labels: Tensor) -> float:
     """Fraction of samples whose predicted digit is the label they were generated for."""
     return float((probs.argmax(1) == labels.to(probs.device)).double().mean())

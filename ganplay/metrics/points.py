@@ -79,6 +79,28 @@ def mode_metrics(x: Tensor, centres: Tensor, std: float | Tensor, threshold: flo
     }
 
 
+def where_samples_sit(x: Tensor, centres: Tensor, std: float | Tensor, threshold: float = HQ_STDS) -> dict:
+    """Where the samples are, for words a card may use ("one blob between two modes", "starved
+    modes"): per mode, the samples nearest to it (`nearest`) and the high-quality ones among them
+    (`hq`); the median distance of a sample to its nearest centre; the samples' centroid and their
+    RMS distance from it (`rms_radius`). Non-finite samples are left out."""
+    x = x.detach().float().cpu()
+    x = x[torch.isfinite(x).all(dim=1)]
+    k = len(centres)
+    if len(x) == 0:
+        return {"nearest": [0] * k, "hq": [0] * k, "median_distance": None, "centroid": None, "rms_radius": None}
+    idx, dist = nearest_centre(x, centres.float().cpu())
+    limit = threshold * (std.double().cpu()[idx] if isinstance(std, Tensor) else std)
+    centroid = x.double().mean(0)
+    return {
+        "nearest": torch.bincount(idx, minlength=k).tolist(),
+        "hq": torch.bincount(idx[dist <= limit], minlength=k).tolist(),
+        "median_distance": float(dist.median()),
+        "centroid": centroid.tolist(),
+        "rms_radius": float((x.double() - centroid).square().sum(1).mean().sqrt()),
+    }
+
+
 def mean_stderr(values: list[float]) -> dict[str, float | list[float]]:
     """{"mean", "stderr", "values"}: stderr is the sample std / sqrt(n) (0 for one value)."""
     n = len(values)

@@ -101,7 +101,7 @@ else:
 st.subheader("What you can do here")
 PLACES = (  # the two learners like best first
     ("views/collapse_lab.py", "Mode collapse lab", ":material/science:",
-     "**Mode collapse lab**: watch a GAN lose all but one of its modes beside a cure that keeps "
+     "**Mode collapse lab**: watch a GAN lose most of its modes beside a cure that keeps "
      "them, step by step, with the published numbers to compare."),
     ("views/explore.py", "Explore", ":material/explore:",
      "**Explore** a trained generator: walk its latent space with sliders, pick digits by label, "
