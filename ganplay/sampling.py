@@ -213,7 +213,10 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema
         cfg = Config.from_dict(c.config)
     except ConfigError as exc:  # the same schema as a config file: no 160 GB layer from a header
         lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip() != "invalid config:"]
-        raise SamplingError(f"{source}: its header's config is not valid: {'; '.join(lines)}") from None
+        # one line a person can read: the first problems, each cut short
+        shown = [ln if len(ln) <= 80 else ln[:77] + "..." for ln in lines[:3]]
+        more = f" (and {len(lines) - 3} more)" if len(lines) > 3 else ""
+        raise SamplingError(f"{source}: its header's config is not valid: {'; '.join(shown)}{more}") from None
     if source.parent.name == "checkpoints":  # a run's checkpoint: its data files sit in the run
         cfg = cfg.with_data_under(source.parent.parent)
     meta = check_meta(c.meta, cfg, source)
