@@ -219,7 +219,7 @@ def build(c, tab) -> None:
     def gated_mem(open_, generator):
         return mem_fn(generator) if open_ else [gr.skip()] * 2
 
-    gr.on([c.seed.change, c.label.change, c.truncation.release] + [s.release for s in sliders], gated,
+    gr.on([c.seed.submit, c.label.input, c.truncation.release] + [s.release for s in sliders], gated,
           [is_open, *sample_in], sample_out, trigger_mode="always_last", api_visibility="private",
           concurrency_id="inside", concurrency_limit=2)
     c.generator.change(gated, [is_open, *sample_in], sample_out, api_visibility="private") \
