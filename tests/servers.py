@@ -85,6 +85,36 @@ def server_process(argv: list[str], port: int, log_dir: Path, cwd: Path, env: di
         log.close()
 
 
+@contextlib.contextmanager
+def panel_server(log_dir: Path, runs: Path, **env_vars: str) -> Iterator[str]:
+    """`python -m ganplay.panel` alone on a free local port, runs under `runs`, demo mode off
+    unless `env_vars` turn it on; yields its URL once it answers, stops it by its pid after."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
+    env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", OMP_NUM_THREADS="1",
+               GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(runs), **env_vars)
+    log = open(Path(log_dir) / "panel.log", "w+b")
+    proc = subprocess.Popen([sys.executable, "-m", "ganplay.panel"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while not answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"the panel did not start:\n{log.read().decode(errors='replace')[-4000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
 def kill_jobs(root: Path) -> None:
     """SIGKILL every still-running job recorded under the runs folder `root`."""
     root = Path(root)

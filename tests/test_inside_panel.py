@@ -4,17 +4,12 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 from PIL import Image
 
 from ganplay.panel import inside as P
-from servers import answers, free_port
+from servers import panel_server
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 ZOO_G = "mnist-cdcgan"
@@ -42,29 +37,8 @@ def panel(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("runs")
     run = _tiny_run(root, "mnist-dcgan")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GANPLAY_RUNS=str(root), OMP_NUM_THREADS="1", GRADIO_ANALYTICS_ENABLED="False",
-               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
-    log = open(tmp_path_factory.mktemp("log") / "panel.log", "w+b")
-    proc = subprocess.Popen([sys.executable, "-m", "ganplay.panel"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while not answers(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.seek(0)
-            pytest.fail(f"the panel did not start:\n{log.read().decode(errors='replace')[-4000:]}")
-        time.sleep(0.2)
-    yield url, f"runs/{run.name}"
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=5)
-    log.close()
+    with panel_server(tmp_path_factory.mktemp("log"), root) as url:
+        yield url, f"runs/{run.name}"
 
 
 @pytest.mark.slow

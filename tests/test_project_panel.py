@@ -6,12 +6,7 @@ input, a second visitor who finds nothing of the first's, one projection at a ti
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
@@ -21,7 +16,7 @@ from ganplay import explore as E
 from ganplay import projection as P
 from ganplay.panel import handlers as H
 from ganplay.panel import project
-from servers import ROOT, answers, free_port, wait_until
+from servers import panel_server, wait_until
 
 SLIDERS = [0.0] * H.N_SLIDERS
 CDCGAN, STYLE = "mnist-cdcgan", "mnist-cstylegan-lite"
@@ -92,34 +87,9 @@ def panel(tmp_path_factory):
         yield url
 
 
-@contextlib.contextmanager
 def _panel(tmp_path_factory, **extra):
     """`python -m ganplay.panel` on a free port (demo mode off unless `extra` turns it on)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", OMP_NUM_THREADS="1",
-               GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs")), **extra)
-    log = open(tmp_path_factory.mktemp("log") / "panel.log", "w+b")
-    proc = subprocess.Popen([sys.executable, "-m", "ganplay.panel"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while not answers(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            log.seek(0)
-            pytest.fail(f"the panel did not start:\n{log.read().decode(errors='replace')[-4000:]}")
-        time.sleep(0.2)
-    try:
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    return panel_server(tmp_path_factory.mktemp("log"), tmp_path_factory.mktemp("runs"), **extra)
 
 
 @pytest.fixture()
