@@ -10,7 +10,8 @@ passive_waits()  # before torch loads OpenMP: spinning threads ran 10x slower be
 import torch  # noqa: E402
 
 os.environ.setdefault("GANPLAY_OFFLINE", "1")  # tests never download
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+# one thread per pytest-xdist worker (the workers share the cores), else up to two
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, os.cpu_count() or 1)))
 
 TINY_IMAGE = ["model.g_channels=8", "model.d_channels=8", "model.z_dim=16", "train.batch_size=16"]
 TINY_2D = ["model.g_hidden=[32, 32]", "model.d_hidden=[32, 32]", "train.batch_size=64"]
