@@ -34,7 +34,10 @@ def test_two_visitors_a_budget_and_a_share_each(tmp_path):
 
     runs = tmp_path / "runs"
     try:
-        with streamlit_server(tmp_path, GANPLAY_RUNS=str(runs), GANPLAY_DEMO="1") as url, sync_playwright() as p:
+        # the Quick start keeps its 6,000 steps (not the demo's 2,000): a job that ends before its
+        # Pause button is reached (two test files run at once) would leave nothing to pause
+        with streamlit_server(tmp_path, GANPLAY_RUNS=str(runs), GANPLAY_DEMO="1",
+                              GANPLAY_DEMO_MAX_STEPS="6000") as url, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             a = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
             b = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
