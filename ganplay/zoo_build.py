@@ -95,11 +95,13 @@ def write_preview(name: str, root: Path = PRETRAINED) -> Path:
     return previews.write(name, root)
 
 
-def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED) -> dict:
+def evaluate_card(name: str, root: Path = PRETRAINED, n: int = EVAL_N, seed: int = EVAL_SEED,
+                  **options) -> dict:
     """The `metrics` part of a card, measured as `ganplay eval` measures it (for digit models this
-    includes the memorisation block: `add_memorisation` is the same step alone)."""
+    includes the memorisation block: `add_memorisation` is the same step alone). `options` go to
+    `evaluate` (e.g. `spread=0, memorisation=False` for the headline numbers alone)."""
     gen = load_generator(weights_path(name, root))
-    return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed)}
+    return {"eval": {"n": n, "seed": seed}, "metrics": evaluate(gen, n=n, seed=seed, **options)}
 
 
 def reevaluate(name: str, root: Path = PRETRAINED) -> dict:

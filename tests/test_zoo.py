@@ -64,9 +64,17 @@ def _close(a, b, path=""):
 @pytest.mark.parametrize("name", ["ring8-pacgan", "grid25-gan",
                                   pytest.param("mnist-cstylegan-lite", marks=pytest.mark.slow)])
 def test_card_metrics_match_a_fresh_eval(name):
+    """The card's headline numbers, measured again (the memorisation block has its own test in
+    test_memorisation.py; the 5-set spreads are left out here: they multiply the time by ten)."""
     card = CARDS[name]
-    fresh = zoo_build.evaluate_card(name, n=card["eval"]["n"], seed=card["eval"]["seed"])
-    _close(card["metrics"], fresh["metrics"])
+    fresh = zoo_build.evaluate_card(name, n=card["eval"]["n"], seed=card["eval"]["seed"], spread=0,
+                                    memorisation=False)
+    extra = ("spread", "at_floor_n", "memorisation")
+
+    def headline(block):
+        return {k: headline(v) if isinstance(v, dict) else v for k, v in block.items() if k not in extra}
+
+    _close(headline(card["metrics"]), fresh["metrics"])
 
 
 def test_build_command_reproduces_each_cards_config():
