@@ -134,7 +134,8 @@ def test_strokes_become_the_points_a_run_trains_on(page, served):
     assert len(on_stroke) == 120  # the spray, around y = 0 from x = -2 to 2 (spread 0.15)
     assert sum(1 for p in on_stroke if p[0] < 0) in range(45, 76)  # both halves of the stroke
     clicked = [p for p in xy if p not in on_stroke]
-    assert len(clicked) == 1 and abs(clicked[0][0] - 3) < 0.1 and abs(clicked[0][1] - 3) < 0.1
+    # a click lands where it was made, give or take the few pixels a redraw may shift the canvas
+    assert len(clicked) == 1 and abs(clicked[0][0] - 3) < 0.25 and abs(clicked[0][1] - 3) < 0.25
     kill_jobs(runs)
 
 
