@@ -60,16 +60,15 @@ def streamlit_server(log_dir: Path, **env_vars: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def server_process(argv: list[str], port: int, log_dir: Path, cwd: Path, env: dict,
-                   timeout: float = 90.0) -> Iterator[str]:
-    """Any command that serves Streamlit on 127.0.0.1:`port` (`ganplay app`, a Dockerfile's CMD);
-    yields its URL once the health endpoint answers and stops it by its process id afterwards."""
-    log = open(Path(log_dir) / "streamlit.log", "w+b")
+def _serving(argv: list[str], url: str, ready, log_path: Path, cwd: Path, env: dict,
+             timeout: float) -> Iterator[str]:
+    """Run `argv`, yield `url` once `ready(url)`, stop the process by its id afterwards; the
+    log's tail is the failure message when it exits or times out first."""
+    log = open(log_path, "w+b")
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
-        while not healthy(url):
+        while not ready(url):
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.seek(0)
                 pytest.fail(f"{argv[:4]} did not serve:\n{log.read().decode(errors='replace')[-5000:]}")
@@ -85,34 +84,22 @@ def server_process(argv: list[str], port: int, log_dir: Path, cwd: Path, env: di
         log.close()
 
 
-@contextlib.contextmanager
-def panel_server(log_dir: Path, runs: Path, **env_vars: str) -> Iterator[str]:
+def server_process(argv: list[str], port: int, log_dir: Path, cwd: Path, env: dict,
+                   timeout: float = 90.0):
+    """Any command that serves Streamlit on 127.0.0.1:`port` (`ganplay app`, a Dockerfile's CMD);
+    yields its URL once the health endpoint answers and stops it by its process id afterwards."""
+    return _serving(argv, f"http://127.0.0.1:{port}", healthy, Path(log_dir) / "streamlit.log", cwd, env, timeout)
+
+
+def panel_server(log_dir: Path, runs: Path, **env_vars: str):
     """`python -m ganplay.panel` alone on a free local port, runs under `runs`, demo mode off
     unless `env_vars` turn it on; yields its URL once it answers, stops it by its pid after."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
     env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", OMP_NUM_THREADS="1",
                GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(runs), **env_vars)
-    log = open(Path(log_dir) / "panel.log", "w+b")
-    proc = subprocess.Popen([sys.executable, "-m", "ganplay.panel"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 120
-        while not answers(url):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"the panel did not start:\n{log.read().decode(errors='replace')[-4000:]}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    return _serving([sys.executable, "-m", "ganplay.panel"], f"http://127.0.0.1:{port}/", answers,
+                    Path(log_dir) / "panel.log", ROOT, env, 120.0)
 
 
 def kill_jobs(root: Path) -> None:
