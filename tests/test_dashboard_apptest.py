@@ -129,6 +129,27 @@ def test_start_creates_a_job_and_a_fresh_session_reattaches_with_working_control
     wait_for(lambda: jobs.run_info(run.path).state == "stopped", timeout=30)
 
 
+def test_a_stop_click_as_the_job_resumes_is_acted_on(runs, monkeypatch):
+    """The page reads the job once for the page and again in its live panel: when the job resumes
+    between the two reads, the panel reruns the page for one status, and a Stop clicked in that
+    run must still be sent (the CI run that lost one)."""
+    path = _fake_run(runs, "paused", alive=True)
+    at = app("views/train.py")
+    stop = [b for b in at.button if b.label == "Stop"][0]
+    find = jobs.find
+
+    def resumes_after_the_first_read(root, ident):
+        info = find(root, ident)
+        RunDir(path).write_status(state="running", step=130, steps=6000, device="cpu")
+        return info
+
+    monkeypatch.setattr(jobs, "find", resumes_after_the_first_read)
+    stop.click().run()
+    assert not at.exception
+    commands = [json.loads(line)["command"] for line in RunDir(path).control_path.read_text().splitlines()]
+    assert commands == ["stop"]
+
+
 def test_steering_form_sends_a_set_request(runs):
     info = _fake_run(runs, "running", alive=True)
     at = app("views/train.py")

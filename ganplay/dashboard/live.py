@@ -215,8 +215,6 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
         if fresh is None:
             st.info("This run is gone (deleted, or the runs folder changed).")
             return
-        if polling and (fresh.kind != info.kind or fresh.state != info.state):
-            st.rerun()  # it got its run directory, paused, resumed or finished: one status on the page
         if starting and st.session_state.get(drawn):
             st.rerun()  # the first points are on screen: back to the one-second pace
         # the server's warm-up (torch, the panel build) gives way to these polls as to pages, and to
@@ -227,6 +225,10 @@ def live_panel(root: Path, ident: str) -> RunInfo | None:
             run_view(fresh, root)
         if starting and not waiting_for_points(fresh):
             st.session_state[drawn] = True
+        # it got its run directory, paused, resumed or finished: rerun the page for one status on it,
+        # after drawing, so a click made in this run (Stop as the job resumes) is acted on, not lost
+        if polling and (fresh.kind != info.kind or fresh.state != info.state):
+            st.rerun()
 
     panel()
     return info
