@@ -45,8 +45,10 @@ METRICS = {
     # image-to-image answers against the true held-out images
     "psnr": Metric("PSNR (dB)", "(image-to-image) how close the answer is to the true image, pixel by "
                    "pixel; a blurry average scores well", "higher"),
-    "confidence": Metric("classifier's confidence", "(image-to-image) the classifier's mean top probability "
-                         "on the answers: how plainly each looks like a digit", "higher"),
+    "confidence": Metric("classifier's confidence", "the classifier's mean top probability on the samples "
+                         "(image-to-image: on the answers): how plainly each looks like a digit", "higher"),
+    "class_min_share": Metric("rarest digit's share", "the share of the samples that the least common digit "
+                              "gets (an even share is 10%; 0 when a digit never comes up)", "higher"),
     "ssim": Metric("SSIM", "(image-to-image) how alike the answer and the true image are in local "
                    "brightness, contrast and structure (1 = identical)", "higher"),
     "coverage": Metric("coverage", "(variety, 0..1) the share of real pictures with a generated one close "

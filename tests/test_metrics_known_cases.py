@@ -42,6 +42,21 @@ def test_class_histogram_kl_known_values():
     assert image.label_accuracy(uniform, torch.arange(100) % 10) == 1.0
 
 
+def test_confidence_and_the_rarest_digit_s_share_known_values():
+    from ganplay.metrics.registry import MetricInput, SampleSet, run_metrics
+
+    even = torch.eye(10).repeat(10, 1) * 0.6 + 0.04  # every digit 10 times, read at 64%
+    assert image.mean_confidence(even) == pytest.approx(0.64) and image.min_class_share(even) == pytest.approx(0.1)
+    one_class = torch.zeros(100, 10)
+    one_class[:, 3] = 1
+    assert image.mean_confidence(one_class) == 1.0 and image.min_class_share(one_class) == 0.0
+    skewed = torch.eye(10)[torch.tensor([0] * 55 + [d for d in range(1, 10) for _ in range(5)])]
+    assert image.min_class_share(skewed) == pytest.approx(0.05)
+    assert image.mean_confidence(torch.zeros(0, 10)) == 0.0 == image.min_class_share(torch.zeros(0, 10))
+    cheap = run_metrics(MetricInput("digits", SampleSet(probs=skewed)), cheap_only=True)  # the trainer logs them
+    assert cheap["confidence"] == 1.0 and cheap["class_min_share"] == pytest.approx(0.05)
+
+
 def test_2d_protocol_known_cases():
     ring = mixture("ring8")
     at_centres = ring.centres.repeat(10, 1)

@@ -60,7 +60,7 @@ NEVER_UNLOCKED = ("name", "data.path")
 # writes them (this table is its torch-free summary; the lesson tests train each shipped lesson).
 MIXTURE_METRICS = ("modes", "hq", "kl")
 DRAWN_METRICS = ("modes", "hq", "kl", "precision", "recall", "density", "coverage")
-DIGIT_METRICS = ("classes", "class_kl", "label_acc")
+DIGIT_METRICS = ("classes", "class_kl", "confidence", "class_min_share", "label_acc")
 STACKED_METRICS = ("modes", "kl")
 TRANSLATION_METRICS = ("psnr", "ssim", "label_acc")
 # What the trainer's steering ("event": "set" lines) can change mid-run, as config keys

@@ -400,7 +400,7 @@ def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: i
     """A few fast numbers for periodic logging, as a flat dict of floats.
 
     ring8/grid25 (2,500 samples): `modes`, `hq`, `kl`. mnist5k/mnist (1,000 samples): `classes`,
-    `class_kl`, and `label_acc` when G is conditional. stacked-mnist (5,000 samples, fewer than the
+    `class_kl`, `confidence`, `class_min_share`, and `label_acc` when G is conditional. stacked-mnist (5,000 samples, fewer than the
     protocol's 26,000, so `modes` reads low): `modes`, `kl`. Image-to-image models (srgan,
     pix2pix): `psnr`, `ssim`, `label_acc` on held-out digits (`translation.py`). Other data: {}.
     The noise is fixed by `seed`, so successive calls differ only because G changed. G is put in
@@ -457,9 +457,11 @@ ROWS = {  # key: (format, what it means)
                   "as the true digit)"),
     "psnr": ("{:.2f}", "image-to-image: dB of pixel agreement with the true digit (higher is closer)"),
     "ssim": ("{:.3f}", "image-to-image: structural similarity with the true digit (1 is identical)"),
-    "confidence": ("{:.1%}", "image-to-image: the classifier's mean top probability on the answers"),
+    "confidence": ("{:.1%}", "the classifier's mean top probability on the samples (image-to-image: on "
+                   "the answers): how plainly each reads as a digit"),
     "classes": ("{:.0f}", "digits with >= 1% of the samples (of 10)"),
     "class_kl": ("{:.3f}", "KL(class histogram || uniform): 0 even, 2.303 one digit"),
+    "class_min_share": ("{:.1%}", "the rarest digit's share of the samples (an even share is 10%)"),
     "fid": ("{:.2f}", "Fréchet distance, classifier features (lower is better)"),
     "kid": ("{:.4f}", "kernel distance, classifier features (lower is better)"),
     "is": ("{:.2f}", "Inception Score with the MNIST classifier (max 10)"),

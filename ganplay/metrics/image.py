@@ -13,6 +13,10 @@ softmax. Every function here takes those tensors, so one pass of the classifier 
 - `class_stats`: `classes` = digits that get at least `MIN_CLASS_SHARE` (1%, a tenth of the
   fair share) of the argmax predictions; `class_kl` = KL(class histogram || uniform), log 10 =
   2.303 when every sample is one digit, 0 when all ten are equally common.
+- `mean_confidence`: the classifier's mean top softmax probability on the samples: how plainly
+  each reads as some digit (smudges and in-between shapes score low).
+- `min_class_share`: the smallest share of the argmax predictions over the classes: the rarest
+  digit's share (an even share is 0.1; 0 when a digit never comes up).
 - `label_accuracy`: for a conditional G, the fraction of samples asked for digit k that the
   classifier calls k.
 - `prdc`: precision and recall (Kynkäänniemi et al. 2019, k = 3 nearest-neighbour radii) and
@@ -123,6 +127,16 @@ def class_shares(probs: Tensor) -> list[float]:
     """The share of the samples the classifier reads as each class (argmax), in class order."""
     counts = torch.bincount(probs.argmax(1), minlength=probs.shape[1]).double()
     return (counts / max(len(probs), 1)).tolist()
+
+
+def mean_confidence(probs: Tensor) -> float:
+    """The mean of each sample's top probability (0 for no samples)."""
+    return float(probs.max(1).values.double().mean()) if len(probs) else 0.0
+
+
+def min_class_share(probs: Tensor) -> float:
+    """The rarest class's share of the argmax predictions (0 for no samples)."""
+    return min(class_shares(probs)) if len(probs) else 0.0
 
 
 def label_accuracy(probs: Tensor, labels: Tensor) -> float:

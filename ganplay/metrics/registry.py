@@ -161,6 +161,18 @@ def _classes(inp: MetricInput) -> dict[str, float]:
     return image.class_stats(inp.fake.probs)
 
 
+@register_metric("confidence", "digits", cheap=True)
+def _confidence(inp: MetricInput) -> dict[str, float]:
+    """the classifier's mean top probability on the samples: how plainly each reads as a digit"""
+    return {"confidence": image.mean_confidence(inp.fake.probs)}
+
+
+@register_metric("class_min_share", "digits", cheap=True)
+def _class_min_share(inp: MetricInput) -> dict[str, float]:
+    """the rarest digit's share of the predictions (an even share is 1/10)"""
+    return {"class_min_share": image.min_class_share(inp.fake.probs)}
+
+
 @register_metric("fid", "digits")
 def _fid(inp: MetricInput) -> dict[str, float]:
     """Fréchet distance of classifier features to the reference set"""
