@@ -334,6 +334,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     names = list(zoo.ZOO) if args.all else args.names
     if not names:
         raise UserError(f"name the zoo models to {args.action} (or --all): {', '.join(zoo.ZOO)}")
+    if args.action == "measure":
+        return _zoo_measure(args, names)
     if args.action == "previews":
         for name in names:
             print(f"wrote {zoo_build.write_preview(name)}")
@@ -363,6 +365,35 @@ def cmd_zoo(args: argparse.Namespace) -> int:
             card = zoo_build.reevaluate(name)
         print(json.dumps({"name": name, "steps": card["steps"], "wall_time_s": card["wall_time_s"],
                           "metrics": card.get("metrics")}))
+    return EXIT_OK
+
+
+def _zoo_measure(args: argparse.Namespace, names: list[str]) -> int:
+    """`ganplay zoo measure NAME...`: train and score each over training seeds (ganplay.zoo_measure)."""
+    if not 1 <= args.seeds <= 100:
+        raise UserError(f"--seeds must be 1..100 training seeds, got {args.seeds}")
+    if not 0 <= args.first_seed <= 10_000:
+        raise UserError(f"--first-seed must be 0..10000, got {args.first_seed}")
+    if not 1 <= args.jobs <= 16:
+        raise UserError(f"--jobs must be 1..16 trainings at a time, got {args.jobs}")
+    from ganplay import zoo, zoo_measure
+    from ganplay.train.rundir import runs_root
+
+    runs = Path(args.runs) if args.runs else runs_root() / "zoo-measure"
+    out = Path(args.out) if args.out else zoo.PRETRAINED / "measure"  # the cards read this one
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for name in names:
+        cfg = zoo_measure.seed_config(name, args.first_seed, args.set or [])  # bad --set: before torch works
+        if args.jobs == 1:
+            _set_threads(cfg.data.name)
+        try:
+            results = zoo_measure.measure(name, seeds, runs=runs, out_dir=out, overrides=args.set or [],
+                                          jobs=args.jobs, fresh=args.fresh, progress=not args.quiet, say=print)
+        except zoo_measure.MeasureStopped as exc:
+            print(f"stopped: {exc}", file=sys.stderr)
+            return EXIT_STOPPED
+        print(zoo_measure.summary_line(name, results["summary"]))
+        print(f"results: {out / (name + '.json')}")
     return EXIT_OK
 
 
@@ -571,11 +602,29 @@ def build_parser() -> argparse.ArgumentParser:
                                    "previews (re-render Home's shipped grids), memorisation (add the "
                                    "memorisation check to digit models' cards), projection (how well "
                                    "searched latent codes reproduce 100 held-out digits, into the digit "
-                                   "models' cards; build runs it too), table")
-    z.add_argument("action", choices=["list", "build", "eval", "previews", "memorisation", "projection", "table"])
+                                   "models' cards; build runs it too), measure (train over several "
+                                   "training seeds, score each, resumable seed by seed), table")
+    z.add_argument("action", choices=["list", "build", "eval", "previews", "memorisation", "projection", "measure",
+                                      "table"])
     z.add_argument("names", nargs="*", help="zoo model names")
     z.add_argument("--all", action="store_true", help="every zoo model")
     z.add_argument("--write-readme", action="store_true", help="with table: rewrite README.md's table")
+    z.add_argument("--seeds", type=int, default=5, help="measure: this many training seeds (default 5); seeds "
+                   "measured earlier are re-used, so run it again to continue an interrupted measurement")
+    z.add_argument("--first-seed", type=int, default=0, help="measure: the first training seed (default 0); "
+                   "add seeds to a measurement with e.g. --first-seed 5 --seeds 5")
+    z.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="measure: extra config overrides on top of the entry's (try a change without editing "
+                        "the preset); a measurement with other settings goes to another --out, or --fresh")
+    z.add_argument("--jobs", type=int, default=1, help="measure: seeds trained at a time, one thread each "
+                   "(default 1)")
+    z.add_argument("--fresh", action="store_true", help="measure: replace a results file measured with other "
+                   "settings (or start over: finished runs are scored again, not retrained)")
+    z.add_argument("--out", metavar="DIR", help="measure: results folder (default pretrained/measure, which "
+                   "the cards read); NAME.json goes there")
+    z.add_argument("--runs", metavar="DIR", help="measure: the trainings' folder (default: GANPLAY_RUNS or "
+                   "./runs, then zoo-measure/)")
+    z.add_argument("--quiet", action="store_true", help="measure: no progress bars")
     z.set_defaults(func=cmd_zoo)
 
     lb = sub.add_parser("lab", help="the mode collapse lab: list lessons, measure reliability, record "

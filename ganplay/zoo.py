@@ -7,7 +7,9 @@
 
 This module is the catalogue (names, paths, cards), light enough for `ganplay.sampling` to resolve
 a zoo name; `ganplay.zoo_build` regenerates an entry (`ganplay zoo build NAME`: train, export,
-evaluate, write the card) and `ganplay zoo table` prints the README's results table from the cards.
+evaluate, write the card), `ganplay.zoo_measure` trains and scores an entry over several training
+seeds (`ganplay zoo measure NAME`: `pretrained/measure/NAME.json`, and the card's `training_seeds`
+block when the configs match) and `ganplay zoo table` prints the README's results table from the cards.
 """
 
 from __future__ import annotations
@@ -111,6 +113,12 @@ def weights_path(name: str, root: Path = PRETRAINED) -> Path:
 
 def card_path(name: str, root: Path = PRETRAINED) -> Path:
     return root / f"{name}.json"
+
+
+def measure_path(name: str, root: Path = PRETRAINED) -> Path:
+    """Where `ganplay zoo measure NAME` keeps its results: the entry trained over several training
+    seeds, each scored on fresh samples (`ganplay.zoo_measure`)."""
+    return root / "measure" / f"{name}.json"
 
 
 def resolve(name_or_path: str | Path, root: Path = PRETRAINED) -> Path:
@@ -318,7 +326,52 @@ def describe_card(card: dict) -> str:
     if m.get("available"):
         words = {"points": _points_words, "images": _digit_words,
                  "translation": _translation_words}.get(m.get("kind"), lambda _: "")(m)
+    seeds = training_seeds_words(card.get("training_seeds") or {})
+    words = "; ".join(w for w in (words, seeds) if w)
     return f"{what}{'; ' if ':' in what else ': '}{words}." if words else f"{what}."
+
+
+def _range(stats: dict, fmt: str) -> str:
+    """'90.1-91.3% (median 90.6%)' from a summary's {"min", "median", "max"}; '91.3% in each' when
+    every seed shows the same (as printed)."""
+    lo, mid, hi = (fmt.format(stats[k]) for k in ("min", "median", "max"))
+    if lo == hi:
+        return f"{lo} in each"
+    return f"{lo.rstrip('%')}-{hi} (median {mid})"
+
+
+def training_seeds_words(summary: dict) -> str:
+    """What several independent trainings of a zoo entry showed (`zoo_measure.summarise`'s block,
+    a card's `training_seeds`), never more than was measured: "over 5 training seeds: every mode in
+    4 of 5, high quality 88.0-91.3% (median 90.6%)"; for digits the label accuracy's range
+    (conditional), the rarest digit's smallest share, the largest class KL and the mean confidence;
+    for image-to-image models how often the answers read as the true digit. A seed whose training
+    failed counts against every goal. '' when nothing was measured."""
+    n, stats = summary.get("n") or 0, summary.get("metrics") or {}
+    if not n:
+        return ""
+    failed = len(summary.get("failed") or [])
+    head = f"over {n} training seed{'s' if n != 1 else ''}" + (f" ({failed} failed to train)" if failed else "")
+    parts = []
+    kind = summary.get("kind")
+    if kind == "points" and "modes" in stats:
+        parts.append(f"every mode in {summary['every_mode_seeds']} of {n}")
+        if "hq" in stats:
+            parts.append(f"high quality {_range(stats['hq'], '{:.1%}')}")
+    elif kind == "images" and stats:
+        if summary.get("conditional") and "label_acc" in stats:
+            parts.append(f"label accuracy {_range(stats['label_acc'], '{:.1%}')}")
+        low = summary.get("class_min_share_min")
+        if low is not None:
+            parts.append(f"the rarest digit at least {low:.1%} of samples" if low >= 0.01 else
+                         f"the rarest digit under 1% of samples in {summary.get('digit_missing_seeds', 0)} of {n}")
+        if summary.get("class_kl_max") is not None:
+            parts.append(f"class KL at most {summary['class_kl_max']:.3f}")
+        if summary.get("confidence_mean") is not None:
+            parts.append(f"classifier confidence {summary['confidence_mean']:.1%} on average")
+    elif kind == "translation" and "label_acc" in stats:
+        parts.append(f"read as the true digit {_range(stats['label_acc'], '{:.1%}')}")
+    return f"{head}: {', '.join(parts)}" if parts else head if failed else ""
 
 
 def _rounds_to(text: str, value: float, percent: bool = False) -> bool:
@@ -333,7 +386,9 @@ def unsupported_claims(text: str, card: dict) -> list[str]:
     "onto one mode", "misses modes", "between two modes", "X of K modes" with "on average", "in
     each of N seeds" or "(a-b over N seeds)", starved modes, "N% of samples within 3 std") for 2D
     models; "all 10 digits", "N of 10 digits", label accuracy and the rarest and commonest digit's
-    share for digit models; the share read as the true digit for image-to-image models."""
+    share for digit models; the share read as the true digit for image-to-image models; and what
+    several trainings showed (a card's `training_seeds`: "over N training seeds", "every mode in X
+    of N", ranges with their median, the rarest digit's smallest share, ...)."""
     import re
 
     m = card.get("metrics") or {}
@@ -349,7 +404,8 @@ def unsupported_claims(text: str, card: dict) -> list[str]:
         lo, hi, n = min(values), max(values), len(values)
         mean = sum(values) / n
         seen = f"measured {', '.join(f'{v:g}' for v in values)} of {k} over {n} seeds"
-        for hit in re.finditer(r"\b(?:every mode|all (?:the |its )?modes|all (\d+)\b(?! of)|complete)", text, re.I):
+        every = r"\b(?:every mode(?! in \d+ of \d+)|all (?:the |its )?modes|all (\d+)\b(?! of)|complete)"
+        for hit in re.finditer(every, text, re.I):  # "every mode in 4 of 5": training seeds, below
             need(lo == k and (hit.group(1) is None or int(hit.group(1)) == k), hit.group(0),
                  f"every seed must cover all {k} modes; {seen}")
         for hit in re.finditer(r"(\d+(?:\.\d+)?) of (\d+) modes( on average| in each of (\d+) seeds)?", text, re.I):
@@ -403,4 +459,50 @@ def unsupported_claims(text: str, card: dict) -> list[str]:
         for hit in re.finditer(r"(\d+(?:\.\d+)?)% of its answers read as the true digit", text):
             acc = estimate(m, "label_acc")
             need(acc is not None and _rounds_to(hit.group(1), acc[0], percent=True), hit.group(0), f"measured {acc}")
+    _training_seed_claims(text, card.get("training_seeds") or {}, need)
     return bad
+
+
+def _training_seed_claims(text: str, block: dict, need) -> None:
+    """`unsupported_claims` for what several trainings showed (a card's `training_seeds` block,
+    written by `ganplay zoo measure`): "over N training seeds", "every mode in X of N", a range of
+    high quality, label accuracy or answers read as the true digit with its median, the rarest
+    digit's smallest share, the largest class KL, the mean confidence."""
+    import re
+
+    n, stats = block.get("n") or 0, block.get("metrics") or {}
+    none = "no training seeds measured (ganplay zoo measure NAME)"
+    for hit in re.finditer(r"\bover (\d+) training seeds?\b", text, re.I):
+        need(bool(n) and int(hit.group(1)) == n, hit.group(0), f"measured {n} training seeds" if n else none)
+    for hit in re.finditer(r"\bevery mode in (\d+) of (\d+)", text, re.I):
+        got = (block.get("every_mode_seeds"), n)
+        need(bool(n) and (int(hit.group(1)), int(hit.group(2))) == got, hit.group(0),
+             f"every mode in {got[0]} of {got[1]} training seeds" if n else none)
+    number = r"(\d+(?:\.\d+)?)"
+    ranges = (("high quality", "hq"), ("label accuracy", "label_acc"), ("read as the true digit", "label_acc"))
+    for words, key in ranges:
+        pattern = rf"{words} {number}-{number}% \(median {number}%\)|{words} {number}% in each\b"
+        for hit in re.finditer(pattern, text, re.I):
+            got = stats.get(key)
+            if not got:
+                need(False, hit.group(0), f"no {key} over training seeds" if n else none)
+                continue
+            lo, hi, mid, one = hit.groups()
+            if one is not None:  # a single value: every seed the same
+                ok = _rounds_to(one, got["min"], True) and _rounds_to(one, got["max"], True)
+            else:
+                ok = (_rounds_to(lo, got["min"], True) and _rounds_to(hi or lo, got["max"], True)
+                      and _rounds_to(mid, got["median"], True))
+            need(ok, hit.group(0), f"measured {got['min']:.2%}-{got['max']:.2%} (median {got['median']:.2%}) "
+                                   f"over {n} training seeds")
+    checks = ((rf"the rarest digit at least {number}% of samples", "class_min_share_min", True),
+              (rf"class KL at most {number}", "class_kl_max", False),
+              (rf"classifier confidence {number}% on average", "confidence_mean", True))
+    for pattern, key, percent in checks:
+        for hit in re.finditer(pattern, text, re.I):
+            got = block.get(key)
+            need(got is not None and _rounds_to(hit.group(1), got, percent), hit.group(0),
+                 f"measured {got}" if n else none)
+    for hit in re.finditer(r"the rarest digit under 1% of samples in (\d+) of (\d+)", text, re.I):
+        got = (block.get("digit_missing_seeds"), n)
+        need(bool(n) and (int(hit.group(1)), int(hit.group(2))) == got, hit.group(0), f"measured {got[0]} of {got[1]}")

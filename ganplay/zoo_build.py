@@ -1,8 +1,9 @@
 """Regenerating a zoo entry (`ganplay zoo build NAME`): train its preset, export the generator
 (EMA if kept) into a weights-only file, evaluate it as `ganplay eval` does, write its card and the
 Home page's preview grid (the evaluation includes, for digit models, the memorisation check;
-`add_memorisation` runs that step alone on shipped weights). The catalogue it writes into is
-`ganplay.zoo`."""
+`add_memorisation` runs that step alone on shipped weights). A measurement over training seeds of
+the same config (`ganplay zoo measure NAME`, `ganplay.zoo_measure`) becomes the card's
+`training_seeds` block. The catalogue it writes into is `ganplay.zoo`."""
 
 from __future__ import annotations
 
@@ -77,6 +78,11 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
         "run": str(run.path),
         "responsible_use": responsible_use(cfg.data.name),
     }
+    from ganplay.zoo_measure import card_block
+
+    block = card_block(card, root)  # `ganplay zoo measure NAME` of this very config: over training seeds
+    if block is not None:
+        card["training_seeds"] = block
     if evaluate:
         card.update(evaluate_card(name, root))
         card["help"] = describe_card(card)  # written from the measurements, never more than they say

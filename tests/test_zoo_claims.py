@@ -128,6 +128,48 @@ def test_digit_lines_from_synthetic_cards():
     assert zoo.unsupported_claims("99.9% of samples read as the digit asked for", cond)
 
 
+def test_training_seed_lines_say_what_the_trainings_showed_and_no_more():
+    card = ring_card([8, 8, 8, 8, 8])
+    card["training_seeds"] = {"kind": "points", "n": 5, "seeds": [0, 1, 2, 3], "failed": [4], "n_modes": 8,
+                              "every_mode_seeds": 3, "metrics": {
+                                  "modes": {"values": [8, 8, 7, 8], "min": 7, "median": 8, "max": 8},
+                                  "hq": {"values": [0.9, 0.91, 0.88, 0.913], "min": 0.88, "median": 0.905,
+                                         "max": 0.913}}}
+    line = zoo.describe_card(card)
+    assert line.endswith("; over 5 training seeds (1 failed to train): every mode in 3 of 5, high quality "
+                         "88.0-91.3% (median 90.5%).")
+    assert "covers all 8 modes in each of 5 seeds" in line  # the shipped model's own sampling seeds
+    assert zoo.unsupported_claims(line, card) == []
+    for claim in ("over 4 training seeds", "every mode in 5 of 5", "every mode in 3 of 4",
+                  "high quality 88.0-91.3% (median 91.0%)", "high quality 90.5% in each"):
+        assert zoo.unsupported_claims(claim, card), claim
+    del card["training_seeds"]  # no block: no claim about trainings holds
+    for claim in ("over 5 training seeds", "every mode in 3 of 5"):
+        assert zoo.unsupported_claims(claim, card), claim
+    digits = {"name": "y", "help": "A cDCGAN", "metrics": {"kind": "images", "available": True, "conditional": True,
+                                                           "classes": 10.0, "label_acc": 0.99},
+              "training_seeds": {"kind": "images", "n": 2, "seeds": [0, 1], "failed": [], "conditional": True,
+                                 "metrics": {"label_acc": {"values": [0.97, 0.97], "min": 0.97, "median": 0.97,
+                                                           "max": 0.97}},
+                                 "label_acc_min": 0.97, "class_min_share_min": 0.081, "digit_missing_seeds": 0,
+                                 "class_kl_max": 0.0042, "confidence_mean": 0.9512}}
+    line = zoo.describe_card(digits)
+    assert line.endswith("; over 2 training seeds: label accuracy 97.0% in each, the rarest digit at least 8.1% "
+                         "of samples, class KL at most 0.004, classifier confidence 95.1% on average.")
+    assert zoo.unsupported_claims(line, digits) == []
+    for claim in ("label accuracy 98.0% in each", "the rarest digit at least 9.0% of samples",
+                  "class KL at most 0.001", "classifier confidence 99.0% on average"):
+        assert zoo.unsupported_claims(claim, digits), claim
+
+
+def test_a_shipped_card_s_training_seeds_block_is_its_measurement():
+    from ganplay.zoo_measure import card_block
+
+    for card in CARDS.values():  # `ganplay zoo measure NAME` writes the block from pretrained/measure/NAME.json
+        if "training_seeds" in card:
+            assert card["training_seeds"] == card_block(card), card["name"]
+
+
 # -- spread and "within noise of real data" ------------------------------------------------------
 def digits_metrics(fid, se, floor_fid, floor_se):
     return {"kind": "images", "available": True, "n": 10000, "conditional": True, "label_acc": 0.99,
