@@ -25,6 +25,7 @@ from ganplay.bench_pages import CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")  # Debian's; never downloaded
+STOP_GRACE_S = 5  # after SIGTERM, then SIGKILL: a test server holds nothing worth more waiting
 
 
 def free_port() -> int:
@@ -76,8 +77,8 @@ def _serving(argv: list[str], url: str, ready, log_path: Path, cwd: Path, env: d
         yield url
     finally:
         proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
+        try:  # an open event stream (a Gradio heartbeat) can hold a graceful exit for 15 s: no need
+            proc.wait(timeout=STOP_GRACE_S)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()

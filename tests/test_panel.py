@@ -25,7 +25,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay.panel import handlers as H
-from servers import answers, free_port, two_checkpoint_run, wait_until
+from servers import STOP_GRACE_S, answers, free_port, two_checkpoint_run, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -289,7 +289,7 @@ def _start(cmd, ready_url, env, log_path, timeout=120):
 def _stop(proc) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=STOP_GRACE_S)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=5)
@@ -332,7 +332,9 @@ def client(request):
 
     url = request.getfixturevalue("alone") if request.param == "alone" else \
         request.getfixturevalue("dashboard") + "/panel/"
-    return Client(url, verbose=False)
+    client = Client(url, verbose=False)
+    yield client
+    client.close()  # its heartbeat stream would hold the server's shutdown open for ~15 s
 
 
 @pytest.mark.slow
