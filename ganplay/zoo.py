@@ -253,14 +253,17 @@ def _between_two(metrics: dict) -> bool:
     return True
 
 
-def _starved(metrics: dict) -> int:
-    """Modes that get under STARVED of a fair share of the samples (nearest centre) in every seed."""
+def _starved_modes(metrics: dict) -> list[int]:
+    """The modes that get under STARVED of a fair share of the samples (nearest centre) in every seed."""
     seeds = (metrics.get("where") or {}).get("seeds") or []
     if not seeds:
-        return 0
+        return []
     k = len(seeds[0]["nearest"])
-    low = [all(w["nearest"][i] < STARVED * sum(w["nearest"]) / k for w in seeds) for i in range(k)]
-    return sum(low)
+    return [i for i in range(k) if all(w["nearest"][i] < STARVED * sum(w["nearest"]) / k for w in seeds)]
+
+
+def _starved(metrics: dict) -> int:
+    return len(_starved_modes(metrics))
 
 
 def _points_words(m: dict) -> str:
@@ -276,9 +279,12 @@ def _points_words(m: dict) -> str:
             return cover + "; its samples sit in one blob between two neighbouring modes, none within 3 std of a centre"
         return cover + "; no sample within 3 std of a centre"
     words = f"{cover}; {_pct(estimate(m, 'hq')[0])} of samples within 3 std of a centre"
-    starved = _starved(m)
+    starved = _starved_modes(m)
     if starved:
-        words += f"; {starved} modes get under a quarter of a fair share of the samples in every seed"
+        centres = (m.get("where") or {}).get("centres") or []
+        at = ", ".join(f"({centres[i][0]:.3g}, {centres[i][1]:.3g})" for i in starved) if centres else ""
+        words += (f"; {len(starved)} modes get under a quarter of a fair share of the samples in every seed"
+                  + (f" (at {at})" if at else ""))
     return words
 
 

@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 from ganplay.readme import README, read_block, write_block
-from ganplay.zoo import (NOISE_Z, PRETRAINED, ZOO, at_floor, cards, estimate, measure_path, plus_minus,
-                         training_seeds_words, within_noise)
+from ganplay.zoo import NOISE_Z, PRETRAINED, at_floor, cards, estimate, plus_minus, training_seeds_words, within_noise
 
 
 # (metric key, column title, format)
@@ -152,7 +151,7 @@ def readme_table(root: Path = PRETRAINED) -> str:
                    "mean ± standard error over 5 sets of samples (sampling seeds) of the one shipped model; the real "
                    "rows are samples of the true mixtures."
                    + _noise_note(points, [k for k, _, _ in POINT_COLUMNS]) + " Rows are in the zoo's order, not ranked.")
-    out += _training_seeds_table(root)
+    out += _training_seeds_table(all_cards, root)
     out.append("")
     out.append("Training times are as the cards record them, on a 2-core CPU that was shared with other "
                "jobs while the zoo was built: upper bounds.")
@@ -167,22 +166,19 @@ def readme_table(root: Path = PRETRAINED) -> str:
     return "\n".join(out).strip() + "\n"
 
 
-def _training_seeds_table(root: Path) -> list[str]:
-    """The entries measured over independent trainings (`ganplay zoo measure NAME`): how often the
-    recipe itself works, where the tables above describe one trained model each."""
+def _training_seeds_table(cards_: list[dict], root: Path) -> list[str]:
+    """The cards' `training_seeds` blocks (`ganplay zoo measure NAME`): how often the recipe itself
+    works over independent trainings, where the tables above describe one trained model each."""
     rows = []
-    for name in ZOO:
-        path = measure_path(name, root)
-        if not path.is_file():
-            continue
-        results = json.loads(path.read_text())
-        summary = results.get("summary") or {}
-        words = training_seeds_words(summary)
+    for card in cards_:
+        block = card.get("training_seeds") or {}
+        words = training_seeds_words(block)
         if not words:
             continue
-        extra = " ".join(results.get("extra_overrides") or [])
-        times = [s.get("wall_time_s") for s in results.get("per_seed", []) if s.get("wall_time_s")]
-        rows.append(_row([f"`{name}`" + (f" with `{extra}`" if extra else ""), words[0].upper() + words[1:],
+        results = root / block["results"] if block.get("results") else None
+        per_seed = json.loads(results.read_text()).get("per_seed", []) if results and results.is_file() else []
+        times = [s["wall_time_s"] for s in per_seed if s.get("wall_time_s")]
+        rows.append(_row([f"`{card['name']}`", words[0].upper() + words[1:],
                           f"{min(times):.0f}-{max(times):.0f} s each" if times else "–"]))
     if not rows:
         return []

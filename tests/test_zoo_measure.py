@@ -262,16 +262,22 @@ def test_zoo_build_puts_a_measurement_of_its_config_on_the_card(tmp_path, monkey
     assert card["help"] == zoo.describe_card(card) and zoo.unsupported_claims(card["help"], card) == []
 
 
-def test_the_readme_table_lists_each_measured_entry_in_words(tmp_path):
+def test_the_readme_table_lists_each_cards_training_seeds_in_words(tmp_path):
     from ganplay.zoo_table import readme_table
 
-    assert "independent trainings" not in readme_table(tmp_path)  # nothing measured: no table
     per_seed = [{"seed": s, "state": "done", "wall_time_s": t, "metrics": {"modes": m, "hq": hq, "kl": 0.01}}
                 for s, t, m, hq in ((0, 230.0, 8.0, 0.90), (1, 251.0, 7.0, 0.93))]
-    results = {"name": "ring8-pacgan", "extra_overrides": ["optim.ema=0.99"],
-               "summary": zm.summarise({"kind": "points", "n_modes": 8, "per_seed": per_seed}), "per_seed": per_seed}
+    metrics = {"kind": "points", "n_modes": 8, "modes": {"mean": 8.0, "stderr": 0.0, "values": [8.0]},
+               "hq": {"mean": 0.9, "stderr": 0.0, "values": [0.9]}, "kl": {"mean": 0.01, "stderr": 0.0, "values": [0.01]}}
+    card = {"name": "ring8-pacgan", "metrics": metrics}
+    zoo.card_path("ring8-pacgan", tmp_path).write_text(json.dumps(card))
+    zoo.weights_path("ring8-pacgan", tmp_path).write_bytes(b"")  # a card counts beside its weights
+    assert "independent trainings" not in readme_table(tmp_path)  # nothing measured: no table
     zoo.measure_path("ring8-pacgan", tmp_path).parent.mkdir(parents=True)
-    zoo.measure_path("ring8-pacgan", tmp_path).write_text(json.dumps(results))
+    zoo.measure_path("ring8-pacgan", tmp_path).write_text(json.dumps({"per_seed": per_seed}))
+    summary = zm.summarise({"kind": "points", "n_modes": 8, "per_seed": per_seed})
+    card["training_seeds"] = {**summary, "results": "measure/ring8-pacgan.json"}
+    zoo.card_path("ring8-pacgan", tmp_path).write_text(json.dumps(card))
     table = readme_table(tmp_path)
-    assert ("| `ring8-pacgan` with `optim.ema=0.99` | Over 2 training seeds: every mode in 1 of 2, high quality "
-            "90.0-93.0% (median 91.5%) | 230-251 s each |") in table
+    assert ("| `ring8-pacgan` | Over 2 training seeds: every mode in 1 of 2, high quality 90.0-93.0% (median 91.5%) "
+            "| 230-251 s each |") in table
