@@ -97,3 +97,21 @@ def precision_warning(precision: str, device_type: str) -> str | None:
     if precision == "bf16" and device_type == "cpu" and not bf16_native():
         return BF16_SLOW
     return None
+
+
+def one_thread_worker() -> None:
+    """A process pool's initializer for trainings run side by side (`lab measure`, `zoo measure`):
+    one torch thread each, and (on Linux) die with the parent, so that stopping a measurement leaves
+    no training running in the background."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:
+            pass
+    os.environ["OMP_NUM_THREADS"] = "1"
+    import torch
+
+    torch.set_num_threads(1)

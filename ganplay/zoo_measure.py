@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ganplay.cpu import one_thread_worker
 from ganplay.zoo import (PRETRAINED, ZOO, ZooError, card_kind, card_path, describe_card, measure_path, read_card,
                          training_seeds_words)
 
@@ -218,22 +218,6 @@ def measure_seed(job: dict, progress: bool = False) -> dict:
         entry["class_shares"] = scored["facts"]["class_shares"]
     return entry
 
-
-def _one_thread() -> None:
-    """Worker set-up (as `lab.measure`'s): one torch thread, and die with the parent on Linux, so
-    that stopping a measurement leaves no training running."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import torch
-
-    torch.set_num_threads(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,7 +434,7 @@ def measure(name: str, seeds: Iterable[int] = range(5), runs: str | Path = Path(
             bar = tqdm(total=len(todo), unit="seed", desc=f"{name}, {min(jobs, len(todo))} at a time",
                        dynamic_ncols=True, file=sys.stderr)
         with ProcessPoolExecutor(min(jobs, len(todo)), mp_context=mp.get_context("spawn"),
-                                 initializer=_one_thread) as pool:
+                                 initializer=one_thread_worker) as pool:
             for fut in as_completed([pool.submit(measure_seed, job) for job in todo]):
                 record(fut.result())
                 if bar is not None:

@@ -203,14 +203,14 @@ def test_a_new_measurement_replaces_its_seeds_and_keeps_the_others():
 _POOL_SCRIPT = """
 import os, time, multiprocessing as mp
 from concurrent.futures import ProcessPoolExecutor
-from ganplay.lab.measure import _one_thread
+from ganplay.cpu import one_thread_worker
 
 def work():
     print(os.getpid(), flush=True)
     time.sleep(120)
 
 if __name__ == "__main__":
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_one_thread) as pool:
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=one_thread_worker) as pool:
         pool.submit(work).result()
 """
 

@@ -18,33 +18,17 @@ import hashlib
 import json
 import os
 import platform
-import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Iterable
 
+from ganplay.cpu import one_thread_worker
 from ganplay.lab.replay import REPLAY_DIR, replay_path
 from ganplay.readme import write_block
 from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario, side_config
 
 RELIABILITY_PATH = REPLAY_DIR / "reliability.json"
 
-
-def _one_thread() -> None:
-    """Worker set-up: one thread, and (on Linux) die with the parent, so that stopping a
-    measurement does not leave trainings running in the background."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except OSError:
-            pass
-    os.environ["OMP_NUM_THREADS"] = "1"
-    import torch
-
-    torch.set_num_threads(1)
 
 
 def _run(scenario_name: str, side: str, seed: int, record_to: str | None) -> dict:
@@ -143,7 +127,7 @@ def measure(
     import multiprocessing as mp
 
     with ProcessPoolExecutor(max(1, jobs), mp_context=mp.get_context("spawn"),
-                             initializer=_one_thread) as pool:
+                             initializer=one_thread_worker) as pool:
         futures = [pool.submit(_run, *t) for t in tasks]
         for fut in as_completed(futures):
             r = fut.result()
