@@ -147,3 +147,21 @@ def test_ganplay_eval_cli_on_a_tiny_run(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "ganplay", "eval", str(tmp_path / "nope")],
                          capture_output=True, text=True, env=env, timeout=60)
     assert bad.returncode == 2 and "not found" in bad.stderr
+
+
+def test_cheap_metrics_take_no_gradients_when_a_trainer_calls_them_mid_run():
+    """The trainer logs them with gradients on: the classifier's graph over 1,000 digits was built
+    for nothing, and torch warned on every `confidence`."""
+    import warnings
+
+    from ganplay.metrics import cheap_metrics
+    from ganplay.models import build_models
+
+    cfg = Config.from_preset("mnist-dcgan", ["model.g_channels=8", "model.z_dim=16"])
+    G, _ = build_models(cfg, (1, 28, 28), 0)
+    assert torch.is_grad_enabled()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Converting a tensor with requires_grad=True to a scalar"
+        values = cheap_metrics(G, cfg, n=100)
+    assert 0 <= values["confidence"] <= 1 and 0 <= values["class_min_share"] <= 0.1
+    assert torch.is_grad_enabled()

@@ -395,6 +395,7 @@ def _evaluate_translation(gen, classifier_path=None) -> dict:
     return result
 
 
+@torch.no_grad()  # a trainer calls it mid-run, with gradients on
 def cheap_metrics(G: torch.nn.Module, cfg: Config, n: int | None = None, seed: int = 0,
                   classifier_path=None) -> dict[str, float]:
     """A few fast numbers for periodic logging, as a flat dict of floats.
