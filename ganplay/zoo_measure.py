@@ -107,10 +107,10 @@ def seed_config(name: str, seed: int, overrides: Iterable[str] = ()):
                                              f"name=zoo-{name}-seed-{seed}"])
 
 
-def run_dir(name: str, seed: int, runs: str | Path = Path("runs/zoo-measure"), overrides: Iterable[str] = ()) -> Path:
-    """Where training seed `seed` of `name` (with `overrides`) trains: a fixed path per settings."""
-    cfg = seed_config(name, seed, overrides)
-    return Path(runs) / name / fingerprint(cfg.to_dict()) / f"seed-{seed}"
+def run_path(runs: str | Path, name: str, cfg) -> Path:
+    """Where a training seed trains: a fixed folder per settings (the config's fingerprint) and seed,
+    so a second call finds it and other settings never train over it."""
+    return Path(runs) / name / fingerprint(cfg.to_dict()) / f"seed-{cfg.train.seed}"
 
 
 def eval_settings(config: dict, n: int) -> dict:
@@ -204,7 +204,7 @@ def measure_seed(job: dict, progress: bool = False) -> dict:
     for it, plus "how" and the facts. A worker process runs this too (`jobs` > 1)."""
     name, seed = job["name"], job["seed"]
     cfg = seed_config(name, seed, job["overrides"])
-    path = Path(job["runs"]) / name / fingerprint(cfg.to_dict()) / f"seed-{seed}"
+    path = run_path(job["runs"], name, cfg)
     done = train_seed(cfg, path, progress, desc=f"{name} seed {seed}")
     entry = {"seed": seed, "state": done["state"], "steps": done["step"], "wall_time_s": round(done["wall_time"], 1),
              "device": done["device"], "run": str(path), "measured": time.strftime("%Y-%m-%d"), "how": done["how"]}
@@ -270,11 +270,17 @@ def load_results(path: str | Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _check_same(results: dict, settings: dict, path: Path) -> None:
-    """Refuse to add seeds of other settings to a results file."""
+def _setting_differences(results: dict, settings: dict) -> list[str]:
+    """How a results file's settings (config but for the seed, eval) differ from `settings`."""
     diff = differences(seedless(results.get("config") or {}), settings["config"])
     if results.get("eval") != settings["eval"]:
         diff.append(f"eval: {json.dumps(results.get('eval'))} there, {json.dumps(settings['eval'])} here")
+    return diff
+
+
+def _check_same(results: dict, settings: dict, path: Path) -> None:
+    """Refuse to add seeds of other settings to a results file."""
+    diff = _setting_differences(results, settings)
     if diff:
         n = len(results.get("per_seed") or [])
         raise MeasureError(
@@ -411,7 +417,7 @@ def measure(name: str, seeds: Iterable[int] = range(5), runs: str | Path = Path(
         facts = entry.pop("facts", {})
         how = entry.pop("how", "")
         current = load_results(path)  # re-read: another command may have added seeds meanwhile
-        if current is not None and not _differs(current, settings):
+        if current is not None and not _setting_differences(current, settings):
             results = current
         results.update({k: v for k, v in facts.items() if k != "class_shares"})
         results["per_seed"] = sorted([e for e in results["per_seed"] if e["seed"] != entry["seed"]] + [entry],
@@ -466,7 +472,3 @@ ORDER = ("name", "what", "preset", "overrides", "extra_overrides", "kind", "n_mo
 def _ordered(results: dict) -> dict:
     """The results file's keys in reading order: what was measured, the summary, the seeds, the config."""
     return {**{k: results[k] for k in ORDER if k in results}, **{k: v for k, v in results.items() if k not in ORDER}}
-
-
-def _differs(results: dict, settings: dict) -> bool:
-    return seedless(results.get("config") or {}) != settings["config"] or results.get("eval") != settings["eval"]

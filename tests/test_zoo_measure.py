@@ -34,7 +34,7 @@ def test_each_seed_is_trained_and_scored_and_a_second_call_trains_nothing(tmp_pa
     for e in saved["per_seed"]:
         assert (e["state"], e["steps"], e["sampling_seed"]) == ("done", 60, 1000 + e["seed"])
         assert {"modes", "hq", "kl"} == set(e["metrics"]) and e["wall_time_s"] >= 0
-        assert e["run"] == str(zm.run_dir(NAME, e["seed"], tmp_path / "runs", TINY))
+        assert e["run"] == str(zm.run_path(tmp_path / "runs", NAME, zm.seed_config(NAME, e["seed"], TINY)))
     assert saved["per_seed"][0]["metrics"] != saved["per_seed"][1]["metrics"]  # two trainings, not one
     assert saved["eval"]["n"] == 2500 and saved["kind"] == "points" and saved["n_modes"] == 8
     assert "seed" not in saved["config"]["train"] and "name" not in saved["config"]
@@ -67,7 +67,7 @@ def test_each_seed_is_trained_and_scored_and_a_second_call_trains_nothing(tmp_pa
 def test_an_interrupted_seed_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     cfg = zm.seed_config(NAME, 1, TINY)
     trainer = Trainer(cfg)
-    trainer.start(run_dir=zm.run_dir(NAME, 1, tmp_path / "runs", TINY))
+    trainer.start(run_dir=zm.run_path(tmp_path / "runs", NAME, zm.seed_config(NAME, 1, TINY)))
     assert trainer.fit(stop_after=30) == "stopped"  # as Ctrl+C or SIGTERM leave it: a checkpoint at 30
     starts = []
     fit = Trainer.fit
