@@ -26,13 +26,15 @@ and its one line says what it shows (`zoo.describe_card`); the card is re-read j
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from ganplay.cpu import one_thread_worker
 from ganplay.zoo import (PRETRAINED, ZOO, ZooError, card_kind, card_path, describe_card, measure_path, read_card,
@@ -126,11 +128,62 @@ def eval_settings(config: dict, n: int) -> dict:
 # ---------------------------------------------------------------------------------------------
 # one seed: train (or resume, or find it done), then score
 # ---------------------------------------------------------------------------------------------
+LOCK_NAME = "measure.lock"
+
+
+def lock_holder(path: Path) -> int | None:
+    """The pid of the live process training in run directory `path`, or None."""
+    from ganplay.jobs.records import process_alive
+
+    try:
+        holder = json.loads((Path(path) / LOCK_NAME).read_text())
+    except (OSError, ValueError):
+        return None
+    pid = holder.get("pid") if isinstance(holder, dict) else None
+    return pid if process_alive(pid, holder.get("start")) else None
+
+
+@contextlib.contextmanager
+def _training_lock(path: Path) -> Iterator[None]:
+    """Hold `path`/measure.lock while this process trains there: two measurements given the same
+    seed would otherwise both resume one run directory and write over each other's checkpoints. A
+    lock whose process has gone (killed, machine restarted) is taken over."""
+    from ganplay.jobs.records import _proc_start_ticks
+
+    path.mkdir(parents=True, exist_ok=True)
+    lock = path / LOCK_NAME
+    me = {"pid": os.getpid(), "start": _proc_start_ticks(os.getpid())}
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            holder = lock_holder(path)
+            if holder is not None:
+                raise MeasureError(f"{path} is being trained by another measurement (process {holder}); "
+                                   "wait for it, or measure other --first-seed/--seeds") from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as f:
+            json.dump(me, f)
+        break
+    else:
+        raise MeasureError(f"could not take {lock}: another measurement keeps taking it")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 def train_seed(cfg, path: Path, progress: bool = False, desc: str = "") -> dict:
-    """Train `cfg` in run directory `path`: nothing when it holds a finished run, resumed from its
-    newest checkpoint when it holds an interrupted one (`Trainer.from_run`), else from the start.
-    {"state", "step", "wall_time", "device", "how"} ("how": "trained", "resumed at step K" or
-    "finished earlier")."""
+    """Train `cfg` in run directory `path` (holding its lock): nothing when it holds a finished run,
+    resumed from its newest checkpoint when it holds an interrupted one (`Trainer.from_run`), else
+    from the start. {"state", "step", "wall_time", "device", "how"} ("how": "trained", "resumed at
+    step K" or "finished earlier")."""
+    with _training_lock(Path(path)):
+        return _train_seed(cfg, Path(path), progress, desc)
+
+
+def _train_seed(cfg, path: Path, progress: bool, desc: str) -> dict:
     from ganplay.train import Trainer
     from ganplay.train.rundir import RunDir, read_json
 
@@ -405,8 +458,15 @@ def measure(name: str, seeds: Iterable[int] = range(5), runs: str | Path = Path(
     for seed in seeds:
         if seed in earlier:
             say(seed_line({**earlier[seed], "how": "measured earlier"}, results))
-    todo = [{"name": name, "seed": s, "overrides": overrides, "runs": str(runs), "n": n}
-            for s in seeds if s not in earlier]
+    todo = []
+    for s in seeds:
+        if s in earlier:
+            continue
+        holder = lock_holder(run_path(runs, name, seed_config(name, s, overrides)))
+        if holder is not None:  # another command has it: it writes the seed into the same file
+            say(f"seed {s}: being trained by another measurement (process {holder}); skipped")
+            continue
+        todo.append({"name": name, "seed": s, "overrides": overrides, "runs": str(runs), "n": n})
     stopped = []
 
     def record(entry: dict) -> None:

@@ -281,3 +281,30 @@ def test_the_readme_table_lists_each_cards_training_seeds_in_words(tmp_path):
     table = readme_table(tmp_path)
     assert ("| `ring8-pacgan` | Over 2 training seeds: every mode in 1 of 2, high quality 90.0-93.0% (median 91.5%) "
             "| 230-251 s each |") in table
+
+
+def test_a_seed_another_measurement_is_training_is_skipped_and_a_stale_lock_taken_over(tmp_path):
+    import subprocess
+    import sys
+
+    from ganplay.jobs.records import _proc_start_ticks
+
+    run = zm.run_path(tmp_path / "runs", NAME, zm.seed_config(NAME, 1, TINY))
+    run.mkdir(parents=True)
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (run / zm.LOCK_NAME).write_text(json.dumps({"pid": other.pid, "start": _proc_start_ticks(other.pid)}))
+        lines = []
+        busy = measure(tmp_path, say=lines.append)
+        assert [e["seed"] for e in busy["per_seed"]] == [0]
+        assert lines[0] == f"seed 1: being trained by another measurement (process {other.pid}); skipped"
+        assert not (run / "config.json").exists()  # nothing written into the other command's run
+        with pytest.raises(zm.MeasureError, match="being trained by another measurement"):
+            zm.train_seed(zm.seed_config(NAME, 1, TINY), run)
+    finally:
+        other.kill()
+        other.wait()
+    lines = []
+    taken = measure(tmp_path, say=lines.append)  # its process is gone: the lock is stale
+    assert [e["seed"] for e in taken["per_seed"]] == [0, 1] and lines[1].startswith("seed 1: trained")
+    assert not (run / zm.LOCK_NAME).exists()
