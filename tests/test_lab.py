@@ -133,6 +133,11 @@ def test_reliability_summary_rate_text_and_readme_table(tmp_path):
     text = readme.read_text()
     assert "old" not in text and "| ring8 | collapse | 2/3 |" in text and text.endswith("rest\n")
     assert measure.write_readme(readme, data) is False
+    stale_only = {"scenarios": {"ring8": {"pacgan": data["scenarios"]["ring8"]["pacgan"]}}}
+    for nothing in ({"scenarios": {}}, stale_only):  # no measurement of today's settings: rows kept
+        with pytest.raises(LabError, match="no lab measurement"):
+            measure.write_readme(readme, nothing)
+        assert readme.read_text() == text
 
 
 def test_merge_drops_runs_of_other_settings_and_sides_no_longer_offered():

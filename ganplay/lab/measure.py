@@ -25,7 +25,7 @@ from typing import Iterable
 from ganplay.cpu import one_thread_worker
 from ganplay.lab.replay import REPLAY_DIR, replay_path
 from ganplay.readme import write_block
-from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, scenario, side_config
+from ganplay.lab.scenarios import COLLAPSE, SCENARIOS, LabError, scenario, side_config
 
 RELIABILITY_PATH = REPLAY_DIR / "reliability.json"
 
@@ -196,5 +196,11 @@ def table_markdown(data: dict | None = None) -> str:
 
 
 def write_readme(readme: str | Path, data: dict | None = None) -> bool:
-    """Replace the block between the lab markers in README.md; True when it changed."""
+    """Replace the block between the lab markers in README.md; True when it changed. Refused when
+    no side has a measurement of today's settings: the table would say "not measured" everywhere
+    and lose the rows it has."""
+    data = load_reliability() if data is None else data
+    if not any(current_entry(data, name, side) for name in SCENARIOS for side in sides_of(name)):
+        raise LabError("no lab measurement of the lessons' current settings to write (run `ganplay lab "
+                       "measure` first); README.md left as it is")
     return write_block("lab", table_markdown(data), readme)
