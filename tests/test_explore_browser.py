@@ -345,6 +345,15 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     p.fits()
     page.screenshot(path=str(ARTIFACTS / "explore-compare.png"))
 
+    # -- Inside the GAN: the sample follows New seed like the Walk tab's ------------------------
+    p.choose("gp-generator", f"zoo: {DCGAN}")
+    p.tab("Inside the GAN")
+    seen = p.changed("gp-inside-neighbours", None)
+    before = p.value("gp-seed")
+    p.click("#gp-new-seed")
+    wait_until(lambda: p.value("gp-seed") != before, 30, "a new seed")
+    p.changed("gp-inside-neighbours", seen)
+
     # -- Image to image ----------------------------------------------------------------------
     p.tab("Image to image")
     p.click("#gp-i2i-pick")  # held-out digit 0, super-resolution: bicubic, L1 only, the GAN

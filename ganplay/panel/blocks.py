@@ -130,7 +130,9 @@ def build() -> gr.Blocks:
         # runs trained since the server started show up on the next page load
         demo.load(refresh_choices, None, [generator, c.extras], api_name="refresh_choices",
                   api_visibility="undocumented")
-        c.redraw(reseed.click(new_seed, None, seed, api_name="new_seed"), "new_seed")
+        reseeded = reseed.click(new_seed, None, seed, api_name="new_seed")
+        c.redraw(reseeded, "new_seed")
+        c.inside_follows(reseeded)
     # Gradio's queue rebuilds a pandas summary of its last 10,000 events after every event (for its
     # /monitoring page, which the panel does not offer): on a busy panel that is the costliest part of
     # a slider move. Read when the queue is made, so set just before; the environment still wins.

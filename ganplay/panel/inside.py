@@ -222,5 +222,7 @@ def build(c, tab) -> None:
     gr.on([c.seed.submit, c.label.input, c.truncation.release] + [s.release for s in sliders], gated,
           [is_open, *sample_in], sample_out, trigger_mode="always_last", api_visibility="private",
           concurrency_id="inside", concurrency_limit=2)
+    # events that set the seed or the start for the visitor (New seed, Walk on, Back to seeds)
+    c.inside_follows = lambda event: event.then(gated, [is_open, *sample_in], sample_out, api_visibility="private")
     c.generator.change(gated, [is_open, *sample_in], sample_out, api_visibility="private") \
         .then(gated_mem, [is_open, c.generator], [mem_plot, mem_md], api_visibility="private", **c.heavy)

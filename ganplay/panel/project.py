@@ -291,9 +291,10 @@ def build(c) -> None:
     walked = go_walk.click(c.ui(walk_on), [projected, c.generator],
                            [c.start, c.start_row, c.start_text, c.label, c.truncation, *c.sliders, c.tabs],
                            api_name="walk_on")
-    c.redraw(walked, "walk_on")
-    c.redraw(c.back_to_seeds.click(back_to_seeds, None, [c.start, c.start_row, c.start_text],
-                                   api_name="back_to_seeds"), "back_to_seeds")
+    back = c.back_to_seeds.click(back_to_seeds, None, [c.start, c.start_row, c.start_text], api_name="back_to_seeds")
+    for event, name in ((walked, "walk_on"), (back, "back_to_seeds")):
+        c.redraw(event, name)
+        c.inside_follows(event)
     # a code belongs to its generator: choosing another returns to seeds (the handlers ignore a
     # code of another generator anyway, so the order of these events does not matter)
     c.generator.change(back_to_seeds, None, [c.start, c.start_row, c.start_text], api_name="project_reset",
