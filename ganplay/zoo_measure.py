@@ -139,8 +139,10 @@ def lock_holder(path: Path) -> int | None:
         holder = json.loads((Path(path) / LOCK_NAME).read_text())
     except (OSError, ValueError):
         return None
-    pid = holder.get("pid") if isinstance(holder, dict) else None
-    return pid if process_alive(pid, holder.get("start")) else None
+    if not isinstance(holder, dict):
+        return None
+    pid = holder.get("pid")
+    return pid if isinstance(pid, int) and process_alive(pid, holder.get("start")) else None
 
 
 @contextlib.contextmanager
