@@ -142,7 +142,7 @@ def lock_holder(path: Path) -> int | None:
     if not isinstance(holder, dict):
         return None
     pid = holder.get("pid")
-    return pid if isinstance(pid, int) and process_alive(pid, holder.get("start")) else None
+    return pid if isinstance(pid, int) and process_alive(pid, holder.get("pid_start")) else None
 
 
 @contextlib.contextmanager
@@ -154,7 +154,7 @@ def _training_lock(path: Path) -> Iterator[None]:
 
     path.mkdir(parents=True, exist_ok=True)
     lock = path / LOCK_NAME
-    me = {"pid": os.getpid(), "start": _proc_start_ticks(os.getpid())}
+    me = {"pid": os.getpid(), "pid_start": _proc_start_ticks(os.getpid())}  # as job records name them
     for _ in range(2):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)

@@ -293,7 +293,7 @@ def test_a_seed_another_measurement_is_training_is_skipped_and_a_stale_lock_take
     run.mkdir(parents=True)
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        (run / zm.LOCK_NAME).write_text(json.dumps({"pid": other.pid, "start": _proc_start_ticks(other.pid)}))
+        (run / zm.LOCK_NAME).write_text(json.dumps({"pid": other.pid, "pid_start": _proc_start_ticks(other.pid)}))
         lines = []
         busy = measure(tmp_path, say=lines.append)
         assert [e["seed"] for e in busy["per_seed"]] == [0]
