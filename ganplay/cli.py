@@ -315,6 +315,7 @@ def cmd_eject(args: argparse.Namespace) -> int:
 
 def cmd_zoo(args: argparse.Namespace) -> int:
     from ganplay import zoo, zoo_build
+    from ganplay.train.rundir import runs_root
 
     if args.action == "list":
         for name, entry in zoo.ZOO.items():
@@ -359,8 +360,8 @@ def cmd_zoo(args: argparse.Namespace) -> int:
             print(json.dumps({"name": name, "memorisation": block}))
         return EXIT_OK
     for name in names:
-        if args.action == "build":
-            card = zoo_build.build(name)
+        if args.action == "build":  # a finished training seed of `zoo measure` is exported, not retrained
+            card = zoo_build.build(name, measured=Path(args.runs) if args.runs else runs_root() / "zoo-measure")
         else:  # eval: the card's metrics and its one line, measured again on the shipped weights
             card = zoo_build.reevaluate(name)
         print(json.dumps({"name": name, "steps": card["steps"], "wall_time_s": card["wall_time_s"],
@@ -623,7 +624,8 @@ def build_parser() -> argparse.ArgumentParser:
     z.add_argument("--out", metavar="DIR", help="measure: results folder (default pretrained/measure, which "
                    "the cards read); NAME.json goes there")
     z.add_argument("--runs", metavar="DIR", help="measure: the trainings' folder (default: GANPLAY_RUNS or "
-                   "./runs, then zoo-measure/)")
+                   "./runs, then zoo-measure/); build exports a finished training of its config and seed "
+                   "found there instead of training it again")
     z.add_argument("--quiet", action="store_true", help="measure: no progress bars")
     z.set_defaults(func=cmd_zoo)
 

@@ -8,6 +8,7 @@ the same config (`ganplay zoo measure NAME`, `ganplay.zoo_measure`) becomes the 
 from __future__ import annotations
 
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -40,24 +41,21 @@ def export_weights(checkpoint: Path, out: Path) -> dict:
 
 
 def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), progress: bool = True,
-          evaluate: bool = True) -> dict:
-    """Train the entry's preset, export its generator into `root`, evaluate it, write its card."""
+          evaluate: bool = True, measured: Path | None = None) -> dict:
+    """Train the entry's preset, export its generator into `root`, evaluate it, write its card.
+    `measured`: the runs folder of `ganplay zoo measure`; when it holds a finished training of this
+    very config and seed, that one is exported instead of training the same run again."""
+    from ganplay.zoo_measure import finished_run
+
     if name not in ZOO:
         raise ZooError(f"unknown zoo model {name!r}; known: {', '.join(ZOO)}")
     entry = ZOO[name]
     cfg = Config.from_preset(entry.preset, list(entry.overrides) + [f"name=zoo-{name}"])
-    trainer = Trainer(cfg)
-    run = trainer.start(runs)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=cfg.train.steps, unit="step", desc=name)
-    state = trainer.fit(on_step=(lambda s, t, r: bar.update(s - bar.n)) if bar else None)
-    if bar:
-        bar.close()
-    if state != "done":
-        raise ZooError(f"training {name} ended {state}: {run.read_status().get('error')}")
+    run = finished_run(measured, name, cfg) if measured is not None else None
+    if run is None:
+        run = _train(name, cfg, runs, progress)
+    elif progress:
+        print(f"{name}: exporting the measurement's finished training {run.path}", file=sys.stderr)
     root.mkdir(parents=True, exist_ok=True)
     meta = export_weights(run.latest_checkpoint(), weights_path(name, root))
     card = {
@@ -92,6 +90,22 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     atomic_write_json(card_path(name, root), card)
     write_preview(name, root)
     return card
+
+
+def _train(name: str, cfg: Config, runs: Path, progress: bool):
+    trainer = Trainer(cfg)
+    run = trainer.start(runs)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=cfg.train.steps, unit="step", desc=name)
+    state = trainer.fit(on_step=(lambda s, t, r: bar.update(s - bar.n)) if bar else None)
+    if bar:
+        bar.close()
+    if state != "done":
+        raise ZooError(f"training {name} ended {state}: {run.read_status().get('error')}")
+    return run
 
 
 def write_preview(name: str, root: Path = PRETRAINED) -> Path:

@@ -218,6 +218,26 @@ def _train_seed(cfg, path: Path, progress: bool, desc: str) -> dict:
     return {**_status(run), "state": state, "how": how}
 
 
+def finished_run(runs: str | Path, name: str, cfg):
+    """The finished training of exactly `cfg` (its seed included) that a measurement left under
+    `runs`, as a RunDir, or None: `ganplay zoo build` exports it rather than train it again."""
+    from ganplay.train.rundir import RunDir, read_json
+
+    path = run_path(runs, name, cfg)
+    run = RunDir(path)
+    if not run.is_run() or lock_holder(path) is not None:
+        return None
+    try:
+        there = read_json(run.config_path)
+    except (OSError, ValueError):
+        return None
+    same = (seedless(there) == seedless(cfg.to_dict())
+            and (there.get("train") or {}).get("seed") == cfg.train.seed)
+    if not same or run.read_status().get("state") != "done" or run.latest_checkpoint() is None:
+        return None
+    return run
+
+
 def _status(run) -> dict:
     status = run.read_status()
     return {"state": status.get("state"), "step": status.get("step"), "wall_time": status.get("wall_time", 0.0),

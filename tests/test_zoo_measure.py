@@ -262,6 +262,40 @@ def test_zoo_build_puts_a_measurement_of_its_config_on_the_card(tmp_path, monkey
     assert card["help"] == zoo.describe_card(card) and zoo.unsupported_claims(card["help"], card) == []
 
 
+def test_zoo_build_exports_the_measurements_finished_training_of_its_seed_instead_of_training_it_again(
+        tmp_path, monkeypatch):
+    from safetensors.torch import load_file
+
+    from ganplay.train.rundir import RunDir
+    from ganplay.zoo_build import build, export_weights
+
+    root = tmp_path / "zoo"
+    monkeypatch.setitem(zoo.ZOO, NAME, zoo.ZooEntry(NAME, NAME, "Vanilla GAN on ring8", tuple(TINY)))
+    zm.measure(NAME, range(2), runs=tmp_path / "runs", root=root, progress=False)
+    seed0 = zm.run_path(tmp_path / "runs", NAME, zm.seed_config(NAME, 0))
+    real_fit = Trainer.fit
+
+    def never(*_args, **_kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(Trainer, "fit", never)
+    card = build(NAME, root=root, runs=tmp_path / "built", progress=False, evaluate=False,
+                 measured=tmp_path / "runs")
+    assert card["run"] == str(seed0) and card["steps"] == 60 and not (tmp_path / "built").exists()
+    shipped = load_file(zoo.weights_path(NAME, root))
+    exported = tmp_path / "again.safetensors"
+    export_weights(RunDir(seed0).latest_checkpoint(), exported)
+    assert shipped.keys() == load_file(exported).keys()
+    assert all(torch.equal(shipped[k], load_file(exported)[k]) for k in shipped)
+    # an unfinished run of the seed (or none) is trained as before
+    status = json.loads((seed0 / "status.json").read_text())
+    (seed0 / "status.json").write_text(json.dumps({**status, "state": "stopped"}))
+    monkeypatch.setattr(Trainer, "fit", real_fit)
+    card = build(NAME, root=root, runs=tmp_path / "built", progress=False, evaluate=False,
+                 measured=tmp_path / "runs")
+    assert card["run"] != str(seed0) and str(tmp_path / "built") in card["run"]
+
+
 def test_the_readme_table_lists_each_cards_training_seeds_in_words(tmp_path):
     from ganplay.zoo_table import readme_table
 
