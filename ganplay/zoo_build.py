@@ -27,16 +27,18 @@ EVAL_N = 10_000
 EVAL_SEED = 0
 
 
-def export_weights(checkpoint: Path, out: Path) -> dict:
-    """Copy a run checkpoint's generator (EMA if present) into a small weights-only file."""
+def export_weights(checkpoint: Path, out: Path, name: str | None = None) -> dict:
+    """Copy a run checkpoint's generator (EMA if present) into a small weights-only file; `name`
+    renames the config it carries (a measurement's seed run shipped under the entry's name)."""
     c = ckpt.load_checkpoint(checkpoint)
+    config = {**c.config, "name": name} if name is not None else c.config
     prefix = "G_ema" if c.has("G_ema") else "G"
     tensors = {f"G.{k}": v for k, v in c.state_dict(prefix).items()}
     keep = ("step", "steps", "wall_time", "device", "world_size", "n_classes", "sample_shape", "class_names")
     meta = {k: c.meta[k] for k in keep if k in c.meta}
     meta["weights_only"] = True
     meta["from_ema"] = prefix == "G_ema"
-    ckpt.save_checkpoint(out, c.config, meta, tensors, sidecar=False)  # the card is the sidecar
+    ckpt.save_checkpoint(out, config, meta, tensors, sidecar=False)  # the card is the sidecar
     return meta
 
 
@@ -57,7 +59,7 @@ def build(name: str, root: Path = PRETRAINED, runs: Path = Path("runs/zoo"), pro
     elif progress:
         print(f"{name}: exporting the measurement's finished training {run.path}", file=sys.stderr)
     root.mkdir(parents=True, exist_ok=True)
-    meta = export_weights(run.latest_checkpoint(), weights_path(name, root))
+    meta = export_weights(run.latest_checkpoint(), weights_path(name, root), name=cfg.name)
     card = {
         "name": name,
         "help": entry.help,

@@ -68,7 +68,7 @@ def _row(cells: list[str]) -> str:
 
 
 def _time(card: dict) -> str:
-    return f"{card.get('steps', 0):,} steps, {card.get('wall_time_s', 0):.0f} s on {card.get('device', '?')}"
+    return f"{card.get('steps', 0):,} steps, {card.get('wall_time_s', 0):,.0f} s on {card.get('device', '?')}"
 
 
 def readme_table(root: Path = PRETRAINED) -> str:
@@ -179,14 +179,16 @@ def _training_seeds_table(cards_: list[dict], root: Path) -> list[str]:
         per_seed = json.loads(results.read_text()).get("per_seed", []) if results and results.is_file() else []
         times = [s["wall_time_s"] for s in per_seed if s.get("wall_time_s")]
         rows.append(_row([f"`{card['name']}`", words[0].upper() + words[1:],
-                          f"{min(times):.0f}-{max(times):.0f} s each" if times else "–"]))
+                          f"{min(times):,.0f}-{max(times):,.0f} s each" if times else "–"]))
     if not rows:
         return []
     return ["", _row(["model", "independent trainings (training seeds 0, 1, ...), each scored on fresh samples",
                       "training"]), _row(["---"] * 3), *rows, "",
             "`ganplay zoo measure NAME --seeds 5` trains the entry's recipe once per training seed and scores "
             "each training as the cards are scored (2,500 points for 2D, 10,000 samples for digits); the "
-            "tables above vary only the samples of the one shipped model."]
+            "tables above vary only the samples of the one shipped model (with `--jobs 2` two seeds train at "
+            "once, one thread each; `zoo build` ships the measurement's training seed 0 where there is one, "
+            "and its training time)."]
 
 
 AT_FLOOR_COLUMNS = IMAGE_COLUMNS + [("density", "density", "{:.2f}"), ("coverage", "coverage", "{:.2f}")]

@@ -266,6 +266,7 @@ def test_zoo_build_exports_the_measurements_finished_training_of_its_seed_instea
         tmp_path, monkeypatch):
     from safetensors.torch import load_file
 
+    from ganplay.train.checkpoint import load_checkpoint
     from ganplay.train.rundir import RunDir
     from ganplay.zoo_build import build, export_weights
 
@@ -287,6 +288,7 @@ def test_zoo_build_exports_the_measurements_finished_training_of_its_seed_instea
     export_weights(RunDir(seed0).latest_checkpoint(), exported)
     assert shipped.keys() == load_file(exported).keys()
     assert all(torch.equal(shipped[k], load_file(exported)[k]) for k in shipped)
+    assert load_checkpoint(zoo.weights_path(NAME, root)).config["name"] == f"zoo-{NAME}"  # the entry's, not the seed's
     # an unfinished run of the seed (or none) is trained as before
     status = json.loads((seed0 / "status.json").read_text())
     (seed0 / "status.json").write_text(json.dumps({**status, "state": "stopped"}))
