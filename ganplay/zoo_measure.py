@@ -34,11 +34,14 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from ganplay.cpu import one_thread_worker
 from ganplay.zoo import (PRETRAINED, ZOO, ZooError, card_kind, card_path, describe_card, measure_path, read_card,
                          training_seeds_words)
+
+if TYPE_CHECKING:
+    from ganplay.train.rundir import RunDir
 
 SAMPLING_SEED = 1000  # a training seed S is scored on the samples of sampling seed SAMPLING_SEED + S
 EVAL_N = 10_000  # samples per training seed for digits when the card says nothing (as zoo_build)
@@ -218,7 +221,7 @@ def _train_seed(cfg, path: Path, progress: bool, desc: str) -> dict:
     return {**_status(run), "state": state, "how": how}
 
 
-def finished_run(runs: str | Path, name: str, cfg):
+def finished_run(runs: str | Path, name: str, cfg) -> RunDir | None:
     """The finished training of exactly `cfg` (its seed included) that a measurement left under
     `runs`, as a RunDir, or None: `ganplay zoo build` exports it rather than train it again."""
     from ganplay.train.rundir import RunDir, read_json
