@@ -313,9 +313,16 @@ def cmd_eject(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _measure_runs(args: argparse.Namespace) -> Path:
+    """Where `zoo measure` trains its seeds (and `zoo build` looks for them): --runs, else the runs
+    root's zoo-measure/."""
+    from ganplay.train.rundir import runs_root
+
+    return Path(args.runs) if args.runs else runs_root() / "zoo-measure"
+
+
 def cmd_zoo(args: argparse.Namespace) -> int:
     from ganplay import zoo, zoo_build
-    from ganplay.train.rundir import runs_root
 
     if args.action == "list":
         for name, entry in zoo.ZOO.items():
@@ -361,7 +368,7 @@ def cmd_zoo(args: argparse.Namespace) -> int:
         return EXIT_OK
     for name in names:
         if args.action == "build":  # a finished training seed of `zoo measure` is exported, not retrained
-            card = zoo_build.build(name, measured=Path(args.runs) if args.runs else runs_root() / "zoo-measure")
+            card = zoo_build.build(name, measured=_measure_runs(args))
         else:  # eval: the card's metrics and its one line, measured again on the shipped weights
             card = zoo_build.reevaluate(name)
         print(json.dumps({"name": name, "steps": card["steps"], "wall_time_s": card["wall_time_s"],
@@ -378,9 +385,8 @@ def _zoo_measure(args: argparse.Namespace, names: list[str]) -> int:
     if not 1 <= args.jobs <= 16:
         raise UserError(f"--jobs must be 1..16 trainings at a time, got {args.jobs}")
     from ganplay import zoo, zoo_measure
-    from ganplay.train.rundir import runs_root
 
-    runs = Path(args.runs) if args.runs else runs_root() / "zoo-measure"
+    runs = _measure_runs(args)
     out = Path(args.out) if args.out else zoo.PRETRAINED / "measure"  # the cards read this one
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     for name in names:

@@ -198,8 +198,7 @@ def _train_seed(cfg, path: Path, progress: bool, desc: str) -> dict:
         if there != here:
             raise MeasureError(f"{path} holds a run of other settings ({'; '.join(differences(there, here)[:3])}); "
                                "move it away or measure into another --runs folder")
-        status = run.read_status()
-        if status.get("state") == "done" and run.latest_checkpoint() is not None:
+        if _finished(run):
             return {**_status(run), "how": "finished earlier"}
         trainer = Trainer.from_run(path)  # `ganplay train --resume`: config and newest checkpoint
         how = f"resumed at step {trainer.step:,}" if trainer.step else "trained"
@@ -226,19 +225,18 @@ def finished_run(runs: str | Path, name: str, cfg) -> RunDir | None:
     `runs`, as a RunDir, or None: `ganplay zoo build` exports it rather than train it again."""
     from ganplay.train.rundir import RunDir, read_json
 
-    path = run_path(runs, name, cfg)
-    run = RunDir(path)
-    if not run.is_run() or lock_holder(path) is not None:
+    run = RunDir(run_path(runs, name, cfg))  # the folder names the settings and the seed
+    if not run.is_run():
         return None
     try:
         there = read_json(run.config_path)
     except (OSError, ValueError):
         return None
-    same = (seedless(there) == seedless(cfg.to_dict())
-            and (there.get("train") or {}).get("seed") == cfg.train.seed)
-    if not same or run.read_status().get("state") != "done" or run.latest_checkpoint() is None:
-        return None
-    return run
+    return run if seedless(there) == seedless(cfg.to_dict()) and _finished(run) else None
+
+
+def _finished(run) -> bool:
+    return run.read_status().get("state") == "done" and run.latest_checkpoint() is not None
 
 
 def _status(run) -> dict:
