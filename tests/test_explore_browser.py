@@ -175,7 +175,10 @@ class Panel:
         mouse.up()
 
     def bright_share(self, elem_id: str) -> float:
-        """The share of pixels brighter than mid-grey in the image shown in #elem_id."""
+        """The share of pixels brighter than mid-grey in the image shown in #elem_id, once it has
+        loaded (its src can change before a slower machine has decoded the new picture)."""
+        self.doc.wait_for_function("""id => { const img = document.querySelector(`#${id} img`);
+            return img && img.complete && img.naturalWidth > 0; }""", arg=elem_id, timeout=30_000)
         return self.doc.evaluate("""id => { const img = document.querySelector(`#${id} img`);
             const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
             const g = c.getContext('2d'); g.drawImage(img, 0, 0);
