@@ -54,7 +54,7 @@ def training_threads(points: bool) -> int | None:
 
 def bf16_native() -> bool:
     """Whether this CPU does bf16 arithmetic natively. Without it (most laptops: AVX2 only) PyTorch
-    emulates bf16, and a bf16 matmul ran 50-80x slower than fp32; with AMX one ran ~5x faster.
+    emulates bf16, and a bf16 matmul ran 50-130x slower than fp32; with AMX one ran ~5x faster.
     Read from /proc/cpuinfo's flags (no torch import, so the dashboard's form can ask), else from
     torch; GANPLAY_BF16_NATIVE=1/0 overrides both."""
     forced = os.environ.get(BF16_OVERRIDE, "").strip()
@@ -76,7 +76,7 @@ def bf16_native() -> bool:
 
 
 BF16_SLOW = ("bf16 on this CPU is emulated (it has no AVX512-BF16 or AMX), so it trains several times "
-             "slower than fp32 (DCGAN 4-10x); use train.precision=fp32, or auto, which picks fp32 here")
+             "slower than fp32 (DCGAN 4-11x); use train.precision=fp32, or auto, which picks fp32 here")
 
 
 def resolve_precision(precision: str, device_type: str, points: bool, cuda_bf16: bool = False) -> str:
