@@ -97,6 +97,13 @@ def open_drawing(page, url: str) -> None:
     page.locator(CANVAS).wait_for(timeout=60_000)
 
 
+def train_it(page):
+    """The "Train it" button of the page as drawn now: while Streamlit reruns, the button of the run
+    before can stay beside it for a moment, marked stale."""
+    return page.locator("[data-testid='stElementContainer']:not([data-stale='true'])").get_by_role(
+        "button", name="Train it")
+
+
 def upload(page, name: str, body: bytes) -> None:
     page.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
 
@@ -121,7 +128,7 @@ def test_strokes_become_the_points_a_run_trains_on(page, served):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw-your-data.png"), full_page=True)
 
-    page.get_by_role("button", name="Train it").click()
+    train_it(page).click()
     page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
     wait_until(lambda: page.locator(CANVAS).count() and Canvas(page).count() == 121, 30,
                "the Train page shows the same points under Your points")
@@ -159,13 +166,13 @@ def test_too_few_points_say_so_before_training(page, served):
     page.get_by_role("button", name="Clear").click()
     wait_count(page, 0, "Clear")
     page.get_by_text("There are no points yet").first.wait_for(timeout=30_000)
-    assert page.get_by_role("button", name="Train it").is_disabled()
+    assert train_it(page).is_disabled()
     tool(page, "Add points")
     Canvas(page).click(1.0, 1.0)
     wait_count(page, 1, "a single click")
     page.get_by_text("1 point is not a distribution").first.wait_for(timeout=30_000)
-    assert page.get_by_role("button", name="Train it").is_disabled()
+    assert train_it(page).is_disabled()
     upload(page, "ok.csv", GOOD)
     wait_count(page, 40, "a good CSV replaces the set")
-    wait_until(lambda: not page.get_by_role("button", name="Train it").is_disabled(), 30,
+    wait_until(lambda: not train_it(page).is_disabled(), 30,
                "Train it enabled once the set can train")
