@@ -647,7 +647,9 @@ def test_gradio_summarises_its_events_rarely_in_the_panel():
 def test_the_walk_redraws_without_an_overlay_and_heavy_calls_keep_theirs():
     # The walk answers in ~20-30 ms; Gradio's overlay over its picture cost a frame in Chromium
     # (README). Calls that take seconds (grids, interpolations) keep the overlay as their feedback.
-    demo = __import__("ganplay.panel", fromlist=["build_blocks"]).build_blocks()
+    from ganplay.panel import build_blocks
+
+    demo = build_blocks()
     shown = {f.api_name: f.show_progress for f in demo.fns.values()}
     assert shown["walk"] == "hidden"
     assert shown["latent_map"] == shown["interpolate"] == "full"
