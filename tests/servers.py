@@ -150,3 +150,11 @@ def chromium() -> Iterator:
             yield browser
         finally:
             browser.close()
+
+
+def live_button(page, name: str):
+    """Streamlit's button `name` as the page is drawn now: while the script reruns, the element of
+    the run before can stay beside the new one for a moment, marked stale (a strict locator would
+    see two)."""
+    return page.locator("[data-testid='stElementContainer']:not([data-stale='true'])").get_by_role(
+        "button", name=name)

@@ -18,7 +18,7 @@ import pytest
 
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir
-from servers import ROOT, kill_jobs, streamlit_server, wait_until
+from servers import ROOT, kill_jobs, live_button, streamlit_server, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,7 +137,7 @@ def test_home_shows_every_zoo_grid_on_a_cold_server_and_samples_new_ones_one_by_
     assert page.get_by_text("Seed 0 (the samples that ship with the zoo)").count() == 1
     screenshot(page, "home")
     first = {src for src, _ in painted}
-    page.get_by_role("button", name="New samples").click()
+    live_button(page, "New samples").click()
     wait_until(lambda: page.get_by_text("Seed 1 ·").count() == 1, 120, "the new samples' caption")
     # the caption can land a moment before the browser has decoded the last new PNG
     renewed = wait_until(lambda: (lambda imgs: imgs if len(imgs) == len(names) and not first & {s for s, _ in imgs}
@@ -170,7 +170,7 @@ def test_a_bad_combination_shows_the_validators_message_next_to_the_field(server
     open_page(page, server, "train?model.arch=dcgan")  # 2D data needs an MLP
     message = "model.arch: 2D data (ring8) needs 'mlp'"
     assert page.get_by_text(message).count() >= 2  # next to the field, and in the summary
-    assert page.get_by_role("button", name="Start training").is_disabled()
+    assert live_button(page, "Start training").is_disabled()
     no_exception(page)
     screenshot(page, "train-form-error")
 
@@ -183,7 +183,7 @@ def test_train_live_loss_chart_and_samples(server, page):
 
     open_page(page, server, "train?" + urlencode(config_to_query(cfg)))  # a shared link fills the form
     no_exception(page)
-    page.get_by_role("button", name="Start training").click()
+    live_button(page, "Start training").click()
     pressed = time.monotonic()
     on_disk = {}
 
@@ -241,9 +241,9 @@ def test_playground_follows_the_running_job(server, page):
 def test_playground_step_mode(server, page):
     open_page(page, server, "playground")
     page.get_by_text("Step by hand", exact=True).click()
-    page.get_by_role("button", name="One D step").wait_for(timeout=60_000)
+    live_button(page, "One D step").wait_for(timeout=60_000)
     before = wait_until(lambda: page.evaluate(GENERATED_POINTS), 30, "the step-mode view")
-    page.get_by_role("button", name="One G step").click()
+    live_button(page, "One G step").click()
     wait_until(lambda: page.evaluate(GENERATED_POINTS) not in (None, before), 30, "G's step moving the points")
     no_exception(page)
     screenshot(page, "playground-step")
@@ -251,7 +251,7 @@ def test_playground_step_mode(server, page):
 
 def test_a_paused_job_shows_one_status_everywhere(server, page):
     open_page(page, server, "train")
-    page.get_by_role("button", name="Pause").click()
+    live_button(page, "Pause").click()
     picker = page.locator("[data-testid='stSelectbox']").filter(has_text="Watching")
     picked = picker.locator("input")  # the chosen option's label is the combobox's value
     wait_until(lambda: picked.input_value().endswith("· paused"), 30, "the run picker saying paused")
@@ -262,7 +262,7 @@ def test_a_paused_job_shows_one_status_everywhere(server, page):
     assert tiles and not [t for t in tiles if "images/s" in t], tiles  # no stale speed
     no_exception(page)
     screenshot(page, "train-paused")
-    page.get_by_role("button", name="Resume").click()
+    live_button(page, "Resume").click()
     wait_until(lambda: picked.input_value().endswith("· running"), 30, "the run picker saying running again")
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from servers import CHROMIUM, ROOT, chromium, kill_jobs, streamlit_server, wait_until
+from servers import CHROMIUM, ROOT, chromium, kill_jobs, live_button, streamlit_server, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
 CANVAS = "canvas[data-testid=points-canvas]"
@@ -97,13 +97,6 @@ def open_drawing(page, url: str) -> None:
     page.locator(CANVAS).wait_for(timeout=60_000)
 
 
-def train_it(page):
-    """The "Train it" button of the page as drawn now: while Streamlit reruns, the button of the run
-    before can stay beside it for a moment, marked stale."""
-    return page.locator("[data-testid='stElementContainer']:not([data-stale='true'])").get_by_role(
-        "button", name="Train it")
-
-
 def upload(page, name: str, body: bytes) -> None:
     page.locator("input[type=file]").set_input_files(files=[{"name": name, "mimeType": "text/csv", "buffer": body}])
 
@@ -128,11 +121,11 @@ def test_strokes_become_the_points_a_run_trains_on(page, served):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "draw-your-data.png"), full_page=True)
 
-    train_it(page).click()
-    page.get_by_role("button", name="Start training").wait_for(timeout=60_000)
+    live_button(page, "Train it").click()
+    live_button(page, "Start training").wait_for(timeout=60_000)
     wait_until(lambda: page.locator(CANVAS).count() and Canvas(page).count() == 121, 30,
                "the Train page shows the same points under Your points")
-    page.get_by_role("button", name="Start training").click()
+    live_button(page, "Start training").click()
     written = wait_until(lambda: next(iter(runs.glob("*/points.csv")), None), 90, "the run's points.csv")
     rows = wait_until(lambda: list(csv.reader(written.read_text().splitlines()))[1:], 10, "rows in points.csv")
     xy = [(float(x), float(y)) for x, y in rows]
@@ -163,16 +156,16 @@ def test_bad_csvs_say_why_and_keep_the_last_good_set(page, served, name, body, s
 
 def test_too_few_points_say_so_before_training(page, served):
     open_drawing(page, served[0])
-    page.get_by_role("button", name="Clear").click()
+    live_button(page, "Clear").click()
     wait_count(page, 0, "Clear")
     page.get_by_text("There are no points yet").first.wait_for(timeout=30_000)
-    assert train_it(page).is_disabled()
+    assert live_button(page, "Train it").is_disabled()
     tool(page, "Add points")
     Canvas(page).click(1.0, 1.0)
     wait_count(page, 1, "a single click")
     page.get_by_text("1 point is not a distribution").first.wait_for(timeout=30_000)
-    assert train_it(page).is_disabled()
+    assert live_button(page, "Train it").is_disabled()
     upload(page, "ok.csv", GOOD)
     wait_count(page, 40, "a good CSV replaces the set")
-    wait_until(lambda: not train_it(page).is_disabled(), 30,
+    wait_until(lambda: not live_button(page, "Train it").is_disabled(), 30,
                "Train it enabled once the set can train")
