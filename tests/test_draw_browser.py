@@ -7,10 +7,10 @@ One `streamlit run app.py` for the module. Screenshots go to test-artifacts/.
 from __future__ import annotations
 
 import csv
-import time
 
 import pytest
 
+from ganplay.dashboard.points_editor import TOOL_LABELS
 from servers import CHROMIUM, ROOT, chromium, kill_jobs, live_button, streamlit_server, wait_until
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -79,7 +79,9 @@ def tool(page, name: str) -> None:
         return  # clicking the chosen one would unchoose it
     choice.click()
     wait_until(lambda: choice.get_attribute("aria-checked") == "true", 10, f"the {name} tool chosen")
-    time.sleep(1.0)  # the rerun that hands the canvas its new tool
+    key = {label: k for k, label in TOOL_LABELS.items()}[name]
+    # the rerun that hands the canvas its new tool: a stroke before it would use the old one
+    wait_until(lambda: page.locator(CANVAS).get_attribute("data-tool") == key, 30, f"the canvas holding {name}")
 
 
 def wait_count(page, n: int, what: str) -> None:

@@ -49,6 +49,7 @@ export default function (component) {
   canvas.width = Math.round(css * dpr); canvas.height = Math.round(css * dpr);
   canvas.dataset.count = String(data.xy.length / 2);
   canvas.dataset.view = String(view);
+  canvas.dataset.tool = data.tool;  // the tool this drawing holds (a rerun hands it a new one)
   const ctx = canvas.getContext("2d");
   const px = (x) => (x + view) / (2 * view) * css;
   const py = (y) => (view - y) / (2 * view) * css;
