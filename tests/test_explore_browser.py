@@ -119,7 +119,13 @@ class Panel:
             src = img.first.get_attribute("src") if img.count() else None
             return src if src and src != before else None
 
-        return wait_until(new, timeout, f"#{elem_id}'s image {'changing' if before else 'appearing'}")
+        try:
+            return wait_until(new, timeout, f"#{elem_id}'s image {'changing' if before else 'appearing'}")
+        except AssertionError as exc:  # rare: leave what the page showed, for the next look
+            ARTIFACTS.mkdir(exist_ok=True)
+            self.page.screenshot(path=str(ARTIFACTS / f"timed-out-{elem_id}.png"), full_page=True)
+            shown = {i: self.value(i) for i in ("gp-seed", "gp-label", "gp-truncation")}
+            raise AssertionError(f"{exc} (controls: {shown}; screenshot timed-out-{elem_id}.png)") from None
 
     # -- controls ---------------------------------------------------------------------------
     def click(self, selector: str) -> None:
