@@ -122,9 +122,13 @@ class Panel:
         try:
             return wait_until(new, timeout, f"#{elem_id}'s image {'changing' if before else 'appearing'}")
         except AssertionError as exc:  # rare: leave what the page showed, for the next look
-            ARTIFACTS.mkdir(exist_ok=True)
-            self.page.screenshot(path=str(ARTIFACTS / f"timed-out-{elem_id}.png"), full_page=True)
-            shown = {i: self.value(i) for i in ("gp-seed", "gp-label", "gp-truncation")}
+            try:  # best effort: the timeout stays the failure even where the page can no longer be read
+                ARTIFACTS.mkdir(exist_ok=True)
+                self.page.screenshot(path=str(ARTIFACTS / f"timed-out-{elem_id}.png"), full_page=True, timeout=10_000)
+                shown = {i: self.el(f"#{i} input").input_value(timeout=2_000)
+                         for i in ("gp-seed", "gp-label", "gp-truncation")}
+            except Exception as read_error:  # noqa: BLE001
+                shown = f"unreadable ({type(read_error).__name__})"
             raise AssertionError(f"{exc} (controls: {shown}; screenshot timed-out-{elem_id}.png)") from None
 
     # -- controls ---------------------------------------------------------------------------
