@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ganplay import losses
-from ganplay.config import Config
+from ganplay.config import Config, ConfigError
 
 WARMUP = 5
 
@@ -218,7 +218,7 @@ def run_bench(preset: str = "mnist-dcgan", overrides=(), steps: int = 60, repeat
 
     cfg32 = config("fp32")
     if cfg32.optim.n_critic != 1 or cfg32.loss.gp_weight or cfg32.loss.clip or cfg32.model.n_classes:
-        raise ValueError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
+        raise ConfigError(f"bench compares plain single-D-step unconditional loops; {preset} is not one "
                          "(try mnist-dcgan or mnist-mlp)")
     device = "cuda" if torch.cuda.is_available() else "cpu"
     report = BenchReport(preset=" ".join([preset, *overrides]), batch_size=batch_size, steps=steps, threads=torch.get_num_threads(),

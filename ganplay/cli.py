@@ -206,6 +206,10 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if not 1 <= args.steps <= 100_000:
+        raise UserError(f"--steps must be 1..100000, got {args.steps}")
+    if not 1 <= args.repeats <= 100:
+        raise UserError(f"--repeats must be 1..100, got {args.repeats}")
     if args.first_page:
         from ganplay.bench_pages import BenchError, every_page, first_page, first_run, pages_table, table_of
 

@@ -89,3 +89,17 @@ def test_bench_reports_each_repeats_ratio_and_measures_bf16_only_where_native(mo
     table = report.table()
     assert ("bf16 native" if native == "1" else "bf16 emulated") in table.splitlines()[0]
     assert "per repeat" in table
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "0"], "--steps must be 1..100000, got 0"),
+    (["--repeats", "0"], "--repeats must be 1..100, got 0"),
+    (["--first-page", "--repeats", "-1"], "--repeats must be 1..100, got -1"),
+    (["--preset", "ring8-wgan-gp"], "ring8-wgan-gp is not one (try mnist-dcgan or mnist-mlp)"),
+])
+def test_bad_bench_arguments_say_why_without_a_traceback(capsys, argv, message):
+    from ganplay.cli import EXIT_BAD_INPUT, main
+
+    assert main(["bench", *argv]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err, err
