@@ -186,6 +186,8 @@ def cmd_presets(args: argparse.Namespace) -> int:
 def cmd_augment(args: argparse.Namespace) -> int:
     from ganplay.augmentation import AugmentError, Settings, format_table, run_study
 
+    if not 1 <= args.seeds <= 100:
+        raise UserError(f"--seeds must be 1..100, got {args.seeds}")
     settings = Settings(n_values=tuple(args.n), seeds=tuple(range(args.first_seed, args.first_seed + args.seeds)),
                         gan_steps=args.gan_steps, classifier_steps=args.classifier_steps)
     try:
@@ -535,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("augment", help="does synthetic data help a small classifier? real digits alone, "
                         "with classical augmentation, and with a GAN's digits, measured on held-out digits")
     au.add_argument("--n", type=int, nargs="+", default=[10, 50, 400], help="real digits per class (1..450)")
-    au.add_argument("--seeds", type=int, default=5, help="seeds per n (each: its digits, its GAN, its classifiers)")
+    au.add_argument("--seeds", type=int, default=5, help="seeds per n, 1..100 (each: its digits, its GAN, its classifiers)")
     au.add_argument("--first-seed", type=int, default=0)
     au.add_argument("--gan-steps", type=int, default=1500, help="training steps of each arm's conditional DCGAN")
     au.add_argument("--classifier-steps", type=int, default=500, help="batches of 64 for every classifier")

@@ -84,6 +84,7 @@ def test_settings_out_of_range_are_refused_before_anything_runs():
     (["--n", "500"], "n (real digits per class) must be 1..450"),
     (["--n", "0"], "n (real digits per class) must be 1..450"),
     (["--gan-steps", "0"], "gan_steps and classifier_steps must be 1..100000"),
+    (["--seeds", "999999999999"], "--seeds must be 1..100, got 999999999999"),  # was a MemoryError
 ])
 def test_bad_settings_get_one_clear_line(tmp_path, args, message):
     res = subprocess.run([sys.executable, "-m", "ganplay", "augment", "--out", str(tmp_path), *args],
