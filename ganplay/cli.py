@@ -382,14 +382,20 @@ def cmd_zoo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _zoo_measure(args: argparse.Namespace, names: list[str]) -> int:
-    """`ganplay zoo measure NAME...`: train and score each over training seeds (ganplay.zoo_measure)."""
+def _check_seeds_and_jobs(args: argparse.Namespace) -> None:
+    """`zoo measure` and `lab measure`/`record`: refuse counts that would build a huge seed list, train
+    nothing, or start no (or thousands of) worker processes."""
     if not 1 <= args.seeds <= 100:
         raise UserError(f"--seeds must be 1..100 training seeds, got {args.seeds}")
     if not 0 <= args.first_seed <= 10_000:
         raise UserError(f"--first-seed must be 0..10000, got {args.first_seed}")
     if not 1 <= args.jobs <= 16:
         raise UserError(f"--jobs must be 1..16 trainings at a time, got {args.jobs}")
+
+
+def _zoo_measure(args: argparse.Namespace, names: list[str]) -> int:
+    """`ganplay zoo measure NAME...`: train and score each over training seeds (ganplay.zoo_measure)."""
+    _check_seeds_and_jobs(args)
     from ganplay import zoo, zoo_measure
 
     runs = _measure_runs(args)
@@ -434,8 +440,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     for name in names:
         scenario(name)  # unknown names fail before any training
     if args.action in ("measure", "record"):
-        if not 0 <= args.first_seed <= 10_000:
-            raise UserError(f"--first-seed must be 0..10000, got {args.first_seed}")
+        _check_seeds_and_jobs(args)
         seeds = (range(args.first_seed, args.first_seed + args.seeds) if args.action == "measure"
                  else [0])
         data = lab_measure.measure(names, args.side or None, seeds, jobs=args.jobs,

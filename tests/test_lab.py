@@ -196,6 +196,21 @@ def test_cli_lab_list_and_export(tiny_replay, tmp_path, monkeypatch, capsys):
     assert main(["lab", "measure", "--scenario", "ring99"]) == 2
 
 
+@pytest.mark.parametrize("bad, message", [
+    (["--seeds", "0"], "--seeds must be 1..100"),  # measured nothing and rewrote the shipped rates
+    (["--seeds", "999999999999"], "--seeds must be 1..100"),  # a MemoryError
+    (["--jobs", "-1"], "--jobs must be 1..16"),  # trained, and wrote "-1 runs at a time"
+    (["--first-seed", "-1"], "--first-seed must be 0..10000"),
+])
+def test_cli_lab_measure_refuses_bad_counts_before_it_trains_or_writes(tmp_path, capsys, bad, message):
+    from ganplay.cli import main
+
+    results = tmp_path / "reliability.json"
+    assert main(["lab", "measure", "--scenario", "ring8", "--results", str(results), *bad]) == 2
+    assert message in capsys.readouterr().err
+    assert not results.exists()
+
+
 def test_a_new_measurement_replaces_its_seeds_and_keeps_the_others():
     data = {"scenarios": {"ring8": {COLLAPSE: {"settings": measure.settings_key("ring8", COLLAPSE),
                                                **measure.summarise([_run(0, "collapsed", 1), _run(1, "partial", 4)])}}}}
