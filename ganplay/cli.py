@@ -27,7 +27,20 @@ _USER_ERROR_CLASSES = {
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     found = [getattr(sys.modules[m], name) for m, name in _USER_ERROR_CLASSES.items() if m in sys.modules]
-    return (UserError, FileNotFoundError, *found)
+    # Paths the person named that cannot be written: a folder for a file, a file for a folder.
+    paths = (FileNotFoundError, IsADirectoryError, NotADirectoryError, FileExistsError, PermissionError)
+    return (UserError, *paths, *found)
+
+
+def _file_to_write(path: str | None, flag: str, suffixes: tuple[str, ...] = ()) -> None:
+    """Refuse an output path that cannot take the file before any work is done (a bench or an
+    export takes minutes, and an error at the end would lose it)."""
+    if path is None:
+        return
+    if Path(path).is_dir():
+        raise UserError(f"{flag} {path} is a folder; give the name of the file to write")
+    if suffixes and Path(path).suffix.lower() not in suffixes:
+        raise UserError(f"{flag} must end in {' or '.join(suffixes)}; got {path}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,6 +175,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
     if not 1 <= args.n <= 4096:
         raise UserError(f"--n must be 1..4096, got {args.n}")
+    _file_to_write(args.out, "--out", (".png",))
     gen = load_generator(args.source, use_ema=not args.no_ema)
     data, warning = sampled_png(gen, args.n, args.seed, args.label)
     if warning:  # the picture is still written: it shows what the weights do
@@ -208,6 +222,7 @@ def cmd_augment(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    _file_to_write(args.json, "--json")
     if not 1 <= args.steps <= 100_000:
         raise UserError(f"--steps must be 1..100000, got {args.steps}")
     if not 1 <= args.repeats <= 100:
@@ -277,6 +292,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UserError(f"--seeds must be 1..100, got {args.seeds}")
     if args.spread is not None and args.spread not in range(2, 21) and args.spread != 0:
         raise UserError(f"--spread must be 0 (none) or 2..20 sample sets, got {args.spread}")
+    _file_to_write(args.json, "--json")
     gen = load_generator(args.source, use_ema=not args.no_ema)
     progress = not args.quiet and args.n * (args.seeds or 1) >= 2000
     spread = {} if args.spread is None else {"spread": args.spread}
@@ -297,6 +313,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.onnx or args.dataset):
         raise UserError("say what to export: --onnx FILE.onnx and/or --dataset FILE.zip")
+    _file_to_write(args.onnx, "--onnx", (".onnx",))
+    _file_to_write(args.dataset, "--dataset", (".zip",))
     gen = load_generator(args.source)
     if args.onnx:
         path = export_onnx(gen, args.onnx)
@@ -313,6 +331,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_eject(args: argparse.Namespace) -> int:
     from ganplay.eject import eject
 
+    _file_to_write(args.out, "--out", (".py",))
     for path in eject(args.source, args.out, list(args.set or [])):
         print(f"wrote {path}")
     print(f"train with: python {args.out} [--steps N]")
@@ -441,6 +460,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
         scenario(name)  # unknown names fail before any training
     if args.action in ("measure", "record"):
         _check_seeds_and_jobs(args)
+        _file_to_write(args.results, "--results")
         seeds = (range(args.first_seed, args.first_seed + args.seeds) if args.action == "measure"
                  else [0])
         data = lab_measure.measure(names, args.side or None, seeds, jobs=args.jobs,
@@ -456,11 +476,10 @@ def cmd_lab(args: argparse.Namespace) -> int:
 
     if len(names) != 1 or not args.side or len(args.side) != 1:
         raise UserError("export takes one --scenario and one --side (the cure shown on the right)")
+    out = Path(args.out or f"lab-{names[0]}-{args.side[0]}.png")
+    _file_to_write(str(out), "--out", (".png", ".gif"))
     left = load_replay(replay_path(names[0], "collapse"))
     right = load_replay(replay_path(names[0], args.side[0]))
-    out = Path(args.out or f"lab-{names[0]}-{args.side[0]}.png")
-    if out.suffix.lower() not in (".png", ".gif"):
-        raise UserError(f"--out must end in .png (a figure) or .gif (an animation); got {out.name}")
     data = slides.figure_png(left, right) if out.suffix.lower() == ".png" else slides.animation_gif(left, right)
     out.write_bytes(data)
     print(f"wrote {out} ({len(data) / 1024:.0f} KiB)")

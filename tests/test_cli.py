@@ -101,6 +101,30 @@ def test_unreadable_config_files_are_one_line(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "mnist-dcgan", "--out", "{dir}"], "--out {dir} is a folder; give the name of the file"),
+    (["sample", "mnist-dcgan", "--out", "{dir}/grid.jpg"], "--out must end in .png; got {dir}/grid.jpg"),
+    (["export", "mnist-dcgan", "--onnx", "{dir}"], "--onnx {dir} is a folder"),  # was a traceback
+    (["export", "mnist-dcgan", "--dataset", "{dir}/d.tar"], "--dataset must end in .zip"),
+    (["eval", "mnist-dcgan", "--json", "{dir}"], "--json {dir} is a folder"),  # after the evaluation
+    (["bench", "--json", "{dir}"], "--json {dir} is a folder"),  # after the whole bench
+    (["eject", "mnist-dcgan", "--out", "{dir}"], "--out {dir} is a folder"),
+    (["lab", "export", "--scenario", "ring8", "--side", "pacgan", "--out", "{dir}/x.jpg"],
+     "--out must end in .png or .gif"),
+    (["train", "--preset", "ring8-gan", "--out", "{dir}/a-file"], "File exists"),  # a file for the runs folder
+])
+def test_an_output_path_that_cannot_take_the_file_is_refused_first(tmp_path, capsys, argv, message):
+    from ganplay.cli import EXIT_BAD_INPUT, main
+
+    (tmp_path / "a-file").write_text("kept")
+    argv = [a.replace("{dir}", str(tmp_path)) for a in argv]
+    assert main(argv) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message.replace("{dir}", str(tmp_path)) in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written, nothing left
+    assert (tmp_path / "a-file").read_text() == "kept"
+
+
 @pytest.mark.slow
 def test_missing_dataset_fails_offline_with_hint(tmp_path):
     res = ganplay("train", "--preset", "mnist-dcgan", "--set", "data.name=cifar10", f"data.root={tmp_path}",
