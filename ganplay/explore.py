@@ -57,35 +57,46 @@ class ExploreError(ValueError):
 def check_seed(seed) -> int:
     try:
         value = float(seed)
-    except (TypeError, ValueError):
-        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {shown(seed)}") from None
     if not math.isfinite(value) or value != int(value) or not 0 <= value <= MAX_SEED:
-        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}")
+        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {shown(seed)}")
     return int(value)
 
 
 def check_frames(n) -> int:
-    n = _whole(n, "frames")
+    n = check_whole(n, "frames")
     if not 2 <= n <= MAX_FRAMES:
-        raise ExploreError(f"frames must be 2..{MAX_FRAMES}, got {n}")
+        raise ExploreError(f"frames must be 2..{MAX_FRAMES}, got {shown(n)}")
     return n
 
 
 def check_grid(side, what: str = "grid side") -> int:
-    side = _whole(side, what)
+    side = check_whole(side, what)
     if not 1 <= side <= MAX_GRID:
-        raise ExploreError(f"{what} must be 1..{MAX_GRID}, got {side}")
+        raise ExploreError(f"{what} must be 1..{MAX_GRID}, got {shown(side)}")
     return side
 
 
 def check_truncation(psi) -> float:
     try:
         psi = float(psi)
-    except (TypeError, ValueError):
-        raise ExploreError(f"truncation must be a number 0..1, got {psi!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ExploreError(f"truncation must be a number 0..1, got {shown(psi)}") from None
     if not 0.0 <= psi <= 1.0:
-        raise ExploreError(f"truncation must be 0..1, got {psi}")
+        raise ExploreError(f"truncation must be 0..1, got {shown(psi)}")
     return psi
+
+
+def check_extent(extent) -> float:
+    """How far a latent map reaches from its centre, in standard deviations."""
+    try:
+        value = float(extent)
+    except (TypeError, ValueError, OverflowError):
+        raise ExploreError(f"extent must be a number of standard deviations, got {shown(extent)}") from None
+    if not 0 < value <= 10:
+        raise ExploreError(f"extent must be in (0, 10] standard deviations, got {shown(extent)}")
+    return value
 
 
 def check_mode(mode: str) -> str:
@@ -93,7 +104,7 @@ def check_mode(mode: str) -> str:
     if mode in ("lerp", "slerp"):
         mode = {"lerp": "linear", "slerp": "spherical"}[mode]
     if mode not in MODES:
-        raise ExploreError(f"interpolation must be one of {', '.join(MODES)}, got {mode!r}")
+        raise ExploreError(f"interpolation must be one of {', '.join(MODES)}, got {shown(mode)}")
     return mode
 
 
@@ -103,19 +114,19 @@ def check_label(gen: LoadedGenerator, label) -> int | None:
         return None
     if label is None or label == "":
         return 0
-    label = _whole(label, "label")
+    label = check_whole(label, "label")
     if not 0 <= label < gen.n_classes:
-        raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {label}")
+        raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {shown(label)}")
     return label
 
 
-def _whole(value, what: str) -> int:
+def check_whole(value, what: str) -> int:
     try:
         f = float(value)
-    except (TypeError, ValueError):
-        raise ExploreError(f"{what} must be a whole number, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ExploreError(f"{what} must be a whole number, got {shown(value)}") from None
     if not math.isfinite(f) or f != int(f):
-        raise ExploreError(f"{what} must be a whole number, got {value!r}")
+        raise ExploreError(f"{what} must be a whole number, got {shown(value)}")
     return int(f)
 
 
@@ -145,8 +156,14 @@ def _refusal(name) -> ExploreError:
 
 
 def _short(value) -> str:
-    text = repr(str(value))
-    return text if len(text) <= 80 else text[:70] + "...'"
+    return shown(str(value))
+
+
+def shown(value) -> str:
+    """A visitor's value as an error message quotes it: a crafted call may send a 100 kB string or
+    a 300-digit number, which the message should not echo back whole."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:70] + "..."
 
 
 def run_dir(name: str, root: str | Path | None = None) -> Path:
@@ -187,7 +204,11 @@ def resolve_name(name) -> Path:
 def get_generator(name: str) -> LoadedGenerator:
     """The noise-to-image generator a name (`resolve_name`) stands for, loaded once. Refuses 2D
     generators and image-to-image models (they have no latent space to walk)."""
-    gen = cached_generator(resolve_name(name), str(name))
+    return noise_generator(cached_generator(resolve_name(name), str(name)), name)
+
+
+def noise_generator(gen: LoadedGenerator, name: str) -> LoadedGenerator:
+    """`gen`, unless it is an image-to-image model: that has no latent space to walk."""
     if gen.is_translator:
         raise ExploreError(f"{name} answers an input image and has no noise to explore: try it in the "
                            "Image to image tab")
@@ -496,11 +517,9 @@ def latent_map(gen: LoadedGenerator, seed, dir_x: int = 0, dir_y: int = 1, side:
     side = check_grid(side)
     label = check_label(gen, label)
     for d in (dir_x, dir_y):
-        if not 0 <= _whole(d, "direction") < MAX_DIRECTIONS:
-            raise ExploreError(f"direction must be 0..{MAX_DIRECTIONS - 1}, got {d}")
-    extent = float(extent)
-    if not 0 < extent <= 10:
-        raise ExploreError(f"extent must be in (0, 10] standard deviations, got {extent}")
+        if not 0 <= check_whole(d, "direction") < MAX_DIRECTIONS:
+            raise ExploreError(f"direction must be 0..{MAX_DIRECTIONS - 1}, got {shown(d)}")
+    extent = check_extent(extent)
     dirs = directions(gen, max(int(dir_x), int(dir_y), len(amounts) - 1, 1) + 1)
     start = move(point(gen, seed, label, truncation), dirs, amounts)
     ticks = torch.linspace(-extent, extent, side) if side > 1 else torch.zeros(1)
@@ -543,9 +562,9 @@ def style_mix(gen: LoadedGenerator, seed_a: int, seed_b: int, crossover: int, la
     if not is_style(gen):
         raise ExploreError("style mixing needs a StyleGAN-lite generator (it has per-layer styles)")
     label = check_label(gen, label)
-    crossover = _whole(crossover, "crossover layer")
+    crossover = check_whole(crossover, "crossover layer")
     if not 0 <= crossover <= gen.G.num_ws:
-        raise ExploreError(f"crossover layer must be 0..{gen.G.num_ws}, got {crossover}")
+        raise ExploreError(f"crossover layer must be 0..{gen.G.num_ws}, got {shown(crossover)}")
     truncation = check_truncation(truncation)
     z = seed_noise(gen, [seed_a, seed_b])
     labels = _labels(gen, label, 2)

@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ganplay.config import Config
 from ganplay.data.pairs import INK, LOWRES_FACTOR, make_inputs
-from ganplay.explore import ExploreError, cached_generator
+from ganplay.explore import ExploreError, check_whole, cached_generator, shown
 from ganplay.metrics.translation import EVAL_N, bicubic, heldout_pairs, scores
 from ganplay.zoo import weights_path
 
@@ -55,8 +55,8 @@ class Answer:
 
 
 def check_task(kind: str) -> Task:
-    if kind not in TASKS:
-        raise ExploreError(f"choose one of: {', '.join(TASKS)}; got {kind!r}")
+    if not isinstance(kind, str) or kind not in TASKS:
+        raise ExploreError(f"choose one of: {', '.join(TASKS)}; got {shown(kind)}")
     missing = [name for _, name in TASKS[kind].methods if name and not weights_path(name).exists()]
     if missing:
         raise ExploreError(f"{', '.join(missing)} not built here: ganplay zoo build {' '.join(missing)}")
@@ -66,10 +66,10 @@ def check_task(kind: str) -> Task:
 def heldout(kind: str, index: int) -> tuple[Tensor, Tensor, int]:
     """(input, true image, true digit) of held-out MNIST-5k digit `index` (0..499)."""
     check_task(kind)
-    if not 0 <= int(index) < EVAL_N:
-        raise ExploreError(f"held-out digits are numbered 0..{EVAL_N - 1}; got {index}")
+    i = check_whole(index, "held-out digit")
+    if not 0 <= i < EVAL_N:
+        raise ExploreError(f"held-out digits are numbered 0..{EVAL_N - 1}; got {shown(index)}")
     inputs, truth, labels = _heldout(kind)
-    i = int(index)
     return inputs[i:i + 1], truth[i:i + 1], int(labels[i])
 
 

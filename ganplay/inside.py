@@ -70,9 +70,9 @@ def neighbours(gen: LoadedGenerator, seed=0, label=None, truncation: float = 1.0
     latent `point`; moved along the explorer's directions by `amounts`), in features and pixels."""
     from ganplay.metrics.memorisation import SPACES, nearest_real, training_digits
 
-    k = E._whole(k, "k")
+    k = E.check_whole(k, "k")
     if not 1 <= k <= MAX_K:
-        raise E.ExploreError(f"k must be 1..{MAX_K}, got {k}")
+        raise E.ExploreError(f"k must be 1..{MAX_K}, got {E.shown(k)}")
     x = _draw(gen, seed, label, truncation, amounts, point)
     if x.shape[1] != 1:
         raise E.ExploreError("nearest training digits need a digit generator (1 channel)")
@@ -183,7 +183,7 @@ def d_verdict(run_dir: str | Path, n_fake: int = 24, n_real: int = 8, seed: int 
     `seed`, scored by D as it scored them in training (train mode, each batch all real or all fake,
     no augmentation), sorted most real first."""
     _refuse_zoo(run_dir)
-    n_fake, n_real = E._whole(n_fake, "fake images"), E._whole(n_real, "real images")
+    n_fake, n_real = E.check_whole(n_fake, "fake images"), E.check_whole(n_real, "real images")
     if not (0 <= n_fake <= MAX_VERDICT and 0 <= n_real <= MAX_VERDICT and n_fake + n_real >= 2):
         raise VerdictError(f"D's verdict takes 0..{MAX_VERDICT} fake and 0..{MAX_VERDICT} real images (2 or "
                            f"more in all); got {n_fake} and {n_real}")
@@ -410,7 +410,7 @@ def feature_maps(gen: LoadedGenerator, latent_or_seed, label=None, max_channels:
     each normalised to its own range. `latent_or_seed`: a seed or an `explore.Latent` (the
     explorer's point for it), or a latent point as `explore.point` makes it (z; w or w+ for
     StyleGAN-lite); moved by `amounts` along the principal directions, as the Walk tab moves it."""
-    max_channels = E._whole(max_channels, "channels per layer")
+    max_channels = E.check_whole(max_channels, "channels per layer")
     if not 1 <= max_channels <= MAX_CHANNELS:
         raise E.ExploreError(f"channels per layer must be 1..{MAX_CHANNELS}, got {max_channels}")
     probe = _probe(gen)

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganplay.explore import ExploreError, Latent, is_style
+from ganplay.explore import ExploreError, Latent, is_style, shown
 from ganplay.img2img import mnist_like
 from ganplay.sampling import LoadedGenerator
 
@@ -78,17 +78,17 @@ class Projection:
 def check_steps(steps) -> int:
     try:
         f = float(steps)
-    except (TypeError, ValueError):
-        raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {steps!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {shown(steps)}") from None
     if not math.isfinite(f) or f != int(f) or not 1 <= f <= MAX_STEPS:
-        raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {steps!r}")
+        raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {shown(steps)}")
     return int(f)
 
 
 def check_space(gen: LoadedGenerator, space: str) -> str:
     space = str(space).lower()
     if space not in SPACES:
-        raise ExploreError(f"the space to search is one of {', '.join(SPACES)}, got {space!r}")
+        raise ExploreError(f"the space to search is one of {', '.join(SPACES)}, got {shown(space)}")
     if space != "z" and not is_style(gen):
         raise ExploreError(f"{gen.config.model.arch} has no w space: search z (only StyleGAN-lite has w and w+)")
     return space
@@ -152,10 +152,10 @@ def _check_labels(gen: LoadedGenerator, labels, targets: Tensor) -> Tensor | Non
     for v in values:
         try:
             f = float(v)
-        except (TypeError, ValueError):
-            raise ExploreError(f"label must be a whole number 0..{gen.n_classes - 1}, got {v!r}") from None
+        except (TypeError, ValueError, OverflowError):
+            raise ExploreError(f"label must be a whole number 0..{gen.n_classes - 1}, got {shown(v)}") from None
         if not math.isfinite(f) or f != int(f) or not 0 <= f < gen.n_classes:
-            raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {v!r}")
+            raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {shown(v)}")
         out.append(int(f))
     return torch.tensor(out, dtype=torch.long)
 

@@ -220,7 +220,7 @@ def latent_map(generator: str, seed, label, truncation, dir_x, dir_y, side, exte
     gen = E.get_generator(generator)
     seed = _origin(seed)
     side = _side(side)
-    x = E.latent_map(gen, seed, _direction(dir_x), _direction(dir_y), side, float(extent),
+    x = E.latent_map(gen, seed, _direction(dir_x), _direction(dir_y), side, extent,
                      E.check_label(gen, label), truncation, [_amount(a) for a in amounts])
     return E.grid_image(x, side, GRID_SCALE)
 
@@ -348,10 +348,11 @@ def timeline(generator: str, index, seed, label, truncation) -> tuple[Image.Imag
     paths = checkpoints(generator)
     if not paths:
         raise E.ExploreError(f"{generator} has no checkpoint yet")
-    index = int(E._whole(index, "checkpoint index"))
+    index = int(E.check_whole(index, "checkpoint index"))
     if index < 0 or index >= len(paths):
         index = len(paths) - 1
-    gen = E.cached_generator(paths[index], f"{short_name(generator)} at checkpoint {index + 1}")
+    gen = E.noise_generator(E.cached_generator(paths[index], f"{short_name(generator)} at checkpoint {index + 1}"),
+                            generator)
     img = E.single_image(E.walk(gen, E.check_seed(seed), [], E.check_label(gen, label), truncation), IMAGE_SCALE)
     return img, f"checkpoint {index + 1} of {len(paths)}: step {gen.step}"
 
@@ -367,18 +368,18 @@ def style_mix(generator: str, seed_a, seed_b, crossover, label, truncation) -> I
 def _amount(a) -> float:
     try:
         v = float(a if a not in (None, "") else 0.0)
-    except (TypeError, ValueError):
-        raise E.ExploreError(f"slider values must be numbers, got {a!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise E.ExploreError(f"slider values must be numbers, got {E.shown(a)}") from None
     if not -10 <= v <= 10:
-        raise E.ExploreError(f"slider values must be within +-10 standard deviations, got {v}")
+        raise E.ExploreError(f"slider values must be within +-10 standard deviations, got {E.shown(v)}")
     return v
 
 
 def _direction(d) -> int:
     if isinstance(d, str) and d.upper().startswith("PC"):
         d = d[2:]
-        return E._whole(d, "direction") - 1
-    return E._whole(d, "direction")
+        return E.check_whole(d, "direction") - 1
+    return E.check_whole(d, "direction")
 
 
 def style_choices(root: str | Path | None = None) -> list[tuple[str, str]]:

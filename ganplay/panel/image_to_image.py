@@ -51,7 +51,7 @@ def _show(kind: str, inputs, found: list[img2img.Answer], digit: int | None):
 
 def answer_heldout(kind: str, index):
     """Every method's answer to held-out digit `index`, scored against its true image."""
-    inputs, truth, digit = img2img.heldout(kind, int(index if index is not None else 0))
+    inputs, truth, digit = img2img.heldout(kind, 0 if index is None else index)
     return _show(kind, inputs, img2img.answers(kind, inputs, truth), digit)
 
 

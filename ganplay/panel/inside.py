@@ -137,7 +137,7 @@ def verdict(generator: str, n_fake, n_real, seed):
                       "small), so D's verdict is for your runs, whose checkpoints hold D. Pick a run "
                       f"(`{E.RUN_PREFIX}<run id>`) above.")
     cap = H.limits()
-    n_fake, n_real = E._whole(n_fake, "generated images"), E._whole(n_real, "real images")
+    n_fake, n_real = E.check_whole(n_fake, "generated images"), E.check_whole(n_real, "real images")
     if cap.demo and n_fake + n_real > DEMO_VERDICT:
         raise E.ExploreError(f"this public demo scores at most {DEMO_VERDICT} images at once")
     try:
