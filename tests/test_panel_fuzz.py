@@ -11,6 +11,7 @@ all valid, so drawing is exercised too. Examples are derandomized and few: the q
 from __future__ import annotations
 
 import numpy as np
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -18,7 +19,7 @@ from PIL import Image
 
 from ganplay.explore import MAX_SEED, ExploreError
 from ganplay.panel import handlers as H
-from ganplay.panel import image_to_image, inside
+from ganplay.panel import image_to_image, inside, project
 
 SETTINGS = settings(max_examples=30, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -38,7 +39,8 @@ VALID = {"generator": GENERATOR, "seed": SEED, "seed_b": SEED, "label": LABEL, "
          "side": st.integers(1, 6), "extent": st.floats(0, 4), "crossover": st.integers(0, 8),
          "index": st.integers(-1, 5), "amounts": st.lists(AMOUNT, max_size=4),
          "task": st.sampled_from(["lowres", "outline"]), "digit": st.integers(0, 499),
-         "n_fake": st.integers(2, 24), "n_real": st.integers(0, 8),
+         "n_fake": st.integers(2, 24), "n_real": st.integers(0, 8), "steps": st.integers(1, 3),
+         "space": st.sampled_from(["z", "w", "w+"]), "digit_label": st.sampled_from([project.AUTO, None, 0, 7]),
          # what Gradio hands the Sketchpad's handler: a decoded picture (grey, RGB or RGBA), or its dict
          "drawing": arrays(np.uint8, st.sampled_from([(28, 28), (40, 30, 3), (64, 64, 4), (1, 1), (300, 2, 4)]))}
 
@@ -61,6 +63,10 @@ def drawn_or_refused(call) -> None:
     except ExploreError as exc:
         lines = str(exc).splitlines()
         assert len(lines) == 1 and 0 < len(lines[0]) <= 300, str(exc)
+        return
+    if isinstance(out, project.Outcome):
+        out = out.found.image
+        assert out.shape[0] == 1 and torch.isfinite(out).all()
         return
     picture = out[0] if isinstance(out, (list, tuple)) else out
     assert picture is None or isinstance(picture, Image.Image) and min(picture.size) >= 8
@@ -116,3 +122,9 @@ def test_inside(sample, verdict):
     drawn_or_refused(lambda: inside.sample_view(sample["generator"], sample["seed"], sample["label"],
                                                 sample["truncation"], *sample["amounts"]))
     drawn_or_refused(lambda: inside.verdict(verdict["generator"], verdict["n_fake"], verdict["n_real"], verdict["seed"]))
+
+
+@SETTINGS
+@given(arguments("generator", "drawing", "space", "steps", "digit_label"))
+def test_projection(a):
+    drawn_or_refused(lambda: project.run(a["generator"], a["drawing"], a["space"], a["steps"], a["digit_label"]))
