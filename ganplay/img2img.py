@@ -24,7 +24,7 @@ from torch import Tensor
 
 from ganplay.config import Config
 from ganplay.data.pairs import INK, LOWRES_FACTOR, make_inputs
-from ganplay.explore import ExploreError, check_whole, cached_generator, shown
+from ganplay.explore import ExploreError, cached_generator, check_whole, shown
 from ganplay.metrics.translation import EVAL_N, bicubic, heldout_pairs, scores
 from ganplay.zoo import weights_path
 

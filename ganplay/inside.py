@@ -186,7 +186,7 @@ def d_verdict(run_dir: str | Path, n_fake: int = 24, n_real: int = 8, seed: int 
     n_fake, n_real = E.check_whole(n_fake, "fake images"), E.check_whole(n_real, "real images")
     if not (0 <= n_fake <= MAX_VERDICT and 0 <= n_real <= MAX_VERDICT and n_fake + n_real >= 2):
         raise VerdictError(f"D's verdict takes 0..{MAX_VERDICT} fake and 0..{MAX_VERDICT} real images (2 or "
-                           f"more in all); got {n_fake} and {n_real}")
+                           f"more in all); got {E.shown(n_fake)} and {E.shown(n_real)}")
     seed = E.check_seed(seed)
     path = Path(run_dir)
     run = RunDir(path)
@@ -412,7 +412,7 @@ def feature_maps(gen: LoadedGenerator, latent_or_seed, label=None, max_channels:
     StyleGAN-lite); moved by `amounts` along the principal directions, as the Walk tab moves it."""
     max_channels = E.check_whole(max_channels, "channels per layer")
     if not 1 <= max_channels <= MAX_CHANNELS:
-        raise E.ExploreError(f"channels per layer must be 1..{MAX_CHANNELS}, got {max_channels}")
+        raise E.ExploreError(f"channels per layer must be 1..{MAX_CHANNELS}, got {E.shown(max_channels)}")
     probe = _probe(gen)
     label = E.check_label(gen, label)
     point = _point(gen, latent_or_seed, label, truncation, amounts)
