@@ -1,6 +1,6 @@
 """Quality smoke: a preset run on the CPU learns what it should: 150 steps move G's
 points onto the ring (seconds); the full preset covers all eight modes (slow: its 3,000 steps took
-about a minute on the AMX development machine, 138 s alone on a 2-core AVX2 one)."""
+138 s alone on a 2-core AVX2 machine, 239 s beside the rest of a full run)."""
 
 import numpy as np
 import pytest
