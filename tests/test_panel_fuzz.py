@@ -46,7 +46,8 @@ VALID = {"generator": GENERATOR, "seed": SEED, "seed_b": SEED, "label": LABEL, "
 
 
 def arguments(*names: str):
-    """Valid values for `names`, with at most one of them (never the generator) replaced by anything."""
+    """Valid values for `names`, with at most one of them replaced by anything; never the first (the
+    generator or task: names a visitor types are tested in test_panel.py's server-path tests)."""
     @st.composite
     def draw(draw_one):
         values = {n: draw_one(VALID[n]) for n in names}
