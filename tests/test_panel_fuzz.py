@@ -110,8 +110,9 @@ def test_style_mix_timeline_and_compare(a):
 
 
 @SETTINGS
-@given(arguments("task", "digit"), arguments("task", "drawing"))
-def test_image_to_image(held_out, drawn):
+@given(arguments("task", "digit"), arguments("task", "drawing"), ANYTHING)
+def test_image_to_image(held_out, drawn, task):
+    drawn_or_refused(lambda: image_to_image.answer_heldout(task, 0))  # a Radio's value, sent as anything
     drawn_or_refused(lambda: image_to_image.answer_heldout(held_out["task"], held_out["digit"]))
     drawn_or_refused(lambda: image_to_image.answer_drawing(drawn["task"], drawn["drawing"]))
     drawn_or_refused(lambda: image_to_image.answer_drawing(drawn["task"], {"composite": drawn["drawing"]}))
