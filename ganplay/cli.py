@@ -32,7 +32,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, *paths, *found)
 
 
-def _file_to_write(path: str | None, flag: str, suffixes: tuple[str, ...] = ()) -> None:
+def _file_to_write(path: str | Path | None, flag: str, suffixes: tuple[str, ...] = ()) -> None:
     """Refuse an output path that cannot take the file before any work is done (a bench or an
     export takes minutes, and an error at the end would lose it)."""
     if path is None:
@@ -477,7 +477,7 @@ def cmd_lab(args: argparse.Namespace) -> int:
     if len(names) != 1 or not args.side or len(args.side) != 1:
         raise UserError("export takes one --scenario and one --side (the cure shown on the right)")
     out = Path(args.out or f"lab-{names[0]}-{args.side[0]}.png")
-    _file_to_write(str(out), "--out", (".png", ".gif"))
+    _file_to_write(out, "--out", (".png", ".gif"))
     left = load_replay(replay_path(names[0], "collapse"))
     right = load_replay(replay_path(names[0], args.side[0]))
     data = slides.figure_png(left, right) if out.suffix.lower() == ".png" else slides.animation_gif(left, right)

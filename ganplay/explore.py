@@ -54,11 +54,17 @@ class ExploreError(ValueError):
 
 
 # -- validation ---------------------------------------------------------------------------------
-def check_seed(seed) -> int:
+def check_number(value, wanted: str) -> float:
+    """`value` as a float, else ExploreError("{wanted}, got <value>"). Every visitor's number goes
+    through here: text, None, lists and ints too big for a float (OverflowError) alike."""
     try:
-        value = float(seed)
+        return float(value)
     except (TypeError, ValueError, OverflowError):
-        raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {shown(seed)}") from None
+        raise ExploreError(f"{wanted}, got {shown(value)}") from None
+
+
+def check_seed(seed) -> int:
+    value = check_number(seed, f"seed must be a whole number 0..{MAX_SEED}")
     if not math.isfinite(value) or value != int(value) or not 0 <= value <= MAX_SEED:
         raise ExploreError(f"seed must be a whole number 0..{MAX_SEED}, got {shown(seed)}")
     return int(value)
@@ -79,10 +85,7 @@ def check_grid(side, what: str = "grid side") -> int:
 
 
 def check_truncation(psi) -> float:
-    try:
-        psi = float(psi)
-    except (TypeError, ValueError, OverflowError):
-        raise ExploreError(f"truncation must be a number 0..1, got {shown(psi)}") from None
+    psi = check_number(psi, "truncation must be a number 0..1")
     if not 0.0 <= psi <= 1.0:
         raise ExploreError(f"truncation must be 0..1, got {shown(psi)}")
     return psi
@@ -90,10 +93,7 @@ def check_truncation(psi) -> float:
 
 def check_extent(extent) -> float:
     """How far a latent map reaches from its centre, in standard deviations."""
-    try:
-        value = float(extent)
-    except (TypeError, ValueError, OverflowError):
-        raise ExploreError(f"extent must be a number of standard deviations, got {shown(extent)}") from None
+    value = check_number(extent, "extent must be a number of standard deviations")
     if not 0 < value <= 10:
         raise ExploreError(f"extent must be in (0, 10] standard deviations, got {shown(extent)}")
     return value
@@ -121,10 +121,7 @@ def check_label(gen: LoadedGenerator, label) -> int | None:
 
 
 def check_whole(value, what: str) -> int:
-    try:
-        f = float(value)
-    except (TypeError, ValueError, OverflowError):
-        raise ExploreError(f"{what} must be a whole number, got {shown(value)}") from None
+    f = check_number(value, f"{what} must be a whole number")
     if not math.isfinite(f) or f != int(f):
         raise ExploreError(f"{what} must be a whole number, got {shown(value)}")
     return int(f)

@@ -35,7 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ganplay.explore import ExploreError, Latent, is_style, shown
+from ganplay.explore import ExploreError, Latent, check_number, is_style, shown
 from ganplay.img2img import mnist_like
 from ganplay.sampling import LoadedGenerator
 
@@ -76,10 +76,7 @@ class Projection:
 
 # -- checks -------------------------------------------------------------------------------------
 def check_steps(steps) -> int:
-    try:
-        f = float(steps)
-    except (TypeError, ValueError, OverflowError):
-        raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {shown(steps)}") from None
+    f = check_number(steps, f"steps must be a whole number 1..{MAX_STEPS}")
     if not math.isfinite(f) or f != int(f) or not 1 <= f <= MAX_STEPS:
         raise ExploreError(f"steps must be a whole number 1..{MAX_STEPS}, got {shown(steps)}")
     return int(f)
@@ -150,10 +147,7 @@ def _check_labels(gen: LoadedGenerator, labels, targets: Tensor) -> Tensor | Non
         raise ExploreError(f"{len(values)} labels for {len(targets)} targets")
     out = []
     for v in values:
-        try:
-            f = float(v)
-        except (TypeError, ValueError, OverflowError):
-            raise ExploreError(f"label must be a whole number 0..{gen.n_classes - 1}, got {shown(v)}") from None
+        f = check_number(v, f"label must be a whole number 0..{gen.n_classes - 1}")
         if not math.isfinite(f) or f != int(f) or not 0 <= f < gen.n_classes:
             raise ExploreError(f"label must be 0..{gen.n_classes - 1}, got {shown(v)}")
         out.append(int(f))

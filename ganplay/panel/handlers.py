@@ -348,7 +348,7 @@ def timeline(generator: str, index, seed, label, truncation) -> tuple[Image.Imag
     paths = checkpoints(generator)
     if not paths:
         raise E.ExploreError(f"{generator} has no checkpoint yet")
-    index = int(E.check_whole(index, "checkpoint index"))
+    index = E.check_whole(index, "checkpoint index")
     if index < 0 or index >= len(paths):
         index = len(paths) - 1
     gen = E.noise_generator(E.cached_generator(paths[index], f"{short_name(generator)} at checkpoint {index + 1}"),
@@ -366,10 +366,7 @@ def style_mix(generator: str, seed_a, seed_b, crossover, label, truncation) -> I
 
 
 def _amount(a) -> float:
-    try:
-        v = float(a if a not in (None, "") else 0.0)
-    except (TypeError, ValueError, OverflowError):
-        raise E.ExploreError(f"slider values must be numbers, got {E.shown(a)}") from None
+    v = E.check_number(0.0 if a is None or a == "" else a, "slider values must be numbers")
     if not -10 <= v <= 10:
         raise E.ExploreError(f"slider values must be within +-10 standard deviations, got {E.shown(v)}")
     return v

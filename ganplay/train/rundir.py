@@ -54,8 +54,6 @@ def runs_vanish(root: str | Path) -> bool:
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     path = Path(path)
-    if path.is_dir():  # os.replace would fail only after the data was written, naming the temp file
-        raise IsADirectoryError(f"{path} is a folder; give the name of the file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
