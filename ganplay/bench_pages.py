@@ -83,7 +83,7 @@ def server_command(port: int) -> list[str]:
 def cold_server(runs: Path, timeout: float = 90.0) -> Iterator[tuple[str, float]]:
     """A new server process on a free port; yields (url, wall time its health first answered)."""
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GANPLAY_RUNS=str(runs), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.update(GANPLAY_RUNS=str(runs))
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tempfile.TemporaryFile()

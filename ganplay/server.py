@@ -45,6 +45,8 @@ SCRIPT = Path(__file__).resolve().parent / "script" / "app.py"  # what `ganplay 
 OPTIONS = {
     # hide the developer chrome (Deploy, Rerun, Clear cache) from visitors; the menu stays
     "client.toolbarMode": "viewer",
+    # no usage statistics: the browser would otherwise send each page view to data.streamlit.io
+    "browser.gatherUsageStats": False,
 }
 
 # --- extra apps on the same port ----------------------------------------------------------------
@@ -97,7 +99,7 @@ def streamlit_argv(port: int | None = None, host: str | None = None) -> list[str
     if host:
         argv += ["--server.address", host]
     for key, value in OPTIONS.items():
-        argv += [f"--{key}", str(value)]
+        argv += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
     return argv
 
 

@@ -52,7 +52,7 @@ def streamlit_server(log_dir: Path, **env_vars: str) -> Iterator[str]:
     """`streamlit run app.py` on 127.0.0.1 with `env_vars` set (and demo mode off); yields its
     URL once healthy and stops it by its process id afterwards."""
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(OMP_NUM_THREADS="1", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false", **env_vars)
+    env.update(OMP_NUM_THREADS="1", **env_vars)
     port = free_port()
     argv = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
             "--server.address", "127.0.0.1", "--server.headless", "true"]
@@ -98,7 +98,7 @@ def panel_server(log_dir: Path, runs: Path, **env_vars: str):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
     env.update(GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1", OMP_NUM_THREADS="1",
-               GRADIO_ANALYTICS_ENABLED="False", GANPLAY_RUNS=str(runs), **env_vars)
+               GANPLAY_RUNS=str(runs), **env_vars)
     return _serving([sys.executable, "-m", "ganplay.panel"], f"http://127.0.0.1:{port}/", answers,
                     Path(log_dir) / "panel.log", ROOT, env, 120.0)
 

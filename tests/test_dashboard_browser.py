@@ -12,7 +12,7 @@ import json
 import re
 import shutil
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -31,6 +31,12 @@ pytestmark = [
     pytest.mark.slow,
 ]
 TIMINGS: dict[str, float] = {}
+OUTSIDE: list[str] = []  # every request any page of this module made to another host
+
+
+def leaves_the_server(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https", "ws", "wss") and parts.hostname != "127.0.0.1"
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +59,7 @@ def page(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 2000})
+        tab.context.on("request", lambda r: OUTSIDE.append(r.url) if leaves_the_server(r.url) else None)
         yield tab
         browser.close()
 
@@ -272,3 +279,20 @@ def test_other_pages_render(server, page, path, name):
     open_page(page, server, path)
     no_exception(page)
     screenshot(page, name)
+
+
+def test_no_page_asks_anything_of_another_host(server, page):
+    """Offline first: every page, the embedded panel included, is drawn from this server alone: no
+    usage statistics, no icon from a font server (a learner offline would see them fail; one
+    online would be counted). Also covers what the earlier tests of this module clicked."""
+    paths = re.findall(r'url_path="([^"]+)"', (ROOT / "ganplay" / "dashboard" / "main.py").read_text())
+    assert {"train", "playground", "runs", "explore", "collapse-lab"} <= set(paths)
+    for path in ["", *paths]:
+        open_page(page, server, path)
+        no_exception(page)
+        if path == "explore":  # the panel is built in a thread after the server starts
+            panel = page.frame_locator("iframe[src*='panel']").first
+            panel.get_by_text("Explore a generator's latent space").wait_for(timeout=120_000)
+            wait_until(lambda: panel.locator("img").count() > 0, 60, "the panel's first picture")
+        page.wait_for_timeout(1000)  # a beacon sent once the page settles
+    assert OUTSIDE == []

@@ -38,8 +38,7 @@ def server(tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
     two_checkpoint_run(runs, DCGAN)
     try:
-        with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs),
-                              GRADIO_ANALYTICS_ENABLED="False") as url:
+        with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(runs)) as url:
             deadline = time.monotonic() + 120  # the panel is built in a thread after the server starts
             while not answers(f"{url}/panel/config") and time.monotonic() < deadline:
                 time.sleep(0.3)

@@ -144,7 +144,7 @@ def clean_env() -> dict:
     """This environment without the overrides that would point the installed package elsewhere."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("GANPLAY_LAB_REPLAYS", "GANPLAY_RUNS", "PYTHONPATH", "GANPLAY_DEMO", "SPACE_ID")}
-    env.update(OMP_NUM_THREADS="1", STREAMLIT_SERVER_HEADLESS="true", STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.update(OMP_NUM_THREADS="1", STREAMLIT_SERVER_HEADLESS="true")
     return env
 
 

@@ -297,8 +297,7 @@ def _stop(proc) -> None:
 
 def _env(runs_dir) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
-    env.update(GANPLAY_RUNS=str(runs_dir), OMP_NUM_THREADS="1", GRADIO_ANALYTICS_ENABLED="False",
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.update(GANPLAY_RUNS=str(runs_dir), OMP_NUM_THREADS="1")
     return env
 
 
@@ -651,6 +650,22 @@ def test_gradio_summarises_its_events_rarely_in_the_panel():
 
     demo = build_blocks()
     assert demo._queue.ANAYLTICS_CACHE_FREQUENCY == 1000 and demo._queue.ANALYTICS_MAX_EVENTS == 1000
+
+
+def test_the_panel_reports_nothing_to_gradio_even_when_the_environment_allows_it(monkeypatch):
+    """Offline first: with analytics on, building Blocks starts a thread that asks api.gradio.app for
+    Gradio's latest version and reports the build there."""
+    import gradio.analytics
+
+    from ganplay.panel import build_blocks
+
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "True")
+    asked = []
+    monkeypatch.setattr(gradio.analytics, "version_check", lambda: asked.append("version"))
+    monkeypatch.setattr(gradio.analytics, "_do_analytics_request", lambda **kw: asked.append(kw["topic"]))
+    demo = build_blocks()
+    assert demo.analytics_enabled is False
+    assert asked == []
 
 
 def test_the_walk_redraws_without_an_overlay_and_heavy_calls_keep_theirs():

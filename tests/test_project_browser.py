@@ -28,8 +28,7 @@ SEVEN = [(0.3, 0.3), (0.5, 0.3), (0.7, 0.3), (0.62, 0.45), (0.55, 0.6), (0.5, 0.
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs")),
-                          GRADIO_ANALYTICS_ENABLED="False") as url:
+    with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs"))) as url:
         deadline = time.monotonic() + 120  # the panel is built in a thread after the server starts
         while not answers(f"{url}/panel/config") and time.monotonic() < deadline:
             time.sleep(0.3)

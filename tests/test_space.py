@@ -150,13 +150,15 @@ def test_front_matter_is_valid_space_metadata():
     assert meta.get("suggested_hardware", "cpu-basic") in ("cpu-basic", "cpu-upgrade")
 
 
-def test_streamlit_config_hides_developer_chrome_both_ways():
+def test_streamlit_config_hides_developer_chrome_and_sends_no_statistics_both_ways():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     flat = {f"{section}.{key}": value for section, values in config.items() for key, value in values.items()}
     assert flat == server.OPTIONS  # `streamlit run app.py` reads the file, `ganplay app` passes flags
     assert server.OPTIONS["client.toolbarMode"] in ("viewer", "minimal")
+    assert server.OPTIONS["browser.gatherUsageStats"] is False
     argv = server.streamlit_argv(8765, "127.0.0.1")
     assert argv[argv.index("--client.toolbarMode") + 1] == server.OPTIONS["client.toolbarMode"]
+    assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"  # as Streamlit's flag parser reads it
 
 
 # -- LFS -------------------------------------------------------------------------------------------

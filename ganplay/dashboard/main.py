@@ -15,7 +15,7 @@ from ganplay.dashboard import hosting, widgets
 
 VIEWS = Path(__file__).parent / "views"
 
-st.set_page_config(page_title="ganplay", page_icon=":material/blur_on:", layout="wide")
+st.set_page_config(page_title="ganplay", page_icon="🎛️", layout="wide")
 st.html(widgets.PAGE_CSS)
 
 page = st.navigation([

@@ -78,7 +78,9 @@ def build() -> gr.Blocks:
     lim = H.limits()
     # demo mode: the large pictures share one concurrency group of `heavy_at_once`
     heavy = dict(concurrency_id="heavy", concurrency_limit=lim.heavy_at_once) if lim.demo else {}
-    with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE) as demo:
+    # no telemetry: Gradio would otherwise ask api.gradio.app for its latest version and report the
+    # panel's build there from a learner's laptop (offline first; the environment cannot turn it on)
+    with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE, analytics_enabled=False) as demo:
         ui = make_ui(files.CacheBudget(demo))
         gr.Markdown("## Explore a generator's latent space\nPick a generator and a seed; move the sliders "
                     "along its principal directions, walk between seeds, see what the label controls. "
