@@ -4,6 +4,7 @@ jobs, the control buttons, sharing, and every page rendering without an exceptio
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 from pathlib import Path
@@ -191,6 +192,22 @@ def test_a_run_whose_process_is_gone_is_interrupted(runs):
     at = app("views/train.py")
     assert "interrupted" in at.selectbox(key="train.job.select").format_func(path.name)
     assert any("process is gone" in w.value for w in at.warning)
+
+
+def test_a_running_job_shows_one_speed_in_its_progress_bar_and_its_tile(runs):
+    # the newest line's interval was slow (a sample grid was drawn in it): the tile showed that
+    # line's speed, the progress bar the rate over whole cycles; a learner saw two speeds
+    path = _fake_run(runs, "running", alive=True)
+    RunDir(path).append_metrics({"step": 130, "loss_d": 1.3, "loss_g": 0.7, "d_real": 0.5, "d_fake": 0.5,
+                                 "steps_per_s": 5.0, "images_per_s": 2560.0})
+    RunDir(path).write_status(state="running", step=130, steps=6000, device="cpu")
+    at = app("views/train.py")
+    bar = [p.proto.text for p in at.get("progress")]
+    assert len(bar) == 1 and "images/s" in bar[0], bar
+    shown = float(re.search(r"([\d,]+) images/s", bar[0]).group(1).replace(",", ""))
+    tile = {m.label: m.value for m in at.metric}["images/s"]  # shortened to fit: 14.6k
+    in_tile = float(tile[:-1]) * 1000 if tile.endswith("k") else float(tile.replace(",", ""))
+    assert abs(in_tile - shown) <= 50 and shown > 10_000, (tile, bar[0])  # not the newest line's 2,560
 
 
 @pytest.fixture(scope="module")

@@ -73,10 +73,12 @@ def _header(info: RunInfo) -> None:
     st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {info.settings.summary()}")
 
 
-def _tiles(rows: list[dict], state: str) -> None:
-    last = charts.last_values(rows)
-    if state != "running":  # a speed is a running job's; a paused one's last speed would be stale
-        last = {k: v for k, v in last.items() if k not in ("images_per_s", "steps_per_s")}
+def _tiles(rows: list[dict], state: str, images_per_s: float | None) -> None:
+    """The newest value of each metric; the speed is the progress bar's (`images_per_s`, smoothed
+    over whole cycles of periodic work), so the page shows one speed, not that and the last line's."""
+    last = {k: v for k, v in charts.last_values(rows).items() if k not in ("images_per_s", "steps_per_s")}
+    if state == "running" and images_per_s:  # a paused job's last speed would be stale
+        last["images_per_s"] = images_per_s
     shown = [(k, label) for k, label in METRIC_TILES if k in last]
     if not shown:
         return
@@ -145,10 +147,10 @@ def run_view(info: RunInfo, root: Path) -> None:
         return
 
     rows = info.run.read_metrics()
+    prog = progress(info.status, rows, config=info.settings)
     if info.state == "starting":
         _starting(info)
     else:
-        prog = progress(info.status, rows, config=info.settings)
         st.progress(prog.fraction, text=prog.text())
     controls(info, root)
     if info.note and info.state != "interrupted":  # interrupted gets its own warning below
@@ -165,7 +167,7 @@ def run_view(info: RunInfo, root: Path) -> None:
                       "It had not saved a checkpoint yet, so it cannot continue."),
                    icon=":material/warning:")
 
-    _tiles(rows, info.state)
+    _tiles(rows, info.state, prog.images_per_s)
     if rows:
         st.plotly_chart(charts.loss_figure(rows), key=f"loss-chart-{info.id}", width="stretch")
         quality = charts.eval_figure(rows)
