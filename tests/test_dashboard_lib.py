@@ -490,3 +490,12 @@ def test_step_mode_takes_a_runs_exact_steps(switch, tmp_path):
         for key in ours:
             assert torch.equal(ours[key], theirs[key]), f"{switch}: {name}.{key} differs"
     assert stepper.log.g_steps == steps and stepper.log.d_steps == steps * cfg.optim.n_critic
+
+
+def test_the_augmentation_chart_labels_only_the_measured_data_set_sizes():
+    # a log axis labels its minor ticks "2 3 4 5" between 10 and 100, which read as n = 2, 3, ...
+    summary = [{"arm": arm, "n": n, "mean": 0.9, "std": 0.01} for arm in ("real", "zoo-10n") for n in (400, 10, 50)]
+    fig = charts.augmentation_figure(summary, {"real": "real digits only"})
+    assert fig.layout.xaxis.type == "log"
+    assert list(fig.layout.xaxis.tickvals) == [10, 50, 400] and list(fig.layout.xaxis.ticktext) == ["10", "50", "400"]
+    assert [t.line.dash for t in fig.data] == ["solid", "dash"]  # the zoo's arm, which saw more data

@@ -188,6 +188,7 @@ def augmentation_figure(summary: list[dict], arm_text: dict[str, str], height: i
     """Held-out accuracy (mean over seeds, the bars spanning one standard deviation) against real
     digits per class, one line per arm; the arm whose generator saw more data is dashed."""
     fig = go.Figure()
+    ns = sorted({r["n"] for r in summary})
     for arm in dict.fromkeys(r["arm"] for r in summary):
         rows = sorted((r for r in summary if r["arm"] == arm), key=lambda r: r["n"])
         fig.add_trace(go.Scatter(
@@ -197,6 +198,9 @@ def augmentation_figure(summary: list[dict], arm_text: dict[str, str], height: i
             hovertemplate="%{x} real per class: %{y:.1f}%<extra>" + arm + "</extra>"))
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.25},
-                      xaxis={"title": "real digits per class (n)", "type": "log"},
+                      # ticks at the measured n only: a log axis's own minor labels ("2 3 4 5" between
+                      # 10 and 100) read as n = 2, 3, 4, 5
+                      xaxis={"title": "real digits per class (n)", "type": "log", "tickmode": "array",
+                             "tickvals": ns, "ticktext": [str(n) for n in ns]},
                       yaxis={"title": "held-out accuracy (%)"})
     return fig
