@@ -305,12 +305,15 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     page.screenshot(path=str(ARTIFACTS / "explore-walk.png"))
 
     # -- Labels ------------------------------------------------------------------------------
-    p.tab("Labels")
+    p.tab("Labels")  # opening it draws both pictures for the controls above, before any click
+    every = p.changed("gp-all-classes", None)
+    grid = p.changed("gp-seed-grid", None)
+    p.number("gp-seed", 9)  # (the walk's picture, on its hidden tab, is not waited for)
     p.click("#gp-all-classes-button")
-    p.changed("gp-all-classes", None)
+    p.changed("gp-all-classes", every)
     p.drag("gp-seed-grid-side", 0.1)
     p.click("#gp-seed-grid-button")
-    p.changed("gp-seed-grid", None)
+    p.changed("gp-seed-grid", grid)
     p.fits()
 
     # -- Compare -----------------------------------------------------------------------------

@@ -84,6 +84,15 @@ def test_handlers_sizes_and_determinism():
     assert "FID" in H.metrics_text(STYLE)
 
 
+def test_the_labels_tab_opens_drawn_and_says_nothing_of_labels_for_an_unconditional_generator():
+    every, seeds = H.labels_on_open(None, DCGAN, 4, 2, 1.0, 3)
+    assert not differ(every, H.all_classes(DCGAN, 4, 1.0)) and not differ(seeds, H.seed_grid(DCGAN, 4, 2, 1.0, 3))
+    every, seeds = H.labels_on_open(None, "mnist-dcgan", 4, 2, 1.0, 3)  # no label to vary: no error either
+    assert every is None and seeds.size == grid(9, 3)
+    with pytest.raises(E.ExploreError, match="Image to image"):
+        H.labels_on_open(None, "mnist-srgan", 4, 2, 1.0, 3)
+
+
 def test_slider_moves_that_wait_together_share_one_pass():
     """The first call holds the pass; the 9 that arrive meanwhile are drawn together in the next."""
     import threading
@@ -236,7 +245,7 @@ def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
     texts = [b.value for b in demo.blocks.values() if type(b).__name__ == "Markdown" and b.value]
     assert any(f"up to {lim.frames} frames" in t and f"{lim.grid} x {lim.grid}" in t for t in texts)
     heavy = {f.api_name for f in demo.fns.values() if f.concurrency_id == "heavy"}
-    assert {"interpolate", "latent_map", "seed_grid", "all_classes", "compare",
+    assert {"interpolate", "latent_map", "seed_grid", "all_classes", "labels_on_open", "compare",
             "compare_interpolation"} <= heavy
     assert all(f.concurrency_limit == 1 for f in demo.fns.values() if f.concurrency_id == "heavy")
 

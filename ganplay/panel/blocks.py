@@ -111,7 +111,7 @@ def build() -> gr.Blocks:
             c.tabs = tabs
             with gr.Tab("Walk", id="walk"):
                 walk.build(c)
-            with gr.Tab("Labels", id="labels"):
+            with gr.Tab("Labels", id="labels") as labels_tab:
                 labels.build(c)
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare.build(c)
@@ -121,7 +121,8 @@ def build() -> gr.Blocks:
                 inside.build(c, inside_tab)
             with gr.Tab("Project your digit", id="project"):
                 project.build(c)
-        # opening Compare fills it in (same seed and label as above)
+        # opening Labels or Compare fills it in (same seed and label as above)
+        labels_tab.select(**c.labels_call, api_name="labels_on_open", api_visibility="undocumented")
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")
 

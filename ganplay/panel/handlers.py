@@ -278,6 +278,14 @@ def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
     return E.grid_image(x, side, GRID_SCALE)
 
 
+def labels_on_open(start, generator: str, seed, label, truncation, side) -> tuple[Image.Image | None, Image.Image]:
+    """What the Labels tab shows as it opens, instead of two empty frames: the seed under every
+    label (a conditional generator's; None for an unconditional one, whose tab says it takes none)
+    and the grid of seeds."""
+    every = all_classes_from(start, generator, seed, truncation) if E.get_generator(generator).n_classes else None
+    return every, seed_grid(generator, seed, label, truncation, side)
+
+
 # -- Compare ------------------------------------------------------------------------------------
 def short_name(generator: str) -> str:
     return Path(str(generator)).name

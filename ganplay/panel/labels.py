@@ -22,3 +22,5 @@ def build(c) -> None:
     grid_out = c.image("Same label, different seeds", elem_id="gp-seed-grid")
     go_grid.click(c.ui(H.seed_grid), [c.generator, c.seed, c.label, c.truncation, side], grid_out,
                   api_name="seed_grid", **c.heavy)
+    c.labels_call = dict(fn=c.ui(H.labels_on_open), outputs=[all_out, grid_out], **c.heavy,
+                         inputs=[c.start, c.generator, c.seed, c.label, c.truncation, side])
