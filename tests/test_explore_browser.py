@@ -370,11 +370,13 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     p.changed("gp-inside-neighbours", seen)
 
     # -- Image to image ----------------------------------------------------------------------
-    p.tab("Image to image")
-    p.click("#gp-i2i-pick")  # held-out digit 0, super-resolution: bicubic, L1 only, the GAN
-    answers = [p.changed(f"gp-i2i-answer-{i}", None) for i in (1, 2, 3)]
+    p.tab("Image to image")  # opening it answers held-out digit 0 (super-resolution), before any click
+    answers = [p.changed(f"gp-i2i-answer-{i}", None) for i in (1, 2, 3)]  # bicubic, L1 only, the GAN
     wait_until(lambda: "True digit" in p.text("gp-i2i-table"), 30, "the answers' scores")
     assert "PSNR" in p.text("gp-i2i-table") and "mnist-srgan" in p.text("gp-i2i-table")
+    p.number("gp-i2i-index", 3)
+    p.click("#gp-i2i-pick")
+    answers = [p.changed(f"gp-i2i-answer-{i}", a) for i, a in zip((1, 2, 3), answers)]
     p.draw("gp-i2i-pad", [(0.5, 0.28), (0.5, 0.4), (0.5, 0.5), (0.5, 0.6), (0.5, 0.72)])  # a "1", shrunk to 7x7 and made 28x28 again
     p.click("#gp-i2i-draw")
     answers = [p.changed(f"gp-i2i-answer-{i}", a) for i, a in zip((1, 2, 3), answers)]
@@ -398,6 +400,11 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     assert all(0.02 < p.bright_share(f"gp-i2i-answer-{i}") < 0.7 for i in (1, 2))  # the ring filled in
     p.fits()
     page.screenshot(path=str(ARTIFACTS / "explore-image-to-image-outline.png"))
+    outline = [p.src(f"gp-i2i-answer-{i}") for i in (1, 2)]
+    p.tab("Labels")
+    p.tab("Image to image")  # coming back keeps the drawing's answers
+    page.wait_for_timeout(2000)
+    assert [p.src(f"gp-i2i-answer-{i}") for i in (1, 2)] == outline and "mnist-pix2pix" in p.text("gp-i2i-table")
 
     p.tab("Walk")  # and back: the frame shrinks and grows with the tab
     assert page.locator("[data-testid='stException']").count() == 0

@@ -62,6 +62,14 @@ def test_the_tab_shows_each_answer_with_its_reading():
     assert sum(a["visible"] for a in answers) == 3 and "no true image" in table and "PSNR" not in table
 
 
+def test_opening_the_tab_answers_the_held_out_digit_only_when_nothing_is_shown():
+    opened = tab.answer_heldout_if_empty("lowres", 4, None)
+    assert len(opened) == tab.N_ANSWERS + 2 and "True digit" in opened[-1]
+    assert np.array_equal(np.asarray(opened[0]), np.asarray(tab.answer_heldout("lowres", 4)[0]))
+    kept = tab.answer_heldout_if_empty("lowres", 4, opened[0])  # a drawing's answers stay
+    assert len(kept) == tab.N_ANSWERS + 2 and all(k == {"__type__": "update"} for k in kept)
+
+
 def test_image_to_image_models_stay_out_of_the_noise_tabs():
     names = {v for _, v in H.zoo_choices()}
     assert "mnist-cdcgan" in names and not names & {"mnist-srgan", "mnist-sr-l1", "mnist-pix2pix", "mnist-pix2pix-l1"}

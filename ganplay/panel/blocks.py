@@ -115,14 +115,17 @@ def build() -> gr.Blocks:
                 labels.build(c)
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare.build(c)
-            with gr.Tab("Image to image", id="image-to-image"):
+            with gr.Tab("Image to image", id="image-to-image") as image_to_image_tab:
                 image_to_image.build(c)
             with gr.Tab(inside.TITLE, id="inside") as inside_tab:
                 inside.build(c, inside_tab)
             with gr.Tab("Project your digit", id="project"):
                 project.build(c)
-        # opening Labels or Compare fills it in (same seed and label as above)
+        # opening Labels or Compare fills it in (same seed and label as above); Image to image shows
+        # the held-out digit's answers until the visitor asks for others
         labels_tab.select(**c.labels_call, api_name="labels_on_open", api_visibility="undocumented")
+        image_to_image_tab.select(**c.image_to_image_call, api_name="image_to_image_on_open",
+                                  api_visibility="undocumented")
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")
 

@@ -55,6 +55,14 @@ def answer_heldout(kind: str, index):
     return _show(kind, inputs, img2img.answers(kind, inputs, truth), digit)
 
 
+def answer_heldout_if_empty(kind: str, index, shown_input):
+    """On opening the tab: the held-out digit's answers, unless answers are shown already (the
+    visitor's drawing's stay when they come back to the tab)."""
+    if shown_input is not None:
+        return [gr.skip()] * (N_ANSWERS + 2)
+    return answer_heldout(kind, index)
+
+
 def answer_drawing(kind: str, drawing):
     """Every method's answer to the visitor's drawing (the Sketchpad's value, or a picture)."""
     composite = drawing.get("composite") if isinstance(drawing, dict) else drawing
@@ -85,3 +93,5 @@ def build(c) -> None:
     outputs = [*shown, table]
     go_pick.click(c.ui(answer_heldout), [task, index], outputs, api_name="image_to_image", **c.heavy)
     go_draw.click(c.ui(answer_drawing), [task, pad], outputs, api_name="image_to_image_drawing", **c.heavy)
+    c.image_to_image_call = dict(fn=c.ui(answer_heldout_if_empty), inputs=[task, index, shown[0]],
+                                 outputs=outputs, **c.heavy)
