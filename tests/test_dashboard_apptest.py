@@ -208,6 +208,9 @@ def test_a_running_job_shows_one_speed_in_its_progress_bar_and_its_tile(runs):
     tile = {m.label: m.value for m in at.metric}["images/s"]  # shortened to fit: 14.6k
     in_tile = float(tile[:-1]) * 1000 if tile.endswith("k") else float(tile.replace(",", ""))
     assert abs(in_tile - shown) <= 50 and shown > 10_000, (tile, bar[0])  # not the newest line's 2,560
+    table = app("views/runs.py").dataframe[0].value  # the Runs page gives the same speed
+    assert float(table.loc[0, "images/s"].replace(",", "")) == shown
+    assert list(table.columns)[-1] == "setup"  # the long text last: the numbers stay in view
 
 
 @pytest.fixture(scope="module")

@@ -163,7 +163,8 @@ def detail(info: RunInfo, root: Path) -> None:
                 d_verdict(info)
         with st.expander("Configuration"):
             st.json(info.config, expanded=False)
-        if info.job and Path(info.job.get("log", "")).exists():
+        log = (info.job or {}).get("log")  # (Path("") would be the working folder, which exists)
+        if log and Path(log).is_file():
             with st.expander("Job output (job.log)"):
-                st.code(Path(info.job["log"]).read_text(errors="replace")[-4000:] or "(empty)", language=None)
+                st.code(Path(log).read_text(errors="replace")[-4000:] or "(empty)", language=None)
     delete_with_confirmation(info)

@@ -5,6 +5,7 @@ import streamlit as st
 
 from ganplay import jobs
 from ganplay.dashboard import charts, run_files
+from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import ago, pick_run, runs_root
 from ganplay.glossary import metric
 
@@ -29,12 +30,17 @@ def _number(value, fmt: str) -> str:
 
 table = []
 for r in runs:
-    last = charts.last_values(r.run.read_metrics()) if r.kind == "run" else {}
+    rows = r.run.read_metrics() if r.kind == "run" else []
+    last = charts.last_values(rows)
+    # the speed as the Train page's progress bar gives it (whole cycles of periodic work), not the
+    # newest line's interval alone
+    speed = progress(r.status, rows, config=r.settings).images_per_s if rows else None
+    # the long setup last: the numbers stay in view without scrolling sideways
     table.append({"run": r.name, "state": r.state, "step": f"{r.step:,} of {r.steps:,}" if r.steps else "–",
-                  "setup": r.settings.summary() if r.config else "", "device": r.status.get("device") or "–",
                   "D loss": _number(last.get("loss_d"), ".3f"), "G loss": _number(last.get("loss_g"), ".3f"),
-                  "images/s": _number(last.get("images_per_s"), ",.0f"),
-                  "updated": ago(r.status.get("updated")) or "–"})
+                  "images/s": _number(speed, ",.0f"), "device": r.status.get("device") or "–",
+                  "updated": ago(r.status.get("updated")) or "–",
+                  "setup": r.settings.summary() if r.config else ""})
 st.dataframe(table, hide_index=True, width="stretch")
 
 finished = [r for r in runs if r.kind == "run"]
