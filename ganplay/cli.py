@@ -292,18 +292,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UserError(f"--seeds must be 1..100, got {args.seeds}")
     if args.spread is not None and args.spread not in range(2, 21) and args.spread != 0:
         raise UserError(f"--spread must be 0 (none) or 2..20 sample sets, got {args.spread}")
-    _file_to_write(args.json, "--json")
+    to_stdout = args.json == "-"
+    if not to_stdout:
+        _file_to_write(args.json, "--json")
     gen = load_generator(args.source, use_ema=not args.no_ema)
     progress = not args.quiet and args.n * (args.seeds or 1) >= 2000
     spread = {} if args.spread is None else {"spread": args.spread}
     result = evaluate(gen, n=args.n, seed=args.seed, seeds=args.seeds, progress=progress, **spread)
     result = {"source": str(gen.source), "step": gen.step, **result}
+    if to_stdout:  # JSON alone, for a pipe
+        print(json.dumps(result, indent=2))
+        return EXIT_OK
     print(format_report(result, f"{gen.source} (step {gen.step})"))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json}")
-    else:
-        print(json.dumps(result))
     return EXIT_OK
 
 
@@ -613,7 +616,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="image metrics, one seed: sample sets of --n (seeds from --seed on) behind each "
                          "number's standard error and the 'within noise of real data' mark (default 5; "
                          "0: none, faster)")
-    ev.add_argument("--json", metavar="FILE", help="write the JSON result here instead of stdout")
+    ev.add_argument("--json", metavar="FILE", help="also write every number (quantiles, per-class shares, "
+                    "spreads) as JSON to FILE; '-': print only the JSON, to stdout")
     ev.add_argument("--no-ema", action="store_true", help="use the raw G even if an EMA copy exists")
     ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.set_defaults(func=cmd_eval)

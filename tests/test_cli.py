@@ -125,6 +125,20 @@ def test_an_output_path_that_cannot_take_the_file_is_refused_first(tmp_path, cap
     assert (tmp_path / "a-file").read_text() == "kept"
 
 
+def test_eval_prints_a_table_and_json_only_where_asked(tmp_path, capsys):
+    from ganplay.cli import main
+
+    assert main(["eval", "ring8-gan", "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "modes" in table and "{" not in table  # no JSON blob after the table
+    assert main(["eval", "ring8-gan", "--quiet", "--json", "-"]) == 0
+    result = json.loads(capsys.readouterr().out)  # nothing but the JSON: it pipes
+    assert result["source"].endswith("ring8-gan.safetensors") and len(result["modes"]["values"]) == 5  # seeds
+    assert main(["eval", "ring8-gan", "--quiet", "--json", str(tmp_path / "e.json")]) == 0
+    assert f"wrote {tmp_path / 'e.json'}" in capsys.readouterr().out
+    assert json.loads((tmp_path / "e.json").read_text())["modes"] == result["modes"]
+
+
 @pytest.mark.slow
 def test_missing_dataset_fails_offline_with_hint(tmp_path):
     res = ganplay("train", "--preset", "mnist-dcgan", "--set", "data.name=cifar10", f"data.root={tmp_path}",
