@@ -260,8 +260,10 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
 
     # -- the shared controls on top ---------------------------------------------------------
     img = p.src("gp-walk-image")
+    opened_map = p.src("gp-map-image")  # drawn as the page opens, before any click
     p.choose("gp-generator", f"zoo: {DCGAN}")
     img = p.changed("gp-walk-image", img)
+    p.changed("gp-map-image", opened_map)  # another generator: its own map
     wait_until(lambda: DCGAN in p.doc.locator(".prose").all_inner_texts().__str__(), 30,
                "the generator's description")
     p.number("gp-seed", 5)
@@ -285,8 +287,9 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     img = p.changed("gp-walk-image", img)
     p.fits()
 
+    before = p.src("gp-map-image")  # the generator's map at seed 0; the seed and label moved since
     p.click("#gp-map-button")
-    grid = p.changed("gp-map-image", None)
+    grid = p.changed("gp-map-image", before)
     p.choose("gp-map-across", "Direction 3")
     p.choose("gp-map-down", "Direction 4")
     p.drag("gp-map-side", 0.2)

@@ -93,6 +93,14 @@ def test_the_labels_tab_opens_drawn_and_says_nothing_of_labels_for_an_unconditio
         H.labels_on_open(None, "mnist-srgan", 4, 2, 1.0, 3)
 
 
+def test_the_map_drawn_unasked_is_the_asked_one_or_nothing():
+    args = (1, 0, 1.0, "PC1", "PC2", 5, 2.0, *SLIDERS)
+    assert not differ(H.latent_map_shown(None, STYLE, *args), H.latent_map_from(None, STYLE, *args))
+    assert H.latent_map_shown(None, "mnist-srgan", *args) is None  # the walk says why, once
+    with pytest.raises(E.ExploreError):
+        H.latent_map_from(None, "mnist-srgan", *args)
+
+
 def test_slider_moves_that_wait_together_share_one_pass():
     """The first call holds the pass; the 9 that arrive meanwhile are drawn together in the next."""
     import threading
@@ -245,8 +253,8 @@ def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
     texts = [b.value for b in demo.blocks.values() if type(b).__name__ == "Markdown" and b.value]
     assert any(f"up to {lim.frames} frames" in t and f"{lim.grid} x {lim.grid}" in t for t in texts)
     heavy = {f.api_name for f in demo.fns.values() if f.concurrency_id == "heavy"}
-    assert {"interpolate", "latent_map", "seed_grid", "all_classes", "labels_on_open", "compare",
-            "compare_interpolation"} <= heavy
+    assert {"interpolate", "latent_map", "map_on_load", "map_on_generator", "seed_grid", "all_classes",
+            "labels_on_open", "compare", "compare_interpolation"} <= heavy
     assert all(f.concurrency_limit == 1 for f in demo.fns.values() if f.concurrency_id == "heavy")
 
 

@@ -245,6 +245,16 @@ def latent_map_from(start, generator: str, seed, label, truncation, dir_x, dir_y
                       *amounts)
 
 
+def latent_map_shown(start, generator: str, seed, label, truncation, dir_x, dir_y, side, extent,
+                     *amounts) -> Image.Image | None:
+    """The map drawn without being asked (the page opening, another generator chosen): none, not a
+    second error message, for a generator the walk already says it cannot explore."""
+    try:
+        return latent_map_from(start, generator, seed, label, truncation, dir_x, dir_y, side, extent, *amounts)
+    except E.ExploreError:
+        return None
+
+
 def interpolation_from(start, generator: str, seed_a, seed_b, frames, mode, label,
                        truncation) -> tuple[Image.Image, bytes]:
     return interpolation(generator, origin(start, generator, seed_a), seed_b, frames, mode, label, truncation)

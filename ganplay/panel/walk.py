@@ -50,9 +50,11 @@ def build(c) -> None:
                                info="Standard deviations each way from the current point", elem_id="gp-map-extent")
         go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
-    go_map.click(ui(H.latent_map_from), [c.start] + common + [dir_x, dir_y, side, extent] + sliders, map_out,
-                 api_name="latent_map",
-                 **c.heavy)
+    map_inputs = [c.start] + common + [dir_x, dir_y, side, extent] + sliders
+    go_map.click(ui(H.latent_map_from), map_inputs, map_out, api_name="latent_map", **c.heavy)
+    # the page opens with a map, and a new generator draws its own (the last one's map under the new
+    # name would mislead); blocks.py wires it to the page's load and the generator's change
+    c.map_call = dict(fn=ui(H.latent_map_shown), inputs=map_inputs, outputs=map_out, **c.heavy)
 
     with gr.Accordion("Interpolate between two seeds", open=True):
         with gr.Row():
