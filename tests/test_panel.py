@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image, ImageChops
 
 from ganplay import explore as E
@@ -91,6 +92,12 @@ def test_the_labels_tab_opens_drawn_and_says_nothing_of_labels_for_an_unconditio
     assert every is None and seeds.size == grid(9, 3)
     with pytest.raises(E.ExploreError, match="Image to image"):
         H.labels_on_open(None, "mnist-srgan", 4, 2, 1.0, 3)
+    g = E.get_generator(STYLE).G  # a projected w code holds its label: no row, the grid still drawn
+    start = H.Start(STYLE, E.Latent("w", torch.zeros(1, g.w_dim)))
+    with pytest.raises(E.ExploreError, match="already holds its label"):
+        H.all_classes_from(start, STYLE, 4, 1.0)
+    every, seeds = H.labels_on_open(start, STYLE, 4, 2, 1.0, 3)
+    assert every is None and seeds.size == grid(9, 3)
 
 
 def test_the_map_drawn_unasked_is_the_asked_one_or_nothing():

@@ -290,9 +290,14 @@ def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
 
 def labels_on_open(start, generator: str, seed, label, truncation, side) -> tuple[Image.Image | None, Image.Image]:
     """What the Labels tab shows as it opens, instead of two empty frames: the seed under every
-    label (a conditional generator's; None for an unconditional one, whose tab says it takes none)
-    and the grid of seeds."""
-    every = all_classes_from(start, generator, seed, truncation) if E.get_generator(generator).n_classes else None
+    label, and the grid of seeds. No row where there is none to draw (an unconditional generator,
+    a projected w code that holds its label): the tab's text and its button say why."""
+    every = None
+    if E.get_generator(generator).n_classes:
+        try:
+            every = all_classes_from(start, generator, seed, truncation)
+        except E.ExploreError:
+            pass
     return every, seed_grid(generator, seed, label, truncation, side)
 
 
