@@ -245,14 +245,20 @@ def latent_map_from(start, generator: str, seed, label, truncation, dir_x, dir_y
                       *amounts)
 
 
-def latent_map_shown(start, generator: str, seed, label, truncation, dir_x, dir_y, side, extent,
-                     *amounts) -> Image.Image | None:
-    """The map drawn without being asked (the page opening, another generator chosen): none, not a
-    second error message, for a generator the walk already says it cannot explore."""
+def _unasked(fn, *args):
+    """`fn(*args)` for a picture drawn without a click (the page opening, a tab opened, another
+    generator chosen): None where it cannot be drawn, not an error message nobody asked for (the
+    picture's own button, or the walk, says why)."""
     try:
-        return latent_map_from(start, generator, seed, label, truncation, dir_x, dir_y, side, extent, *amounts)
+        return fn(*args)
     except E.ExploreError:
         return None
+
+
+def latent_map_shown(start, generator: str, seed, label, truncation, dir_x, dir_y, side, extent,
+                     *amounts) -> Image.Image | None:
+    return _unasked(latent_map_from, start, generator, seed, label, truncation, dir_x, dir_y, side, extent,
+                    *amounts)
 
 
 def interpolation_from(start, generator: str, seed_a, seed_b, frames, mode, label,
@@ -290,15 +296,10 @@ def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
 
 def labels_on_open(start, generator: str, seed, label, truncation, side) -> tuple[Image.Image | None, Image.Image]:
     """What the Labels tab shows as it opens, instead of two empty frames: the seed under every
-    label, and the grid of seeds. No row where there is none to draw (an unconditional generator,
-    a projected w code that holds its label): the tab's text and its button say why."""
-    every = None
-    if E.get_generator(generator).n_classes:
-        try:
-            every = all_classes_from(start, generator, seed, truncation)
-        except E.ExploreError:
-            pass
-    return every, seed_grid(generator, seed, label, truncation, side)
+    label (none for an unconditional generator, or a projected w code, which holds its label) and
+    the grid of seeds."""
+    return _unasked(all_classes_from, start, generator, seed, truncation), seed_grid(generator, seed, label,
+                                                                                  truncation, side)
 
 
 # -- Compare ------------------------------------------------------------------------------------

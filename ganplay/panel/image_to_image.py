@@ -59,7 +59,7 @@ def answer_heldout_if_empty(kind: str, index, shown_input):
     """On opening the tab: the held-out digit's answers, unless answers are shown already (the
     visitor's drawing's stay when they come back to the tab)."""
     if shown_input is not None:
-        return [gr.skip()] * (N_ANSWERS + 2)
+        return [gr.skip()] * (1 + N_ANSWERS + 1)  # what _show returns: the input, the answers, the table
     return answer_heldout(kind, index)
 
 
