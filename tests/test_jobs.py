@@ -219,6 +219,15 @@ def test_phases_are_read_from_the_file_the_job_writes(tmp_path):
     assert listing._announced_run_dir(record) is None
 
 
+def test_a_job_log_is_read_from_its_end_however_long_it_grew(tmp_path):
+    log = tmp_path / "job.log"
+    assert jobs.log_tail(log) == "" and listing._launch_output({}) == ""  # none yet / no "log" key
+    log.write_bytes(b"x" * 5_000_000 + "\nline one\nline two \xe2\x9c\x93\n".encode("latin-1"))
+    tail = jobs.log_tail(log, 4000)
+    assert len(tail) <= 4000 and tail.endswith("line two \u2713\n")
+    assert listing._launch_output({"log": str(log)}, 2) == "line one\nline two \u2713"
+
+
 def test_the_server_and_its_jobs_wait_passively_a_lone_command_does_not(monkeypatch):
     import subprocess
     import sys

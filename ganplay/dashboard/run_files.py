@@ -165,6 +165,6 @@ def detail(info: RunInfo, root: Path) -> None:
             st.json(info.config, expanded=False)
         log = (info.job or {}).get("log")  # (Path("") would be the working folder, which exists)
         if log and Path(log).is_file():
-            with st.expander("Job output (job.log)"):
-                st.code(Path(log).read_text(errors="replace")[-4000:] or "(empty)", language=None)
+            with st.expander("Job output (job.log, its end)"):
+                st.code(jobs.log_tail(log, 4000) or "(empty)", language=None)
     delete_with_confirmation(info)

@@ -35,7 +35,7 @@ from ganplay.jobs.limits import (Limits, cost_errors, demo_mode, fit_to_limits, 
                                  may_control, owner_id)
 from ganplay.jobs.listing import RunInfo, active_jobs, find, list_runs, run_info
 from ganplay.jobs.records import (ACTIVE_STATES, JOB_FILE, LAUNCH_DIR, LOG_FILE, PHASES, JobError, Phase,
-                                  phase_reporter, process_alive, read_phase)
+                                  log_tail, phase_reporter, process_alive, read_phase)
 from ganplay.jobs.start import (continue_run, enable_standby, folder_bytes, keep_standby, make_room, poll,
                                 standby_main, start_queued, submit)
 from ganplay.train.rundir import runs_root, runs_vanish
@@ -43,7 +43,7 @@ from ganplay.train.rundir import runs_root, runs_vanish
 __all__ = [
     "ACTIVE_STATES", "JOB_FILE", "LAUNCH_DIR", "LOG_FILE", "PHASES", "JobError", "Limits", "Phase",
     "RunInfo", "active_jobs", "continue_run", "cost_errors", "delete", "demo_mode", "enable_standby",
-    "find", "fit_to_limits", "folder_bytes", "keep_standby", "limit_errors", "limits", "list_runs",
+    "find", "fit_to_limits", "folder_bytes", "keep_standby", "limit_errors", "limits", "list_runs", "log_tail",
     "make_room", "may_control", "owner_id", "pause", "phase_reporter", "poll", "process_alive",
     "read_phase", "resume", "run_info", "runs_root", "runs_vanish", "standby_main", "start_queued",
     "steer", "stop", "submit",

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from ganplay.config import POINT_DATASETS, Config, ConfigError
 from ganplay.jobs.records import (ACTIVE_STATES, JOB_FILE, LAUNCH_DIR, LOG_FILE, QUEUE_DIR, STALE_AFTER_S,
-                                  Phase, _job_alive, _read_json_or, process_alive, read_phase)
+                                  Phase, _job_alive, _read_json_or, log_tail, process_alive,
+                                  read_phase)
 from ganplay.train.rundir import FINAL_STATES, RunDir, atomic_write_json, runs_root
 
 # ---------------------------------------------------------------------------------------------
@@ -137,11 +138,7 @@ def run_info(path: str | Path) -> RunInfo | None:
 
 
 def _launch_output(record: dict, lines: int = 30) -> str:
-    try:
-        text = Path(record["log"]).read_text(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])
+    return "\n".join(log_tail(record.get("log", "")).strip().splitlines()[-lines:])
 
 
 def _announced_run_dir(record: dict) -> Path | None:

@@ -31,6 +31,17 @@ class JobError(ValueError):
     """A job request that cannot be honoured; the message says why and what to do."""
 
 
+def log_tail(path: str | Path, max_bytes: int = 8000) -> str:
+    """The end of a job's output file (at most `max_bytes`, read from the end, so a long log costs
+    no more than a short one); "" when there is no such file."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - max_bytes))
+            return f.read(max_bytes).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def _read_json_or(path: Path, default: Any) -> Any:
     try:
         return read_json(path)
