@@ -263,6 +263,11 @@ def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
     assert {"interpolate", "latent_map", "map_on_load", "map_on_generator", "seed_grid", "all_classes",
             "labels_on_open", "compare", "compare_interpolation"} <= heavy
     assert all(f.concurrency_limit == 1 for f in demo.fns.values() if f.concurrency_id == "heavy")
+    from ganplay.panel import show_errors
+
+    assert not show_errors()  # an unexpected error's text (server paths) stays in the server's log
+    monkeypatch.setenv("GANPLAY_DEMO", "0")
+    assert show_errors()
 
 
 def test_cache_budget_deletes_the_oldest_files_first(tmp_path):
@@ -434,6 +439,43 @@ def test_image_to_image_answers_a_held_out_digit_and_a_drawing(client, tmp_path)
     with pytest.raises(Exception, match="canvas is empty"):
         empty = {"background": None, "layers": [], "composite": None}
         client.predict("outline", empty, api_name="/image_to_image_drawing")
+
+
+def _raw_call(url: str, api: str, data: list, timeout: float = 20) -> str:
+    """One event through Gradio's HTTP API as any visitor could send it (no upload first): its
+    event stream's text."""
+    import json
+
+    req = urllib.request.Request(f"{url}gradio_api/call/{api}", json.dumps({"data": data}).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        event = json.loads(r.read())["event_id"]
+    with urllib.request.urlopen(f"{url}gradio_api/call/{api}/{event}", timeout=timeout) as r:
+        return r.read().decode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["alone", "mounted"])
+def test_a_file_input_takes_only_what_the_visitor_uploaded(request, mode, tmp_path):
+    # a Sketchpad's or a file box's value names a server path; Gradio would copy that file into
+    # its cache (and serve it back) unless the panel counts as launched, mounted or not
+    url = request.getfixturevalue("alone") if mode == "alone" else request.getfixturevalue("dashboard") + "/panel/"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for visitors")
+
+    def file(path):
+        return {"path": str(path), "meta": {"_type": "gradio.FileData"}}
+
+    pad = {"background": None, "layers": [], "composite": None, "id": None}
+    calls = [("image_to_image_drawing", ["lowres", pad | {"composite": file(secret)}]),
+             ("project_drawing", [DCGAN, pad | {"layers": [file(secret)]}, "z", 20, "auto"]),
+             ("project_upload", [DCGAN, file(secret), "z", 20, "auto"]),
+             ("image_to_image_drawing", ["lowres", pad | {"composite": file("/dev/zero")}])]  # would never end
+    for api, data in calls:
+        answer = _raw_call(url, api, data)
+        assert "event: error" in answer and "not uploaded by a user" in answer, (api, answer[:300])
+        assert "not for visitors" not in answer
+    assert answers(url + "config")  # still serving
 
 
 @pytest.mark.slow

@@ -29,6 +29,20 @@ def asgi_app(root_path: str = "/panel"):
 
     from ganplay.panel import mount
 
-    return gr.mount_gradio_app(FastAPI(), build_blocks(), path="/", root_path=root_path, ssr_mode=False,
-                               show_error=True, footer_links=["api"], max_file_size=MAX_UPLOAD,
-                               head=mount.HEAD, css=mount.CSS)
+    blocks = build_blocks()
+    app = gr.mount_gradio_app(FastAPI(), blocks, path="/", root_path=root_path, ssr_mode=False,
+                              show_error=show_errors(), footer_links=["api"], max_file_size=MAX_UPLOAD,
+                              head=mount.HEAD, css=mount.CSS)
+    # Gradio refuses a file path that a visitor did not upload (e.g. a Sketchpad value naming
+    # /etc/passwd, which it would copy into its cache and serve) only once the Blocks count as
+    # launched; `launch()` sets this, mounting does not.
+    blocks.has_launched = True
+    return app
+
+
+def show_errors() -> bool:
+    """Whether an unexpected error's text reaches the browser: yes on a person's own machine, not in
+    demo mode (it may name server paths). Refusals (gr.Error) are shown either way."""
+    from ganplay.jobs import demo_mode
+
+    return not demo_mode()

@@ -6,12 +6,12 @@ import os
 
 
 def main() -> None:
-    from ganplay.panel import MAX_UPLOAD, build_blocks, mount
+    from ganplay.panel import MAX_UPLOAD, build_blocks, mount, show_errors
 
     demo = build_blocks()
     demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
                 server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7861")),
-                show_error=True, ssr_mode=False, footer_links=["api"], max_file_size=MAX_UPLOAD,
+                show_error=show_errors(), ssr_mode=False, footer_links=["api"], max_file_size=MAX_UPLOAD,
                 head=mount.HEAD, css=mount.CSS)
 
 
