@@ -156,6 +156,34 @@ def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypa
     assert jobs.find(root, second.id).name == second.name and "(" not in second.name
 
 
+def test_visitors_pressing_start_together_get_no_more_than_the_limits(root, monkeypatch):
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    def spawn(args, log_path, **env):  # a job that holds its slot and does nothing
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(["sleep", "60"], stdout=log, start_new_session=True)
+
+    monkeypatch.setattr(start, "_spawn", spawn)
+    lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
+
+    def press(visitor):
+        try:
+            return jobs.submit(tiny(20), root, lim, visitor=visitor).state
+        except jobs.JobError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(8) as pool:  # eight visitors at once
+        states = list(pool.map(press, [f"visitor-{i}-0123456789abcdef" for i in range(8)]))
+    assert sorted(states)[:5] == ["launching"] + ["queued"] * 4, states
+    assert all("the queue is full" in s for s in sorted(states)[5:]), states
+    with ThreadPoolExecutor(6) as pool:  # one visitor, six tabs
+        states = list(pool.map(press, ["visitor-1-0123456789abcdef"] * 6))
+    assert all("per visitor" in s or "queue is full" in s for s in states), states
+    assert jobs.active_jobs(root) == 1 and len([r for r in jobs.list_runs(root) if r.state == "queued"]) == 4
+
+
 def test_limits_and_switches_without_processes(monkeypatch, tmp_path):
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.setenv("GANPLAY_DEMO", "0")

@@ -3,14 +3,16 @@ disk budget, and the process started ahead that the next job starts in."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ganplay.config import Config
 from ganplay.jobs.limits import Limits, _check_control, _cost_module, limit_errors, limits, owner_id
@@ -202,6 +204,28 @@ def _resume(run_path: Path, job_id: str | None = None, owner: str | None = None)
     return run_info(run_path)  # type: ignore[return-value]
 
 
+ADMIT_LOCK = ".admit.lock"
+_admit_threads = threading.Lock()  # (where there is no fcntl, one process's sessions still take turns)
+
+
+@contextlib.contextmanager
+def _admitting(root: Path) -> Iterator[None]:
+    """One admission at a time in `root`: the checks on slots, the queue, a visitor's share and the
+    disk, and the launch or queue entry they allow, by every session and process using the
+    folder. Without it, visitors pressing Start together all pass the checks before any of them
+    has launched."""
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:
+        fcntl = None
+    with _admit_threads if fcntl is None else contextlib.nullcontext(), \
+            open(root / ADMIT_LOCK, "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
 def _has_free_slot(root: Path, lim: Limits) -> bool:
     return not lim.max_jobs or active_jobs(root) < lim.max_jobs
 
@@ -244,10 +268,10 @@ def folder_bytes(path: Path) -> int:
     return total
 
 
-def make_room(root: Path, need: int, lim: Limits) -> list[str]:
+def make_room(root: Path, need: int, lim: Limits, keep: Path | None = None) -> list[str]:
     """Keep the runs folder within `lim.max_total_bytes` once `need` more bytes are written:
-    delete the oldest finished runs first. Returns the names deleted; raises JobError when
-    runs still in progress leave no room."""
+    delete the oldest finished runs first (never `keep`). Returns the names deleted; raises
+    JobError when runs still in progress leave no room."""
     if not lim.max_total_bytes:
         return []
     runs = [r for r in list_runs(root) if r.kind == "run"]
@@ -257,7 +281,7 @@ def make_room(root: Path, need: int, lim: Limits) -> list[str]:
     for info in sorted(runs, key=lambda r: (float(r.status.get("updated", 0) or 0), r.path.name)):
         if used + need <= lim.max_total_bytes:
             break
-        if info.is_active:
+        if info.is_active or (keep is not None and info.path.resolve() == Path(keep).resolve()):
             continue
         shutil.rmtree(info.path, ignore_errors=True)
         used -= sizes[info.path]
@@ -281,24 +305,28 @@ def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = Non
     if errors:
         raise JobError("\n".join(errors))
     owner = owner_id(visitor)
-    _check_visitor_cap(root, owner, lim)
-    root.mkdir(parents=True, exist_ok=True)
-    if _has_free_slot(root, lim) and not _queued(root):
-        _make_room_for(root, cfg.to_dict(), lim)
-        return _launch(cfg.to_dict(), root, owner=owner)
-    entry = {"config": cfg.to_dict(), **({"owner": owner} if owner else {})}
-    queued = _enqueue(root, entry, lim)  # first come, first served
-    start_queued(root, lim)
+    with _admitting(root):
+        _check_visitor_cap(root, owner, lim)
+        if _has_free_slot(root, lim) and not _queued(root):
+            _make_room_for(root, cfg.to_dict(), lim)
+            return _launch(cfg.to_dict(), root, owner=owner)
+        entry = {"config": cfg.to_dict(), **({"owner": owner} if owner else {})}
+        queued = _enqueue(root, entry, lim)  # first come, first served
+        _start_queued(root, lim)
     return find(root, queued.id) or queued
 
 
-def _make_room_for(root: Path, cfg_dict: dict, lim: Limits) -> None:
+def _make_room_for(root: Path, cfg_dict: dict, lim: Limits, continuing: Path | None = None) -> None:
+    """Room for a job of `cfg_dict` (less what its run folder already holds, when `continuing` one,
+    which is never deleted to make it)."""
     if not lim.max_total_bytes:
         return
     cost = _cost_module()
     need = cost.estimate(Config.from_dict(cfg_dict)).disk_bytes
+    if continuing is not None:
+        need = max(0, need - folder_bytes(continuing))
     running = len([r for r in list_runs(root) if r.kind == "run" and r.is_active])
-    make_room(root, need + running * (lim.max_job_bytes or 0), lim)
+    make_room(root, need + running * (lim.max_job_bytes or 0), lim, keep=continuing)
 
 
 def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits | None = None,
@@ -313,17 +341,27 @@ def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits |
     lim = lim or limits()
     _check_control(info, visitor, "continue")
     root = runs_root(root)
-    if not _has_free_slot(root, lim):
-        return _enqueue(root, {"resume": str(Path(path).resolve()), **({"owner": info.owner} if info.owner else {})},
-                        lim)
-    return _resume(Path(path), owner=info.owner)
+    with _admitting(root):
+        if info.owner:  # (only its owner may continue it: _check_control)
+            _check_visitor_cap(root, info.owner, lim)
+        if not _has_free_slot(root, lim):
+            return _enqueue(root, {"resume": str(Path(path).resolve()), **({"owner": info.owner} if info.owner else {})},
+                            lim)
+        _make_room_for(root, info.config, lim, continuing=Path(path))
+        return _resume(Path(path), owner=info.owner)
 
 
 def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> list[RunInfo]:
-    """Start queued jobs, oldest first, while slots are free. Safe to call from many sessions:
-    each entry is claimed by an atomic rename, so it starts once."""
+    """Start queued jobs, oldest first, while slots are free. Safe to call from many sessions and
+    processes: they take turns (`_admitting`), and each entry is claimed by an atomic rename."""
     root = runs_root(root)
-    lim = lim or limits()
+    if not any((root / QUEUE_DIR).glob("*.json")):
+        return []  # the common case, every second from every page: nothing waits, no lock
+    with _admitting(root):
+        return _start_queued(root, lim or limits())
+
+
+def _start_queued(root: Path, lim: Limits) -> list[RunInfo]:
     started = []
     for entry in _queued(root):
         if not _has_free_slot(root, lim):
