@@ -476,6 +476,18 @@ def test_a_file_input_takes_only_what_the_visitor_uploaded(request, mode, tmp_pa
         assert "event: error" in answer and "not uploaded by a user" in answer, (api, answer[:300])
         assert "not for visitors" not in answer
     assert answers(url + "config")  # still serving
+    # and the bounds on hand-written requests (ganplay.panel.guard) are in front of this server
+    import requests
+
+    upload = requests.post(url + "gradio_api/upload", timeout=20,
+                           files=[("files", (f"{i}.bin", b"x" * 2**20)) for i in range(6)])
+    assert upload.status_code == 413, upload.text
+    pads = [c["id"] for c in requests.get(url + "config", timeout=20).json()["components"]
+            if c["type"] == "imageeditor"]
+    piece = requests.post(url + "gradio_api/component_server", timeout=20, files={"file": ("b", b"x")},
+                          data={"session_hash": "s1", "component_id": str(pads[0]), "fn_name": "accept_blobs",
+                                "type": "layer", "index": "50000000", "id": "d1"})
+    assert len(pads) == 2 and piece.status_code == 400 and "at most 2 layers" in piece.text
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ def asgi_app(root_path: str = "/panel"):
     import gradio as gr
     from fastapi import FastAPI
 
-    from ganplay.panel import mount
+    from ganplay.panel import guard, mount
 
     blocks = build_blocks()
     app = gr.mount_gradio_app(FastAPI(), blocks, path="/", root_path=root_path, ssr_mode=False,
@@ -37,6 +37,7 @@ def asgi_app(root_path: str = "/panel"):
     # /etc/passwd, which it would copy into its cache and serve) only once the Blocks count as
     # launched; `launch()` sets this, mounting does not.
     blocks.has_launched = True
+    app.add_middleware(guard.RequestGuard, blocks=blocks)
     return app
 
 

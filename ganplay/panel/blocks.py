@@ -81,7 +81,7 @@ def build() -> gr.Blocks:
     # no telemetry: Gradio would otherwise ask api.gradio.app for its latest version and report the
     # panel's build there from a learner's laptop (offline first; the environment cannot turn it on)
     with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE, analytics_enabled=False) as demo:
-        ui = make_ui(files.CacheBudget(demo))
+        ui = make_ui(files.budget_for(demo))
         gr.Markdown("## Explore a generator's latent space\nPick a generator and a seed; move the sliders "
                     "along its principal directions, walk between seeds, see what the label controls. "
                     "These generators learned from MNIST-5k's handwritten digits only; pictures like "

@@ -11,7 +11,8 @@
   event ends, so a file is deleted only after whoever caused it has had it. A prune looks at every
   cached file, so it runs at most every `PRUNE_EVERY_S` (0.2 s), not before every one of many
   concurrent slider moves. Disk use is then at most the budget plus what that many seconds of
-  requests write.
+  requests write. Gradio's upload route writes to the same cache with no event to prune first:
+  `guard.RequestGuard` refuses uploads while the cache is `full()`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import shutil
 import tempfile
 import threading
 import time
+import weakref
 from pathlib import Path
 
 KEEP_GIFS = 8
@@ -88,6 +90,12 @@ class CacheBudget:
             if min_age_s is None else min_age_s
         self._lock = threading.Lock()
         self._last_prune = -float("inf")
+        self.held = 0  # bytes in the cache after the last prune
+
+    def full(self) -> bool:
+        """Whether the cache holds more than its budget even after pruning (its files too young)."""
+        self.prune()
+        return self.held > self.max_bytes
 
     def prune(self) -> int:
         """Delete the oldest cached files over the budget; returns the bytes freed (0 when the last
@@ -129,5 +137,16 @@ class CacheBudget:
                     os.rmdir(os.path.dirname(path))  # Gradio's per-file hash folder, if now empty
                 total -= size
                 freed += size
+            self.held = total
             return freed
+
+
+_budgets: "weakref.WeakKeyDictionary[object, CacheBudget]" = weakref.WeakKeyDictionary()
+
+
+def budget_for(blocks) -> CacheBudget:
+    """The one CacheBudget of `blocks` (its handlers prune it, its upload guard asks it)."""
+    if blocks not in _budgets:
+        _budgets[blocks] = CacheBudget(blocks)
+    return _budgets[blocks]
 

@@ -9,6 +9,7 @@ import gradio as gr
 
 from ganplay import img2img
 from ganplay.explore import grid_image
+from ganplay.panel import guard
 
 N_ANSWERS = max(len(t.methods) for t in img2img.TASKS.values())
 SCALE = 6  # 28 px shown at 168 px, pixels kept sharp
@@ -79,7 +80,7 @@ def build(c) -> None:
             index = gr.Number(value=0, precision=0, minimum=0, maximum=img2img.EVAL_N - 1,
                               label=f"Held-out digit (0..{img2img.EVAL_N - 1})", elem_id="gp-i2i-index")
             go_pick = gr.Button("Answer this held-out digit", variant="primary", elem_id="gp-i2i-pick")
-            pad = gr.Sketchpad(label="Or draw (pick the brush first)", type="numpy", canvas_size=(280, 280),
+            pad = guard.Sketchpad(label="Or draw (pick the brush first)", type="numpy", canvas_size=(280, 280),
                                height=400, layers=False, transforms=(),
                                brush=gr.Brush(default_size=16, colors=["#000000"], color_mode="fixed"),
                                elem_id="gp-i2i-pad")

@@ -28,7 +28,7 @@ import torch
 from ganplay import explore as E
 from ganplay import projection as P
 from ganplay.img2img import read_picture
-from ganplay.panel import CONCURRENCY
+from ganplay.panel import CONCURRENCY, guard
 from ganplay.panel import handlers as H
 
 SCALE = 6  # 28 px shown at 168 px, pixels kept sharp
@@ -264,7 +264,7 @@ def build(c) -> None:
                           elem_id="gp-project-steps")
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
-            pad = gr.Sketchpad(label="Draw a digit", type="numpy", canvas_size=(280, 280),
+            pad = guard.Sketchpad(label="Draw a digit", type="numpy", canvas_size=(280, 280),
                                height=400, layers=False, transforms=(),
                                brush=gr.Brush(default_size=20, colors=["#000000"], color_mode="fixed"),
                                elem_id="gp-project-pad")
