@@ -47,6 +47,9 @@ OPTIONS = {
     "client.toolbarMode": "viewer",
     # no usage statistics: the browser would otherwise send each page view to data.streamlit.io
     "browser.gatherUsageStats": False,
+    # the dashboard's uploads (a config, a point set) are at most 1 MB each: what the server holds
+    # from a hand-written request (Streamlit's default is 200 MB)
+    "server.maxUploadSize": 2,
 }
 
 # --- extra apps on the same port ----------------------------------------------------------------

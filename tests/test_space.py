@@ -159,6 +159,8 @@ def test_streamlit_config_hides_developer_chrome_and_sends_no_statistics_both_wa
     argv = server.streamlit_argv(8765, "127.0.0.1")
     assert argv[argv.index("--client.toolbarMode") + 1] == server.OPTIONS["client.toolbarMode"]
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"  # as Streamlit's flag parser reads it
+    # what a hand-written upload can make the server hold: the uploaders take 1 MB files
+    assert argv[argv.index("--server.maxUploadSize") + 1] == "2"
 
 
 # -- LFS -------------------------------------------------------------------------------------------

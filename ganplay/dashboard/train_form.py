@@ -295,7 +295,7 @@ def render_sharing(result: FormResult, locked: bool = False) -> None:
     with cols[1]:
         with st.popover("Import config JSON", icon=":material/upload:", width="stretch", disabled=locked):
             st.file_uploader("A config exported from here (or written by hand)", type=["json"],
-                             key="form.import", on_change=_on_import)
+                             key="form.import", on_change=_on_import, max_upload_size=1)
     with cols[2]:
         with st.popover("Share link", icon=":material/link:", width="stretch", disabled=cfg is None):
             if cfg is not None:
