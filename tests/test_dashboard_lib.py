@@ -228,7 +228,10 @@ def test_alarms_fire_on_the_runs_own_numbers():
     exploding = rows(10, grad_norm_d=lambda i: 1e4 if i == 10 else 1.0)
     assert "D's gradients are exploding" in titles(health.diagnose(exploding, "ns", "running"))
     evals = [{"step": s, "event": "eval", "modes": m} for s, m in ((250, 2), (500, 6), (750, 8), (1000, 2))]
-    assert "Mode collapse: coverage is dropping" in titles(health.diagnose(rows(10) + evals, "ns", "running"))
+    collapse = [a for a in health.diagnose(rows(10) + evals, "ns", "running") if a.title.startswith("Mode collapse")]
+    # the advice holds whichever way the rates are unbalanced (the "Cover all 8 modes" lesson's G
+    # is the slower one, and its cure is to speed G up)
+    assert len(collapse) == 1 and "closer to each other" in collapse[0].text and "lower G" not in collapse[0].text
     steady = [{**e, "modes": 8} for e in evals]
     assert health.diagnose(rows(10) + steady, "ns", "running") == []
 

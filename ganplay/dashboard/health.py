@@ -52,8 +52,9 @@ def coverage_drop(points: list[tuple[int, float]], what: str) -> Alarm | None:
         return Alarm("warning", "Mode collapse: coverage is dropping",
                      f"{what} went from {peak:g} at step {peak_step:,} to {now:g} at step {step:,}. "
                      "G has found a few outputs that fool D and stopped making the rest. "
-                     "A Wasserstein loss with gradient penalty, minibatch std, PacGAN packing or "
-                     "a lower G learning rate usually help.")
+                     "A Wasserstein loss with gradient penalty, minibatch std or PacGAN packing "
+                     "often help, and so do learning rates closer to each other: a G much faster "
+                     "than D jumps from mode to mode, one much slower never spreads out.")
     return None
 
 
