@@ -73,6 +73,11 @@ def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():
     assert (edge.x[0], edge.y[0]) == pytest.approx((lim, -lim)), "... but drawn on the edge, not lost"
     assert [a.text for a in fig.layout.annotations] == [
         f"1 of {len(far):,} generated points lie beyond the view (drawn on its edge)"]  # and counted
+    # in the side's colour: on the cure's (blue) side, red marks would read as the vanilla GAN's
+    cured = lv.points_figure(far, rep.real, "pacgan")
+    edge = [t for t in cured.data if t.name == "generated, beyond the view"][0]
+    assert edge.marker.color == cured.layout.annotations[0].font.color == lv.side_colour("pacgan") != \
+        lv.side_colour(COLLAPSE)
     real = [t for t in fig.data if t.name == "real data"][0]
     assert len(real.x) == min(len(rep.real), lv.REAL_POINTS)
     assert real.marker.color == lv.REAL_COLOUR
@@ -108,6 +113,9 @@ def test_digits_histogram_figure():
     bars = trace(fig, "hist:minibatch-std")
     assert list(bars.x) == [str(k) for k in range(10)] and list(bars.y) == [50, 50, 0, 0, 0, 0, 0, 0, 0, 0]
     assert fig.layout.shapes[0].y0 == pytest.approx(10), "uniform share"
+    # one scale whatever the bars: the two sides' charts are read side by side
+    flat = lv.hist_figure(np.full(10, 0.1), "collapse")
+    assert tuple(fig.layout.yaxis.range) == tuple(flat.layout.yaxis.range) == (0, 105)
     grey = lv.grid_image(np.zeros((4, 5, 1), dtype=np.uint8))
     assert grey.shape == (4, 5)
 
@@ -211,7 +219,10 @@ def test_replay_figures_are_cached_per_frame_and_match_the_frame(tmp_path):
     fig = lv.replay_coverage_figure(side, 2)
     assert lv.replay_coverage_figure(side, 2) is fig, "drawn once per frame"
     assert list(trace(fig, "now:pacgan").x) == [STEPS[2]] and list(trace(fig, "now:pacgan").y) == [COVERING[2]]
-    assert list(trace(fig, "coverage:pacgan").y) == COVERING
+    # the curve so far (frames 0..2), on the whole run's axis: the end is not given away
+    assert list(trace(fig, "coverage:pacgan").y) == COVERING[:3]
+    assert fig.layout.xaxis.range[0] < 0 and fig.layout.xaxis.range[1] > STEPS[-1]
+    assert list(trace(lv.replay_coverage_figure(side, len(STEPS) - 1), "coverage:pacgan").y) == COVERING
     samples = lv.samples_figure(side, 4)
     gen = trace(samples, "samples:pacgan")
     assert np.allclose(np.stack([gen.x, gen.y], 1), side.replay.frames[4].astype(np.float32), atol=1e-3)

@@ -33,7 +33,7 @@ import plotly.graph_objects as go
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.dashboard import view2d
-from ganplay.lab.play import anchor_for
+from ganplay.lab.play import anchor_for, points_limit
 from ganplay.lab.replay import Replay, load_replay, replay_path
 from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_config, side_overrides
 
@@ -131,9 +131,13 @@ def _replay_figure(key: tuple, what: str, i: int, big: bool, height: int) -> go.
     sc = scenario(rep.scenario)
     if what == "samples":
         return points_figure(rep.frames[i], rep.real, rep.side, big=big, height=height)
-    return coverage_figure(sc, rep.side, rep.steps, rep.coverage,
-                           current=(int(rep.steps[i]), float(rep.coverage[i])), hq=rep.series.get("hq"),
-                           anchor=anchor_for(sc, rep.side), big=big, height=height)
+    # the curve so far, on the whole run's axis: opened at step 0, the chart gives nothing away
+    # ("what will happen next?"); scrubbed back, it shows what had happened by then
+    n, hq = i + 1, rep.series.get("hq")
+    return coverage_figure(sc, rep.side, rep.steps[:n], rep.coverage[:n],
+                           current=(int(rep.steps[i]), float(rep.coverage[i])),
+                           hq=None if hq is None else hq[:n], anchor=anchor_for(sc, rep.side), big=big,
+                           height=height, x_max=int(rep.steps[-1]))
 
 
 def stamped(fig: go.Figure, draw: int, copy: bool = True) -> go.Figure:
@@ -334,13 +338,6 @@ def _x_range(steps: list[int]) -> list[float] | None:
     return [lo - pad, hi + pad]
 
 
-def points_limit(real: np.ndarray | None) -> float:
-    """Half the side of the square both 2D views use (the same at every frame, so nothing jumps)."""
-    if real is None or not len(real):
-        return 5.0
-    return float(np.abs(np.asarray(real, dtype=np.float32)).max()) * 1.35
-
-
 def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: bool = False,
                   height: int = 400, title: str | None = None) -> go.Figure:
     """Generated points (the side's colour; points off the square are drawn on its edge and
@@ -355,7 +352,7 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
     # drawn on its edge and counted
     view2d.add_generated(fig, np.asarray(fake, dtype=np.float32), -lim, lim,
                          {"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
-                         meta=f"samples:{side}")
+                         meta=f"samples:{side}", note_size=18 if big else 12)
     fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
                      showticklabels=False, fixedrange=True)
     # y gives way (toward the top) when the figure is taller than wide, as in a phone's half-width
@@ -376,8 +373,8 @@ def hist_figure(hist: np.ndarray, side: str, *, big: bool = False, height: int =
     fig.add_hline(y=100 / max(1, len(shares)), line={"dash": "dash", "color": "#555555", "width": 1.5},
                   annotation_text="uniform", annotation_position="top right",
                   annotation_font_size=16 if big else 11)
-    fig.update_yaxes(range=[0, max(50.0, float(shares.max()) * 1.1 if len(shares) else 50.0)],
-                     ticksuffix="%", title_text="share of samples")
+    # one scale on both sides and at every frame: a flat row beside one tall bar reads as it is
+    fig.update_yaxes(range=[0, 105], ticksuffix="%", title_text="share of samples")
     # short enough for the presenter view's narrow column at its large font
     fig.update_xaxes(title_text="digit (our classifier)" if big else "digit (as our classifier reads it)",
                      type="category")

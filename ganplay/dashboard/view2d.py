@@ -229,9 +229,11 @@ def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker: dict, meta: str | None = None,
-                  edge_colour: str = "#d62728") -> None:
+                  note_size: int = 12) -> None:
     """Generated points into `fig`: those inside the square view as they are, those beyond it on
-    its edge as open triangles, with a note counting them (and any that are not numbers)."""
+    its edge as open triangles of the same colour (whose points they are), with a note counting
+    them (and any that are not numbers)."""
+    edge_colour = marker.get("color", "#d62728")
     away = outside_view(fake, lo, hi)
     inside = fake[~away]
     fig.add_trace(go.Scattergl(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated", meta=meta,
@@ -247,7 +249,7 @@ def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker
         text = f"{int(away.sum()):,} of {len(fake):,} generated points lie beyond the view"
         text += f" ({lost:,} not finite)" if lost else " (drawn on its edge)"
         fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
-                           showarrow=False, font={"color": edge_colour, "size": 12})
+                           showarrow=False, font={"color": edge_colour, "size": note_size})
 
 
 MANIFOLD_NAME = "G's manifold (noise grid)"

@@ -21,6 +21,14 @@ ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", 
 COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
 
 
+def points_limit(real: np.ndarray | None) -> float:
+    """Half the side of the square every 2D view of a lesson uses, page and slides alike (the same
+    at every frame, so nothing jumps)."""
+    if real is None or not len(real):
+        return 5.0
+    return float(np.abs(np.asarray(real, dtype=np.float32)).max()) * 1.35
+
+
 # -- the shared timeline (each side shows its last frame at or before the step: Replay.frame_at) --
 def timeline(*replays: Replay | None) -> list[int]:
     """Every recorded step of the given replays, sorted, without repeats."""

@@ -12,6 +12,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
+from ganplay.lab.play import points_limit
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import CURES, COLLAPSE, scenario
 
@@ -27,14 +28,22 @@ def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
     ax.set_yticks([])
     frame = replay.frames[i]
     if replay.kind == "points":
+        lim = points_limit(replay.real)
         if replay.real is not None:
             real = replay.real.astype(np.float32)
             ax.scatter(real[:, 0], real[:, 1], s=6, c=REAL_COLOUR, label="real")
-            lim = float(np.abs(real).max()) * 1.35
-        else:
-            lim = 5.0
-        pts = np.clip(frame.astype(np.float32), -lim, lim)
-        ax.scatter(pts[:, 0], pts[:, 1], s=6, c=colour, alpha=0.6, label="generated")
+        pts = frame.astype(np.float32)
+        finite = np.isfinite(pts).all(axis=1)
+        away = ~(finite & (np.abs(pts) <= lim).all(axis=1))
+        inside = pts[~away]
+        ax.scatter(inside[:, 0], inside[:, 1], s=6, c=colour, alpha=0.6, label="generated")
+        if away.any():  # as on the page: on the edge, open triangles, counted
+            edge = np.clip(pts[away & finite], -lim, lim)
+            ax.scatter(edge[:, 0], edge[:, 1], s=40, marker="^", facecolors="none", edgecolors=colour,
+                       clip_on=False)
+            ax.text(0.5, 0.01, f"{int(away.sum()):,} of {len(pts):,} beyond the view (on its edge)",
+                    transform=ax.transAxes, ha="center", va="bottom", fontsize=13, color=colour,
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
@@ -44,7 +53,10 @@ def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
 
 def _draw_coverage(ax, replay: Replay, i: int, colour: str) -> None:
     sc = scenario(replay.scenario)
-    ax.plot(replay.steps, replay.coverage, color=colour, lw=3)
+    # the curve so far, on the whole run's axis, as on the page
+    ax.plot(replay.steps[:i + 1], replay.coverage[:i + 1], color=colour, lw=3)
+    last = float(replay.steps[-1])
+    ax.set_xlim(-0.03 * last, 1.03 * last)
     ax.plot([replay.steps[i]], [replay.coverage[i]], "o", color=colour, ms=12)
     ax.axhline(sc.n_modes, ls="--", color="#555555", lw=1.5)
     ax.set_ylim(0, sc.n_modes * 1.08)
@@ -64,9 +76,11 @@ def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int 
     sc = scenario(left.scenario)
     for col, (rep, i, colour) in enumerate(((left, i_left, LEFT_COLOUR), (right, i_right, RIGHT_COLOUR))):
         _draw_samples(axes[0, col], rep, i, colour)
+        hq = rep.series.get("hq")
+        quality = f", {100 * float(hq[i]):.0f}% high quality" if hq is not None else ""
         axes[0, col].set_title(f"{side_title(rep.side)}\nstep {int(rep.steps[i]):,}: "
-                               f"{rep.coverage[i]:,g} / {sc.n_modes:,} {sc.unit}",
-                               fontsize=20, color=colour)
+                               f"{rep.coverage[i]:,g} / {sc.n_modes:,} {sc.unit}{quality}",
+                               fontsize=20 if not quality else 17, color=colour)
         _draw_coverage(axes[1, col], rep, i, colour)
     fig.suptitle(f"Mode collapse lab: {sc.title}", fontsize=24)
     return fig
