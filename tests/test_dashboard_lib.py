@@ -456,6 +456,19 @@ def test_step_mode_moves_d_then_g():
         Stepper(Config.from_preset("mnist-dcgan"))
 
 
+def test_step_mode_view_only_widens_as_g_closes_in():
+    from ganplay.dashboard.stepper import Stepper
+
+    stepper = Stepper(Config.from_preset("ring8-gan", ["model.g_hidden=[16]", "model.d_hidden=[16]",
+                                                       "model.z_dim=4", "train.batch_size=32"]))
+    fixed = stepper.trainer.generate_fixed
+    stepper.trainer.generate_fixed = lambda: fixed() * 0 + 9.0  # G's points far out: the view widens
+    wide = stepper.snapshot().extent
+    stepper.trainer.generate_fixed = lambda: fixed() * 0  # then all at the centre
+    assert wide[1] > 9.0 and stepper.snapshot().extent == wide  # the same view: the ring keeps its size
+    assert Stepper(stepper.cfg).snapshot().extent[1] < wide[1]  # (a fresh start's own view)
+
+
 # The 2D switches a run can have: step mode must take the run's exact steps with each of them.
 STEP_MODE_SWITCHES = {
     "ns": [], "minimax": ["loss.name=minimax"], "lsgan": ["loss.name=lsgan"], "hinge": ["loss.name=hinge"],

@@ -34,6 +34,7 @@ class Stepper:
         self.trainer = Trainer(cfg)
         self.log = StepLog()
         self._by_hand = 0  # single phases taken since the last whole step (each its own batch)
+        self._reach = 0.0  # the widest view drawn so far (half its side)
 
     # -- one update at a time -------------------------------------------------------------
     def d_step(self) -> float:
@@ -80,9 +81,13 @@ class Stepper:
 
     # -- what the page draws --------------------------------------------------------------
     def snapshot(self) -> Snapshot2D:
+        """What the page draws now. The view only widens from one snapshot to the next (as a
+        critic's colour scale does on the page): shrinking it as G's points close in would make
+        the data seem to grow."""
         t = self.trainer
         fake = t.generate_fixed()
-        extent, field_values, grad = t.view_2d(fake)
+        extent, field_values, grad = t.view_2d(fake, at_least=self._reach)
+        self._reach = max(self._reach, extent[1])
         return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad,
                           manifold=t.manifold(), manifold_z_dim=t.G.z_dim, **t.mode_arrays())
 

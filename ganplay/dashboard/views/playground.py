@@ -17,9 +17,10 @@ STEP_PRESETS = ("ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp")
 
 st.title("2D playground")
 st.caption("Background: the discriminator's verdict at each point: blue where D says *real*, red "
-           "where it says *fake*, white where it can't tell; the colour scale stays the same from "
-           "frame to frame. Grey dots: real data. Orange dots: the generator's samples (red triangles "
-           "on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
+           "where it says *fake*, white where it can't tell. D's probability keeps its 0..1 scale "
+           "throughout; a critic's unbounded score gets one scale for a whole run, and stepping by "
+           "hand, a scale (and a view) that only ever widens. Grey dots: real data. Orange dots: the "
+           "generator's samples (orange triangles on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
            "averaged over the samples in each patch of the plane; the longest arrow is the strongest push. "
            "Purple mesh (G's manifold): a regular grid of noise vectors as G maps it into the plane.")
 mode = st.segmented_control("Mode", [WATCH, STEP, DRAW], default=WATCH, key="pg.mode",
