@@ -293,6 +293,9 @@ def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
     ok(at)
     started = at.session_state["lab.live"]
     assert set(started) == {COLLAPSE, CURE}
+    at.run()  # (the jobs are still importing torch) a second pair waits for this one
+    again = [b for b in at.button if b.label == "Train this pair live"][0]
+    assert again.disabled and "still training" in again.help
 
     def finished():
         runs = [r for r in jobs.list_runs(root) if r.kind == "run"]

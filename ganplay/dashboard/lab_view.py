@@ -327,7 +327,10 @@ def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Itera
     # 1k, 2k, 3k: short enough not to be turned sideways on a phone's half-width chart
     fig.update_xaxes(title_text="training step", range=_x_range(steps + ([0, x_max] if x_max else [])),
                      tickformat="~s")
-    return _style(fig, big, height)
+    fig = _style(fig, big, height)
+    # one line (no quality share): the axis title says what it is, and the space goes to the chart
+    fig.update_layout(showlegend=hq is not None)
+    return fig
 
 
 def _x_range(steps: list[int]) -> list[float] | None:

@@ -62,7 +62,7 @@ def _presenter_on() -> None:
 
 
 big = lv.presenter_from_query(st.query_params)
-FIG_H = 320 if big else 360  # samples figure (presenter figures are scaled up by lab_view)
+FIG_H = 380 if big else 360  # samples figure (presenter figures are scaled up by lab_view)
 st.html(lv.PRESENTER_CSS if big else lv.PHONE_CSS)
 if big:
     st.title("Mode collapse lab")
@@ -147,7 +147,8 @@ def caption(text: str) -> None:
 def coverage_metric(num: play.Numbers, label_step: int) -> None:
     st.metric(f"{lv.UNIT_LABEL.get(sc.unit, sc.unit)} · step {label_step:,}",
               f"{lv.fmt(num.coverage)} / {num.full:,}",
-              delta=_delta(num) if num.peak > 0 else None, delta_description="vs. its best so far",
+              delta=_delta(num) if num.peak > 0 else None,
+              delta_description="vs. its best so far" if num.peak > 0 else None,
               help=tip(f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
                        "that falls means G is giving modes up)."))
 
@@ -219,12 +220,16 @@ def replay_side(side: lv.Side, step: int) -> None:
         else:
             st.image(lv.grid_image(rep.frames[i]), width="stretch" if big else 360,
                      caption=f"generated samples at step {num.step:,}")
-        if num.hist is not None:
-            chart(lv.hist_figure(num.hist, side.side, big=big), f"lab-hist-{side.side}", copy=False)
-            caption(lv.hist_caption(len(num.hist)))
     with coverage:
-        chart(lv.replay_coverage_figure(side, i, big, FIG_H if big else 300), f"lab-coverage-{side.side}")
+        # presenter view with a histogram under it: both in a 1080p projector's first screen
+        height = (FIG_H if num.hist is None else 230) if big else 300
+        chart(lv.replay_coverage_figure(side, i, big, height), f"lab-coverage-{side.side}")
         caption(lv.coverage_caption(sc))
+    if num.hist is not None:  # presenter view: beside the digits, under the chart (no scrolling)
+        with coverage if big else samples:
+            chart(lv.hist_figure(num.hist, side.side, big=big, height=220 if big else 240), f"lab-hist-{side.side}",
+                  copy=False)
+            caption(lv.hist_caption(len(num.hist)))
     verdict = rep.meta.get("verdict")
     if verdict and i == len(rep) - 1:
         st.caption(f"This recording (seed {rep.seed}) ended **{verdict}**.")
@@ -364,6 +369,8 @@ def live_side(side: str, info) -> None:
                     snap = view2d.load_snapshot(paths[-1])
                     chart(lv.points_figure(snap.fake, snap.real, side, big=big, height=FIG_H),
                           f"lab-live-samples-{side}", copy=False)
+                    caption(f"samples at step {snap.step:,} (saved every "
+                            f"{info.settings.train.sample_every:,} steps)")
                 except (OSError, KeyError, ValueError, EOFError):
                     st.caption("Reading the newest snapshot…")
         else:
@@ -397,10 +404,10 @@ def live_side(side: str, info) -> None:
 
 def live() -> None:
     root = runs_root()
-    if not big:
-        start_pair(root)
     runs = jobs.poll(root)
     pair = play.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
+    if not big:
+        start_pair(root, busy=any(r.is_active or r.state == "queued" for r in pair.values()))
     if not pair:
         st.info("Nothing of this lesson has trained here yet: press **Train this pair live**"
                 + (" (leave presenter view first)" if big else "")
@@ -425,8 +432,9 @@ def live() -> None:
     panel()
 
 
-def start_pair(root) -> None:
-    """Seed, steps and the button that starts both sides as jobs (not in presenter view)."""
+def start_pair(root, busy: bool = False) -> None:
+    """Seed, steps and the button that starts both sides as jobs (not in presenter view); while
+    the pair on show trains (`busy`), the button waits for it."""
     lim = jobs.limits()
     default_steps = sc.base["train"]["steps"]
     cols = st.columns([1, 1, 2], vertical_alignment="bottom")
@@ -437,7 +445,9 @@ def start_pair(root) -> None:
                                  key=f"lab.steps.{scenario_name}",
                                  help=f"The recorded lesson trains {default_steps:,} steps.")
     if cols[2].button("Train this pair live", type="primary", icon=":material/play_arrow:", width="stretch",
-                      help="Starts both configs as background jobs in the runs folder; they keep "
+                      disabled=busy,
+                      help="This pair is still training (or waiting): its charts fill in below." if busy
+                      else "Starts both configs as background jobs in the runs folder; they keep "
                            "running if you leave the page."):
         started = {}
         try:
