@@ -44,7 +44,7 @@ def test_coverage_figure_draws_the_replays_numbers_with_a_marker_now_and_the_ful
 def test_presenter_figures_are_larger():
     rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)
     small = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage)
-    big = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, big=True)
+    big = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, big=True, hq=rep.coverage / 8)
     assert big.layout.height > small.layout.height
     assert big.layout.font.size > small.layout.font.size
     assert big.layout.xaxis.tickfont.size > small.layout.xaxis.tickfont.size
@@ -55,6 +55,8 @@ def test_presenter_figures_are_larger():
     # under a half-width chart on a phone covered the axis title)
     assert small.layout.showlegend is False and pts_small.layout.showlegend is False
     assert big.layout.showlegend is True and pts_big.layout.showlegend is True
+    # (but not for a single line, as on the digits' charts: its axis title names it)
+    assert lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, big=True).layout.showlegend is False
     assert small.layout.xaxis.tickformat == "~s", "1k, 2k, 3k: not turned sideways on a phone"
 
 

@@ -328,8 +328,8 @@ def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Itera
     fig.update_xaxes(title_text="training step", range=_x_range(steps + ([0, x_max] if x_max else [])),
                      tickformat="~s")
     fig = _style(fig, big, height)
-    # one line (no quality share): the axis title says what it is, and the space goes to the chart
-    fig.update_layout(showlegend=hq is not None)
+    if hq is None:  # one line: the axis title says what it is, and the space goes to the chart
+        fig.update_layout(showlegend=False)
     return fig
 
 
