@@ -16,7 +16,7 @@ from ganplay import lessons, pointsets
 from ganplay.dashboard import points_editor, share, train_form
 from ganplay.dashboard.widgets import runs_root
 from ganplay.config import ConfigError
-from ganplay.dashboard.form_spec import FormResult, errors_by_field, flatten, form_fields
+from ganplay.dashboard.form_spec import LABELS, SECTIONS, FormResult, errors_by_field, flatten, form_fields
 from ganplay.jobs import RunInfo
 from ganplay.lessons import Lesson, LessonError
 from ganplay.presets import preset_values
@@ -78,13 +78,15 @@ def locked(lesson: Lesson | None) -> frozenset[str]:
 
 def banner(lesson: Lesson) -> None:
     with st.container(border=True):
-        head, out = st.columns([5, 1], vertical_alignment="center")
+        head, out = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f"#### :material/school: Lesson: {lesson.title}")
         out.button("Leave the lesson", on_click=leave, icon=":material/close:", width="stretch",
                    help="Back to the normal Train page: every setting unlocked, the default preset.")
         st.markdown(lesson.task)
-        st.caption(f"You may change: {', '.join(f'`{k}`' for k in lesson.unlock)}"
+        places = sorted({SECTIONS[k.partition(".")[0]] for k in lesson.unlock if "." in k})
+        st.caption(f"You may change: {', '.join(f'**{LABELS.get(k, k)}** (`{k}`)' for k in lesson.unlock)}"
                    + (f" (at most {lesson.max_changes} of them)" if lesson.max_changes else "")
+                   + (f", under *All settings* → *{'*, *'.join(places)}*" if places else "")
                    + f". Every other setting is locked. The check: **{lesson.check.goal()}** at the run's "
                    "last evaluation.")
 

@@ -245,7 +245,10 @@ def render(locked: frozenset[str] = frozenset()) -> FormResult:
 
     specs = form_fields()
     arch = flat.get("model.arch", "mlp")
-    with st.expander("All settings", expanded=bool(result.errors)):
+    # in a lesson (most fields locked) the settings open on the first tab with one to change
+    open_tab = next((SECTIONS[s.section] for s in specs if s.section and s.key not in locked), None) \
+        if locked else None
+    with st.expander("All settings", expanded=bool(result.errors) or open_tab is not None):
         specs = [s for s in specs if s.key not in PAGE_SET]
         for spec in (s for s in specs if not s.section):
             _widget(spec, arch, lim, spec.key in locked)
@@ -253,7 +256,7 @@ def render(locked: frozenset[str] = frozenset()) -> FormResult:
         labels = [SECTIONS[s] + (" ⚠" if any(k.startswith(s + ".") for k in result.errors) else "")
                   for s in SECTIONS]
         # open the first section with a problem, so its message is in view
-        tabs = st.tabs(labels, default=next((label for label in labels if label.endswith("⚠")), None))
+        tabs = st.tabs(labels, default=next((label for label in labels if label.endswith("⚠")), open_tab))
         for tab, section in zip(tabs, SECTIONS):
             with tab:
                 fields = [s for s in specs if s.section == section]

@@ -49,10 +49,13 @@ if start and result.ok:
 st.divider()
 st.subheader("Live")
 runs = jobs.poll(root)
+if lesson is not None:  # only this lesson's runs: another run's numbers beside its check misled
+    runs = [r for r in runs if r.config.get("name") == lesson.run_name]
 if not runs:
     if lesson is not None:
         lesson_view.check_panel(lesson, None)
-    st.info(f"No runs in `{root}` yet. Pick a preset above and press **Start training**.",
+    st.info("No run of this lesson yet: press **Start training**." if lesson is not None else
+            f"No runs in `{root}` yet. Pick a preset above and press **Start training**.",
             icon=":material/info:")
     st.stop()
 
