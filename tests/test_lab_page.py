@@ -133,6 +133,25 @@ def test_the_timeline_moves_both_sides_through_the_recorded_numbers(lab_env):
     assert measured == [f"Measured: {rate_text('ring8', side, record)}" for side in (COLLAPSE, CURE)]
 
 
+def test_every_mode_touched_by_a_blur_is_said_where_it_happens(lab_env, tmp_path, monkeypatch):
+    from lab_fixtures import STEPS, synthetic_replay
+
+    root = tmp_path / "replays"
+    for i, (side, coverage) in enumerate(((COLLAPSE, [0, 1, 1]), (CURE, [0, 8, 8]))):
+        rep = synthetic_replay("ring8", side, coverage, seed=i)
+        if side == CURE:  # all 8 modes at steps 1 and 2, but few samples near any at step 1
+            rep.series["hq"] = np.array([0.0, 0.1, 0.9], dtype=np.float32)
+        rep.save(replay_path("ring8", side, root))
+    monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(root))
+    at = lab()
+    slider(at).set_value(STEPS[1]).run()
+    ok(at)
+    assert lv.touched_not_sharp(8, 0.1, "modes") in texts(at)
+    assert "only 10% of the samples lie near one" in lv.touched_not_sharp(8, 0.1, "modes")
+    slider(at).set_value(STEPS[2]).run()
+    assert "are touched, but only" not in texts(at)
+
+
 def test_choosing_the_cure_and_the_data_and_missing_replays(lab_env):
     at = lab()
     assert len(coverage_metrics(at)) == 2

@@ -5,6 +5,7 @@ opened with ?lesson=NAME (AppTest)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import textwrap
 import tomllib
@@ -355,6 +356,9 @@ def test_a_drawing_lesson_loads_its_points_read_only(runs):
     at = train_page("collapse-your-drawing")
     assert at.session_state["points.set"].xy.shape == (750, 2)
     assert "k-means finds **5** modes" in texts(at) and "can't be edited here" in texts(at)
+    [chart] = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if c.proto.id.endswith("lesson-points")]
+    xs = chart["data"][0]["x"]  # (plotly sends the numbers packed: 4 bytes each)
+    assert chart["layout"]["yaxis"]["scaleanchor"] == "x" and len(base64.b64decode(xs["bdata"])) == 750 * 4
     assert not [b for b in at.button if b.label == "Clear"], "no drawing editor in a lesson"
     assert not at.number_input(key="cfg.optim.lr_g").disabled
     start = [b for b in at.button if b.label == "Start training"][0]

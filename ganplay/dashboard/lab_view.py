@@ -252,6 +252,15 @@ def hist_caption(n: int) -> str:
 SAMPLES_CAPTION = "Colour: G's samples; grey: the real data. The more grey blobs covered, the better."
 
 
+SHARP_SHARE = 0.5  # under this share of high-quality samples, full coverage is said to be a spread
+
+
+def touched_not_sharp(full: int, hq: float, unit: str) -> str:
+    """What full coverage with few high-quality samples means, said where it happens."""
+    return (f"All {full:,} {unit} are touched, but only {100 * hq:.0f}% of the samples lie near one "
+            "(within 3 std): most fall between them.")
+
+
 def covered_vs_quality(sc: Scenario) -> str:
     """Why "8 / 8 modes" can sit beside "10% high-quality samples" (2D lessons)."""
     n = f"{sc.n_modes:,}"
@@ -355,7 +364,7 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
     # drawn on its edge and counted
     view2d.add_generated(fig, np.asarray(fake, dtype=np.float32), -lim, lim,
                          {"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
-                         meta=f"samples:{side}", note_size=18 if big else 12)
+                         meta=f"samples:{side}", note_size=18 if big else 12, webgl=False)
     fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
                      showticklabels=False, fixedrange=True)
     # y gives way (toward the top) when the figure is taller than wide, as in a phone's half-width

@@ -10,6 +10,8 @@ session remembers it, so the Train page reached from the sidebar is still in the
 
 from __future__ import annotations
 
+import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
+import plotly.graph_objects as go
 import streamlit as st
 
 from ganplay import lessons, pointsets
@@ -96,10 +98,21 @@ def drawing(lesson: Lesson) -> None:
     points = lesson.read_points()
     found = points_editor.found_modes(points)
     with st.expander("The lesson's points: the data this run trains on", expanded=True, icon=":material/draw:"):
-        st.scatter_chart({"x": points.xy[:, 0].tolist(), "y": points.xy[:, 1].tolist()}, x="x", y="y",
-                         height=280, size=12)
+        st.plotly_chart(points_figure(points.xy), key="lesson-points", width="stretch")
         st.caption(f"**{len(points):,}** points" + (f"; k-means finds **{len(found[0])}** modes" if found else "")
                    + ". Part of the lesson: they can't be edited here.")
+
+
+def points_figure(xy) -> go.Figure:
+    """The lesson's points on the drawing area's square, one unit the same length on both axes
+    (round blobs look round)."""
+    fig = go.Figure(go.Scatter(x=xy[:, 0], y=xy[:, 1], mode="markers", name="the lesson's points",
+                               marker={"size": 5, "color": "#6b6b6b", "opacity": 0.7}, hoverinfo="skip"))
+    view = [-pointsets.VIEW, pointsets.VIEW]
+    fig.update_xaxes(range=view, constrain="domain", zeroline=False)
+    fig.update_yaxes(range=view, scaleanchor="x", scaleratio=1, constrain="domain", zeroline=False)
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 10, "b": 10}, showlegend=False)
+    return fig
 
 
 def result(lesson: Lesson, form: FormResult, flat: dict) -> FormResult:

@@ -229,19 +229,21 @@ def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker: dict, meta: str | None = None,
-                  note_size: int = 12) -> None:
+                  note_size: int = 12, webgl: bool = True) -> None:
     """Generated points into `fig`: those inside the square view as they are, those beyond it on
     its edge as open triangles of the same colour (whose points they are), with a note counting
-    them (and any that are not numbers)."""
+    them (and any that are not numbers). `webgl=False` draws them as SVG: a page that redraws
+    several plots a second (the lab's Play) would otherwise run out of the browser's WebGL contexts."""
+    Scatter = go.Scattergl if webgl else go.Scatter
     edge_colour = marker.get("color", "#d62728")
     away = outside_view(fake, lo, hi)
     inside = fake[~away]
-    fig.add_trace(go.Scattergl(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated", meta=meta,
+    fig.add_trace(Scatter(x=inside[:, 0], y=inside[:, 1], mode="markers", name="generated", meta=meta,
                                marker=marker, hoverinfo="skip"))
     finite_away = fake[away & np.isfinite(fake).all(axis=1)]
     if len(finite_away):
         edge = np.clip(finite_away, lo, hi)
-        fig.add_trace(go.Scattergl(x=edge[:, 0], y=edge[:, 1], mode="markers", name="generated, beyond the view",
+        fig.add_trace(Scatter(x=edge[:, 0], y=edge[:, 1], mode="markers", name="generated, beyond the view",
                                    marker={"size": marker.get("size", 5) + 3, "symbol": "triangle-up-open",
                                            "color": edge_colour}, hoverinfo="skip"))
     if away.any():

@@ -212,6 +212,8 @@ def replay_side(side: lv.Side, step: int) -> None:
                                  f"the {num.full:,} digit triples. Lower is better: 0 is an even spread, "
                                  f"{math.log(num.full):.2f} is every sample the same triple. Published: "
                                  "WGAN-GP 0.148, PacDCGAN2 0.06."))
+    if num.hq is not None and num.coverage >= num.full and num.hq < lv.SHARP_SHARE:
+        st.markdown(f":orange[**{lv.touched_not_sharp(num.full, num.hq, sc.unit)}**]")
     samples, coverage = areas()
     with samples:
         if rep.kind == "points":
