@@ -121,6 +121,11 @@ MAX_UPLOAD_BYTES = 1_000_000  # the panel's upload cap (Gradio's max_file_size),
 MIN_PICTURE_SIDE = 8  # smaller than this holds no digit
 
 
+# formats whose opening reads only the header (an ICO's opening decodes its whole picture, so a
+# 657 kB file could make the server hold 640 MB before the size check)
+PICTURE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+
+
 def read_picture(path) -> np.ndarray:
     """An uploaded file as a picture `mnist_like` reads: uint8 (H, W) grey or (H, W, 4) RGBA.
     Refused with a message: a missing, empty or too large file (over MAX_UPLOAD_BYTES), anything
@@ -141,7 +146,7 @@ def read_picture(path) -> np.ndarray:
     if size > MAX_UPLOAD_BYTES:
         raise ExploreError(f"The uploaded file is {size / 1e6:.1f} MB; at most {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
     try:
-        with Image.open(path) as img:
+        with Image.open(path, formats=PICTURE_FORMATS) as img:
             w, h = img.size
             if max(w, h) > MAX_DRAWING_SIDE:
                 raise ExploreError(f"The picture is {w}x{h} px; at most {MAX_DRAWING_SIDE} px a side.")

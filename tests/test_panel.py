@@ -270,10 +270,12 @@ def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
     assert show_errors()
 
 
-def test_cache_budget_deletes_the_oldest_files_first(tmp_path):
+def test_cache_budget_deletes_the_oldest_files_first(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
     from ganplay.panel.files import CacheBudget
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))  # (no other server's uploads)
 
     paths = []
     for i in range(10):
@@ -488,6 +490,9 @@ def test_a_file_input_takes_only_what_the_visitor_uploaded(request, mode, tmp_pa
                           data={"session_hash": "s1", "component_id": str(pads[0]), "fn_name": "accept_blobs",
                                 "type": "layer", "index": "50000000", "id": "d1"})
     assert len(pads) == 2 and piece.status_code == 400 and "at most 2 layers" in piece.text
+    fetch = requests.post(url + "gradio_api/call/image_to_image_drawing", timeout=20,
+                          json={"data": ["lowres", pad | {"composite": file("http://127.0.0.1:9/x.png")}]})
+    assert fetch.status_code == 400 and "not addresses" in fetch.text  # Gradio would download it
 
 
 @pytest.mark.slow
@@ -698,12 +703,14 @@ def test_bench_times_a_slider_release_three_ways_and_many_clients(alone, browser
     assert "Gradio's HTTP API" in table and "Chromium" in table and "6 clients" in table
 
 
-def test_the_cache_prune_runs_at_most_every_fifth_of_a_second(monkeypatch):
+def test_the_cache_prune_runs_at_most_every_fifth_of_a_second(monkeypatch, tmp_path):
     """Before every event it looked at every cached file: with thousands cached, that was the
     slowest part of a slider move. Now a second prune within PRUNE_EVERY_S does nothing."""
     from types import SimpleNamespace
 
     from ganplay.panel import files
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # an empty upload folder, found without lstat
 
     looked = []
     monkeypatch.setattr(files.os, "lstat", lambda path: looked.append(path) or os.stat(__file__))

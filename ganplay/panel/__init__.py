@@ -12,6 +12,7 @@ from __future__ import annotations
 
 CONCURRENCY = 2     # generations at a time (2 CPU cores); the rest wait in Gradio's queue
 QUEUE_SIZE = 256
+SESSIONS = 1000     # visitors' session states kept (Gradio's default 10,000 at ~0.3 MB each: 3 GB)
 MAX_UPLOAD = "1mb"  # the Sketchpad's drawing is the only file the panel takes; Gradio's upload route is open to anyone
 
 

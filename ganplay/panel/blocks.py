@@ -16,7 +16,8 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from ganplay.panel import CONCURRENCY, QUEUE_SIZE, compare, files, handlers as H, image_to_image, labels, walk
+from ganplay.panel import (CONCURRENCY, QUEUE_SIZE, SESSIONS, compare, files, handlers as H, image_to_image, labels,
+                           walk)
 from ganplay.panel import inside  # the Inside the GAN tab
 from ganplay.panel import project
 
@@ -147,4 +148,5 @@ def build() -> gr.Blocks:
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.state_session_capacity = SESSIONS  # (mounted; `launch` is given it too)
     return demo

@@ -12,7 +12,9 @@
   cached file, so it runs at most every `PRUNE_EVERY_S` (0.2 s), not before every one of many
   concurrent slider moves. Disk use is then at most the budget plus what that many seconds of
   requests write. Gradio's upload route writes to the same cache with no event to prune first:
-  `guard.RequestGuard` refuses uploads while the cache is `full()`.
+  `guard.RequestGuard` refuses uploads while the cache is `full()` (over its bytes, or over
+  `MAX_FILES` files). A prune also deletes the parts Gradio's multipart parser left behind in the
+  upload folder (under another field name than "files", or cut off) once `ORPHAN_MIN_AGE_S` old.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from pathlib import Path
 KEEP_GIFS = 8
 DELETE_CACHE = (300, 3600)  # Gradio's own sweep: every 5 minutes, files older than an hour
 CACHE_MB = 256
+MAX_FILES = 4096  # files, whatever their size: 1,000 files of 8 bytes per upload cost inodes and prunes
 CACHE_MIN_AGE_S = 30.0
+ORPHAN_MIN_AGE_S = 30.0
 PRUNE_EVERY_S = 0.2
 
 _gif_lock = threading.Lock()
@@ -82,20 +86,24 @@ class CacheBudget:
     """Keeps the files a Blocks app has put in Gradio's cache under `max_bytes` (oldest first,
     never one younger than `min_age_s`, never a component's default value)."""
 
-    def __init__(self, blocks, max_bytes: int | None = None, min_age_s: float | None = None):
+    def __init__(self, blocks, max_bytes: int | None = None, min_age_s: float | None = None,
+                 max_files: int = MAX_FILES):
         self.blocks = blocks
         self.max_bytes = int(_env_float("GANPLAY_PANEL_CACHE_MB", CACHE_MB) * 2**20) \
             if max_bytes is None else max_bytes
         self.min_age_s = _env_float("GANPLAY_PANEL_CACHE_MIN_AGE_S", CACHE_MIN_AGE_S) \
             if min_age_s is None else min_age_s
+        self.max_files = max_files
         self._lock = threading.Lock()
         self._last_prune = -float("inf")
         self.held = 0  # bytes in the cache after the last prune
+        self.count = 0  # files in the cache after the last prune
 
     def full(self) -> bool:
-        """Whether the cache holds more than its budget even after pruning (its files too young)."""
+        """Whether the cache holds more than its budget, in bytes or files, even after pruning
+        (its files too young)."""
         self.prune()
-        return self.held > self.max_bytes
+        return self.held > self.max_bytes or self.count > self.max_files
 
     def prune(self) -> int:
         """Delete the oldest cached files over the budget; returns the bytes freed (0 when the last
@@ -121,11 +129,19 @@ class CacheBudget:
                         s.discard(path)
                     continue
                 files.append((st.st_ctime, st.st_size, path))
-            total = sum(size for _, size, _ in files)
-            freed = 0
             now = time.time()
+            young_orphans = []
+            for ctime, size, path in _orphan_parts():
+                if now - ctime >= ORPHAN_MIN_AGE_S:  # its request (at most 4 MB) ended long ago
+                    with contextlib.suppress(OSError):
+                        os.remove(path)
+                else:
+                    young_orphans.append(size)
+            total = sum(size for _, size, _ in files) + sum(young_orphans)
+            freed = 0
+            files_left = len(files)
             for ctime, size, path in sorted(files):
-                if total <= self.max_bytes or now - ctime < self.min_age_s:
+                if (total <= self.max_bytes and files_left <= self.max_files) or now - ctime < self.min_age_s:
                     break
                 try:
                     os.remove(path)
@@ -137,8 +153,31 @@ class CacheBudget:
                     os.rmdir(os.path.dirname(path))  # Gradio's per-file hash folder, if now empty
                 total -= size
                 freed += size
-            self.held = total
+                files_left -= 1
+            self.held, self.count = total, files_left + len(young_orphans)
             return freed
+
+
+def _orphan_parts() -> list[tuple[float, int, str]]:
+    """Files Gradio's multipart parser wrote to the upload folder (tmp*) that no route moved into
+    the cache: parts of an upload under another field name than "files", or of an upload cut
+    off. Nothing reads or deletes them."""
+    from gradio.utils import get_upload_folder
+
+    folder = get_upload_folder()
+    if os.path.abspath(folder) == os.path.abspath(tempfile.gettempdir()):
+        return []  # GRADIO_TEMP_DIR set to the system's temp folder: its tmp* are not all Gradio's
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("tmp") and entry.is_file(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        st = entry.stat(follow_symlinks=False)
+                        found.append((st.st_ctime, st.st_size, entry.path))
+    except OSError:
+        pass
+    return found
 
 
 _budgets: "weakref.WeakKeyDictionary[object, CacheBudget]" = weakref.WeakKeyDictionary()

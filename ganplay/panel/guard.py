@@ -3,9 +3,11 @@ pages send. Gradio's routes take more than the panel needs from anyone who write
 hand: 1,000 files in one upload, drawings sent in pieces that are kept until an event uses them
 (at any layer index), and images decoded in full before a handler can look at their size.
 
-- `RequestGuard` (ASGI middleware): a POST to the upload or component-server route must say
-  its length (411 otherwise) and be at most `MAX_BODY` (413); uploads are refused (507) while
-  Gradio's cache is over its budget (`files.CacheBudget.full`), since no event prunes it first.
+- `RequestGuard` (ASGI middleware): a request with a body must say its length, without chunked
+  framing (411), and be at most `MAX_BODY` multipart or `MAX_JSON` otherwise (413); a JSON body
+  naming an http(s) address as a file's path is refused (400: Gradio would fetch it); uploads are
+  refused (507) while Gradio's cache is over its budget (`files.CacheBudget.full`, which counts
+  files too), since no event prunes it first.
 - `Sketchpad`: the panel's drawing canvas, which refuses more than `MAX_LAYERS` layers and any
   image over `MAX_SIDE` px from its header, before Gradio decodes it, and keeps at most
   `MAX_PENDING` drawings sent in pieces.
@@ -14,6 +16,7 @@ hand: 1,000 files in one upload, drawings sent in pieces that are kept until an 
 from __future__ import annotations
 
 import io
+import json
 import threading
 import warnings
 
@@ -25,54 +28,103 @@ from PIL import Image
 from ganplay.panel import files
 
 MAX_BODY = 4 * 2**20  # a drawing's background, layer and composite, each under the 1 MB file cap
+MAX_JSON = 2**20      # an event's values: numbers, names, file references
 MAX_LAYERS = 2        # the canvas offers one layer (layers=False)
 MAX_SIDE = 1024       # the canvas is 280 px; even at 3 device pixels per px it stays under this
-MAX_PENDING = 64      # drawings sent in pieces and not yet used by an event (oldest dropped)
-GUARDED = ("/gradio_api/upload", "/gradio_api/component_server")
+MAX_PENDING = 16      # drawings sent in pieces and not yet used by an event (oldest dropped)
+DRAWING_FORMATS = ("PNG", "WEBP", "JPEG")
+UPLOAD = "/gradio_api/upload"
 
 
 class RequestGuard:
-    """ASGI middleware: bounds the size of uploads and component-server calls, and refuses uploads
-    while `blocks`' cache is full."""
+    """ASGI middleware in front of the panel: every request with a body states its length (no
+    chunked framing, which would let the body outgrow a stated length) and stays within
+    `MAX_BODY` (multipart) or `MAX_JSON` (anything else); a JSON body may not name an address as a
+    file's path (Gradio would download it, whole, into memory and its cache); uploads wait while
+    `blocks`' cache is full."""
 
     def __init__(self, app, blocks):
         self.app = app
         self.blocks = blocks
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" \
-                or not scope["path"].rstrip("/").endswith(GUARDED):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
-        refusal = None
-        if length is None or not length.isdigit():
-            refusal = (411, "say the request's length (Content-Length)")
-        elif int(length) > MAX_BODY:
-            refusal = (413, f"a request to this panel is at most {MAX_BODY // 2**20} MB")
-        elif scope["path"].rstrip("/").endswith(GUARDED[0]) and files.budget_for(self.blocks).full():
-            refusal = (507, "the panel's file space is full for now; try again in a minute")
-        if refusal is None:
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length", b"")
+        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        limit = MAX_BODY if multipart else MAX_JSON
+        if b"transfer-encoding" in headers or not length.isdigit():
+            return await _refuse(send, 411, "say the request's length (Content-Length), without chunks")
+        if int(length) > limit:
+            return await _refuse(send, 413, f"a request to this panel is at most {limit // 2**20} MB")
+        if scope["path"].rstrip("/").endswith(UPLOAD) and files.budget_for(self.blocks).full():
+            return await _refuse(send, 507, "the panel's file space is full for now; try again in a minute")
+        if multipart:
             return await self.app(scope, receive, send)
-        status, text = refusal
-        body = ('{"detail": "%s"}' % text).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        body, done = b"", False
+        while not done:  # at most MAX_JSON: the length was checked and the framing is plain
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            body += message.get("body", b"")
+            done = not message.get("more_body", False)
+        if _names_an_address(body):
+            return await _refuse(send, 400, "the panel takes files uploaded to it, not addresses to fetch")
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+async def _refuse(send, status: int, text: str) -> None:
+    body = json.dumps({"detail": text}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _names_an_address(body: bytes) -> bool:
+    """Whether a JSON body holds a file value whose path is an http(s) address."""
+    if b"http" not in body.lower():
+        return False
+    try:
+        stack = [json.loads(body)]
+    except ValueError:
+        return False  # Gradio answers it
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            path = item.get("path")
+            if isinstance(path, str) and path.strip().lower().startswith(("http://", "https://", "//")):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def image_size_error(source) -> str | None:
     """Why the image at `source` (a path or bytes) is refused before decoding, or None; only its
-    header is read. A file that is not an image is left to Gradio's own error."""
+    header is read, and only formats whose header says their size without decoding are opened (the
+    canvas sends PNG or WebP). Anything else is refused."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as im:
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source,
+                            formats=DRAWING_FORMATS) as im:
                 w, h = im.size
     except Image.DecompressionBombError:
         return f"a drawing is at most {MAX_SIDE} x {MAX_SIDE} px; this one is far larger"
     except (OSError, ValueError):
-        return None
+        return f"a drawing is a {', '.join(DRAWING_FORMATS)} image"
     if max(w, h) > MAX_SIDE:
         return f"a drawing is at most {MAX_SIDE} x {MAX_SIDE} px; got {w} x {h}"
     return None
