@@ -112,7 +112,10 @@ def test_bad_projection_input_is_a_clear_value_error(dcgan, style, tmp_path):
     (tmp_path / "notes.png").write_text("not a picture")
     Image.new("L", (9000, 20)).save(tmp_path / "wide.png")
     (tmp_path / "big.png").write_bytes(b"\x89PNG" + bytes(2_000_000))
-    for name, message in [("notes.png", "not a picture"), ("wide.png", "at most 4096 px"), ("big.png", "at most 1 MB")]:
+    # an ICO is opened by decoding it whole (a 657 kB one held 640 MB): not read at all
+    Image.new("L", (64, 64)).save(tmp_path / "digit.ico", sizes=[(64, 64)])
+    for name, message in [("notes.png", "not a picture"), ("wide.png", "at most 4096 px"), ("big.png", "at most 1 MB"),
+                          ("digit.ico", "not a picture")]:
         with pytest.raises(ValueError, match=message):
             read_picture(tmp_path / name)
 
