@@ -8,9 +8,9 @@ hand: 1,000 files in one upload, drawings sent in pieces that are kept until an 
   naming an http(s) address as a file's path is refused (400: Gradio would fetch it); uploads are
   refused (507) while Gradio's cache is over its budget (`files.CacheBudget.full`, which counts
   files too), since no event prunes it first.
-- `Sketchpad`: the panel's drawing canvas, which refuses more than `MAX_LAYERS` layers and any
-  image over `MAX_SIDE` px from its header, before Gradio decodes it, and keeps at most
-  `MAX_PENDING` drawings sent in pieces.
+- `Sketchpad`: the panel's drawing canvas, which refuses more than `MAX_LAYERS` layers, anything
+  but `DRAWING_FORMATS` and any image over `MAX_SIDE` px from its header, before Gradio decodes
+  it, and keeps at most `MAX_PENDING` drawings sent in pieces.
 """
 
 from __future__ import annotations
