@@ -278,6 +278,14 @@ def test_a_real_snapshot_draws(tmp_path):
     assert [t.name for t in fig.data] == ["D's field", "real data", "generated", "G's push (mean per cell)"]
     assert fig.layout.title.text == "step 4"
     assert (fig.data[0].zmin, fig.data[0].zmax, fig.data[0].zmid) == (0.0, 1.0, 0.5)  # D's probability
+    # one square for every frame of the run (the widest drawn); each field still covers its own
+    lo, hi = view2d.run_view(paths)
+    reaches = [max(abs(v) for v in view2d.load_snapshot(p).extent) for p in paths]
+    assert hi == -lo == max(reaches)
+    held = [view2d.figure_2d(view2d.load_snapshot(p), view=(lo, hi)) for p in paths]
+    assert all(tuple(f.layout.xaxis.range) == (lo, hi) for f in held)
+    assert held[-1].data[0].x[-1] == pytest.approx(snap.extent[1])
+    assert view2d.run_view([]) is None
     history = view2d.modes_over_time(run.read_metrics(), run.path, "ring8")
     assert [s for s, _ in history] == [0, 2, 4]
     # every number a run logs is explained in the glossary the pages read

@@ -168,6 +168,24 @@ def _spread_of_file(path: str, mtime_ns: int) -> float:
         return critic_spread(z["field"])
 
 
+@functools.lru_cache(maxsize=8192)
+def _reach_of_file(path: str, mtime_ns: int) -> float:
+    with np.load(path) as z:
+        return float(np.abs(z["field_extent"]).max())
+
+
+def run_view(paths: list[Path]) -> tuple[float, float] | None:
+    """One square for every frame of a run: the widest any of its snapshots drew (each snapshot's
+    own view follows its points, so frame by frame the data would seem to grow and shrink)."""
+    reaches = []
+    for p in paths:
+        try:
+            reaches.append(_reach_of_file(str(p), p.stat().st_mtime_ns))
+        except (OSError, KeyError, ValueError, EOFError):
+            continue
+    return (-max(reaches), max(reaches)) if reaches else None
+
+
 def run_field_scale(paths: list[Path], logits: bool) -> FieldScale:
     """One scale for every frame of a run: D's probability 0..1, or the critic's widest frame."""
     if logits:
@@ -325,15 +343,18 @@ def manifold_note(z_dim: int) -> str | None:
 
 def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: bool = True,
               show_arrows: bool = True, height: int = 560, title: str | None = None,
-              arrow_cells: int = 12, show_manifold: bool = False) -> go.Figure:
+              arrow_cells: int = 12, show_manifold: bool = False,
+              view: tuple[float, float] | None = None) -> go.Figure:
     """Real points (grey), generated ones (orange; those beyond the view drawn on its edge as
     triangles and counted), D's field on `scale`, G's push averaged on a grid of arrows, and
-    (`show_manifold`, where the snapshot has one) G's manifold as a mesh clipped to the view."""
-    lo, hi = snap.extent
+    (`show_manifold`, where the snapshot has one) G's manifold as a mesh clipped to the view.
+    `view` (a run's `run_view`) holds the axes still from frame to frame; D's field covers the
+    snapshot's own extent within it."""
+    lo, hi = view or snap.extent
     fig = go.Figure()
     if show_field:
         res = snap.field.shape[0]
-        axis = np.linspace(lo, hi, res)
+        axis = np.linspace(*snap.extent, res)
         z = snap.field - np.median(snap.field[np.isfinite(snap.field)]) if scale.centred else snap.field
         fig.add_trace(go.Heatmap(x=axis, y=axis, z=z, colorscale="RdBu", zmin=scale.lo, zmax=scale.hi,
                                  zmid=scale.mid, opacity=0.75, zsmooth="best", name="D's field",

@@ -19,7 +19,8 @@ st.title("2D playground")
 st.caption("Background: the discriminator's verdict at each point: blue where D says *real*, red "
            "where it says *fake*, white where it can't tell. D's probability keeps its 0..1 scale "
            "throughout; a critic's unbounded score gets one scale for a whole run, and stepping by "
-           "hand, a scale (and a view) that only ever widens. Grey dots: real data. Orange dots: the "
+           "hand, a scale that only ever widens. The axes stay put the same way: one view for a "
+           "run, one that only widens by hand. Grey dots: real data. Orange dots: the "
            "generator's samples (orange triangles on the edge: samples beyond the view). Green arrows: where the generator is pushed, "
            "averaged over the samples in each patch of the plane; the longest arrow is the strongest push. "
            "Purple mesh (G's manifold): a regular grid of noise vectors as G maps it into the plane.")
@@ -83,7 +84,7 @@ def watch() -> None:
         left, right = st.columns([3, 1])
         with left:
             st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field, show_arrows=show_arrows,
-                                             show_manifold=show_manifold),
+                                             show_manifold=show_manifold, view=view2d.run_view(paths)),
                             key="pg-figure", width="stretch")
             manifold_caption(snap)
         with right:
