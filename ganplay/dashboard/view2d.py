@@ -174,15 +174,21 @@ def _reach_of_file(path: str, mtime_ns: int) -> float:
         return float(np.abs(z["field_extent"]).max())
 
 
+def _of_each_file(read, paths: list[Path]) -> list[float]:
+    """`read(path, mtime_ns)` (cached) of every snapshot that can be read (one being written is skipped)."""
+    values = []
+    for p in paths:
+        try:
+            values.append(read(str(p), p.stat().st_mtime_ns))
+        except (OSError, KeyError, ValueError, EOFError):
+            continue
+    return values
+
+
 def run_view(paths: list[Path]) -> tuple[float, float] | None:
     """One square for every frame of a run: the widest any of its snapshots drew (each snapshot's
     own view follows its points, so frame by frame the data would seem to grow and shrink)."""
-    reaches = []
-    for p in paths:
-        try:
-            reaches.append(_reach_of_file(str(p), p.stat().st_mtime_ns))
-        except (OSError, KeyError, ValueError, EOFError):
-            continue
+    reaches = _of_each_file(_reach_of_file, paths)
     return (-max(reaches), max(reaches)) if reaches else None
 
 
@@ -190,13 +196,7 @@ def run_field_scale(paths: list[Path], logits: bool) -> FieldScale:
     """One scale for every frame of a run: D's probability 0..1, or the critic's widest frame."""
     if logits:
         return PROBABILITY
-    spreads = []
-    for p in paths:
-        try:
-            spreads.append(_spread_of_file(str(p), p.stat().st_mtime_ns))
-        except (OSError, KeyError, ValueError, EOFError):
-            continue
-    return critic_scale(max(spreads, default=1.0))
+    return critic_scale(max(_of_each_file(_spread_of_file, paths), default=1.0))
 
 
 def arrow_grid(points: np.ndarray, vectors: np.ndarray, lo: float, hi: float,
