@@ -17,6 +17,8 @@ import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas b
 import plotly.graph_objects as go
 
 from ganplay.config import DRAWN_DATASET, MODE_CENTRES
+from ganplay.lab.play import outside_view
+
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
     """The counted mixture's mode centres (K, 2) and std; None for data without modes."""
@@ -237,13 +239,6 @@ def _arrow_segments(points: np.ndarray, vectors: np.ndarray, length: float) -> t
                 xs += [tx, tx - h * ux + 0.5 * h * sx, None]
                 ys += [ty, ty - h * uy + 0.5 * h * sy, None]
     return xs, ys
-
-
-def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
-    """Which points lie outside the square view (not finite ones included)."""
-    finite = np.isfinite(points).all(axis=1)
-    inside = finite & (points >= lo).all(axis=1) & (points <= hi).all(axis=1)
-    return ~inside
 
 
 def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker: dict, meta: str | None = None,

@@ -14,6 +14,11 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: the thread lock alone
+    fcntl = None
+
 from ganplay.config import Config
 from ganplay.jobs.limits import Limits, _check_control, _cost_module, limit_errors, limits, owner_id
 from ganplay.jobs.listing import RunInfo, _queued, active_jobs, find, list_runs, run_info
@@ -205,22 +210,17 @@ def _resume(run_path: Path, job_id: str | None = None, owner: str | None = None)
 
 
 ADMIT_LOCK = ".admit.lock"
-_admit_threads = threading.Lock()  # (where there is no fcntl, one process's sessions still take turns)
+_admit_threads = threading.Lock()
 
 
 @contextlib.contextmanager
 def _admitting(root: Path) -> Iterator[None]:
     """One admission at a time in `root`: the checks on slots, the queue, a visitor's share and the
-    disk, and the launch or queue entry they allow, by every session and process using the
-    folder. Without it, visitors pressing Start together all pass the checks before any of them
-    has launched."""
+    disk, and the launch or queue entry they allow, by every session (the thread lock) and every
+    process (a file lock, where there is fcntl) using the folder. Without it, visitors pressing
+    Start together all pass the checks before any of them has launched."""
     root.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:
-        fcntl = None
-    with _admit_threads if fcntl is None else contextlib.nullcontext(), \
-            open(root / ADMIT_LOCK, "a") as lock:
+    with _admit_threads, open(root / ADMIT_LOCK, "a") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         yield

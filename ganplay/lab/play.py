@@ -1,4 +1,5 @@
-"""Playing a lesson: the shared timeline of a pair's replays, the numbers a side shows at a frame,
+"""Playing a lesson: the square its 2D views share (also the playground's test of points beyond a
+view), the shared timeline of a pair's replays, the numbers a side shows at a frame,
 the published number that belongs to a side's method, and a live pair's runs and coverage read back
 from their metrics lines. The page (`dashboard/views/collapse_lab.py`) draws what these return
 (its figures are in `dashboard/lab_view.py`). Torch-free.
@@ -27,6 +28,13 @@ def points_limit(real: np.ndarray | None) -> float:
     if real is None or not len(real):
         return 5.0
     return float(np.abs(np.asarray(real, dtype=np.float32)).max()) * 1.35
+
+
+def outside_view(points: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Which points lie outside the square view lo..hi (not finite ones included)."""
+    finite = np.isfinite(points).all(axis=1)
+    inside = finite & (points >= lo).all(axis=1) & (points <= hi).all(axis=1)
+    return ~inside
 
 
 # -- the shared timeline (each side shows its last frame at or before the step: Replay.frame_at) --

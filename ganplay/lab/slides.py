@@ -12,7 +12,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from ganplay.lab.play import points_limit
+from ganplay.lab.play import outside_view, points_limit
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import CURES, COLLAPSE, scenario
 
@@ -34,7 +34,7 @@ def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
             ax.scatter(real[:, 0], real[:, 1], s=6, c=REAL_COLOUR, label="real")
         pts = frame.astype(np.float32)
         finite = np.isfinite(pts).all(axis=1)
-        away = ~(finite & (np.abs(pts) <= lim).all(axis=1))
+        away = outside_view(pts, -lim, lim)
         inside = pts[~away]
         ax.scatter(inside[:, 0], inside[:, 1], s=6, c=colour, alpha=0.6, label="generated")
         if away.any():  # as on the page: on the edge, open triangles, counted
