@@ -33,32 +33,21 @@ import plotly.graph_objects as go
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.dashboard import view2d
-from ganplay.lab.play import anchor_for, points_limit
+from ganplay.lab.play import REAL_COLOUR, anchor_for, points_limit, side_colour, side_title
 from ganplay.lab.replay import Replay, load_replay, replay_path
-from ganplay.lab.scenarios import COLLAPSE, CURES, LabError, Scenario, scenario, side_config, side_overrides
+from ganplay.lab.scenarios import LabError, Scenario, scenario, side_config, side_overrides
 
-LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#b8b8b8"
 PLAY_EVERY_S = 0.7  # seconds per frame while playing
 LIVE_POLL_S = 1.0
 LIVE_EVALS = 30  # coverage numbers logged over a live run
 LIVE_SNAPSHOTS = 15  # sample snapshots saved over a live run
 REAL_POINTS = 250  # grey real points drawn (more look the same and slow the browser down)
 UNIT_LABEL = {"modes": "modes covered", "classes": "classes covered"}
-COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
 
 
 # ---------------------------------------------------------------------------------------------
 # Sides and their replays
 # ---------------------------------------------------------------------------------------------
-def side_title(side: str) -> str:
-    """"Vanilla GAN (collapses)" or "Cure: <title>" (the same words as the slides)."""
-    return "Vanilla GAN (collapses)" if side == COLLAPSE else f"Cure: {CURES[side].title}"
-
-
-def side_colour(side: str) -> str:
-    return LEFT_COLOUR if side == COLLAPSE else RIGHT_COLOUR
-
-
 def record_command(scenario_name: str) -> str:
     return f"ganplay lab record --scenario {scenario_name}"
 

@@ -1,4 +1,4 @@
-"""Playing a lesson: the square its 2D views share (also the playground's test of points beyond a
+"""Playing a lesson: each side's title and colour, the square its 2D views share (also the playground's test of points beyond a
 view), the shared timeline of a pair's replays, the numbers a side shows at a frame,
 the published number that belongs to a side's method, and a live pair's runs and coverage read back
 from their metrics lines. The page (`dashboard/views/collapse_lab.py`) draws what these return
@@ -14,12 +14,23 @@ from typing import Any, Iterable
 import numpy as np
 
 from ganplay.lab.replay import Replay
-from ganplay.lab.scenarios import COLLAPSE, Scenario, scenario
+from ganplay.lab.scenarios import COLLAPSE, CURES, Scenario, scenario
 
 # which published number belongs to which side: words the method's name contains (spaces as "-")
 ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", "spectral"),
                 "minibatch-std": ("minibatch",), "pacgan": ("pacgan",), "wgan-gp": ("wgan-gp",)}
 COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
+# one colour per side, the same on the page and the slides; the real data grey under both
+LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#b8b8b8"
+
+
+def side_title(side: str) -> str:
+    """"Vanilla GAN (collapses)" or "Cure: <title>" (the page's headers and the slides' titles)."""
+    return "Vanilla GAN (collapses)" if side == COLLAPSE else f"Cure: {CURES[side].title}"
+
+
+def side_colour(side: str) -> str:
+    return LEFT_COLOUR if side == COLLAPSE else RIGHT_COLOUR
 
 
 def points_limit(real: np.ndarray | None) -> float:

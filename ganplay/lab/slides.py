@@ -12,15 +12,9 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from ganplay.lab.play import outside_view, points_limit
+from ganplay.lab.play import REAL_COLOUR, outside_view, points_limit, side_colour, side_title
 from ganplay.lab.replay import Replay
-from ganplay.lab.scenarios import CURES, COLLAPSE, scenario
-
-LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#bbbbbb"
-
-
-def side_title(side: str) -> str:
-    return "Vanilla GAN (collapses)" if side == COLLAPSE else f"Cure: {CURES[side].title}"
+from ganplay.lab.scenarios import scenario
 
 
 def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
@@ -74,7 +68,8 @@ def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int 
     fig = Figure(figsize=(12, 9), dpi=dpi, layout="constrained")
     axes = fig.subplots(2, 2, height_ratios=[3, 2])
     sc = scenario(left.scenario)
-    for col, (rep, i, colour) in enumerate(((left, i_left, LEFT_COLOUR), (right, i_right, RIGHT_COLOUR))):
+    for col, (rep, i) in enumerate(((left, i_left), (right, i_right))):
+        colour = side_colour(rep.side)
         _draw_samples(axes[0, col], rep, i, colour)
         hq = rep.series.get("hq")
         quality = f", {100 * float(hq[i]):.0f}% high quality" if hq is not None else ""
