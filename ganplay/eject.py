@@ -657,7 +657,7 @@ def _discriminator(f: _Facts) -> str:
     score = "a logit" if lo.name in ("ns", "minimax") else "a critic's score"
     head = "a linear score" + (" plus the projection of the label (Miyato & Koyama 2018)" if f.cond else "")
     what = "A 2D point" if f.points else f"A {_shape_text(f.shape)} image"
-    lines = [f"class Discriminator(nn.Module):\n"
+    lines = ["class Discriminator(nn.Module):\n"
              + _doc(f"{what} -> one score for {per} ({score}): {about}; then {head}.") + "\n",
              "    def __init__(self):", "        super().__init__()",
              f"        self.features = {_seq(layers)}",
@@ -919,7 +919,7 @@ def _main(f: _Facts) -> str:
         r1 = f"R1_WEIGHT * R1_EVERY * {r1}" if lo.r1_every > 1 else f"R1_WEIGHT * {r1}"
     if f.gp and f.r1 and lo.r1_every > 1:
         out.append(ind + f"penalty = {terms[0]}")
-        out.append(ind + f"if batches_drawn % R1_EVERY == 0:  # lazy R1")
+        out.append(ind + "if batches_drawn % R1_EVERY == 0:  # lazy R1")
         out.append(ind + f"    penalty = penalty + {r1}")
     elif f.gp and f.r1:
         out.append(ind + f"penalty = {terms[0]} + {r1}")

@@ -11,8 +11,6 @@ visitor who is in another tab), and when the tab is opened.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gradio as gr
 
 from ganplay import explore as E
