@@ -101,13 +101,13 @@ def test_the_timeline_moves_both_sides_through_the_recorded_numbers(lab_env):
     steps = [int(s) for s in slider(at).options]
     assert steps == [int(s) for s in left.steps] == [0, 50, 100, 150]
     assert slider(at).value == 0, "opens at the start of the recording, ready to play (issue 18)"
-    assert [label for label, _ in coverage_metrics(at)] == ["modes covered · step 0"] * 2
+    assert [label for label, _ in coverage_metrics(at)] == ["modes covered"] * 2, "the slider names the step"
+    assert not [c for c in at.caption if c.value.startswith("measured at step")]
     shown = []
     for i, step in enumerate(steps):
         slider(at).set_value(step).run()
         ok(at)
-        (l_label, l_value), (r_label, r_value) = coverage_metrics(at)
-        assert l_label.endswith(f"step {step:,}") and r_label.endswith(f"step {step:,}")
+        (_, l_value), (_, r_value) = coverage_metrics(at)
         assert l_value == f"{lv.fmt(left.coverage[i])} / 8"
         assert r_value == f"{lv.fmt(right.coverage[i])} / 8"
         shown.append((l_value, r_value))
@@ -177,6 +177,16 @@ def test_choosing_the_cure_and_the_data_and_missing_replays(lab_env):
     assert [b for b in at.button if b.label == "Train this pair live"]
 
 
+def test_a_side_recorded_less_often_says_when_its_number_was_measured(tmp_path, monkeypatch):
+    at, _ = image_lesson("digits", "classes", 10, [2, 5, 3], [4, 9], tmp_path, monkeypatch)
+    steps = lambda: [c.value for c in at.caption if c.value.startswith("measured at")]  # noqa: E731
+    assert steps() == []
+    slider(at).set_value(1500).run()
+    ok(at)
+    assert [m.value for m in at.metric if m.label == "classes covered"] == ["3 / 10", "9 / 10"]
+    assert steps() == ["measured at step 750"], "the cure's last frame is from step 750, not the slider's 1,500"
+
+
 def test_a_broken_replay_says_so(lab_env, tmp_path, monkeypatch):
     root = tmp_path / "replays"
     shutil.copytree(lab_env, root)
@@ -191,8 +201,8 @@ def test_a_broken_replay_says_so(lab_env, tmp_path, monkeypatch):
 def test_play_advances_the_timeline_and_stops_at_the_end(lab_env, monkeypatch):
     monkeypatch.setattr(lv, "PLAY_EVERY_S", 0.05)
     at = lab()
-    assert coverage_metrics(at)[0][0].endswith("step 0"), "it opens at the start"
     seen = [slider(at).value]
+    assert seen == [0], "it opens at the start"
     [b for b in at.button if b.label == "Play"][0].click().run()
     ok(at)
     assert at.session_state["lab.playing"] == ("ring8", CURE)
@@ -207,7 +217,7 @@ def test_play_advances_the_timeline_and_stops_at_the_end(lab_env, monkeypatch):
     assert at.session_state["lab.playing"] is None, "it stops by itself"
     distinct = [v for k, v in enumerate(seen) if k == 0 or v != seen[k - 1]]
     assert distinct == [0, 50, 100, 150], f"one frame at a time, forwards, to the end: {seen}"
-    assert coverage_metrics(at)[0][0].endswith("step 150")
+    assert slider(at).value == 150 and at.session_state[f"lab.pos.ring8.{CURE}"] == 150
     assert [b for b in at.button if b.label == "Play"]
     # Play at the end starts again from the beginning; Pause stops it where it is
     [b for b in at.button if b.label == "Play"][0].click().run()
@@ -331,7 +341,9 @@ def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
     at.run()
     ok(at)
     metrics = coverage_metrics(at)
-    assert len(metrics) == 2 and all(label.endswith("step 100") for label, _ in metrics)
+    assert len(metrics) == 2
+    assert [c.value for c in at.caption if c.value.startswith("measured at")] == ["measured at step 100"] * 2, \
+        "live, each side says when its number was measured (the progress bar's step runs ahead of it)"
     for (label, value), side in zip(metrics, (COLLAPSE, CURE)):
         rows = by_name[f"lab-ring8-{side}"].run.read_metrics()
         xs, ys = play.live_coverage(rows, lv.scenario("ring8"))
@@ -340,9 +352,8 @@ def test_train_live_starts_both_sides_and_shows_their_coverage(kill_jobs):
     assert any("lab-live-coverage-collapse" in c for c in charts) and any(f"lab-live-coverage-{CURE}" in c for c in charts)
 
 
-@pytest.mark.parametrize("kind,unit,full", [("digits", "classes", 10), ("stacked", "modes", 1000)])
-def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_path, monkeypatch):
-    """The page shows any lesson of the image kinds (synthetic replays here, so the test is fast)."""
+def image_lesson(kind: str, unit: str, full: int, left: list, right: list, tmp_path, monkeypatch):
+    """The page opened on a synthetic lesson of an image kind, its sides' coverage per frame given."""
     from dataclasses import replace
 
     from ganplay.lab.scenarios import SCENARIOS, Cure
@@ -353,23 +364,29 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
                                                  unit=unit, n_modes=full, anchors=(), cures=(cure,)))
     monkeypatch.setitem(CURES, cure, Cure(cure, CURES[cure].title, CURES[cure].why,
                                           {**CURES[cure].overrides, name: ("model.minibatch_std=true",)}))
-    left = [2, 5, 3] if kind == "digits" else [100, 400, 250]
-    right = [4, 9, 10] if kind == "digits" else [200, 700, 990]
     for side, cov in ((COLLAPSE, left), (cure, right)):
         image_replay(name, side, kind, cov).save(replay_path(name, side, tmp_path))
     monkeypatch.setenv("GANPLAY_LAB_REPLAYS", str(tmp_path))
     at = lab(cure=None)
     at.selectbox(key="lab.scenario").select(name).run()
     ok(at)
+    return at, cure
+
+
+@pytest.mark.parametrize("kind,unit,full", [("digits", "classes", 10), ("stacked", "modes", 1000)])
+def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_path, monkeypatch):
+    """The page shows any lesson of the image kinds (synthetic replays here, so the test is fast)."""
+    left = [2, 5, 3] if kind == "digits" else [100, 400, 250]
+    right = [4, 9, 10] if kind == "digits" else [200, 700, 990]
+    at, cure = image_lesson(kind, unit, full, left, right, tmp_path, monkeypatch)
     label = "classes covered" if unit == "classes" else "modes covered"
     values = [(m.label, m.value) for m in at.metric if m.label.startswith(label)]
-    assert values == [(f"{label} · step 0", f"{left[0]:,} / {full:,}"),
-                      (f"{label} · step 0", f"{right[0]:,} / {full:,}")], "it opens at the start"
+    assert values == [(label, f"{left[0]:,} / {full:,}"), (label, f"{right[0]:,} / {full:,}")], \
+        "it opens at the start"
     slider(at).set_value(1500).run()
     ok(at)
     values = [(m.label, m.value) for m in at.metric if m.label.startswith(label)]
-    assert values == [(f"{label} · step 1,500", f"{left[-1]:,} / {full:,}"),
-                      (f"{label} · step 1,500", f"{right[-1]:,} / {full:,}")]
+    assert values == [(label, f"{left[-1]:,} / {full:,}"), (label, f"{right[-1]:,} / {full:,}")]
     assert not [m for m in at.metric if m.label == "high-quality samples"], "2D only"
     kl = [m.value for m in at.metric if m.label == "uneven spread (KL)"]
     if kind == "stacked":  # an even spread over the covered triples: log(1000 / modes)

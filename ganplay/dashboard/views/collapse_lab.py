@@ -144,13 +144,16 @@ def caption(text: str) -> None:
         st.caption(text)
 
 
-def coverage_metric(num: play.Numbers, label_step: int) -> None:
-    st.metric(f"{lv.UNIT_LABEL.get(sc.unit, sc.unit)} · step {label_step:,}",
-              f"{lv.fmt(num.coverage)} / {num.full:,}",
+def coverage_metric(num: play.Numbers, say_step: bool) -> None:
+    """The side's coverage; `say_step`: name the step it was measured at, under the number (a
+    label with the step in it was cut short on a phone; the timeline's slider says it otherwise)."""
+    st.metric(lv.UNIT_LABEL.get(sc.unit, sc.unit), f"{lv.fmt(num.coverage)} / {num.full:,}",
               delta=_delta(num) if num.peak > 0 else None,
               delta_description="vs. its best so far" if num.peak > 0 else None,
               help=tip(f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
                        "that falls means G is giving modes up)."))
+    if say_step:
+        st.caption(f"measured at step {num.step:,}")
 
 
 # --- replay -------------------------------------------------------------------------------------
@@ -201,7 +204,7 @@ def replay_side(side: lv.Side, step: int) -> None:
     num = play.numbers(rep, i)
     tiles = st.columns(2 if num.hq is not None or num.kl is not None else 1)
     with tiles[0]:
-        coverage_metric(num, num.step)
+        coverage_metric(num, num.step != step)  # this side has no frame at the timeline's step
     if num.hq is not None:
         tiles[1].metric(metric("hq").label, f"{100 * num.hq:.0f}%",
                         help=tip("Share of all samples within 3 standard deviations of a mode's centre "
@@ -359,7 +362,7 @@ def live_side(side: str, info) -> None:
     xs, ys = play.live_coverage(rows, sc)
     if ys:
         peak = max(ys)
-        coverage_metric(play.Numbers(xs[-1], ys[-1], sc.n_modes, peak), xs[-1])
+        coverage_metric(play.Numbers(xs[-1], ys[-1], sc.n_modes, peak), True)  # behind the progress bar
     else:
         st.caption(f"Coverage is measured every {info.settings.train.eval_every:,} steps.")
     samples, coverage = areas()
