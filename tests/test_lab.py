@@ -122,7 +122,7 @@ def test_reliability_summary_rate_text_and_readme_table(tmp_path):
     data = {"scenarios": {"ring8": {COLLAPSE: {"settings": measure.settings_key("ring8", COLLAPSE),
                                                **summary},
                                     "pacgan": {"settings": "other-settings", **summary}}}}
-    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed in 2 of 3 seeds"
+    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed (≤ 2 of 8 modes) in 2 of 3 seeds"
     assert measure.rate_text("ring8", "pacgan", data) == "not measured yet"  # measured, but stale
     assert measure.rate_text("ring8", "unrolled", data) == "not measured yet"
     table = measure.table_markdown(data)
@@ -147,7 +147,28 @@ def test_merge_drops_runs_of_other_settings_and_sides_no_longer_offered():
     entry = data["scenarios"]["ring8"]
     assert "retired-cure" not in entry
     assert [r["seed"] for r in entry[COLLAPSE]["runs"]] == [1]  # seeds 0 and 3 were other settings
-    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed in 1 of 1 seeds"
+    assert measure.rate_text("ring8", COLLAPSE, data) == "collapsed (≤ 2 of 8 modes) in 1 of 1 seeds"
+
+
+def test_the_page_says_what_covered_means_and_how_long_a_pair_took():
+    data = measure.load_reliability()  # the shipped measurements
+    for name, sc in SCENARIOS.items():
+        for side in measure.sides_of(name):
+            if side == COLLAPSE:
+                continue
+            text = measure.rate_text(name, side, data)
+            bar = f"all {sc.n_modes:,}" if sc.covered_at_least >= sc.n_modes else f"≥ {sc.covered_at_least:,} of"
+            assert text.startswith(f"covered ({bar}"), text
+            # README: "Only cures that held up are offered (each covered in at least 4 of 5 seeds)"
+            entry = measure.current_entry(data, name, side)
+            assert entry["covered"] >= 4 and entry["n"] == 5, (name, side, entry["covered"])
+    assert measure.rate_text("grid25", "spectral-norm", data) == "covered (≥ 22 of 25 modes) in 4 of 5 seeds"
+    assert measure.rate_text("mnist5k", "spectral-norm", data) == "covered (all 10 classes) in 5 of 5 seeds"
+    fake = {"scenarios": {"ring8": {side: {"settings": measure.settings_key("ring8", side), "mean_wall_time": t}
+                                    for side, t in ((COLLAPSE, 40.0), ("pacgan", 13.0), ("unrolled", 289.0))}}}
+    assert measure.pair_time_text("ring8", (COLLAPSE, "pacgan"), fake) == "under a minute"
+    assert measure.pair_time_text("ring8", (COLLAPSE, "unrolled"), fake) == "about 5 minutes", "the slower side"
+    assert measure.pair_time_text("ring8", (COLLAPSE, "wgan-gp"), fake) is None, "not measured: no claim"
 
 
 def test_every_offered_cure_has_settings_for_its_scenario():

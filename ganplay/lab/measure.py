@@ -170,13 +170,35 @@ def _write(data: dict, out: str | Path) -> None:
 
 
 def rate_text(scenario_name: str, side: str, data: dict | None = None) -> str:
-    """"collapsed in 5 of 5 seeds" / "covered in 4 of 5 seeds" / "not measured yet"."""
+    """"collapsed (≤ 2 of 8 modes) in 4 of 5 seeds" / "covered (≥ 22 of 25 modes) in 4 of 5
+    seeds" / "covered (all 10 classes) in 5 of 5 seeds" / "not measured yet": the verdict's
+    threshold in the words, since "covered" alone reads as every mode."""
     data = load_reliability() if data is None else data
     entry = current_entry(data, scenario_name, side)
     if not entry:
         return "not measured yet"
-    what = "collapsed" if side == COLLAPSE else "covered"
-    return f"{what} in {entry[what]} of {entry['n']} seeds"
+    sc = scenario(scenario_name)
+    if side == COLLAPSE:
+        what, bar = "collapsed", f"≤ {sc.collapsed_at_most:,} of {sc.n_modes:,} {sc.unit}"
+    else:
+        what = "covered"
+        bar = (f"all {sc.n_modes:,} {sc.unit}" if sc.covered_at_least >= sc.n_modes
+               else f"≥ {sc.covered_at_least:,} of {sc.n_modes:,} {sc.unit}")
+    return f"{what} ({bar}) in {entry[what]} of {entry['n']} seeds"
+
+
+def pair_time_text(scenario_name: str, sides: Iterable[str], data: dict | None = None) -> str | None:
+    """How long the slower of these sides took per run when measured (two runs at a time, as
+    the page trains a pair): "under a minute", "about 5 minutes"; None when one is not measured."""
+    data = load_reliability() if data is None else data
+    entries = [current_entry(data, scenario_name, side) for side in sides]
+    if not entries or not all(e and e.get("mean_wall_time") for e in entries):
+        return None
+    slowest = max(float(e["mean_wall_time"]) for e in entries)
+    if slowest < 60:
+        return "under a minute"
+    minutes = round(slowest / 60)
+    return f"about {minutes} minute{'s' if minutes > 1 else ''}"
 
 
 def table_markdown(data: dict | None = None) -> str:

@@ -1,6 +1,6 @@
 """Train one side of a lesson and record it as a `Replay` (frames + coverage over steps).
 
-    replay = record_side("ring8", "unrolled", seed=0)     # trains ~1 minute on a laptop CPU
+    replay = record_side("ring8", "unrolled", seed=0)     # minutes on a CPU (reliability.json: times)
 
 Frames come from G's sampling copy (the EMA when there is one) on fixed noise, so successive
 frames differ only because G learned. Every frame's coverage uses the same fixed noise and the

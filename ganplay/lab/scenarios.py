@@ -173,10 +173,10 @@ WHAT_IS_COLLAPSE = (
 )
 WHAT_TO_WATCH = (
     "Watch the coverage line under each side. On the left it stays low, or climbs a little and "
-    "then falls or hops as G gives up modes; on the right it should climb to the full count and "
-    "stay there. "
-    "The samples tell the same story: one clump (or one image, over and over) on the left, every "
-    "mode on the right."
+    "then falls or hops as G gives up modes; on the right it climbs to all or nearly all of them "
+    "and stays there (each side's *Measured* line says how often, over the seeds we trained). "
+    "The samples tell the same story: one clump (or one image, over and over) on the left, spread "
+    "over the modes on the right."
 )
 
 

@@ -103,7 +103,7 @@ def watch() -> None:
                                   title="modes covered over time", yaxis={"range": [0, total + 0.5]})
                 st.plotly_chart(fig, key="pg-coverage", width="stretch")
             st.caption("A vanilla GAN's orange points tend to bunch on one or two modes and hop "
-                       "between them (mode collapse); WGAN-GP spreads over all of them.")
+                       "between them (mode collapse); WGAN-GP spreads out over far more of them.")
 
     view()
 
