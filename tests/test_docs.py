@@ -36,3 +36,30 @@ def test_architecture_names_every_module():
         stem = re.escape(rel.stem)
         named = rf"`{stem}(\.py)?`|`[\w.]*\.{stem}`|ganplay/{re.escape(rel.as_posix())}|\b{stem}\.py\b"
         assert re.search(named, arch), f"docs/ARCHITECTURE.md does not mention {rel}"
+
+
+def test_the_projection_summary_says_what_the_cards_hold():
+    """README's prose on projection (not a generated block) against every card's `projection`."""
+    import json
+    import re
+
+    start = README.index("What the cards hold, in short:")
+    text = " ".join(README[start:README.index("this paragraph to the cards", start)].split())
+    cards = [json.loads(p.read_text()) for p in sorted((ROOT / "pretrained").glob("*.json"))]
+    proj = {c["name"]: c["projection"] for c in cards if c.get("projection")}
+    assert len(proj) == 4
+    spaces = [(name, space, s) for name, p in proj.items() for space, s in p["spaces"].items()]
+    assert all(s["beats_best_random_seed"] == 1.0 for _, _, s in spaces), "every digit beats the best seed"
+    assert all(s["label_agreement"]["mean"] == 1.0 for _, _, s in spaces), "all read as the true digit"
+
+    z = [p["spaces"]["z"]["error"]["mean"] for p in proj.values()]
+    seeds = [p["random_seeds"]["error"]["mean"] for p in proj.values()]
+    wplus = proj["mnist-cstylegan-lite"]["spaces"]["w+"]["error"]["mean"]
+    assert f"mean error {min(z):.3f}-{max(z):.3f} in z against {min(seeds):.2f}-{max(seeds):.2f}" in text
+    assert f"{wplus:.4f} in StyleGAN-lite's w+" in text
+    secs = {name: [s["seconds_one_digit_one_thread"] for s in p["spaces"].values()] for name, p in proj.items()}
+    quick = [t for name, ts in secs.items() if "stylegan" not in name for t in ts]
+    style = secs["mnist-cstylegan-lite"]
+    assert f"took {min(quick):.1f}-{max(quick):.1f} s on one thread" in text
+    assert f"and {min(style):.1f}-{max(style):.1f} s for StyleGAN-lite" in text
+    assert re.search(r"\b100 held-out digits\b", text) and all(p["n"] == 100 for p in proj.values())
