@@ -59,6 +59,10 @@ def test_the_train_form_takes_its_points_from_the_editor(runs):  # noqa: F811
     at.run()
     assert not any("data.path" in e for e in errors(at))
     assert not [b for b in at.button if b.label == "Start training"][0].disabled
+    found = lambda: [c.value for c in at.caption if "modes found" in c.value]  # noqa: E731
+    assert "**3** modes found" in found()[0]
+    at.number_input(key="cfg.data.modes").set_value(2).run()  # what coverage will count, drawn
+    assert "**2** modes found" in found()[0]
 
 
 def test_the_demo_trains_only_points_stored_by_its_pages(runs, tmp_path, monkeypatch):  # noqa: F811

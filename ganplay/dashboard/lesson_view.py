@@ -96,7 +96,7 @@ def banner(lesson: Lesson) -> None:
 def drawing(lesson: Lesson) -> None:
     """The lesson's drawn data, read-only (the editor is not shown in a lesson)."""
     points = lesson.read_points()
-    found = points_editor.found_modes(points)
+    found = points_editor.found_modes(points, lesson.start_config().data.modes)
     with st.expander("The lesson's points: the data this run trains on", expanded=True, icon=":material/draw:"):
         st.plotly_chart(points_figure(points.xy), key="lesson-points", width="stretch")
         st.caption(f"**{len(points):,}** points" + (f"; k-means finds **{len(found[0])}** modes" if found else "")

@@ -25,7 +25,8 @@ if lesson is not None:
         lesson_view.drawing(lesson)
 elif st.session_state[train_form.STORE].get("data.name") == DRAWN_DATASET:
     with st.expander("Your points: the data this run trains on", expanded=True, icon=":material/draw:"):
-        points_editor.editor("train.draw")
+        # the circles show what coverage will count: data.modes when the form sets it
+        points_editor.editor("train.draw", modes=int(st.session_state[train_form.STORE].get("data.modes") or 0))
 errors = result.all_errors()
 if errors:
     st.error("Fix these before starting:\n" + "\n".join(f"- {e}" for e in errors), icon=":material/error:")
