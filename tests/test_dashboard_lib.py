@@ -477,6 +477,40 @@ def test_step_mode_view_only_widens_as_g_closes_in():
     assert Stepper(stepper.cfg).snapshot().extent[1] < wide[1]  # (a fresh start's own view)
 
 
+def test_step_mode_critic_colours_only_widen_and_a_probability_keeps_0_to_1():
+    from dataclasses import replace
+
+    from ganplay.dashboard.stepper import Stepper
+
+    small = ["model.g_hidden=[16]", "model.d_hidden=[16]", "model.z_dim=4", "train.batch_size=32"]
+    logits = Stepper(Config.from_preset("ring8-gan", small))
+    assert logits.field_scale(logits.snapshot()) == view2d.PROBABILITY
+    critic = Stepper(Config.from_preset("ring8-gan", [*small, "loss.name=wasserstein", "loss.gp_weight=1"]))
+    snap = critic.snapshot()
+    wide = critic.field_scale(replace(snap, field=snap.field * 50))
+    narrow = critic.field_scale(replace(snap, field=snap.field * 0.01))
+    assert narrow == wide, "a narrower field keeps the widest scale so far (not refitted per step)"
+    assert Stepper(critic.cfg).field_scale(snap).hi < wide.hi, "a fresh stepper starts from its own field"
+
+
+def test_step_mode_stops_with_the_reason_when_a_step_diverges():
+    import torch
+
+    from ganplay.dashboard.stepper import Stepper
+
+    stepper = Stepper(Config.from_preset("ring8-gan", ["model.g_hidden=[16]", "model.d_hidden=[16]",
+                                                       "model.z_dim=4", "train.batch_size=32"]))
+    stepper.step("both")
+    with torch.no_grad():
+        for p in stepper.trainer.D.parameters():
+            p.fill_(float("nan"))
+    stepper.step("both", 20)
+    assert stepper.diverged and "diverged at step 2" in stepper.diverged and "loss_d" in stepper.diverged
+    assert (stepper.log.g_steps, stepper.trainer.step) == (1, 1), "nothing counted after the failing step"
+    stepper.step("g")
+    assert stepper.log.g_steps == 1, "a diverged stepper takes no more steps"
+
+
 # The 2D switches a run can have: step mode must take the run's exact steps with each of them.
 STEP_MODE_SWITCHES = {
     "ns": [], "minimax": ["loss.name=minimax"], "lsgan": ["loss.name=lsgan"], "hinge": ["loss.name=hinge"],

@@ -1,8 +1,8 @@
 """GAN Lab's step mode: a small 2D GAN trained in this process, one D step or one G step at a time,
 so a person can see the discriminator's field and the generator's arrows move after each.
 
-It drives a `ganplay.train.Trainer` through its public phases (`begin_step`, `d_step`, `g_step`,
-`field_and_arrows`, `manifold`): the same data, models, optimisers, losses and every stabiliser as a run, so
+It drives a `ganplay.train.Trainer` through its public phases (`step_once` for a whole step,
+`begin_step`, `d_step`, `g_step` one at a time; `view_2d`, `manifold`, `mode_arrays` to draw): the same data, models, optimisers, losses and every stabiliser as a run, so
 "D and G" steps taken here equal a run's steps bit for bit (tests/test_dashboard_lib.py). A real
 run trains in a child process (`ganplay.jobs`); this is the exception because each step takes
 milliseconds and the point is to step by hand. The stepper lives in the session, never on disk.
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ganplay.config import LOGIT_LOSSES, Config
-from ganplay.dashboard.view2d import Snapshot2D
+from ganplay.dashboard.view2d import PROBABILITY, FieldScale, Snapshot2D, critic_scale, critic_spread
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Stepper:
         self.log = StepLog()
         self._by_hand = 0  # single phases taken since the last whole step (each its own batch)
         self._reach = 0.0  # the widest view drawn so far (half its side)
+        self._spread = 0.0  # a critic's widest colour scale so far
+        self.diverged: str | None = None  # why stepping stopped (a non-finite loss)
 
     # -- one update at a time -------------------------------------------------------------
     def d_step(self) -> float:
@@ -53,21 +55,24 @@ class Stepper:
         return self._record("g", loss)
 
     def both(self) -> None:
-        """n_critic D steps, then one G step on the last D step's fake batch: a run's step."""
-        t = self.trainer
-        t.set_lrs()
-        t.begin_step()
-        for i in range(self.cfg.optim.n_critic):
-            critic = t.d_step(keep_fake_graph=i == self.cfg.optim.n_critic - 1)
-            self._record("d", critic.loss)
-        loss, _ = t.g_step(critic)
-        t.step += 1
+        """n_critic D steps, then one G step on the last D step's fake batch: a run's step (the
+        trainer's own `step_once`). A non-finite loss stops the stepper with `diverged` set."""
+        from ganplay.train.trainer import Diverged
+
+        try:
+            stats = self.trainer.step_once(on_critic=lambda loss: self._record("d", loss))
+        except Diverged as exc:
+            self.diverged = str(exc)
+            return
         self._by_hand = 0
-        self._record("g", loss)
+        self._record("g", stats[1])
 
     def step(self, which: str, times: int = 1) -> None:
-        """`which` is "d", "g" or "both" (n_critic D steps, then one G step, like a real run)."""
+        """`which` is "d", "g" or "both" (n_critic D steps, then one G step, like a real run);
+        nothing once a step has diverged."""
         for _ in range(times):
+            if self.diverged:
+                return
             {"d": self.d_step, "g": self.g_step, "both": self.both}[which]()
 
     def _record(self, kind: str, loss) -> float:
@@ -90,6 +95,14 @@ class Stepper:
         self._reach = max(self._reach, extent[1])
         return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad,
                           manifold=t.manifold(), manifold_z_dim=t.G.z_dim, **t.mode_arrays())
+
+    def field_scale(self, snap: Snapshot2D) -> FieldScale:
+        """D's colours: a probability's fixed 0..1, or a critic's scale that, like the view, only
+        widens while stepping, so a colour means the same score from one step to the next."""
+        if self.field_is_probability:
+            return PROBABILITY
+        self._spread = max(self._spread, critic_spread(snap.field))
+        return critic_scale(self._spread)
 
     @property
     def field_is_probability(self) -> bool:

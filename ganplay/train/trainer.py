@@ -262,11 +262,25 @@ class Trainer:
             self.G_ema.update_parameters(self.G)
         return loss_g, grad_norm_g
 
-    def train_step(self) -> Tensor:
-        """One G step (after n_critic D steps). Returns the step's stats, as one tensor."""
+    def step_once(self, on_critic: Callable[[Tensor], None] | None = None) -> Tensor:
+        """A run's step, also what step mode's "D + G step" takes: this step's learning rates,
+        `train_step`, then the step counted. A non-finite D or G loss raises Diverged (naming the
+        step that failed, not yet counted)."""
+        self.set_lrs()
+        stats = self.train_step(on_critic)
+        if not bool(torch.isfinite(stats[:2]).all()):
+            raise Diverged(self._divergence_message(stats))
+        self.step += 1
+        return stats
+
+    def train_step(self, on_critic: Callable[[Tensor], None] | None = None) -> Tensor:
+        """One G step (after n_critic D steps, each D loss to `on_critic`). Returns the step's
+        stats, as one tensor."""
         self.begin_step()
         for i in range(self.n_critic):
             critic = self.d_step(keep_fake_graph=i == self.n_critic - 1)  # the last batch serves G too
+            if on_critic is not None:
+                on_critic(critic.loss)
         loss_g, grad_norm_g = self.g_step(critic)
         as_prob = losses.outputs_are_logits(self.loss_name)
         score = (lambda s: torch.sigmoid(s.float()).mean()) if as_prob else (lambda s: s.float().mean())
@@ -418,12 +432,8 @@ class Trainer:
                     state = "stopped"
                     break
                 t_last += self.paused_s - paused_before  # a pause is not slow training
-                self.set_lrs()
                 t0 = time.perf_counter()
-                stats = self.train_step()
-                if not bool(torch.isfinite(stats[:2]).all()):
-                    raise Diverged(self._divergence_message(stats))
-                self.step += 1
+                stats = self.step_once()
                 self.wall_time += time.perf_counter() - t0
                 acc += stats
                 acc_n += 1

@@ -140,7 +140,6 @@ def step_by_hand() -> None:
 
             stepper = Stepper(cfg)
         st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
-        st.session_state["pg.spread"] = 0.0
     b = st.columns(4)
     if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
                    help="Update the discriminator once: watch the background shift."):
@@ -157,13 +156,9 @@ def step_by_hand() -> None:
     left, right = st.columns([3, 1])
     with left:
         title = f"after {_updates(stepper.log.d_steps)} of D and {_updates(stepper.log.g_steps)} of G"
-        if stepper.field_is_probability:
-            scale = view2d.PROBABILITY
-        else:  # a critic's scale only widens while stepping, so colours keep their meaning
-            spread = max(st.session_state.get("pg.spread", 0.0), view2d.critic_spread(snap.field))
-            st.session_state["pg.spread"] = spread
-            scale = view2d.critic_scale(spread)
-        st.plotly_chart(view2d.figure_2d(snap, scale, show_field=show_field,
+        if stepper.diverged:
+            st.error(f"{stepper.diverged}. Press **Reset** to start again.", icon=":material/error:")
+        st.plotly_chart(view2d.figure_2d(snap, stepper.field_scale(snap), show_field=show_field,
                                          show_arrows=show_arrows, title=title, show_manifold=show_manifold),
                         key="pg-step-figure", width="stretch")
         manifold_caption(snap)
