@@ -361,7 +361,9 @@ def image_lesson(kind: str, unit: str, full: int, left: list, right: list, tmp_p
 
     name, cure = f"test-{kind}", "minibatch-std"
     monkeypatch.setitem(SCENARIOS, name, replace(SCENARIOS["ring8"], name=name, title=f"Test {kind}", kind=kind,
-                                                 unit=unit, n_modes=full, anchors=(), cures=(cure,)))
+                                                 unit=unit, n_modes=full, anchors=(), cures=(cure,),
+                                                 kl_anchors=SCENARIOS["stacked-mnist"].kl_anchors if kind == "stacked"
+                                                 else ()))
     monkeypatch.setitem(CURES, cure, Cure(cure, CURES[cure].title, CURES[cure].why,
                                           {**CURES[cure].overrides, name: ("model.minibatch_std=true",)}))
     for side, cov in ((COLLAPSE, left), (cure, right)):
@@ -405,7 +407,9 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
         assert list(bars[:3]) == pytest.approx([100 / 3] * 3) and sum(bars) == pytest.approx(100)
         assert texts(at).count(lv.hist_caption(10)) == 2, "the histogram says what it shows"
     else:
-        assert [m.help for m in at.metric if m.label == "uneven spread (KL)"][0].count("Lower is better") == 1
+        kl_help = [m.help for m in at.metric if m.label == "uneven spread (KL)"][0]
+        assert kl_help.count("Lower is better") == 1
+        assert "Published: DCGAN 3.4 (VEEGAN Table 2)" in kl_help and "WGAN-GP 0.148 (GDPP Table 3)" in kl_help
     slider(at).set_value(750).run()
     assert [m.value for m in at.metric if m.label.startswith(label)] == [f"{left[1]:,} / {full:,}",
                                                                         f"{right[1]:,} / {full:,}"]

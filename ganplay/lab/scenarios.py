@@ -32,6 +32,7 @@ class Scenario:
     covered_at_least: int  # final coverage >= this: the run covered the data
     frames: int = 16  # snapshots recorded over the run (plus step 0)
     anchors: tuple[tuple[str, float, str], ...] = ()  # (method, published coverage, source)
+    kl_anchors: tuple[tuple[str, float, str], ...] = ()  # (method, published KL from uniform, source)
     cures: tuple[str, ...] = ()
 
 
@@ -121,6 +122,8 @@ SCENARIOS: dict[str, Scenario] = {
         collapsed_at_most=100, covered_at_least=900,
         anchors=(("DCGAN", 99, "VEEGAN Table 2"), ("Unrolled GAN", 817, "GDPP Table 3"),
                  ("WGAN-GP", 995, "GDPP Table 3"), ("PacDCGAN2", 1000, "PacGAN Table 2")),
+        kl_anchors=(("DCGAN", 3.4, "VEEGAN Table 2"), ("Unrolled GAN", 1.430, "GDPP Table 3"),
+                    ("WGAN-GP", 0.148, "GDPP Table 3"), ("PacDCGAN2", 0.06, "PacGAN Table 2")),
         cures=("wgan-gp",),
     ),
 }

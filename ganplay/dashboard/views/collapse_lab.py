@@ -213,8 +213,9 @@ def replay_side(side: lv.Side, step: int) -> None:
         tiles[1].metric(metric("kl").label, f"{num.kl:.2f}",
                         help=tip(f"KL(histogram of triples ‖ uniform): how unevenly the samples fall on "
                                  f"the {num.full:,} digit triples. Lower is better: 0 is an even spread, "
-                                 f"{math.log(num.full):.2f} is every sample the same triple. Published: "
-                                 "WGAN-GP 0.148, PacDCGAN2 0.06."))
+                                 f"{math.log(num.full):.2f} is every sample the same triple."
+                                 + (" Published: " + ", ".join(f"{m} {v:g} ({src})" for m, v, src in sc.kl_anchors)
+                                    + "." if sc.kl_anchors else "")))
     if num.hq is not None and num.coverage >= num.full and num.hq < lv.SHARP_SHARE:
         st.markdown(f":orange[**{lv.touched_not_sharp(num.full, num.hq, sc.unit)}**]")
     samples, coverage = areas()
