@@ -63,3 +63,15 @@ def test_the_projection_summary_says_what_the_cards_hold():
     assert f"took {min(quick):.1f}-{max(quick):.1f} s on one thread" in text
     assert f"and {min(style):.1f}-{max(style):.1f} s for StyleGAN-lite" in text
     assert re.search(r"\b100 held-out digits\b", text) and all(p["n"] == 100 for p in proj.values())
+
+
+def test_architecture_layer_block_is_the_import_linter_contract():
+    import re
+    import tomllib
+
+    layers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]["layers"]
+    want = [[name.strip().removeprefix("ganplay.") for name in line.split(":")] for line in layers]
+    doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    block = doc.split("### The layer contract")[1].split("```")[1].strip().splitlines()
+    got = [[name.strip() for name in re.split(r"\s{2,}", line)[0].split(",")] for line in block]
+    assert got == want

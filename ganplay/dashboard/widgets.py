@@ -32,7 +32,8 @@ PAGE_CSS = ("<style>[data-testid='stSkeleton']{display:flex;align-items:center;j
 
 
 def runs_root() -> Path:
-    """The runs folder this session watches (sidebar), else $GANPLAY_RUNS, else ./runs."""
+    """The runs folder this session watches (sidebar), else `jobs.runs_root()`'s default
+    ($GANPLAY_RUNS, a Space's /data, ./runs)."""
     value = st.session_state.get(ROOT_KEY) or ""
     return jobs.runs_root(value or None)
 
