@@ -287,6 +287,12 @@ def test_on_a_phone_both_sides_stay_on_screen_together(lab_server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     open_lab(page, lab_server)
     no_exception(page)
+    shot(page, "lab-phone")
+    labels = json.loads(page.evaluate("""() => JSON.stringify(Array.from(
+        document.querySelectorAll('[data-testid="stMetricLabel"] .stMarkdownEllipsis'))
+        .map(e => [e.textContent, e.scrollWidth > e.clientWidth + 1]))"""))  # the box that ends in "…"
+    assert [text for text, _ in labels].count("modes covered") == 2, labels
+    assert not [text for text, cut in labels if cut], f"metric labels cut short on a phone: {labels}"
     width = page.evaluate("() => document.documentElement.clientWidth")
     for what in ("samples", "coverage"):
         page.evaluate("""what => Array.from(document.querySelectorAll('.js-plotly-plot'))

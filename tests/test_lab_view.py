@@ -38,6 +38,10 @@ def test_coverage_figure_draws_the_replays_numbers_with_a_marker_now_and_the_ful
     lines = {(s.y0, s.line.dash) for s in fig.layout.shapes}
     assert (8, "dash") in lines, "a dashed line at the full count"
     assert (1, "dot") in lines, "the published number for a vanilla GAN (VEEGAN: 1 mode)"
+    notes = [a.text for a in fig.layout.annotations]
+    assert "published: 1" in notes, "the method's name left out where the chart is narrow"
+    big = lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, anchor=play.anchor_for(RING8, COLLAPSE), big=True)
+    assert any(a.text.startswith("published (") and a.text.endswith("): 1") for a in big.layout.annotations)
     assert fig.layout.yaxis.range[1] > 8 and fig.layout.yaxis.range[0] == 0
 
 

@@ -317,7 +317,9 @@ def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Itera
     if anchor is not None:
         method, value, source = anchor
         fig.add_hline(y=value, line={"dash": "dot", "color": "#8c8c8c", "width": 1.5},
-                      annotation_text=f"published ({method}): {fmt(value)}",
+                      # the method's name only where there is room (a phone's half-width chart
+                      # cut it off); the header names the side's method, the anchors line all of them
+                      annotation_text=f"published ({method}): {fmt(value)}" if big else f"published: {fmt(value)}",
                       annotation_position="bottom left" if value > sc.n_modes / 2 else "top left",
                       annotation_font_size=16 if big else 11,
                       annotation_font_color="#6b6b6b")
