@@ -228,12 +228,12 @@ def replay_side(side: lv.Side, step: int) -> None:
                      caption=f"generated samples at step {num.step:,}")
     with coverage:
         # presenter view with a histogram under it: both in a 1080p projector's first screen
-        height = (FIG_H if num.hist is None else 230) if big else 300
+        height = (FIG_H if num.hist is None else 210) if big else 300
         chart(lv.replay_coverage_figure(side, i, big, height), f"lab-coverage-{side.side}")
         caption(lv.coverage_caption(sc))
     if num.hist is not None:  # presenter view: beside the digits, under the chart (no scrolling)
         with coverage if big else samples:
-            chart(lv.hist_figure(num.hist, side.side, big=big, height=220 if big else 240), f"lab-hist-{side.side}",
+            chart(lv.hist_figure(num.hist, side.side, big=big, height=175 if big else 240), f"lab-hist-{side.side}",
                   copy=False)
             caption(lv.hist_caption(len(num.hist)))
     verdict = rep.meta.get("verdict")
