@@ -81,6 +81,26 @@ def test_bad_header_config_is_refused_before_building(tmp_path, change):
     assert "\n" not in str(err.value)
 
 
+def test_a_folder_with_no_checkpoint_is_a_sampling_error(tmp_path):
+    with pytest.raises(SamplingError, match="not a run folder"):
+        load_generator(tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SamplingError, match="has no checkpoint yet"):
+        load_generator(tmp_path)
+
+
+def test_load_generator_takes_the_checkpoint_already_read(monkeypatch):
+    c = ckpt.load_checkpoint(MNIST)
+
+    def read_again(path):
+        raise AssertionError(f"{path} read a second time")
+
+    monkeypatch.setattr(ckpt, "load_checkpoint", read_again)
+    gen = load_generator(MNIST.parent.parent, use_ema=False, checkpoint=c)  # the run: its newest checkpoint
+    assert gen.source == MNIST and gen.step == c.meta["step"]
+    assert torch.equal(gen.G.state_dict()[next(iter(c.state_dict("G")))], next(iter(c.state_dict("G").values())))
+
+
 # -- NaN weights (item 9) -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def nan_weights(tmp_path_factory) -> Path:
