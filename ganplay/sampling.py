@@ -252,7 +252,13 @@ def real_points(cfg: Config, n: int) -> np.ndarray:
     if cfg.data.name == DRAWN_DATASET:
         xy = read_points(cfg.data.path).xy
         return xy[np.random.default_rng(0).permutation(len(xy))[:n]]
-    return mixture(cfg.data.name).sample(n, torch.Generator().manual_seed(0)).numpy()
+    return mixture_points(cfg.data.name, n)
+
+
+def mixture_points(name: str, n: int, seed: int = 0) -> np.ndarray:
+    """n points (float32 (n, 2)) of the built-in 2D data `name`, seeded: a 2D run's real points,
+    the point editor's preset."""
+    return mixture(name).sample(n, torch.Generator().manual_seed(seed)).numpy()
 
 
 def sample_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None, strict: bool = False) -> bytes:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -99,6 +100,17 @@ def test_load_generator_takes_the_checkpoint_already_read(monkeypatch):
     gen = load_generator(MNIST.parent.parent, use_ema=False, checkpoint=c)  # the run: its newest checkpoint
     assert gen.source == MNIST and gen.step == c.meta["step"]
     assert torch.equal(gen.G.state_dict()[next(iter(c.state_dict("G")))], next(iter(c.state_dict("G").values())))
+
+
+def test_mixture_points_are_seeded_and_are_a_2d_runs_real_points():
+    from ganplay.config import Config
+    from ganplay.sampling import mixture_points, real_points
+
+    xy = mixture_points("ring8", 500)
+    assert xy.shape == (500, 2) and xy.dtype == "float32"
+    assert abs(float(np.linalg.norm(xy, axis=1).mean()) - 2.0) < 0.1  # ring8: radius 2
+    assert np.array_equal(xy, mixture_points("ring8", 500)) and not np.array_equal(xy, mixture_points("ring8", 500, 1))
+    assert np.array_equal(real_points(Config.from_preset("ring8-gan"), 500), xy)
 
 
 # -- NaN weights (item 9) -----------------------------------------------------------------------
