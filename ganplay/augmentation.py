@@ -43,6 +43,8 @@ ARM_TEXT = {
 ZOO_MODEL = "mnist-cdcgan"
 GAN_PRESET = "mnist-cdcgan"
 CLASSICAL_COPIES = 10
+STUDIES = "augment"  # the studies' folder in the runs folder: <runs>/augment/<Settings.key()>/results.json
+RESULTS = "results.json"
 
 
 class AugmentError(ValueError):
@@ -90,6 +92,18 @@ class Study:
                                  "min": min(accs), "max": max(accs)})
         return rows
 
+    @property
+    def expected(self) -> int:
+        """Classifiers a finished study holds: one per arm, n and seed."""
+        return len(self.settings.n_values) * len(self.settings.seeds) * len(ARMS)
+
+    @property
+    def missing(self) -> int:
+        """Classifiers still to measure (a study cut short carries on with them)."""
+        s = self.settings
+        done = {(c.get("n"), c.get("seed"), c.get("arm")) for c in self.cells}
+        return sum((n, seed, arm) not in done for n in s.n_values for seed in s.seeds for arm in ARMS)
+
     def as_dict(self) -> dict:
         return {"settings": asdict(self.settings), "cells": self.cells, "summary": self.summary(),
                 "arms": ARM_TEXT, "test_set": "mnist5k held-out: 500 digits, 50 per class"}
@@ -103,12 +117,27 @@ def shipped_path() -> Path:
 
 
 def study_dir(root: str | Path, settings: Settings) -> Path:
-    return Path(root) / "augment" / settings.key()
+    return Path(root) / STUDIES / settings.key()
+
+
+def results_path(folder: str | Path) -> Path:
+    return Path(folder) / RESULTS
+
+
+def list_studies(root: str | Path) -> list[Path]:
+    """The study folders under the runs folder `root` (`study_dir`) with results, newest first."""
+    found = []
+    for path in (Path(root) / STUDIES).glob(f"*/{RESULTS}"):
+        try:
+            found.append((path.stat().st_mtime, path.parent))
+        except OSError:  # deleted since the listing
+            continue
+    return [folder for _, folder in sorted(found, key=lambda t: t[0], reverse=True)]
 
 
 def load_study(folder: str | Path) -> Study | None:
     """A study's results as written (None when there are none yet)."""
-    path = Path(folder) / "results.json"
+    path = results_path(folder)
     try:
         d = json.loads(path.read_text())
         return Study(Settings(**{k: tuple(v) if isinstance(v, list) else v for k, v in d["settings"].items()}),
@@ -252,10 +281,10 @@ def run_study(root: str | Path, settings: Settings = Settings(), progress: bool 
             acc = classifier_accuracy(xs, ys, test, seed, settings.classifier_steps, settings.batch_size)
             study.cells.append({"n": n, "seed": seed, "arm": arm, "accuracy": round(acc, 4),
                                 "train_images": len(xs)})
-            atomic_write_json(folder / "results.json", study.as_dict())  # a study cut short resumes here
+            atomic_write_json(results_path(folder), study.as_dict())  # a study cut short resumes here
             bar.update(1)
     bar.close()
-    atomic_write_json(folder / "results.json", study.as_dict())
+    atomic_write_json(results_path(folder), study.as_dict())
     return study, folder
 
 
@@ -316,9 +345,8 @@ def publish(folder: str | Path) -> bool:
     study = load_study(folder)
     if study is None:
         raise AugmentError(f"{folder} holds no results.json to publish")
-    missing = len(study.settings.n_values) * len(study.settings.seeds) * len(ARMS) - len(study.cells)
-    if missing:
-        raise AugmentError(f"the study in {folder} is not finished ({missing} classifiers to go); "
+    if study.missing:
+        raise AugmentError(f"the study in {folder} is not finished ({study.missing} classifiers to go); "
                            "run `ganplay augment` with the same settings first")
     shipped = shipped_path()
     shipped.parent.mkdir(parents=True, exist_ok=True)

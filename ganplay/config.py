@@ -59,6 +59,9 @@ LOSSES = ("ns", "minimax", "lsgan", "hinge", "wasserstein")
 # Losses whose D outputs logits: sigmoid(D(x)) is D's probability that x is real (shown in [0, 1]);
 # the others' D is a critic with an unbounded score.
 LOGIT_LOSSES = ("ns", "minimax")
+# Losses whose D loss is never negative, so a D loss near 0 means D wins outright (the health alarm);
+# a Wasserstein critic's loss has no floor.
+NONNEGATIVE_D_LOSSES = ("ns", "minimax", "lsgan", "hinge")
 AUGMENTS = ("translation", "cutout")
 # What a learner reads for each data set, architecture and loss (the key stays in tooltips).
 PLAIN_NAMES = {

@@ -35,7 +35,7 @@ from PIL import Image
 from torch import Tensor
 
 from ganplay.sampling import LoadedGenerator, load_generator, nonfinite_warning
-from ganplay.train.rundir import RunDir, runs_root
+from ganplay.train.rundir import NoCheckpointError, RunDir, runs_root
 from ganplay.zoo import cards, has_card, weights_path
 
 MAX_SEED = 2**31 - 1
@@ -188,11 +188,10 @@ def resolve_name(name) -> Path:
     if not text:
         raise ExploreError("choose a generator")
     if text.startswith(RUN_PREFIX):
-        latest = RunDir(run_dir(text)).latest_checkpoint()
-        if latest is None:
-            raise ExploreError(f"{text} has no checkpoint yet (a run saves one every "
-                               "train.checkpoint_every steps and at its end)")
-        return latest
+        try:
+            return RunDir(run_dir(text)).require_checkpoint(text)
+        except NoCheckpointError as exc:
+            raise ExploreError(str(exc)) from None
     if _ZOO_NAME.fullmatch(text) and has_card(text):
         return weights_path(text)
     raise _refusal(name)

@@ -3,7 +3,8 @@
 - `neighbours(gen, seed, ...)`: a generated digit and its k nearest mnist5k training digits, in the
   classifier's features and in pixels, with the distances (`metrics.memorisation.nearest_real`);
   `neighbours_image` draws them. The run-level memorisation check itself lives in
-  `ganplay.metrics.memorisation` (`ganplay eval` reports it).
+  `ganplay.metrics.memorisation` (`ganplay eval` reports it); `memorisation(gen, name)` gives a
+  page its block: a zoo model's card's, or a run's measured on MEMO_N samples (cached).
 - `d_verdict(run_dir, n_fake, n_real, seed)`: a run's newest checkpoint holds D (`D.*` tensors):
   G makes n_fake samples, n_real training digits join them, D scores all of them, sorted most
   real first. The zoo ships G only (weights-only files, `zoo_build.export_weights`): it is refused
@@ -32,10 +33,11 @@ from torch import Tensor, nn
 
 from ganplay import explore as E
 from ganplay.config import LOGIT_LOSSES
+from ganplay.metrics import memorisation as M
 from ganplay.sampling import LoadedGenerator, load_generator
 from ganplay.train import checkpoint as ckpt
-from ganplay.train.rundir import RunDir
-from ganplay.zoo import has_card
+from ganplay.train.rundir import NoCheckpointError, RunDir
+from ganplay.zoo import has_card, read_card
 
 MAX_K = 10
 MAX_VERDICT = 64  # fake or real images in one verdict
@@ -68,18 +70,15 @@ def neighbours(gen: LoadedGenerator, seed=0, label=None, truncation: float = 1.0
                k: int = 5, point: Tensor | None = None) -> Neighbours:
     """The k closest training digits of the digit `gen` draws for the seed (or `explore.Latent`, or
     latent `point`; moved along the explorer's directions by `amounts`), in features and pixels."""
-    from ganplay.metrics.memorisation import SPACES, nearest_real, training_digits
-
     k = E.check_whole(k, "k")
     if not 1 <= k <= MAX_K:
         raise E.ExploreError(f"k must be 1..{MAX_K}, got {E.shown(k)}")
+    M.check_digits(gen, "Nearness to real digits")
     x = _draw(gen, seed, label, truncation, amounts, point)
-    if x.shape[1] != 1:
-        raise E.ExploreError("nearest training digits need a digit generator (1 channel)")
-    train = training_digits(x.shape[-1])
+    train = M.training_digits(x.shape[-1])
     out = {}
-    for space in SPACES:
-        idx, dist = nearest_real(x, k, space)
+    for space in M.SPACES:
+        idx, dist = M.nearest_real(x, k, space)
         out[space] = {"images": train.x[idx[0]].float() / 127.5 - 1, "index": idx[0].tolist(),
                       "distance": dist[0].tolist(), "label": train.labels[idx[0]].tolist()}
     return Neighbours(x, out)
@@ -148,6 +147,35 @@ def neighbours_table(nb: Neighbours) -> str:
     return "\n".join(rows)
 
 
+# -- the memorisation check, for a page ---------------------------------------------------------
+MEMO_N = 2000  # samples of a run's check, measured on request (`ganplay eval` measures 10,000)
+MEMO_SEED = 0
+MAX_MEMO = 16
+_MEMO: OrderedDict[tuple, dict] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+
+
+def memorisation(gen: LoadedGenerator, name: str) -> tuple[dict, str]:
+    """(the memorisation block of `gen`, which `name` stands for; where it comes from): a zoo
+    model's from its card, a run's measured here on MEMO_N samples once per checkpoint and process.
+    `NotDigitsError` for a generator the check cannot measure."""
+    M.check_digits(gen)
+    zoo = _zoo_name(name)
+    block = (read_card(zoo).get("metrics") or {}).get("memorisation") if zoo else None
+    if block is not None:
+        return block, f"its card (`ganplay eval`, {block['n']:,} samples)"
+    key = (str(gen.source), gen.step, gen.source.stat().st_mtime_ns)
+    with _MEMO_LOCK:
+        block = _MEMO.get(key)
+    if block is None:  # measured outside the lock: another generator's check need not wait
+        block = M.memorisation_check(gen, n=MEMO_N, seed=MEMO_SEED)
+        with _MEMO_LOCK:
+            _MEMO[key] = block
+            while len(_MEMO) > MAX_MEMO:
+                _MEMO.popitem(last=False)
+    return block, f"{MEMO_N:,} samples measured now (`ganplay eval` measures 10,000)"
+
+
 # -- D's verdict ---------------------------------------------------------------------------------
 @dataclass
 class Verdict:
@@ -169,12 +197,18 @@ class VerdictError(ValueError):
     """D's verdict cannot be given for this source; the message says why."""
 
 
-def _refuse_zoo(source) -> None:
+def _zoo_name(source) -> str | None:
+    """`source` as a zoo model's name, or None (a run, a path)."""
     text = str(source)
-    if "/" not in text and has_card(text):
-        raise VerdictError(f"{text} is a zoo model: the zoo ships its generator only (no D, to keep the "
-                           "package small), so D's verdict is offered for your runs, whose checkpoints hold "
-                           "D. Train one (the Train page, or `ganplay train --preset mnist-dcgan`).")
+    return text if "/" not in text and has_card(text) else None
+
+
+def _refuse_zoo(source) -> None:
+    name = _zoo_name(source)
+    if name is not None:
+        raise VerdictError(f"{name} is a zoo model: the zoo ships its generator only (no D, to keep the "
+                           "package small), so D's verdict is for runs, whose checkpoints hold D: pick one of "
+                           "yours, or train one (the Train page, or `ganplay train --preset mnist-dcgan`).")
 
 
 def d_verdict(run_dir: str | Path, n_fake: int = 24, n_real: int = 8, seed: int = 0) -> Verdict:
@@ -189,17 +223,14 @@ def d_verdict(run_dir: str | Path, n_fake: int = 24, n_real: int = 8, seed: int 
                            f"more in all); got {E.shown(n_fake)} and {E.shown(n_real)}")
     seed = E.check_seed(seed)
     path = Path(run_dir)
-    run = RunDir(path)
-    if not run.is_run():
-        raise VerdictError(f"{path} is not a run folder: D's verdict needs a run's checkpoint, which holds D")
-    latest = run.latest_checkpoint()
-    if latest is None:
-        raise VerdictError(f"{path.name} has no checkpoint yet (a run saves one every "
-                           "train.checkpoint_every steps and at its end)")
+    try:
+        latest = RunDir(path).require_checkpoint(path.name)
+    except NoCheckpointError as exc:
+        raise VerdictError(f"{exc}: D's verdict needs a run's checkpoint, which holds D") from None
     c = ckpt.load_checkpoint(latest)
     if not c.has("D"):
         raise VerdictError(f"{latest.name} holds no D (a weights-only file): D's verdict needs a full checkpoint")
-    gen = load_generator(latest, use_ema=False)
+    gen = load_generator(latest, use_ema=False, checkpoint=c)
     cfg = gen.config
     if gen.is_points or gen.is_translator:
         raise VerdictError("D's verdict is drawn for generators of images from noise; "
@@ -466,4 +497,4 @@ def feature_maps_table(layers: list[LayerMaps]) -> str:
 
 __all__ = ["Neighbours", "Verdict", "VerdictError", "LayerMaps", "neighbours", "neighbours_image",
            "neighbours_table", "d_verdict", "verdict_image", "verdict_text", "feature_maps",
-           "feature_maps_image", "feature_maps_table"]
+           "feature_maps_image", "feature_maps_table", "memorisation"]

@@ -33,6 +33,7 @@ SILHOUETTE_MIN = 0.5  # below this no split into clusters is clear: the set is o
 MIN_MODE_STD = 0.02  # a cluster of identical clicks still gets a 3-sigma radius to hit
 SPRAY_PER_UNIT = 30  # sprayed points per unit of stroke length
 ERASE_RADIUS_STDS = 2.0  # the eraser removes points within this many `spread`s of its path
+ERASE_MIN_RADIUS = 0.1  # a spread of 0 still erases what the stroke touches
 STORE_KEEP = 200  # point files kept in a runs folder's store (the newest; see `store`)
 TOOLS = ("point", "spray", "erase")
 
@@ -59,9 +60,7 @@ class PointSet:
 # -- reading and writing ---------------------------------------------------------------------
 def parse_csv(raw: bytes) -> PointSet:
     """A CSV's points: two columns (x, y) or three (x, y, integer label), an optional header row."""
-    if len(raw) > MAX_CSV_BYTES:
-        raise PointsError(f"The file is {len(raw) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB "
-                          f"(about {MAX_POINTS:,} points).")
+    check_size(len(raw))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -142,10 +141,16 @@ def read_file(path: str | Path) -> PointSet:
         size = path.stat().st_size
     except OSError as exc:
         raise PointsError(f"data.path: cannot read {path.name or path}: {exc.strerror or exc}") from None
-    if size > MAX_CSV_BYTES:
-        raise PointsError(f"data.path: {path.name} is {size / 1e6:.1f} MB; the limit is "
-                          f"{MAX_CSV_BYTES / 1e6:.0f} MB (about {MAX_POINTS:,} points).")
+    check_size(size, f"data.path: {path.name}")
     return parse_csv(path.read_bytes())
+
+
+def check_size(size: int, what: str = "The file") -> None:
+    """Refuse a CSV of `size` bytes past MAX_CSV_BYTES (before it is read, where the size is
+    known first); `what` names it in the message."""
+    if size > MAX_CSV_BYTES:
+        raise PointsError(f"{what} is {size / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB "
+                          f"(about {MAX_POINTS:,} points).")
 
 
 def checked(points: PointSet, training: bool = True) -> PointSet:
@@ -174,7 +179,7 @@ def apply_stroke(points: PointSet, tool: str, path, spread: float, seed: int) ->
     """`points` after one stroke of `tool` along `path` ((M, 2) in data coordinates; a click is
     one point): "point" adds the path's points, "spray" adds SPRAY_PER_UNIT points per unit of
     length (one for a click), each moved by Gaussian noise of std `spread`, "erase" removes
-    the points within ERASE_RADIUS_STDS * `spread` of the path (at least 0.1). Seeded: the same
+    the points within `erase_radius(spread)` of the path. Seeded: the same
     stroke gives the same points. Raises PointsError (and changes nothing) past MAX_POINTS."""
     if tool not in TOOLS:
         raise PointsError(f"Unknown tool {tool!r}; use one of {', '.join(TOOLS)}.")
@@ -184,8 +189,7 @@ def apply_stroke(points: PointSet, tool: str, path, spread: float, seed: int) ->
         return points
     spread = float(min(max(spread, 0.0), VIEW))
     if tool == "erase":
-        radius = max(ERASE_RADIUS_STDS * spread, 0.1)
-        keep = _distance_to_path(points.xy.astype(np.float64), path) > radius
+        keep = _distance_to_path(points.xy.astype(np.float64), path) > erase_radius(spread)
         return PointSet(points.xy[keep], points.labels[keep] if points.labels is not None else None)
     rng = np.random.default_rng(seed)
     new = path if tool == "point" else _spray(path, spread, rng)
@@ -197,6 +201,12 @@ def apply_stroke(points: PointSet, tool: str, path, spread: float, seed: int) ->
     if points.labels is not None:  # new points take the label 0 next to loaded labels
         labels = np.concatenate([points.labels, np.zeros(len(new), np.int64)])
     return PointSet(xy, labels)
+
+
+def erase_radius(spread: float) -> float:
+    """How far the eraser reaches at a spray `spread`: ERASE_RADIUS_STDS spreads, at least
+    ERASE_MIN_RADIUS (the canvas draws this circle under the pointer)."""
+    return max(ERASE_RADIUS_STDS * float(spread), ERASE_MIN_RADIUS)
 
 
 def _spray(path: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:

@@ -20,7 +20,7 @@ from ganplay.data import mixture, read_points
 from ganplay.models import build_models
 from ganplay.train import checkpoint as ckpt
 from ganplay.train import snapshots
-from ganplay.train.rundir import RunDir
+from ganplay.train.rundir import NoCheckpointError, RunDir
 from ganplay.zoo import ZooError, resolve
 
 REAL_POINTS = 2000  # real data drawn under a 2D generator's samples
@@ -193,22 +193,21 @@ def resolve_checkpoint(path: str | Path) -> Path:
     except ZooError as exc:
         raise SamplingError(str(exc)) from None
     if path.is_dir():
-        run = RunDir(path)
-        if not run.is_run():
-            raise SamplingError(f"{path} is not a ganplay run directory (no config.json)")
-        latest = run.latest_checkpoint()
-        if latest is None:
-            raise SamplingError(f"{path} has no checkpoint yet (the run saves one every "
-                                "train.checkpoint_every steps and at its end)")
-        return latest
+        try:
+            return RunDir(path).require_checkpoint()
+        except NoCheckpointError as exc:
+            raise SamplingError(str(exc)) from None
     if not path.exists():
         raise SamplingError(f"not found: {path}")
     return path
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> LoadedGenerator:
+def load_generator(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True,
+                   checkpoint: ckpt.Checkpoint | None = None) -> LoadedGenerator:
+    """The generator `path` holds (`resolve_checkpoint`); `checkpoint`: that file already read, by
+    a caller that needs its other parts too (D's verdict), so it is not read twice."""
     source = resolve_checkpoint(path)
-    c = ckpt.load_checkpoint(source)
+    c = checkpoint if checkpoint is not None else ckpt.load_checkpoint(source)
     try:
         cfg = Config.from_dict(c.config)
     except ConfigError as exc:  # the same schema as a config file: no 160 GB layer from a header
@@ -253,7 +252,13 @@ def real_points(cfg: Config, n: int) -> np.ndarray:
     if cfg.data.name == DRAWN_DATASET:
         xy = read_points(cfg.data.path).xy
         return xy[np.random.default_rng(0).permutation(len(xy))[:n]]
-    return mixture(cfg.data.name).sample(n, torch.Generator().manual_seed(0)).numpy()
+    return mixture_points(cfg.data.name, n)
+
+
+def mixture_points(name: str, n: int, seed: int = 0) -> np.ndarray:
+    """n points (float32 (n, 2)) of the built-in 2D data `name`, seeded: a 2D run's real points,
+    the point editor's preset."""
+    return mixture(name).sample(n, torch.Generator().manual_seed(seed)).numpy()
 
 
 def sample_png(gen: LoadedGenerator, n: int, seed: int, label: int | None = None, strict: bool = False) -> bytes:

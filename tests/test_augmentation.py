@@ -118,6 +118,27 @@ def test_an_unfinished_study_is_not_published(tmp_path):
         A.publish(tmp_path)
 
 
+def test_a_study_counts_the_classifiers_it_lacks():
+    cell = {"n": 2, "seed": 0, "arm": "real", "accuracy": 0.5, "train_images": 20}
+    study = A.Study(A.Settings(n_values=(2, 5), seeds=(0, 1)), [cell, dict(cell)])  # the same cell twice
+    assert study.expected == 2 * 2 * len(A.ARMS) == 20 and study.missing == 19
+    full = A.Study(TINY, [{**cell, "arm": arm} for arm in A.ARMS])
+    assert full.expected == len(A.ARMS) and full.missing == 0
+
+
+def test_list_studies_finds_those_with_results_newest_first(tmp_path):
+    import os
+
+    assert A.list_studies(tmp_path) == []
+    older, newer = A.study_dir(tmp_path, TINY), A.study_dir(tmp_path, A.Settings())
+    for folder, when in ((older, 1_000_000), (newer, 2_000_000)):
+        folder.mkdir(parents=True)
+        A.results_path(folder).write_text("{}")
+        os.utime(A.results_path(folder), (when, when))
+    (older.parent / "started-no-results").mkdir()
+    assert A.list_studies(tmp_path) == [newer, older]
+
+
 def test_the_readme_carries_the_shipped_study():
     """README's augmentation table is what `ganplay augment --write-readme` wrote from the shipped
     results, and those results are a finished study with generators trained on each arm's own n."""

@@ -61,6 +61,15 @@ def test_unknown_generator_is_a_clear_error():
         E.get_generator("ring8-gan")
 
 
+def test_a_run_with_no_checkpoint_is_named_not_its_server_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path))
+    (tmp_path / "r1").mkdir()
+    (tmp_path / "r1" / "config.json").write_text("{}")
+    with pytest.raises(E.ExploreError, match=r"^runs/r1 has no checkpoint yet \(a run saves one") as err:
+        E.resolve_name("runs/r1")
+    assert str(tmp_path) not in str(err.value)
+
+
 def test_generator_is_cached():
     assert E.get_generator(DCGAN) is E.get_generator(DCGAN)
 

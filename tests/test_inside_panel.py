@@ -26,7 +26,7 @@ def test_handlers_answer_for_a_zoo_generator():
     fig, text = P.memorisation(ZOO_G)
     assert [t.name.split(" ")[0] for t in fig.data] == ["500", "10,000"] and "its card" in text
     img, text = P.verdict(ZOO_G, 8, 4, 0)
-    assert img is None and "zoo ships generators only" in text
+    assert img is None and "zoo ships its generator only" in text
     with pytest.raises(ValueError, match="unknown generator"):
         P.verdict("/etc/passwd", 8, 4, 0)
 
@@ -62,6 +62,6 @@ def test_the_inside_tab_answers_through_gradio_client(panel):
     img, text = client.predict(run, 10, 6, 0, api_name="/d_verdict")
     assert img["visible"] and Image.open(img["value"]).width > 8 * 56 and "6 real training digits" in text
     img, text = client.predict(ZOO_G, 10, 6, 0, api_name="/d_verdict")
-    assert not img["visible"] and "zoo ships generators only" in text  # no empty picture box
+    assert not img["visible"] and "zoo ships its generator only" in text  # no empty picture box
     with pytest.raises(Exception, match="unknown generator"):
         client.predict("../../etc", 3, 2, 1.0, 0.0, 0.0, 0.0, api_name="/inside_sample")

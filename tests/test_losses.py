@@ -73,3 +73,13 @@ def test_feature_matching_and_clipping():
     D = Linear2D([3.0, -0.5])
     losses.clip_weights(D, 0.01)
     assert D.w.tolist() == pytest.approx([0.01, -0.01])
+
+
+def test_nonnegative_d_losses_are_those_whose_d_loss_has_a_floor_at_0():
+    from ganplay.config import LOSSES, NONNEGATIVE_D_LOSSES
+
+    g = torch.Generator().manual_seed(0)
+    real, fake = 20 * torch.randn(4096, generator=g), 20 * torch.randn(4096, generator=g)
+    lowest = {name: min(float(losses.d_loss(name, real[i:i + 8], fake[i:i + 8], 0.1)) for i in range(0, 4096, 8))
+              for name in LOSSES}
+    assert [n for n in LOSSES if lowest[n] >= 0] == list(NONNEGATIVE_D_LOSSES)  # the alarm's "near 0": D wins

@@ -18,6 +18,8 @@ from ganplay.metrics import memorisation as M
 from ganplay.sampling import LoadedGenerator
 
 DIGIT_ZOO = ["mnist-cdcgan", "mnist-cwgan-gp", "mnist-cstylegan-lite", "mnist-dcgan"]
+OLD_RUNS = Path(__file__).resolve().parent / "fixtures" / "old_runs"
+OLD_MNIST = OLD_RUNS / "mnist"  # a 2-step dcgan run on mnist5k (G and D)
 
 
 def _as_input(x_uint8: torch.Tensor) -> torch.Tensor:
@@ -168,6 +170,22 @@ def test_d_verdict_refuses_the_zoo_and_what_is_not_a_run(tmp_path):
         I.d_verdict(tmp_path, n_fake=100)
 
 
+def test_d_verdict_reads_the_runs_checkpoint_once(tmp_path, monkeypatch):
+    import shutil
+
+    from ganplay.train import checkpoint as ckpt
+
+    run = shutil.copytree(OLD_MNIST, tmp_path / "run")
+    read, load = [], ckpt.load_checkpoint
+    monkeypatch.setattr(ckpt, "load_checkpoint", lambda path: read.append(Path(path)) or load(path))
+    v = I.d_verdict(run, n_fake=2, n_real=2, seed=0)
+    assert read == [run / "checkpoints" / "step-0000002.safetensors"] and v.source == read[0]
+    for f in (run / "checkpoints").iterdir():
+        f.unlink()
+    with pytest.raises(I.VerdictError, match=r"^run has no checkpoint yet .*: D's verdict needs"):
+        I.d_verdict(run)
+
+
 # -- feature maps --------------------------------------------------------------------------------
 def _fresh(arch: str, *overrides: str) -> LoadedGenerator:
     from ganplay.config import Config
@@ -226,6 +244,50 @@ def test_neighbours_of_a_zoo_sample_in_both_spaces():
     assert nb.spaces["features"]["label"].count(7) >= 4  # a conditional G's 7 is near real 7s
     assert I.neighbours_image(nb).size[0] > 6 * 84
     assert "| 1 |" in I.neighbours_table(nb)
+
+
+def test_check_digits_refuses_other_data_and_shapes_naming_what_is_measured():
+    from types import SimpleNamespace
+
+    from ganplay.config import Config
+
+    ring, mnist = Config.from_preset("ring8-gan"), Config.from_preset("mnist-dcgan")
+    with pytest.raises(M.NotDigitsError, match="^Nearness to real digits is measured against MNIST-5k's .*from ring8"):
+        M.check_digits(SimpleNamespace(config=ring, out_shape=(2,)), "Nearness to real digits")
+    with pytest.raises(M.NotDigitsError, match=r"^The memorisation check is for digit generators .* makes 3x28x28"):
+        M.check_digits(SimpleNamespace(config=mnist, out_shape=(3, 28, 28)))
+    M.check_digits(SimpleNamespace(config=mnist, out_shape=(1, 28, 28)))  # a digit G passes
+    with pytest.raises(M.NotDigitsError):  # the check itself refuses before sampling
+        M.memorisation_check(SimpleNamespace(config=ring, out_shape=(2,)), n=100)
+
+
+def test_reading_words_the_blocks_numbers_and_the_flag_threshold(monkeypatch):
+    block = M.summarise(np.linspace(0.5, 3.0, 200), np.linspace(1.0, 4.0, 500))
+    text = M.reading(block)
+    assert f"**{block['closer_than_heldout_p5']:.1%}**" in text and "200 generated samples" in text
+    assert "500 held-out digits" in text and f"{block['ks']:.3f}" in text and "flagged from 10%" in text
+    monkeypatch.setattr(M, "FLAG_SHARE", 0.25)
+    assert "flagged from 25%" in M.reading(block)
+
+
+def test_inside_memorisation_takes_a_zoo_models_card_and_measures_a_run_once(monkeypatch):
+    from collections import OrderedDict
+
+    from ganplay.sampling import load_generator
+
+    block, source = I.memorisation(E.get_generator("mnist-cdcgan"), "mnist-cdcgan")
+    assert block == zoo.read_card("mnist-cdcgan")["metrics"]["memorisation"]
+    assert source == f"its card (`ganplay eval`, {block['n']:,} samples)"
+    calls = []
+    monkeypatch.setattr(I, "_MEMO", OrderedDict())
+    monkeypatch.setattr(M, "memorisation_check", lambda gen, n, seed: calls.append((n, seed)) or {"n": n})
+    run = load_generator(OLD_MNIST)
+    first = I.memorisation(run, "runs/mnist")
+    assert I.memorisation(run, "runs/mnist") == first == ({"n": I.MEMO_N}, "2,000 samples measured now "
+                                                                           "(`ganplay eval` measures 10,000)")
+    assert calls == [(I.MEMO_N, I.MEMO_SEED)]  # measured once, then kept
+    with pytest.raises(M.NotDigitsError, match="learned from ring8"):
+        I.memorisation(load_generator(OLD_RUNS / "ring8"), "runs/ring8")
 
 
 # -- ganplay eval ----------------------------------------------------------------------------------

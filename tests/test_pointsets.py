@@ -99,6 +99,22 @@ def test_erase_removes_only_the_points_near_its_path():
     assert left.xy.tolist() == [[3, 3]]
 
 
+def test_the_eraser_reaches_erase_radius_of_the_spread_and_never_less_than_its_minimum():
+    assert pointsets.erase_radius(0.3) == pytest.approx(pointsets.ERASE_RADIUS_STDS * 0.3)
+    assert pointsets.erase_radius(0.0) == pointsets.erase_radius(0.01) == pointsets.ERASE_MIN_RADIUS
+    r = pointsets.erase_radius(0.3)
+    ps = PointSet(np.array([[0, r * 0.99], [0, r * 1.01]], np.float32))  # just inside, just outside
+    assert pointsets.apply_stroke(ps, "erase", [[0.0, 0.0]], spread=0.3, seed=0).xy.tolist() == [ps.xy[1].tolist()]
+
+
+def test_check_size_refuses_past_the_cap_naming_the_file():
+    pointsets.check_size(pointsets.MAX_CSV_BYTES)  # at the cap: fine
+    with pytest.raises(PointsError, match=r"^mine.csv is 2.5 MB; the limit is 1 MB \(about 20,000 points\)\.$"):
+        pointsets.check_size(2_500_000, "mine.csv")
+    with pytest.raises(PointsError, match="^The file is"):
+        pointsets.check_size(pointsets.MAX_CSV_BYTES + 1)
+
+
 def test_a_stroke_past_the_cap_changes_nothing():
     full = PointSet(np.zeros((pointsets.MAX_POINTS - 1, 2), np.float32))
     with pytest.raises(PointsError, match="the limit is 20,000"):

@@ -10,8 +10,8 @@ from safetensors.torch import save_file
 
 from ganplay.train import checkpoint as ckpt
 from ganplay.train.control import ControlError, ControlReader, send
-from ganplay.train.rundir import (RunDir, atomic_write_bytes, atomic_write_json, new_run_dir,
-                                  read_jsonl, truncate_jsonl_after)
+from ganplay.train.rundir import (NoCheckpointError, RunDir, atomic_write_bytes, atomic_write_json, new_run_dir,
+                                  read_jsonl, step_name, truncate_jsonl_after)
 
 
 def test_atomic_write_replaces_whole_file_and_leaves_no_temp(tmp_path):
@@ -145,3 +145,17 @@ def test_foreign_files_are_refused_not_unpickled(tmp_path):
         ckpt.load_checkpoint(truncated)
     with pytest.raises(ckpt.CheckpointError, match="not found"):
         ckpt.load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def test_require_checkpoint_says_why_there_is_none_and_gives_the_newest(tmp_path):
+    run = RunDir(tmp_path / "r")
+    with pytest.raises(NoCheckpointError, match=r"^runs/r is not a run folder \(no config.json\)$"):
+        run.require_checkpoint("runs/r")
+    run.create()
+    atomic_write_json(run.config_path, {})
+    with pytest.raises(NoCheckpointError, match="has no checkpoint yet .*train.checkpoint_every") as err:
+        run.require_checkpoint()
+    assert str(err.value).startswith(str(run.path))  # no name given: its path
+    for step in (10, 2):
+        (run.checkpoints_dir / step_name(step, ".safetensors")).write_bytes(b"")
+    assert run.require_checkpoint() == run.checkpoints_dir / "step-0000010.safetensors"

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -79,6 +80,37 @@ def test_bad_header_config_is_refused_before_building(tmp_path, change):
     with pytest.raises(SamplingError, match="config") as err:
         load_generator(path)
     assert "\n" not in str(err.value)
+
+
+def test_a_folder_with_no_checkpoint_is_a_sampling_error(tmp_path):
+    with pytest.raises(SamplingError, match="not a run folder"):
+        load_generator(tmp_path)
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SamplingError, match="has no checkpoint yet"):
+        load_generator(tmp_path)
+
+
+def test_load_generator_takes_the_checkpoint_already_read(monkeypatch):
+    c = ckpt.load_checkpoint(MNIST)
+
+    def read_again(path):
+        raise AssertionError(f"{path} read a second time")
+
+    monkeypatch.setattr(ckpt, "load_checkpoint", read_again)
+    gen = load_generator(MNIST.parent.parent, use_ema=False, checkpoint=c)  # the run: its newest checkpoint
+    assert gen.source == MNIST and gen.step == c.meta["step"]
+    assert torch.equal(gen.G.state_dict()[next(iter(c.state_dict("G")))], next(iter(c.state_dict("G").values())))
+
+
+def test_mixture_points_are_seeded_and_are_a_2d_runs_real_points():
+    from ganplay.config import Config
+    from ganplay.sampling import mixture_points, real_points
+
+    xy = mixture_points("ring8", 500)
+    assert xy.shape == (500, 2) and xy.dtype == "float32"
+    assert abs(float(np.linalg.norm(xy, axis=1).mean()) - 2.0) < 0.1  # ring8: radius 2
+    assert np.array_equal(xy, mixture_points("ring8", 500)) and not np.array_equal(xy, mixture_points("ring8", 500, 1))
+    assert np.array_equal(real_points(Config.from_preset("ring8-gan"), 500), xy)
 
 
 # -- NaN weights (item 9) -----------------------------------------------------------------------

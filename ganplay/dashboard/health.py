@@ -11,9 +11,8 @@ import math
 import statistics
 from dataclasses import dataclass
 
-from ganplay.config import LOGIT_LOSSES
+from ganplay.config import LOGIT_LOSSES, NONNEGATIVE_D_LOSSES
 
-NONNEGATIVE_D_LOSSES = ("ns", "minimax", "lsgan", "hinge")  # D loss >= 0; ~0 means D wins outright
 EVIDENCE = 5  # consecutive logs a pattern must hold before it counts
 
 

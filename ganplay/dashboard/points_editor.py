@@ -198,22 +198,16 @@ def _on_upload(key: str) -> None:
     if upload is None:
         return
     try:
-        if upload.size > pointsets.MAX_CSV_BYTES:
-            raise PointsError(f"{upload.name} is {upload.size / 1e6:.1f} MB; the limit is "
-                              f"{pointsets.MAX_CSV_BYTES / 1e6:.0f} MB (about {pointsets.MAX_POINTS:,} points).")
+        pointsets.check_size(upload.size)  # before its bytes are copied out
         set_points(pointsets.parse_csv(upload.getvalue()))
     except PointsError as exc:
         _fail(f"{upload.name}: {exc}")
 
 
 def _on_load_preset(key: str) -> None:
-    name = st.session_state.get(f"{key}.preset")
-    import torch  # only here: loading a built-in mixture samples it
+    from ganplay.sampling import mixture_points  # only here: sampling a built-in mixture loads torch
 
-    from ganplay.data import mixture
-
-    xy = mixture(name).sample(PRESET_POINTS, torch.Generator().manual_seed(0)).numpy()
-    set_points(PointSet(xy.astype(np.float32)))
+    set_points(PointSet(mixture_points(st.session_state.get(f"{key}.preset"), PRESET_POINTS)))
 
 
 def _on_clear() -> None:
@@ -237,13 +231,14 @@ def editor(key: str = "points", modes: int = 0) -> PointSet:
                                     "spread. Erase: removes the points near the stroke.") or "spray"
     spread = row[1].slider("Spread", 0.0, 1.0, 0.15, 0.01, key=f"{key}.spread",
                            help="How far sprayed points scatter from the stroke (their std); the "
-                                f"eraser reaches {pointsets.ERASE_RADIUS_STDS:g} times as far (at least 0.1).")
+                                f"eraser reaches {pointsets.ERASE_RADIUS_STDS:g} times as far (at least "
+                                f"{pointsets.ERASE_MIN_RADIUS:g}).")
     points = current()
     found = found_modes(points, modes)
     shown = [[float(c[0]), float(c[1]), float(3 * s)] for c, s in zip(*found)] if found else []
     _canvas(key=f"{key}.canvas", data={
         "xy": np.round(points.xy, 3).ravel().tolist(), "view": pointsets.VIEW, "tool": tool,
-        "spread": spread, "erase_radius": max(pointsets.ERASE_RADIUS_STDS * spread, 0.1), "modes": shown,
+        "spread": spread, "erase_radius": pointsets.erase_radius(spread), "modes": shown,
     }, on_stroke_change=lambda: _on_stroke(key), width="stretch")
     if st.session_state.get(ERROR_KEY):
         st.error(st.session_state[ERROR_KEY], icon=":material/error:")

@@ -16,7 +16,8 @@ Both measure against mnist5k's 4,500 training digits (what every digit G here le
   samples closer than the held-out 5th percentile (about 5% for samples as new as real new digits;
   `FLAG_SHARE` or more is flagged), and the two-sample Kolmogorov-Smirnov statistic (scipy when
   installed, else the same number in numpy). `quantiles` keep both curves (every 2nd percentile)
-  so the plot can be drawn from a card without sampling.
+  so the plot can be drawn from a card without sampling. `check_digits` refuses the generators it
+  cannot measure (`NotDigitsError`); `reading` words a block for a page, `report_lines` for `ganplay eval`.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ganplay.data.images import mnist5k
 from ganplay.metrics import classifier as clf
 from ganplay.metrics.evaluation import _digit_samples, reference_set
 from ganplay.metrics.image import _sqdist
+from ganplay.metrics.registry import DIGIT_DATASETS
 
 SPACES = ("features", "pixels")
 MAX_K = 50
@@ -153,14 +155,28 @@ def heldout_distances(size: int = 28, classifier_path=None) -> Tensor:
     return nn_distances(reference_set("heldout", size, classifier_path).features, size, classifier_path)
 
 
+class NotDigitsError(ValueError):
+    """The generator does not draw MNIST digits: mnist5k's training digits are no measure for it."""
+
+
+def check_digits(gen, what: str = "The memorisation check") -> None:
+    """Refuse (`NotDigitsError`, naming `what`) a generator this module cannot measure: one that
+    learned other data than MNIST's digits (its config says so), or draws other than 1 x H x W."""
+    data = gen.config.data.name if gen.config is not None else None
+    if data is not None and data not in DIGIT_DATASETS:
+        raise NotDigitsError(f"{what} is measured against MNIST-5k's training digits; this generator learned "
+                             f"from {data}")
+    if len(gen.out_shape) != 3 or gen.out_shape[0] != 1:
+        raise NotDigitsError(f"{what} is for digit generators (1 x H x W); this one makes "
+                             f"{'x'.join(map(str, gen.out_shape))}")
+
+
 def memorisation_check(gen, n: int = 10_000, seed: int = 0, classifier_path=None,
                        features: Tensor | None = None) -> dict:
-    """`summarise` for n samples of `gen` (a `LoadedGenerator` of 1-channel digits) drawn as
-    `evaluate` draws them (seed, labels cycling 0..K-1); `features`: those samples' features when
-    the caller has them already (evaluate does)."""
-    if len(gen.out_shape) != 3 or gen.out_shape[0] != 1:
-        raise ValueError(f"the memorisation check is for digit generators (1 x H x W); this one makes "
-                         f"{'x'.join(map(str, gen.out_shape))}")
+    """`summarise` for n samples of `gen` (a `LoadedGenerator` of 1-channel digits, `check_digits`)
+    drawn as `evaluate` draws them (seed, labels cycling 0..K-1); `features`: those samples'
+    features when the caller has them already (evaluate does)."""
+    check_digits(gen)
     size = gen.out_shape[-1]
     if features is None:
         if n < 50:
@@ -179,3 +195,16 @@ def report_lines(block: dict) -> list[str]:
             f"vs {block['heldout_median']:.3f}; {block['closer_than_heldout_p5']:.1%} closer than the "
             f"held-out 5th percentile ({block['heldout_p5']:.3f}); KS {block['ks']:.3f}; {flag}",
             f"  {READING}"]
+
+
+def reading(block: dict) -> str:
+    """The block in plain words (Markdown) for a page beside its plot (`quantiles`): how to read
+    the two curves, then this block's numbers."""
+    return (f"Each curve climbs from 0 to 100% as the distance grows. A generator that copies its training "
+            f"digits sits left of the real curve (many samples almost on a training digit); one as new as real "
+            f"new digits lies on it or to its right. Here: median distance {block['generated_median']:.2f} for "
+            f"the {block['n']:,} generated samples against {block['heldout_median']:.2f} for the "
+            f"{block['n_heldout']} held-out digits; **{block['closer_than_heldout_p5']:.1%}** of the generated samples "
+            f"are closer than the held-out 5th percentile ({block['heldout_p5']:.2f}), where new digits show 5% "
+            f"(flagged from {FLAG_SHARE:.0%}); KS statistic {block['ks']:.3f} (the largest gap between the "
+            f"curves).")

@@ -15,24 +15,13 @@ import gradio as gr
 
 from ganplay import explore as E
 from ganplay import inside as I
+from ganplay.metrics.memorisation import NotDigitsError, reading
 from ganplay.panel import handlers as H
-from ganplay.zoo import read_card
 
 TITLE = "Inside the GAN"
 N_DIRECTIONS = 3  # this tab's own sliders (the Walk tab's first directions)
 K = 5  # nearest training digits shown per space
-MEM_N = 2000  # samples of a run's memorisation check (the zoo's cards hold 10,000's)
-MEM_SEED = 0
-DIGIT_DATA = ("mnist5k", "mnist")
-_MEMO: dict[tuple, dict] = {}  # a run checkpoint's memorisation block, computed once per process
-MAX_MEMO = 16
 DEMO_VERDICT = 32  # images D scores at once in demo mode
-
-
-def _digits_only(gen, what: str) -> None:
-    if gen.config.data.name not in DIGIT_DATA or gen.out_shape[0] != 1:
-        raise E.ExploreError(f"{what} is measured against MNIST-5k's training digits; this generator learned "
-                             f"from {gen.config.data.name}")
 
 
 # -- handlers ------------------------------------------------------------------------------------
@@ -49,12 +38,10 @@ def sample_view(generator: str, seed, label, truncation, *amounts):
     maps = I.feature_maps_image(layers)
     maps_md = I.feature_maps_table(layers)
     try:
-        _digits_only(gen, "Nearness to real digits")
-    except E.ExploreError as exc:
+        nb = I.neighbours(gen, seed, label, truncation, amounts, k=K)
+    except NotDigitsError as exc:  # the maps still answer; the neighbours say why they do not
         return None, str(exc), maps, maps_md
-    nb = I.neighbours(gen, seed, label, truncation, amounts, k=K)
-    text = I.neighbours_table(nb)
-    return I.neighbours_image(nb), text, maps, maps_md
+    return I.neighbours_image(nb), I.neighbours_table(nb), maps, maps_md
 
 
 def sample_view_from(start, generator: str, seed, label, truncation, *amounts):
@@ -62,30 +49,11 @@ def sample_view_from(start, generator: str, seed, label, truncation, *amounts):
     return sample_view(generator, H.origin(start, generator, seed), label, truncation, *amounts)
 
 
-def _card_block(generator: str) -> dict | None:
-    if generator not in E.zoo_names():
-        return None
-    return (read_card(generator).get("metrics") or {}).get("memorisation")
-
-
 def memorisation(generator: str):
-    """(plotly figure, Markdown) of the memorisation check: a zoo model's from its card (10,000
-    samples), a run's measured here on MEM_N samples and kept per checkpoint."""
+    """(plotly figure, Markdown) of the memorisation check (`inside.memorisation`: a zoo model's
+    from its card, a run's measured now)."""
     generator = str(generator or "")
-    gen = E.get_generator(generator)
-    _digits_only(gen, "The memorisation check")
-    block = _card_block(generator)
-    source = "its card (`ganplay eval`, 10,000 samples)"
-    if block is None:
-        from ganplay.metrics.memorisation import memorisation_check
-
-        key = (str(gen.source), gen.step, gen.source.stat().st_mtime_ns)
-        block = _MEMO.get(key)
-        if block is None:
-            block = _MEMO[key] = memorisation_check(gen, n=MEM_N, seed=MEM_SEED)
-            while len(_MEMO) > MAX_MEMO:
-                _MEMO.pop(next(iter(_MEMO)))
-        source = f"{MEM_N:,} samples measured now (`ganplay eval` measures 10,000)"
+    block, source = I.memorisation(E.get_generator(generator), generator)
     return memorisation_figure(block, H.short_name(generator)), memorisation_text(block, source)
 
 
@@ -116,30 +84,23 @@ def memorisation_figure(block: dict, name: str):
 
 
 def memorisation_text(block: dict, source: str) -> str:
-    share = block["closer_than_heldout_p5"]
-    return (f"**How to read it:** each curve climbs from 0 to 100% as the distance grows. A generator that copies "
-            f"its training digits sits **left** of the real curve (many samples almost on a training digit); one "
-            f"as new as real new digits lies on it or to its right. Here: median distance "
-            f"{block['generated_median']:.2f} for the generated samples against {block['heldout_median']:.2f} for "
-            f"the held-out digits; **{share:.1%}** of the generated samples are closer than the held-out 5th "
-            f"percentile ({block['heldout_p5']:.2f}), where new digits show 5% (flagged from 10%); KS statistic "
-            f"{block['ks']:.3f} (the largest gap between the curves). From {source}.")
+    return f"**How to read it:** {reading(block)} From {source}."
 
 
 def verdict(generator: str, n_fake, n_real, seed):
     """(picture or None, Markdown): D's verdict for a run; for a zoo model, why there is none."""
     generator = str(generator or "").strip()
-    if not generator.startswith(E.RUN_PREFIX):
-        E.resolve_name(generator)  # an unknown name is refused as everywhere else
-        return None, (f"**{generator}** is a zoo model: the zoo ships generators only (no D, to keep the download "
-                      "small), so D's verdict is for your runs, whose checkpoints hold D. Pick a run "
-                      f"(`{E.RUN_PREFIX}<run id>`) above.")
+    if generator.startswith(E.RUN_PREFIX):
+        source = E.run_dir(generator)
+    else:  # a zoo name, whose refusal (it has no D) `d_verdict` gives; an unknown name is refused here
+        E.resolve_name(generator)
+        source = generator
     cap = H.limits()
     n_fake, n_real = E.check_whole(n_fake, "generated images"), E.check_whole(n_real, "real images")
     if cap.demo and n_fake + n_real > DEMO_VERDICT:
         raise E.ExploreError(f"this public demo scores at most {DEMO_VERDICT} images at once")
     try:
-        v = I.d_verdict(E.run_dir(generator), n_fake, n_real, E.check_seed(seed))
+        v = I.d_verdict(source, n_fake, n_real, E.check_seed(seed))
     except I.VerdictError as exc:
         return None, str(exc)
     return I.verdict_image(v), I.verdict_text(v)

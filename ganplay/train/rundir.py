@@ -128,6 +128,10 @@ def truncate_jsonl_after(path: str | Path, step: int) -> None:
 POINTS_FILE = "points.csv"
 
 
+class NoCheckpointError(ValueError):
+    """A folder that is not a run, or a run with no checkpoint yet (`RunDir.require_checkpoint`)."""
+
+
 class RunDir:
     """Paths and small read/write helpers for one run directory."""
 
@@ -202,6 +206,18 @@ class RunDir:
     def latest_checkpoint(self) -> Path | None:
         paths = self.checkpoint_paths()
         return paths[-1] if paths else None
+
+    def require_checkpoint(self, name: str | None = None) -> Path:
+        """The newest checkpoint, or `NoCheckpointError` saying why there is none; `name`: what the
+        message calls the run (default its path; a public page passes a name, not a server path)."""
+        name = str(self.path) if name is None else name
+        if not self.is_run():
+            raise NoCheckpointError(f"{name} is not a run folder (no config.json)")
+        latest = self.latest_checkpoint()
+        if latest is None:
+            raise NoCheckpointError(f"{name} has no checkpoint yet (a run saves one every "
+                                    "train.checkpoint_every steps and at its end)")
+        return latest
 
 
 def step_name(step: int, suffix: str) -> str:

@@ -17,8 +17,7 @@ st.markdown(
     "moves and elastic warps). Every arm is tested on the same 500 held-out digits nothing here "
     "trained on; each number is the mean of several seeds, the bars one standard deviation.")
 
-studies = sorted((p.parent for p in (runs_root() / "augment").glob("*/results.json")),
-                 key=lambda p: p.stat().st_mtime, reverse=True)
+studies = A.list_studies(runs_root())
 if A.shipped_path().is_file():  # the README's study, measured with `ganplay augment --write-readme`
     studies.append(A.shipped_path().parent)
 if not studies:
@@ -38,11 +37,10 @@ folder = st.selectbox("Study", studies, format_func=_name) if len(studies) > 1 e
 st.caption(f"Study: {_name(folder)}")
 study = A.load_study(folder)
 if study is None:
-    st.error(f"{folder / 'results.json'} could not be read; run `ganplay augment` again to rewrite it.")
+    st.error(f"{A.results_path(folder)} could not be read; run `ganplay augment` again to rewrite it.")
     st.stop()
-expected = len(study.settings.n_values) * len(study.settings.seeds) * len(A.ARMS)
-if len(study.cells) < expected:
-    st.warning(f"This study is not finished: {len(study.cells)} of {expected} classifiers measured. "
+if study.missing:
+    st.warning(f"This study is not finished: {study.expected - study.missing} of {study.expected} classifiers measured. "
                "`ganplay augment` with the same settings carries on where it stopped.",
                icon=":material/hourglass_top:")
 
@@ -65,5 +63,5 @@ with st.expander("How it was measured"):
         f"Seeds {', '.join(map(str, s.seeds))}; each seed picks the real digits, trains the GAN "
         f"(mnist-cdcgan, {s.gan_steps:,} steps, on those digits only) and the classifiers "
         f"({s.classifier_steps:,} batches of {s.batch_size}, the same for every arm). Test set: "
-        f"mnist5k's held-out 500 digits. Results: `{folder / 'results.json'}`.")
+        f"mnist5k's held-out 500 digits. Results: `{A.results_path(folder)}`.")
     st.dataframe(study.cells, hide_index=True, width="stretch")
