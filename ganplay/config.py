@@ -83,6 +83,7 @@ MAX_WIDTH = 2048
 MAX_CHANNELS = 256
 MAX_CONFIG_BYTES = 1 << 20  # a config file or import is a few KB; refuse reading more
 MAX_DEPTH = 16  # nesting of a config (section -> field -> list is 3); deeper input is refused
+MAX_NODES = 100_000  # values in a config (a few hundred); walking more is refused, not attempted
 MAX_ERROR_LINES = 20
 
 Width = Annotated[int, Field(ge=1, le=MAX_WIDTH)]
@@ -572,6 +573,21 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     return Config.from_dict(apply_overrides(values, overrides or []))
 
 
+class _PlainYAML(yaml.SafeLoader):
+    """YAML without aliases (`*name`): no config needs them, and an alias of a list of aliases
+    of ... expands exponentially when walked (a 300-character link held the server for a minute)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in a config",
+                                              self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_PlainYAML)  # noqa: S506 (a SafeLoader, less aliases)
+
+
 def parse_document(data: bytes | str, kind: str, where: str) -> Any:
     """A JSON or YAML document's plain data; anything unreadable is one ConfigError line."""
     if isinstance(data, bytes):
@@ -584,7 +600,7 @@ def parse_document(data: bytes | str, kind: str, where: str) -> Any:
         raise ConfigError(f"{where}: {len(data):,} characters is not a config "
                           f"(at most {MAX_CONFIG_BYTES:,})")
     try:
-        values = json.loads(data) if kind == "JSON" else yaml.safe_load(data)
+        values = json.loads(data) if kind == "JSON" else _load_yaml(data)
     except RecursionError:
         raise ConfigError(f"{where}: nested too deeply to be a config (at most {MAX_DEPTH} "
                           "levels)") from None
@@ -597,11 +613,16 @@ def parse_document(data: bytes | str, kind: str, where: str) -> Any:
 
 def check_plain(values: Any, where: str = "config") -> None:
     """Refuse what no config holds before anything walks it recursively: nesting deeper than
-    MAX_DEPTH, keys that are not text, values that are not JSON's (YAML makes dates, sets, ...)."""
+    MAX_DEPTH, more than MAX_NODES values, keys that are not text, values that are not JSON's (YAML
+    makes dates, sets, ...)."""
     stack = [(values, (), 0)]
+    seen = 0
     while stack:
         node, loc, depth = stack.pop()
         name = ".".join(map(str, loc)) or "top level"
+        seen += 1
+        if seen > MAX_NODES:
+            raise ConfigError(f"{where}: more than {MAX_NODES:,} values: too large to be a config")
         if depth > MAX_DEPTH:
             raise ConfigError(f"{where}: nested too deeply to be a config (at most {MAX_DEPTH} levels)")
         if isinstance(node, dict):
@@ -627,7 +648,7 @@ def parse_value(text: str) -> Any:
     validator to name."""
     if _bracket_depth(text) > MAX_DEPTH:  # no config value nests so deep; YAML scans it in quadratic time
         return text
-    for parse in (json.loads, yaml.safe_load):
+    for parse in (json.loads, _load_yaml):
         try:
             value = parse(text)
         except (ValueError, yaml.YAMLError, RecursionError):

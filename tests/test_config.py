@@ -189,3 +189,31 @@ def test_every_data_set_architecture_and_loss_has_a_plain_name():
     assert set(DATASETS) | set(ARCHS) | set(LOSSES) <= set(PLAIN_NAMES)
     assert Config.from_preset("ring8-wgan-gp").summary() == (
         "8 Gaussians in a ring · small fully connected nets · Wasserstein loss (a critic) · gradient penalty 0.1")
+
+
+def _alias_bomb(levels: int, fan: int = 10) -> str:
+    """A few hundred characters of YAML whose aliases expand to fan**levels values when walked."""
+    parts = ["&a0 [" + ",".join(["1"] * fan) + "]"]
+    parts += [f"&a{i} [" + ",".join([f"*a{i - 1}"] * fan) + "]" for i in range(1, levels)]
+    return "[" + ", ".join(parts) + "]"
+
+
+def test_yaml_aliases_are_refused_so_a_short_link_cannot_expand_exponentially():
+    from ganplay.config import parse_document, parse_value
+
+    bomb = _alias_bomb(9)  # 10**9 values once expanded; it took ~10 s per level-7 value before
+    assert len(bomb) < 500
+    assert parse_value(bomb) == bomb, "kept as text, for the validator to name"
+    with pytest.raises(ConfigError, match=r"aliases \(\*name\) are not allowed"):
+        parse_document("model: {g_hidden: &w [64, 64], d_hidden: *w}\n", "YAML", "c.yaml")
+    assert parse_value("&w [64, 64]") == [64, 64], "an anchor alone is harmless YAML"
+    with pytest.raises(ConfigError, match="model.g_hidden"):  # a link's value reaches the validator as text
+        Config.from_preset("mnist-dcgan", [f"model.g_hidden={bomb}"])
+
+
+def test_a_config_with_more_values_than_any_config_holds_is_refused_before_it_is_walked():
+    from ganplay.config import MAX_NODES, check_plain
+
+    check_plain({"model": {"g_hidden": [64] * 100}})
+    with pytest.raises(ConfigError, match=f"more than {MAX_NODES:,} values"):
+        check_plain({"model": {"g_hidden": [1] * (MAX_NODES + 1)}})
