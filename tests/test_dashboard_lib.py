@@ -251,19 +251,6 @@ def test_the_data_layer_samples_the_mode_centres_the_pages_count():
     assert view2d.mode_centres("spiral") is None
 
 
-def test_modes_hit_follows_the_protocol_of_the_metrics_layer():
-    import torch
-
-    from ganplay.metrics.points import mode_metrics
-
-    centres, std = view2d.mode_centres("ring8")
-    rng = np.random.default_rng(0)
-    fake = np.concatenate([centres[:3][rng.integers(0, 3, 500)] + 0.02 * rng.standard_normal((500, 2)),
-                           rng.uniform(-3, 3, (200, 2))]).astype(np.float32)
-    expected = mode_metrics(torch.from_numpy(fake), torch.from_numpy(centres).float(), std)["modes"]
-    assert view2d.modes_hit(fake, centres, std) == expected >= 3
-
-
 def test_a_real_snapshot_draws(tmp_path):
     from ganplay.train import train
 

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 
 from ganplay.config import DRAWN_DATASET, MODE_CENTRES
 from ganplay.lab.play import outside_view
+from ganplay.modes import modes_hit
 
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
@@ -26,20 +27,6 @@ def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
         return None
     centres, std = MODE_CENTRES[name]
     return np.asarray(centres, dtype=np.float32), std
-
-
-def modes_hit(fake: np.ndarray, centres: np.ndarray, std: float | np.ndarray) -> int:
-    """Covered modes as the VEEGAN/PacGAN protocol counts them (`ganplay.metrics.points`): modes
-    with at least one generated point within 3 std of their centre (here on the snapshot's points).
-    `std`: one for equal modes, or one per mode (modes found in drawn data)."""
-    if len(fake) == 0:
-        return 0
-    fake = fake[np.isfinite(fake).all(axis=1)]
-    dist = np.linalg.norm(fake[:, None, :] - centres[None, :, :], axis=2)
-    nearest = dist.argmin(axis=1)
-    radius = 3 * (np.asarray(std)[nearest] if np.ndim(std) else std)
-    close = dist[np.arange(len(fake)), nearest] <= radius
-    return int(len(np.unique(nearest[close])))
 
 
 @dataclass
