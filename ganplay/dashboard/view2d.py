@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import plotly.graph_objects as go
 from ganplay.config import DRAWN_DATASET, MODE_CENTRES
 from ganplay.lab.play import outside_view
 from ganplay.modes import modes_hit
+from ganplay.train.rundir import RunDir, series, step_of
 
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
@@ -48,18 +48,6 @@ class Snapshot2D:
         if self.centres is not None and self.mode_std is not None:
             return self.centres, self.mode_std
         return mode_centres(data_name)
-
-
-_STEP = re.compile(r"step-(\d+)\.npz$")
-
-
-def snapshot_paths(run_path: str | Path) -> list[Path]:
-    return sorted(Path(run_path, "samples").glob("step-*.npz"))
-
-
-def step_of(path: Path) -> int:
-    match = _STEP.search(path.name)
-    return int(match.group(1)) if match else 0
 
 
 def load_snapshot(path: str | Path) -> Snapshot2D:
@@ -97,12 +85,23 @@ def mode_count(paths: list[Path], data_name: str) -> int:
     return 0
 
 
+def logged_modes(rows: list[dict]) -> list[tuple[int, float]]:
+    """(step, covered modes) from the run's own eval lines ([] when it logs none)."""
+    return list(zip(*series(rows, "modes")))
+
+
+def snapshot_coverage(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
+    """(step, modes hit) counted on the run's snapshots, for a run that logs no `modes` of its
+    own ([] when it does: its eval lines count on more samples than a snapshot holds)."""
+    if logged_modes(rows):
+        return []
+    return coverage_history(RunDir(run_path).sample_paths(".npz"), data_name)
+
+
 def modes_over_time(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
     """(step, covered modes): the run's own eval lines when it logs them, else counted on its
     snapshots."""
-    logged = [(int(r["step"]), float(r["modes"])) for r in rows
-              if r.get("event") == "eval" and isinstance(r.get("modes"), (int, float))]
-    return logged or coverage_history(snapshot_paths(run_path), data_name)
+    return logged_modes(rows) or snapshot_coverage(rows, run_path, data_name)
 
 
 def coverage_history(paths: list[Path], data_name: str) -> list[tuple[int, float]]:
