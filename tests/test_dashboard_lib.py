@@ -437,6 +437,18 @@ def test_gallery_lists_and_samples_zoo_weights(tmp_path):
     assert gallery.sample_png(models[0].weights, 16, seed=0)[:4] == b"\x89PNG"
 
 
+def test_home_shows_the_zoo_in_its_catalogue_order():
+    from ganplay import zoo
+    from ganplay.dashboard import gallery
+
+    models = gallery.zoo_models()
+    assert [m.name for m in models] == [c["name"] for c in zoo.cards()]
+    assert all(m.weights == zoo.weights_path(m.name) and m.help == zoo.describe_card(m.card) for m in models)
+    (_, noise), (_, pairs) = gallery.by_kind(models)
+    assert [m.name for m in pairs] == ["mnist-srgan", "mnist-sr-l1", "mnist-pix2pix", "mnist-pix2pix-l1"]
+    assert noise[0].name == "mnist-cdcgan" and "ring8-gan" in [m.name for m in noise]
+
+
 def test_step_mode_moves_d_then_g():
     from ganplay.dashboard.stepper import Stepper
 
