@@ -275,10 +275,7 @@ def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
     seed, side = E.check_seed(seed), _side(side)
     label = E.check_label(gen, label)
     seeds = [(seed + i) % (E.MAX_SEED + 1) for i in range(side * side)]
-    z = E.seed_noise(gen, seeds, E.check_truncation(truncation))
-    labels = E._labels(gen, label, len(seeds))
-    x = E.render(gen, E.latents_from_z(gen, z, labels, truncation), labels)
-    return E.grid_image(x, side, GRID_SCALE)
+    return E.grid_image(E.seed_grid(gen, seeds, label, truncation), side, GRID_SCALE)
 
 
 def labels_on_open(start, generator: str, seed, label, truncation, side) -> tuple[Image.Image | None, Image.Image]:
