@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ganplay.glossary import metric
-from ganplay.train.rundir import series
+from ganplay.train.rundir import MEASURED, series
 
 # (key, legend label, colour)
 LOSS_SERIES = (("loss_d", "D loss", "#1f77b4"), ("loss_g", "G loss", "#ff7f0e"),
@@ -123,7 +123,7 @@ def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> 
     """One metric of several runs on one chart, each run its own colour (and dash past ten)."""
     fig = go.Figure()
     for i, (name, rows) in enumerate(runs.items()):
-        xs, ys = series(rows, key, event=MEASUREMENTS)
+        xs, ys = series(rows, key, event=MEASURED)
         if xs:
             line = {"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 2,
                     "dash": RUN_DASHES[i // len(RUN_COLOURS) % len(RUN_DASHES)]}
@@ -151,11 +151,8 @@ def default_metric(keys) -> str:
     return comparison_order(keys)[0]
 
 
-MEASUREMENTS = (None, "eval")  # the `event` of training lines (none) and of eval lines
-
-
 def _measurements(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if r.get("event") in MEASUREMENTS]
+    return [r for r in rows if r.get("event") in MEASURED]
 
 
 def numeric_keys(rows: list[dict]) -> list[str]:

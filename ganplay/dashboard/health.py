@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from ganplay.config import LOGIT_LOSSES
-from ganplay.train.rundir import series
+from ganplay.train.rundir import MEASURED, series
 
 NONNEGATIVE_D_LOSSES = ("ns", "minimax", "lsgan", "hinge")  # D loss >= 0; ~0 means D wins outright
 EVIDENCE = 5  # consecutive logs a pattern must hold before it counts
@@ -101,9 +101,8 @@ def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
                                     f"‖∇{who}‖ is {now:.3g} now against a typical {typical:.3g}. "
                                     "Lower the learning rates, or add a gradient penalty or "
                                     "spectral norm."))
-    measured = (None, "eval")  # training lines (no event) and eval lines
-    for key in _coverage_keys([r for r in rows if r.get("event") in measured]):
-        alarm = coverage_drop(sorted(zip(*series(rows, key, event=measured))), key.replace("_", " "))
+    for key in _coverage_keys([r for r in rows if r.get("event") in MEASURED]):
+        alarm = coverage_drop(sorted(zip(*series(rows, key, event=MEASURED))), key.replace("_", " "))
         if alarm:
             alarms.append(alarm)
     if coverage:

@@ -230,6 +230,7 @@ def new_run_dir(out: str | Path, label: str) -> RunDir:
 
 # Reading files back
 _STEP_FILE = re.compile(r"step-(\d+)(?:\.|$)")
+MEASURED = (None, "eval")  # the `event` of metrics.jsonl's lines that carry measurements: training, eval
 
 
 def step_of(path: str | Path) -> int:
