@@ -629,3 +629,12 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+# -- seeds ----------------------------------------------------------------------------------------
+def seed_grid(gen: LoadedGenerator, seeds: list[int], label: int | None = None,
+              truncation: float = 1.0) -> Tensor:
+    """One image per seed under one label: (len(seeds), C, H, W), each seed's as `encode` makes it."""
+    truncation = check_truncation(truncation)
+    labels = _labels(gen, label, len(seeds))
+    return render(gen, latents_from_z(gen, seed_noise(gen, seeds, truncation), labels, truncation), labels)

@@ -10,6 +10,7 @@ import pytest
 
 from ganplay.config import Config, field_help
 from ganplay.dashboard import charts, form_spec, health, progress, share, view2d
+from ganplay.train.rundir import RunDir, step_of
 
 
 # -- the form comes from the config ------------------------------------------------------------
@@ -178,7 +179,6 @@ def test_eta_of_a_real_training_loop_on_a_fake_clock(tiny_cfg, monkeypatch, tmp_
 
     from ganplay.train import Trainer
     from ganplay.train import trainer as trainer_module
-    from ganplay.train.rundir import RunDir
 
     clock = {"t": 0.0}
     fake_time = types.SimpleNamespace(perf_counter=lambda: clock["t"], time=lambda: 1e9 + clock["t"])
@@ -251,19 +251,6 @@ def test_the_data_layer_samples_the_mode_centres_the_pages_count():
     assert view2d.mode_centres("spiral") is None
 
 
-def test_modes_hit_follows_the_protocol_of_the_metrics_layer():
-    import torch
-
-    from ganplay.metrics.points import mode_metrics
-
-    centres, std = view2d.mode_centres("ring8")
-    rng = np.random.default_rng(0)
-    fake = np.concatenate([centres[:3][rng.integers(0, 3, 500)] + 0.02 * rng.standard_normal((500, 2)),
-                           rng.uniform(-3, 3, (200, 2))]).astype(np.float32)
-    expected = mode_metrics(torch.from_numpy(fake), torch.from_numpy(centres).float(), std)["modes"]
-    assert view2d.modes_hit(fake, centres, std) == expected >= 3
-
-
 def test_a_real_snapshot_draws(tmp_path):
     from ganplay.train import train
 
@@ -271,8 +258,8 @@ def test_a_real_snapshot_draws(tmp_path):
                                             "train.batch_size=32", "train.steps=4", "train.sample_every=2",
                                             "train.eval_every=0"])
     run, state = train(cfg, tmp_path)
-    paths = view2d.snapshot_paths(run.path)
-    assert [view2d.step_of(p) for p in paths] == [0, 2, 4]
+    paths = run.sample_paths(".npz")
+    assert [step_of(p) for p in paths] == [0, 2, 4]
     snap = view2d.load_snapshot(paths[-1])
     fig = view2d.figure_2d(snap)
     assert [t.name for t in fig.data] == ["D's field", "real data", "generated", "G's push (mean per cell)"]
@@ -288,6 +275,11 @@ def test_a_real_snapshot_draws(tmp_path):
     assert view2d.run_view([]) is None
     history = view2d.modes_over_time(run.read_metrics(), run.path, "ring8")
     assert [s for s, _ in history] == [0, 2, 4]
+    # no eval lines (eval_every=0): counted on the snapshots; a run that logs its own modes is read
+    assert view2d.snapshot_coverage(run.read_metrics(), run.path, "ring8") == history
+    logged = run.read_metrics() + [{"step": 4, "event": "eval", "modes": 7.0}]
+    assert view2d.modes_over_time(logged, run.path, "ring8") == [(4, 7.0)]
+    assert view2d.snapshot_coverage(logged, run.path, "ring8") == []
     # every number a run logs is explained in the glossary the pages read
     from ganplay.glossary import METRICS
     from ganplay.panel.handlers import CARD_METRICS
@@ -418,7 +410,7 @@ def test_an_old_run_without_a_manifold_still_draws():
     from pathlib import Path
 
     old = Path(__file__).resolve().parent / "fixtures" / "old_runs" / "ring8"
-    snap = view2d.load_snapshot(view2d.snapshot_paths(old)[-1])
+    snap = view2d.load_snapshot(RunDir(old).sample_paths(".npz")[-1])
     assert snap.manifold is None and snap.manifold_z_dim == 0
     fig = view2d.figure_2d(snap, show_manifold=True)
     assert "generated" in [t.name for t in fig.data] and view2d.MANIFOLD_NAME not in [t.name for t in fig.data]
@@ -443,6 +435,18 @@ def test_gallery_lists_and_samples_zoo_weights(tmp_path):
     models = gallery.zoo_models(zoo)
     assert [m.name for m in models] == ["tiny"] and models[0].help == "A tiny ring."
     assert gallery.sample_png(models[0].weights, 16, seed=0)[:4] == b"\x89PNG"
+
+
+def test_home_shows_the_zoo_in_its_catalogue_order():
+    from ganplay import zoo
+    from ganplay.dashboard import gallery
+
+    models = gallery.zoo_models()
+    assert [m.name for m in models] == [c["name"] for c in zoo.cards()]
+    assert all(m.weights == zoo.weights_path(m.name) and m.help == zoo.describe_card(m.card) for m in models)
+    (_, noise), (_, pairs) = gallery.by_kind(models)
+    assert [m.name for m in pairs] == ["mnist-srgan", "mnist-sr-l1", "mnist-pix2pix", "mnist-pix2pix-l1"]
+    assert noise[0].name == "mnist-cdcgan" and "ring8-gan" in [m.name for m in noise]
 
 
 def test_step_mode_moves_d_then_g():

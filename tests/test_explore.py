@@ -127,6 +127,17 @@ def test_all_classes_same_noise_different_labels(gen):
         E.all_classes(E.get_generator(UNCOND), 3)
 
 
+def test_seed_grid_is_each_seeds_picture_under_one_label(gen):
+    x = E.seed_grid(gen, [3, 7, 3], label=5, truncation=0.7)
+    assert x.shape == (3, *gen.out_shape)
+    assert torch.allclose(x[0:1], E.walk(gen, 3, [], label=5, truncation=0.7), atol=1e-4)
+    assert torch.allclose(x[1:2], E.walk(gen, 7, [], label=5, truncation=0.7), atol=1e-4)
+    assert torch.allclose(x[0], x[2], atol=1e-4) and (x[0] - x[1]).abs().mean() > 0.01
+    assert (x[0] - E.seed_grid(gen, [3], label=4, truncation=0.7)[0]).abs().mean() > 0.01  # the label counts
+    with pytest.raises(E.ExploreError):
+        E.seed_grid(gen, [3], label=5, truncation=7.0)
+
+
 def test_style_mix():
     g = E.get_generator(STYLE)
     a, b, mix = E.style_mix(g, 1, 2, 3, label=4)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -201,7 +202,14 @@ def test_live_coverage_reads_eval_lines():
             {"step": 150, "event": "set", "lr_g": 1e-4}, {"step": 200, "event": "eval", "modes": 1.0, "hq": 0.9},
             {"step": 300, "event": "eval", "modes": float("nan")}]
     assert play.live_coverage(rows, RING8) == ([100, 200], [3.0, 1.0])
-    assert play.live_hq(rows) == [0.5, 0.9]
+    assert play.live_hq(rows, [100, 200]) == [0.5, 0.9]
+    # hq is plotted against coverage's steps: a line with coverage but no hq is a gap, not a shift
+    gap = [{"step": 100, "event": "eval", "modes": 3.0}, {"step": 200, "event": "eval", "modes": 4.0, "hq": 0.7},
+           {"step": 300, "event": "eval", "hq": 0.8}]
+    steps, _ = play.live_coverage(gap, RING8)
+    hq = play.live_hq(gap, steps)
+    assert steps == [100, 200] and math.isnan(hq[0]) and hq[1] == 0.7
+    assert play.live_hq(rows[:1], [10]) is None
     digits_like = SCENARIOS["ring8"].__class__(**{**RING8.__dict__, "unit": "classes", "n_modes": 10})
     assert play.live_coverage([{"step": 5, "event": "eval", "classes": 9}], digits_like) == ([5], [9.0])
 

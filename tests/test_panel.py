@@ -72,6 +72,20 @@ def test_choices_list_image_zoo_models_and_runs(runs_dir):
     assert [v for _, v in H.style_choices(runs_dir)] == [STYLE]
 
 
+def test_the_run_list_is_the_runs_pages(tmp_path):
+    from ganplay import jobs
+
+    for name in ("20240101-000000-a", "20240102-000000-b"):
+        two_checkpoint_run(tmp_path, DCGAN, name)
+    two_checkpoint_run(tmp_path / "zoo-measure" / "entry", DCGAN, "seed-0")  # nested: not a Runs page run
+    (two_checkpoint_run(tmp_path, DCGAN, "20240103-000000-broken") / "config.json").write_text("{")
+    choices = H.run_choices(tmp_path)
+    assert [v for _, v in choices] == ["runs/20240102-000000-b", "runs/20240101-000000-a"]  # newest first
+    assert choices[0][0] == "run: 20240102-000000-b (step 2)"
+    listed = {"runs/" + r.path.name for r in jobs.list_runs(tmp_path)}
+    assert {v for _, v in choices} < listed
+
+
 def test_handlers_sizes_and_determinism():
     img = H.walk(DCGAN, 3, 2, 1.0, *SLIDERS)
     assert img.size == (28 * H.IMAGE_SCALE,) * 2

@@ -3,6 +3,7 @@ checkpoint files (safetensors only; foreign files are refused with a clear messa
 
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -159,3 +160,30 @@ def test_require_checkpoint_says_why_there_is_none_and_gives_the_newest(tmp_path
     for step in (10, 2):
         (run.checkpoints_dir / step_name(step, ".safetensors")).write_bytes(b"")
     assert run.require_checkpoint() == run.checkpoints_dir / "step-0000010.safetensors"
+
+
+def test_step_of_reads_back_step_name():
+    from ganplay.train.rundir import step_name, step_of
+
+    for suffix in (".png", ".npz", ".safetensors", ".json"):
+        assert step_of(step_name(1234, suffix)) == 1234
+    assert step_of("runs/x/samples/step-0000040.npz") == 40 == step_of(Path("samples/step-0000040.png"))
+    assert step_of(step_name(12_345_678, ".png")) == 12_345_678  # past the seven padded digits
+    for other in ("config.json", "step-abc.png", "my-step-0000010.png", "step-.png"):
+        assert step_of(other) == 0
+
+
+def test_series_keeps_each_value_with_its_step_and_only_finite_ones():
+    from ganplay.train.rundir import MEASURED, series
+
+    rows = [{"step": 10, "loss_d": 1.0, "modes": 99}, {"step": 20, "event": "eval", "modes": 3},
+            {"step": 30, "event": "set", "lr_g": 1e-4}, {"step": 40, "event": "eval", "modes": float("nan")},
+            {"step": 50, "event": "eval", "hq": 0.5}, {"step": 60, "event": "eval", "modes": 5.0},
+            {"step": 70, "event": "eval", "modes": True}, {"step": 80, "event": "eval", "modes": "7"},
+            {"step": 90, "loss_d": float("inf")}, {"step": 100, "loss_d": 0.5}]
+    assert series(rows, "modes") == ([20, 60], [3.0, 5.0])  # eval lines by default
+    assert series(rows, "modes", event=None) == ([10], [99.0])  # training lines carry no event
+    assert series(rows, "modes", event=MEASURED) == ([10, 20, 60], [99.0, 3.0, 5.0])
+    assert series(rows, "loss_d", event=None) == ([10, 100], [1.0, 0.5])
+    assert series(rows, "lr_g", event="set") == ([30], [1e-4])
+    assert series(rows, "hq") == ([50], [0.5]) and series([], "hq") == ([], [])

@@ -7,7 +7,6 @@ and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their 
 
 from __future__ import annotations
 
-import math
 from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
@@ -15,6 +14,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ganplay.glossary import metric
+from ganplay.train.rundir import MEASURED, series
 
 # (key, legend label, colour)
 LOSS_SERIES = (("loss_d", "D loss", "#1f77b4"), ("loss_g", "G loss", "#ff7f0e"),
@@ -49,41 +49,29 @@ def split_events(rows: Iterable[dict]) -> tuple[list[dict], list[dict]]:
     return metrics, events
 
 
-def eval_rows(rows: Iterable[dict]) -> list[dict]:
-    """The periodic quality metrics (`"event": "eval"` lines)."""
-    return [r for r in rows if r.get("event") == "eval"]
-
-
 def _numeric(row: dict) -> dict:
     return {k: v for k, v in row.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in ("step", "time")}
 
 
+def eval_keys(rows: Iterable[dict]) -> list[str]:
+    """The quality metrics the run's eval lines (`"event": "eval"`) carry, in the order first logged."""
+    return list(dict.fromkeys(k for r in rows if r.get("event") == "eval" for k in _numeric(r)))
+
+
 def eval_figure(rows: list[dict], height: int = 230) -> go.Figure | None:
     """One small panel per eval metric (modes covered, classes, ...); None if none were logged."""
-    evals = eval_rows(rows)
-    keys = list(dict.fromkeys(k for r in evals for k in _numeric(r)))
+    keys = eval_keys(rows)
     if not keys:
         return None
     fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[metric(k).label for k in keys],
                         horizontal_spacing=0.06)
     for col, key in enumerate(keys, start=1):
-        xs, ys = series(evals, key)
+        xs, ys = series(rows, key)
         fig.add_trace(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
                                  line={"color": "#9467bd"}, showlegend=False, meta=key), row=1, col=col)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
     return fig
-
-
-def series(rows: list[dict], key: str) -> tuple[list[int], list[float]]:
-    """Steps and finite values of `key` (rows without it, or with NaN/inf, are skipped)."""
-    xs, ys = [], []
-    for row in rows:
-        value = row.get(key)
-        if isinstance(value, (int, float)) and math.isfinite(value):
-            xs.append(int(row.get("step", 0)))
-            ys.append(float(value))
-    return xs, ys
 
 
 def event_label(event: dict) -> str:
@@ -95,12 +83,12 @@ def event_label(event: dict) -> str:
 def loss_figure(rows: list[dict], height: int = 330) -> go.Figure:
     """Three panels side by side: losses (+ Wasserstein estimate), D's outputs, gradient norms;
     steering events as dotted vertical lines on each."""
-    metrics, events = split_events(rows)
+    _, events = split_events(rows)
     fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.07)
     for col, group in enumerate((LOSS_SERIES, SCORE_SERIES, GRAD_SERIES), start=1):
         legend = "legend" if col == 1 else f"legend{col}"
         for key, label, colour in group:
-            xs, ys = series(metrics, key)
+            xs, ys = series(rows, key, event=None)
             if not xs:
                 continue
             fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="lines" if len(xs) > 2 else "lines+markers",
@@ -135,7 +123,7 @@ def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> 
     """One metric of several runs on one chart, each run its own colour (and dash past ten)."""
     fig = go.Figure()
     for i, (name, rows) in enumerate(runs.items()):
-        xs, ys = series(_measurements(rows), key)
+        xs, ys = series(rows, key, event=MEASURED)
         if xs:
             line = {"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 2,
                     "dash": RUN_DASHES[i // len(RUN_COLOURS) % len(RUN_DASHES)]}
@@ -164,7 +152,7 @@ def default_metric(keys) -> str:
 
 
 def _measurements(rows: list[dict]) -> list[dict]:
-    return [r for r in rows if "event" not in r or r["event"] == "eval"]
+    return [r for r in rows if r.get("event") in MEASURED]
 
 
 def numeric_keys(rows: list[dict]) -> list[str]:

@@ -6,14 +6,13 @@ Listing reads JSON and file names only; torch is imported only to sample a pretr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ganplay import previews
 from ganplay.assets import pretrained_dir
 from ganplay.jobs import RunInfo
-from ganplay.zoo import describe_card
+from ganplay.zoo import card_kind, cards, describe_card, weights_path
 
 PRETRAINED = pretrained_dir()
 
@@ -28,18 +27,12 @@ class ZooModel:
 
 
 def zoo_models(root: Path = PRETRAINED) -> list[ZooModel]:
-    """Pretrained generators that have both weights and a card (the classifier is not one)."""
+    """The zoo's generators (`zoo.cards`: a card beside its weights), in its catalogue's order."""
     out = []
-    for card_path in sorted(root.glob("*.json")):
-        weights = card_path.with_suffix(".safetensors")
-        if card_path.stem == "classifier" or not weights.exists():
-            continue
-        try:
-            card = json.loads(card_path.read_text())
-        except (OSError, json.JSONDecodeError):
-            continue
-        shipped = previews.preview_path(card_path.stem, root)
-        out.append(ZooModel(card_path.stem, describe_card({"name": card_path.stem, **card}), weights, card,
+    for card in cards(root):
+        name = card["name"]
+        shipped = previews.preview_path(name, root)
+        out.append(ZooModel(name, describe_card(card), weights_path(name, root), card,
                             shipped if shipped.is_file() else None))
     return out
 
@@ -55,15 +48,10 @@ IMAGE_TO_IMAGE = ("**Image to image.** These answer an input instead of noise: a
 
 def by_kind(models: list[ZooModel]) -> list[tuple[str, list[ZooModel]]]:
     """Home's groups of grids: (heading, models), generators from noise first, then the
-    image-to-image models under a heading that says how to read their grids; empty groups left out."""
-    from ganplay.zoo import card_kind
-
-    from ganplay.zoo import ZOO
-
+    image-to-image models (in `zoo_models`' order: each GAN beside its L1-only twin) under a
+    heading that says how to read their grids; empty groups left out."""
     noise = [m for m in models if card_kind(m.card.get("config", {})) in ("noise", "points")]
-    order = list(ZOO)  # each GAN beside its L1-only twin
-    pairs = sorted((m for m in models if m not in noise),
-                   key=lambda m: (order.index(m.name) if m.name in order else len(order), m.name))
+    pairs = [m for m in models if m not in noise]
     return [(title, group) for title, group in (("", noise), (IMAGE_TO_IMAGE, pairs)) if group]
 
 

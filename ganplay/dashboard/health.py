@@ -12,6 +12,7 @@ import statistics
 from dataclasses import dataclass
 
 from ganplay.config import LOGIT_LOSSES, NONNEGATIVE_D_LOSSES
+from ganplay.train.rundir import MEASURED, series
 
 EVIDENCE = 5  # consecutive logs a pattern must hold before it counts
 
@@ -28,6 +29,7 @@ def _metric_rows(rows: list[dict]) -> list[dict]:
 
 
 def _values(rows: list[dict], key: str) -> list[float]:
+    # not rundir.series: non-finite values stay, since an inf gradient norm is itself an alarm
     return [float(r[key]) for r in rows if isinstance(r.get(key), (int, float))]
 
 
@@ -98,10 +100,8 @@ def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
                                     f"‖∇{who}‖ is {now:.3g} now against a typical {typical:.3g}. "
                                     "Lower the learning rates, or add a gradient penalty or "
                                     "spectral norm."))
-    evals = [r for r in rows if r.get("event") == "eval"] + metrics
-    for key in _coverage_keys(evals):
-        pts = sorted((int(r.get("step", 0)), float(r[key])) for r in evals if isinstance(r.get(key), (int, float)))
-        alarm = coverage_drop(pts, key.replace("_", " "))
+    for key in _coverage_keys([r for r in rows if r.get("event") in MEASURED]):
+        alarm = coverage_drop(sorted(zip(*series(rows, key, event=MEASURED))), key.replace("_", " "))
         if alarm:
             alarms.append(alarm)
     if coverage:

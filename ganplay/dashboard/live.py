@@ -19,6 +19,7 @@ from ganplay.dashboard.progress import progress
 from ganplay.dashboard.widgets import badge_markdown
 from ganplay.glossary import metric
 from ganplay.jobs import JobError, RunInfo
+from ganplay.train.rundir import step_of
 
 POLL_S = 1.0
 START_POLL_S = 0.25  # while a job starts: its first points show within a quarter second
@@ -156,9 +157,8 @@ def run_view(info: RunInfo, root: Path) -> None:
     if info.note and info.state != "interrupted":  # interrupted gets its own warning below
         st.caption(info.note)
     loss_name = info.settings.loss.name
-    coverage = []  # modes hit per snapshot, when the run logs no eval metrics of its own
-    if info.is_points and not any("modes" in r for r in charts.eval_rows(rows)):
-        coverage = view2d.coverage_history(view2d.snapshot_paths(info.path), info.settings.data.name)
+    # modes hit per snapshot, when the run logs no eval metrics of its own
+    coverage = view2d.snapshot_coverage(rows, info.path, info.settings.data.name) if info.is_points else []
     for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage):
         (st.error if alarm.level == "error" else st.warning)(f"**{alarm.title}.** {alarm.text}")
     if info.state == "interrupted":
@@ -173,8 +173,7 @@ def run_view(info: RunInfo, root: Path) -> None:
         quality = charts.eval_figure(rows)
         if quality is not None:
             st.plotly_chart(quality, key=f"eval-chart-{info.id}", width="stretch")
-            st.markdown(charts.explain(dict.fromkeys(k for r in charts.eval_rows(rows) for k in r
-                                                     if k not in ("step", "event", "time"))))
+            st.markdown(charts.explain(charts.eval_keys(rows)))
     else:
         st.info("The first points appear after the first training step.", icon=":material/hourglass_top:")
         _empty_chart(info)
@@ -182,7 +181,7 @@ def run_view(info: RunInfo, root: Path) -> None:
     with left:
         samples = info.run.sample_paths(".png")
         if samples:
-            step = view2d.step_of(samples[-1].with_suffix(".npz"))
+            step = step_of(samples[-1])
             what = ("real (grey) and generated (orange) points" if info.is_points
                     else "rows of held-out inputs, the answers, the true digits" if info.settings.g_input != "noise"
                     else "fixed-noise samples")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,8 @@ import plotly.graph_objects as go
 
 from ganplay.config import DRAWN_DATASET, MODE_CENTRES
 from ganplay.lab.play import outside_view
+from ganplay.modes import modes_hit
+from ganplay.train.rundir import RunDir, series, step_of
 
 
 def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
@@ -26,20 +27,6 @@ def mode_centres(name: str) -> tuple[np.ndarray, float] | None:
         return None
     centres, std = MODE_CENTRES[name]
     return np.asarray(centres, dtype=np.float32), std
-
-
-def modes_hit(fake: np.ndarray, centres: np.ndarray, std: float | np.ndarray) -> int:
-    """Covered modes as the VEEGAN/PacGAN protocol counts them (`ganplay.metrics.points`): modes
-    with at least one generated point within 3 std of their centre (here on the snapshot's points).
-    `std`: one for equal modes, or one per mode (modes found in drawn data)."""
-    if len(fake) == 0:
-        return 0
-    fake = fake[np.isfinite(fake).all(axis=1)]
-    dist = np.linalg.norm(fake[:, None, :] - centres[None, :, :], axis=2)
-    nearest = dist.argmin(axis=1)
-    radius = 3 * (np.asarray(std)[nearest] if np.ndim(std) else std)
-    close = dist[np.arange(len(fake)), nearest] <= radius
-    return int(len(np.unique(nearest[close])))
 
 
 @dataclass
@@ -61,18 +48,6 @@ class Snapshot2D:
         if self.centres is not None and self.mode_std is not None:
             return self.centres, self.mode_std
         return mode_centres(data_name)
-
-
-_STEP = re.compile(r"step-(\d+)\.npz$")
-
-
-def snapshot_paths(run_path: str | Path) -> list[Path]:
-    return sorted(Path(run_path, "samples").glob("step-*.npz"))
-
-
-def step_of(path: Path) -> int:
-    match = _STEP.search(path.name)
-    return int(match.group(1)) if match else 0
 
 
 def load_snapshot(path: str | Path) -> Snapshot2D:
@@ -110,12 +85,23 @@ def mode_count(paths: list[Path], data_name: str) -> int:
     return 0
 
 
+def logged_modes(rows: list[dict]) -> list[tuple[int, float]]:
+    """(step, covered modes) from the run's own eval lines ([] when it logs none)."""
+    return list(zip(*series(rows, "modes")))
+
+
+def snapshot_coverage(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
+    """(step, modes hit) counted on the run's snapshots, for a run that logs no `modes` of its
+    own ([] when it does: its eval lines count on more samples than a snapshot holds)."""
+    if logged_modes(rows):
+        return []
+    return coverage_history(RunDir(run_path).sample_paths(".npz"), data_name)
+
+
 def modes_over_time(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
     """(step, covered modes): the run's own eval lines when it logs them, else counted on its
     snapshots."""
-    logged = [(int(r["step"]), float(r["modes"])) for r in rows
-              if r.get("event") == "eval" and isinstance(r.get("modes"), (int, float))]
-    return logged or coverage_history(snapshot_paths(run_path), data_name)
+    return logged_modes(rows) or snapshot_coverage(rows, run_path, data_name)
 
 
 def coverage_history(paths: list[Path], data_name: str) -> list[tuple[int, float]]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import COLLAPSE, CURES, Scenario, scenario
+from ganplay.train.rundir import series
 
 # which published number belongs to which side: words the method's name contains (spaces as "-")
 ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", "spectral"),
@@ -146,16 +147,11 @@ def live_pair(runs: list, scenario_name: str, sides: Iterable[str],
 
 def live_coverage(rows: list[dict], sc: Scenario) -> tuple[list[int], list[float]]:
     """(steps, coverage) from a run's `eval` lines: `modes` or `classes`, as the scenario counts."""
-    xs, ys = [], []
-    for row in rows:
-        value = row.get(sc.unit) if row.get("event") == "eval" else None
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
-            xs.append(int(row.get("step", 0)))
-            ys.append(float(value))
-    return xs, ys
+    return series(rows, sc.unit)
 
 
-def live_hq(rows: list[dict]) -> list[float] | None:
-    values = [float(r["hq"]) for r in rows
-              if r.get("event") == "eval" and isinstance(r.get("hq"), (int, float))]
-    return values or None
+def live_hq(rows: list[dict], steps: list[int]) -> list[float] | None:
+    """The share of high-quality points at each of `steps` (`live_coverage`'s, which the chart
+    plots it against; NaN, a gap, where that eval line has none); None when no line has one."""
+    hq = dict(zip(*series(rows, "hq")))
+    return [hq.get(s, math.nan) for s in steps] if hq else None

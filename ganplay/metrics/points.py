@@ -9,6 +9,7 @@ Protocol (Srivastava et al. 2017, "VEEGAN", Sec. 5.1; Lin et al. 2018, "PacGAN",
    `hq` = the fraction of high-quality samples.
 4. A mode is **covered** when at least one high-quality sample is assigned to it.
    `modes` = the number of covered modes (out of `n_modes`: 8 or 25).
+   Steps 2-4 are `ganplay.modes` (numpy), which the dashboard counts its snapshots with too.
 5. **Reverse KL** `kl` = KL(p_G || uniform) = sum_k p_k log(K p_k), where p is the histogram of
    nearest-centre assignments and the real distribution over modes is uniform (1/K). Our choice:
    the histogram counts *all* samples by nearest centre, as the PacGAN paper describes, so `kl`
@@ -29,18 +30,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from ganplay import modes
+
 PROTOCOL_N = 2500
-HQ_STDS = 3.0
-
-
-def nearest_centre(x: Tensor, centres: Tensor) -> tuple[Tensor, Tensor]:
-    """(index of the nearest centre, distance to it) for each point."""
-    d = torch.cdist(x.double(), centres.double())
-    dist, idx = d.min(dim=1)
-    return idx, dist
+HQ_STDS = modes.HQ_STDS
 
 
 def kl_from_uniform(counts: Tensor) -> float:
@@ -51,6 +48,12 @@ def kl_from_uniform(counts: Tensor) -> float:
         return 0.0
     p = counts[counts > 0] / total
     return float((p * (p * len(counts)).log()).sum().clamp_min(0.0))
+
+
+def _assign(x: Tensor, centres: Tensor, std: float | Tensor, threshold: float):
+    """`modes.assign` (the rule's one home, numpy) on tensors."""
+    std = std.detach().double().cpu().numpy() if isinstance(std, Tensor) else std
+    return modes.assign(x.numpy(), centres.detach().double().cpu().numpy(), std, threshold)
 
 
 def mode_metrics(x: Tensor, centres: Tensor, std: float | Tensor, threshold: float = HQ_STDS) -> dict[str, float]:
@@ -64,18 +67,11 @@ def mode_metrics(x: Tensor, centres: Tensor, std: float | Tensor, threshold: flo
     k = len(centres)
     if len(x) == 0:
         return {"modes": 0.0, "hq": 0.0, "kl": 0.0}
-    finite = torch.isfinite(x).all(dim=1)
-    idx, dist = nearest_centre(x[finite], centres.float().cpu())
-    if isinstance(std, Tensor):
-        near = dist <= threshold * std.double().cpu()[idx]
-    else:
-        near = dist <= threshold * std
-    counts = torch.bincount(idx, minlength=k)
-    covered = torch.bincount(idx[near], minlength=k) > 0
+    nearest, _, near = _assign(x, centres, std, threshold)
     return {
-        "modes": float(covered.sum()),
+        "modes": float(len(np.unique(nearest[near]))),
         "hq": float(near.sum()) / len(x),  # non-finite points count as low quality
-        "kl": kl_from_uniform(counts),
+        "kl": kl_from_uniform(torch.from_numpy(np.bincount(nearest, minlength=k))),
     }
 
 
@@ -89,13 +85,12 @@ def where_samples_sit(x: Tensor, centres: Tensor, std: float | Tensor, threshold
     k = len(centres)
     if len(x) == 0:
         return {"nearest": [0] * k, "hq": [0] * k, "median_distance": None, "centroid": None, "rms_radius": None}
-    idx, dist = nearest_centre(x, centres.float().cpu())
-    limit = threshold * (std.double().cpu()[idx] if isinstance(std, Tensor) else std)
+    nearest, dist, near = _assign(x, centres, std, threshold)
     centroid = x.double().mean(0)
     return {
-        "nearest": torch.bincount(idx, minlength=k).tolist(),
-        "hq": torch.bincount(idx[dist <= limit], minlength=k).tolist(),
-        "median_distance": float(dist.median()),
+        "nearest": np.bincount(nearest, minlength=k).tolist(),
+        "hq": np.bincount(nearest[near], minlength=k).tolist(),
+        "median_distance": float(torch.from_numpy(dist).median()),
         "centroid": centroid.tolist(),
         "rms_radius": float((x.double() - centroid).square().sum(1).mean().sqrt()),
     }

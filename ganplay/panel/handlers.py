@@ -26,9 +26,9 @@ from PIL import Image
 
 from ganplay import explore as E
 from ganplay.glossary import metric
-from ganplay.jobs import demo_mode, runs_root
+from ganplay.jobs import demo_mode, list_runs, runs_root
 from ganplay.panel.shared_pass import SharedPass
-from ganplay.train.rundir import RunDir
+from ganplay.train.rundir import RunDir, step_of
 from ganplay.zoo import (ZooError, at_floor, card_kind, cards, describe_card, estimate, plus_minus, read_card,
                          within_noise)
 
@@ -93,36 +93,23 @@ def zoo_choices() -> list[tuple[str, str]]:
 
 
 def run_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
-    """(label, name) for every run under GANPLAY_RUNS (or `root`) with a checkpoint, image data;
-    the name is `runs/<path under the runs folder>`."""
+    """(label, name) for every run the Runs page lists (`jobs.list_runs`, under GANPLAY_RUNS or
+    `root`) that has a checkpoint and image data; the name is `runs/<run id>`."""
     root = runs_root(root)  # the dashboard's default too (GANPLAY_RUNS, a Space's /data, ./runs)
-    if not root.is_dir():
-        return []
     found = []
-    for path in sorted(root.rglob("config.json")):
-        run = RunDir(path.parent)
-        try:
-            cfg = json.loads(run.config_path.read_text())
-            ckpts = run.checkpoint_paths()
-        except (OSError, ValueError):
-            continue
+    for info in list_runs(root):
+        ckpts = info.run.checkpoint_paths() if info.kind == "run" else []
         # the explorer walks noise: 2D runs have their playground, image-to-image runs no noise
-        if not ckpts or card_kind(cfg) != "noise":
+        # (and a config.json that can't be read lists as {}: nothing to tell)
+        if not ckpts or not info.config or card_kind(info.config) != "noise":
             continue
-        rel = run.path.relative_to(root).as_posix()
-        found.append((f"run: {rel} (step {_step(ckpts[-1])})", E.RUN_PREFIX + rel))
+        rel = info.path.relative_to(root).as_posix()
+        found.append((f"run: {rel} (step {step_of(ckpts[-1])})", E.RUN_PREFIX + rel))
     return found
 
 
 def generator_choices(root: str | Path | None = None) -> list[tuple[str, str]]:
     return zoo_choices() + run_choices(root)
-
-
-def _step(path: Path) -> int:
-    try:
-        return int(path.stem.split("-")[-1])
-    except ValueError:
-        return 0
 
 
 def checkpoints(generator: str) -> list[Path]:
@@ -288,10 +275,7 @@ def seed_grid(generator: str, seed, label, truncation, side) -> Image.Image:
     seed, side = E.check_seed(seed), _side(side)
     label = E.check_label(gen, label)
     seeds = [(seed + i) % (E.MAX_SEED + 1) for i in range(side * side)]
-    z = E.seed_noise(gen, seeds, E.check_truncation(truncation))
-    labels = E._labels(gen, label, len(seeds))
-    x = E.render(gen, E.latents_from_z(gen, z, labels, truncation), labels)
-    return E.grid_image(x, side, GRID_SCALE)
+    return E.grid_image(E.seed_grid(gen, seeds, label, truncation), side, GRID_SCALE)
 
 
 def labels_on_open(start, generator: str, seed, label, truncation, side) -> tuple[Image.Image | None, Image.Image]:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 STATES = ("starting", "running", "paused", "done", "failed", "stopped")
 FINAL_STATES = ("done", "failed", "stopped")
@@ -240,3 +242,30 @@ def new_run_dir(out: str | Path, label: str) -> RunDir:
         run.create()
         return run
     raise RuntimeError(f"could not create a run directory under {out}")
+
+
+# Reading files back
+_STEP_FILE = re.compile(r"step-(\d+)(?:\.|$)")
+MEASURED = (None, "eval")  # the `event` of metrics.jsonl's lines that carry measurements: training, eval
+
+
+def step_of(path: str | Path) -> int:
+    """The step a `step_name` file is of (`step-0000120.npz` -> 120); 0 for another name."""
+    match = _STEP_FILE.match(Path(path).name)
+    return int(match.group(1)) if match else 0
+
+
+def series(rows: Iterable[dict], key: str, event: str | None | tuple[str | None, ...] = "eval",
+           ) -> tuple[list[int], list[float]]:
+    """(steps, values) of `key` in metrics.jsonl's lines whose `event` is `event` (None: the
+    training lines, which have none; a tuple: any of those). Lines without a finite number for
+    `key` are left out, so each value keeps its step."""
+    events = event if isinstance(event, tuple) else (event,)
+    steps, values = [], []
+    for row in rows:
+        value = row.get(key)
+        if (row.get("event") in events and isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value)):
+            steps.append(int(row.get("step", 0)))
+            values.append(float(value))
+    return steps, values

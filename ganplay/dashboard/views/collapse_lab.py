@@ -369,7 +369,7 @@ def live_side(side: str, info) -> None:
     samples, coverage = areas()
     with samples:
         if sc.kind == "points":
-            paths = view2d.snapshot_paths(info.path)
+            paths = info.run.sample_paths(".npz")
             if paths:
                 try:
                     snap = view2d.load_snapshot(paths[-1])
@@ -383,7 +383,7 @@ def live_side(side: str, info) -> None:
             pngs = info.run.sample_paths(".png")
             if pngs:
                 st.image(str(pngs[-1]), width="stretch" if big else 360,
-                         caption=f"step {view2d.step_of(pngs[-1].with_suffix('.npz')):,}")
+                         caption=f"step {view2d.step_of(pngs[-1]):,}")
     if ys:
         # imported here, not at the top: they bring torch, which the replay (the page's first view)
         # does not need, and a cold first visit would wait seconds for it
@@ -394,7 +394,7 @@ def live_side(side: str, info) -> None:
             st.caption(f"Live counts use {CHEAP_N[sc.kind]:,} samples per check, not the replay's and "
                        f"the papers' {FRAME_N[sc.kind]:,}, so they read lower.")
         with coverage:
-            chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=play.live_hq(rows),
+            chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=play.live_hq(rows, xs),
                                      anchor=play.anchor_for(sc, side), big=big, x_max=info.steps,
                                      height=FIG_H if big else 300),
                   f"lab-live-coverage-{side}", copy=False)

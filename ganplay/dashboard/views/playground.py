@@ -63,7 +63,7 @@ def watch() -> None:
 
     @st.fragment(run_every=1.0 if (info.is_active and follow) else None)
     def view() -> None:
-        paths = view2d.snapshot_paths(info.path)
+        paths = info.run.sample_paths(".npz")
         if not paths:
             st.info("The first snapshot appears once training starts.", icon=":material/hourglass_top:")
             return
