@@ -265,13 +265,15 @@ def test_a_real_snapshot_draws(tmp_path):
     assert [t.name for t in fig.data] == ["D's field", "real data", "generated", "G's push (mean per cell)"]
     assert fig.layout.title.text == "step 4"
     assert (fig.data[0].zmin, fig.data[0].zmax, fig.data[0].zmid) == (0.0, 1.0, 0.5)  # D's probability
-    # one square for every frame of the run (the widest drawn); each field still covers its own
+    # one square for every frame of the run (the narrowest drawn), which every frame's field covers
     lo, hi = view2d.run_view(paths)
-    reaches = [max(abs(v) for v in view2d.load_snapshot(p).extent) for p in paths]
-    assert hi == -lo == max(reaches)
+    reaches = [min(abs(v) for v in view2d.load_snapshot(p).extent) for p in paths]
+    assert hi == -lo == min(reaches)
     held = [view2d.figure_2d(view2d.load_snapshot(p), view=(lo, hi)) for p in paths]
     assert all(tuple(f.layout.xaxis.range) == (lo, hi) for f in held)
-    assert held[-1].data[0].x[-1] == pytest.approx(snap.extent[1])
+    for p, fig in zip(paths, held):
+        extent = view2d.load_snapshot(p).extent
+        assert extent[0] <= lo and extent[1] >= hi, "no frame leaves part of the square without its field"
     assert view2d.run_view([]) is None
     history = view2d.modes_over_time(run.read_metrics(), run.path, "ring8")
     assert [s for s, _ in history] == [0, 2, 4]
@@ -561,3 +563,14 @@ def test_the_augmentation_chart_labels_only_the_measured_data_set_sizes():
     assert fig.layout.xaxis.type == "log"
     assert list(fig.layout.xaxis.tickvals) == [10, 50, 400] and list(fig.layout.xaxis.ticktext) == ["10", "50", "400"]
     assert [t.line.dash for t in fig.data] == ["solid", "dash"]  # the zoo's arm, which saw more data
+
+
+def test_one_frame_with_stray_points_does_not_set_the_whole_runs_view(tmp_path):
+    """A run's frames share the square every frame's field covers: one frame whose points flew to
+    ±10 does not shrink the ring in all the others or leave their fields in white (issue audit)."""
+    paths = []
+    for step, reach in ((0, 3.0), (750, 10.0), (1500, 3.4)):
+        path = tmp_path / f"step-{step:07d}.npz"
+        np.savez(path, field_extent=np.array([-reach, reach], dtype=np.float32))
+        paths.append(path)
+    assert view2d.run_view(paths) == pytest.approx((-3.0, 3.0))

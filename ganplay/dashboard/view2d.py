@@ -158,8 +158,9 @@ def _spread_of_file(path: str, mtime_ns: int) -> float:
 
 @functools.lru_cache(maxsize=8192)
 def _reach_of_file(path: str, mtime_ns: int) -> float:
+    """Half the side of the square this snapshot's field surely covers."""
     with np.load(path) as z:
-        return float(np.abs(z["field_extent"]).max())
+        return float(np.abs(z["field_extent"]).min())
 
 
 def _of_each_file(read, paths: list[Path]) -> list[float]:
@@ -174,10 +175,13 @@ def _of_each_file(read, paths: list[Path]) -> list[float]:
 
 
 def run_view(paths: list[Path]) -> tuple[float, float] | None:
-    """One square for every frame of a run: the widest any of its snapshots drew (each snapshot's
-    own view follows its points, so frame by frame the data would seem to grow and shrink)."""
+    """One square for every frame of a run (each snapshot's own view follows its points, so frame
+    by frame the data would seem to grow and shrink): the narrowest any snapshot drew. Each
+    snapshot widened its view around the real data to hold its points, so every frame's field
+    covers this square, and points beyond it sit on its edge, counted. (The widest let one frame
+    with stray points shrink the ring and leave the other frames' fields in a sea of white.)"""
     reaches = _of_each_file(_reach_of_file, paths)
-    return (-max(reaches), max(reaches)) if reaches else None
+    return (-min(reaches), min(reaches)) if reaches else None
 
 
 def run_field_scale(paths: list[Path], logits: bool) -> FieldScale:
