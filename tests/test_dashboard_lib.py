@@ -236,6 +236,25 @@ def test_alarms_fire_on_the_runs_own_numbers():
     assert health.diagnose(rows(10) + steady, "ns", "running") == []
 
 
+def test_a_run_collapsed_from_its_start_raises_the_collapse_alarm_too():
+    """No peak to fall from: 0-1 of 8 modes all along, while D(x) = D(G(z)) = 0.5 looks calm."""
+    low = [{"step": 250 * k, "event": "eval", "modes": m} for k, m in enumerate((0, 1, 1, 0, 1, 1), 1)]
+    calm = rows(10, d_real=0.5, d_fake=0.5)
+    alarms = [a for a in health.diagnose(calm + low, "ns", "done", modes_total=8) if a.title.startswith("Mode collapse")]
+    assert len(alarms) == 1 and alarms[0].title == "Mode collapse: G covers 1 of 8 modes"
+    assert "step 1,500" in alarms[0].text and "near 0.5 do not mean G is good" in alarms[0].text
+    assert health.diagnose(calm + low, "ns", "done") == [], "no total known: no claim"
+    assert health.diagnose(calm + low[:3], "ns", "done", modes_total=8) == [], "too few measurements yet"
+    rising = low[:-1] + [{"step": 1500, "event": "eval", "modes": 3}]
+    assert health.diagnose(calm + rising, "ns", "done", modes_total=8) == [], "the last three must all be low"
+    # counted on the snapshots (a run that logs no modes): the same rule
+    snaps = [(s, float(m)) for s, m in ((0, 0), (100, 1), (200, 1), (300, 1), (400, 2))]
+    assert health.diagnose(calm, "ns", "running", coverage=snaps[:4], modes_total=8) == [], "step 0 is no evidence"
+    assert titles(health.diagnose(calm, "ns", "running", coverage=snaps, modes_total=8)) == ["Mode collapse: G covers 2 of 8 modes"]
+    assert health.diagnose(calm, "ns", "running", coverage=snaps, modes_total=25) != [] and \
+        health.diagnose(calm, "ns", "running", coverage=[(s, 8.0) for s, _ in snaps], modes_total=25) == []
+
+
 # -- the 2D view --------------------------------------------------------------------------------
 def test_the_data_layer_samples_the_mode_centres_the_pages_count():
     import torch
@@ -574,3 +593,13 @@ def test_one_frame_with_stray_points_does_not_set_the_whole_runs_view(tmp_path):
         np.savez(path, field_extent=np.array([-reach, reach], dtype=np.float32))
         paths.append(path)
     assert view2d.run_view(paths) == pytest.approx((-3.0, 3.0))
+
+
+def test_modes_total_is_the_mixtures_count_or_the_drawn_runs_own(tmp_path):
+    assert view2d.modes_total(tmp_path, "ring8") == 8 and view2d.modes_total(tmp_path, "grid25") == 25
+    assert view2d.modes_total(tmp_path, "points") is None, "a drawn run with no snapshot yet"
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    np.savez(samples / "step-0000010.npz", centres=np.zeros((5, 2), np.float32))
+    assert view2d.modes_total(tmp_path, "points") == 5
+    assert view2d.modes_total(tmp_path, "spiral") is None, "no snapshot centres, no mixture modes"

@@ -59,8 +59,32 @@ def coverage_drop(points: list[tuple[int, float]], what: str) -> Alarm | None:
     return None
 
 
+def coverage_low(points: list[tuple[int, float]], total: int) -> Alarm | None:
+    """Coverage that stays at a quarter of the modes or less: a run collapsed from its start,
+    which never shows the drop `coverage_drop` looks for (its losses can look perfectly calm)."""
+    points = [p for p in points if p[0] > 0]  # step 0 is the untrained G: no evidence of anything
+    if total < 4 or len(points) < EVIDENCE - 1:  # a good run can take 2-3 checks to spread out
+        return None
+    tail = points[-3:]
+    if max(v for _, v in tail) <= total / 4:
+        step, now = tail[-1]
+        return Alarm("warning", f"Mode collapse: G covers {now:g} of {total} modes",
+                     f"At each of the last {len(tail)} measurements (to step {step:,}) G's samples "
+                     f"reached at most {total // 4} of the {total} modes: G makes a few kinds of "
+                     "samples only. D(x) and D(G(z)) near 0.5 do not mean G is good here: a few "
+                     "outputs can fool D. Learning rates closer to each other, a Wasserstein loss "
+                     "with gradient penalty, minibatch std or PacGAN packing often help.")
+    return None
+
+
+def _collapse(points: list[tuple[int, float]], what: str, total: int | None) -> Alarm | None:
+    return coverage_drop(points, what) or (coverage_low(points, total) if total else None)
+
+
 def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
-             coverage: list[tuple[int, float]] | None = None) -> list[Alarm]:
+             coverage: list[tuple[int, float]] | None = None, modes_total: int | None = None) -> list[Alarm]:
+    """The run's alarms; `coverage` is (step, modes hit) counted on 2D snapshots when the run logs
+    no `modes` of its own, `modes_total` how many modes its data has (None: unknown)."""
     alarms: list[Alarm] = []
     if state == "failed":
         alarms.append(Alarm("error", "The run failed", error or "the job stopped with an error "
@@ -101,11 +125,12 @@ def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
                                     "Lower the learning rates, or add a gradient penalty or "
                                     "spectral norm."))
     for key in _coverage_keys([r for r in rows if r.get("event") in MEASURED]):
-        alarm = coverage_drop(sorted(zip(*series(rows, key, event=MEASURED))), key.replace("_", " "))
+        alarm = _collapse(sorted(zip(*series(rows, key, event=MEASURED))), key.replace("_", " "),
+                          modes_total if key == "modes" else None)
         if alarm:
             alarms.append(alarm)
     if coverage:
-        alarm = coverage_drop(coverage, "The number of modes G hits")
+        alarm = _collapse(coverage, "The number of modes G hits", modes_total)
         if alarm:
             alarms.append(alarm)
     return alarms

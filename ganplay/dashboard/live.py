@@ -158,8 +158,10 @@ def run_view(info: RunInfo, root: Path) -> None:
         st.caption(info.note)
     loss_name = info.settings.loss.name
     # modes hit per snapshot, when the run logs no eval metrics of its own
-    coverage = view2d.snapshot_coverage(rows, info.path, info.settings.data.name) if info.is_points else []
-    for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage):
+    data_name = info.settings.data.name
+    coverage = view2d.snapshot_coverage(rows, info.path, data_name) if info.is_points else []
+    total = view2d.modes_total(info.path, data_name) if info.is_points else None
+    for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage, total):
         (st.error if alarm.level == "error" else st.warning)(f"**{alarm.title}.** {alarm.text}")
     if info.state == "interrupted":
         st.warning("This job's process is gone (the machine slept, or it was killed). "

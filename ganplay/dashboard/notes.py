@@ -27,7 +27,9 @@ GENERAL = [
 
 BY_LOSS = {
     "ns": "Non-saturating loss: when D cannot tell real from fake, D(x) = D(G(z)) = 0.5 and D's "
-          "loss is 2 ln 2 ≈ 1.39, G's ln 2 ≈ 0.69. A D loss that sinks towards 0 means D is winning.",
+          "loss is 2 ln 2 ≈ 1.39, G's ln 2 ≈ 0.69. A D loss that sinks towards 0 means D is winning. "
+          "A balance is good news only if the samples vary too: a collapsed G can fool D with a few "
+          "outputs (see modes covered, or the samples).",
     "minimax": "The original minimax loss: G's loss is ln(1 − D(G(z))), so it is negative and "
                "saturates: when D wins early, G's gradient vanishes and learning stalls. That is "
                "why practice switched to the non-saturating loss.",
