@@ -274,6 +274,10 @@ def test_step_mode_advances_d_and_g(runs):
     [b for b in at.button if b.label == "One D step"][0].click().run()
     [b for b in at.button if b.label == "D + G step"][0].click().run()
     assert values()["D steps"] == "2" and values()["G steps"] == "1"
+    stepper = at.session_state["pg.stepper"]
+    assert stepper.cfg.optim.lr_d == stepper.cfg.optim.lr_g == 3e-3, "faster than the preset's 1e-4, to see"
+    at.select_slider(key="pg.step_lr").set_value(1e-4).run()  # the preset's own rate: a fresh start
+    assert at.session_state["pg.stepper"].cfg.optim.lr_d == 1e-4 and values()["D steps"] == "0"
 
 
 def test_gs_manifold_toggles_on_in_watch_and_step_mode(trained_2d_run, monkeypatch):

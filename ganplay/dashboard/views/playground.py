@@ -14,6 +14,8 @@ from ganplay.dashboard.widgets import pick_run, runs_root
 WATCH, STEP, DRAW = "Watch a run", "Step by hand", "Draw your data"
 DATA_LABELS = {DRAWN_DATASET: "your points (Draw your data)"}
 STEP_PRESETS = ("ring8-gan", "ring8-wgan-gp", "grid25-gan", "grid25-wgan-gp")
+# one D update at the presets' 1e-4 changed D's field by 0.002 at most (invisible); at 3e-3, 0.05
+STEP_RATES, STEP_RATE = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2), 3e-3
 
 st.title("2D playground")
 st.caption("Background: the discriminator's verdict at each point: blue where D says *real*, red "
@@ -113,7 +115,7 @@ def _updates(n: int) -> str:
 
 
 def step_by_hand() -> None:
-    cols = st.columns([2, 2, 1], vertical_alignment="bottom")
+    cols = st.columns([2, 2, 1.6, 1], vertical_alignment="bottom")
     preset = cols[0].selectbox("Setup", STEP_PRESETS, key="pg.step_preset",
                                help="The preset's models, loss and optimiser, trained right here.")
     data = cols[1].selectbox("Data", POINT_DATASETS, key="pg.step_data",
@@ -121,7 +123,13 @@ def step_by_hand() -> None:
                              format_func=lambda name: DATA_LABELS.get(name, name),
                              help="Any 2D data set, or the points you drew (Draw your data); the "
                                   "preset's models are used as they are.")
-    overrides = [f"data.name={data}"]
+    base = Config.from_preset(preset).optim
+    rate = cols[2].select_slider("Learning rate", STEP_RATES, value=STEP_RATE, key="pg.step_lr",
+                                 format_func=lambda r: f"{r:g}",
+                                 help=f"For D and G alike. The preset trains at {base.lr_d:g} (D) and "
+                                      f"{base.lr_g:g} (G), where one update moves too little to see; "
+                                      "step mode starts faster. Changing it starts over.")
+    overrides = [f"data.name={data}", f"optim.lr_d={rate}", f"optim.lr_g={rate}"]
     if data == DRAWN_DATASET:
         with st.expander("Your points", expanded=bool(points_editor.problem())):
             points_editor.editor("pg.draw")
@@ -131,7 +139,7 @@ def step_by_hand() -> None:
         overrides.append(f"data.path={points_editor.stored_path(runs_root())}")
     cfg = Config.from_preset(preset, overrides)
     ident = cfg.to_json()
-    reset = cols[2].button("Reset", icon=":material/restart_alt:", width="stretch",
+    reset = cols[3].button("Reset", icon=":material/restart_alt:", width="stretch",
                            help="New models from the same seed.")
     stepper = st.session_state.get("pg.stepper")
     if reset or stepper is None or st.session_state.get("pg.stepper_cfg") != ident:
@@ -142,7 +150,7 @@ def step_by_hand() -> None:
         st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
     b = st.columns(4)
     if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
-                   help="Update the discriminator once: watch the background shift."):
+                   help="Update the discriminator once: the background shifts a little (20 steps show more)."):
         stepper.step("d")
     if b[1].button("One G step", icon=":material/looks_two:", width="stretch",
                    help="Update the generator once: the orange points move along the arrows."):
