@@ -206,9 +206,14 @@ def test_check_is_pending_until_the_last_evaluation_then_passes_or_fails_with_th
     assert result.state == L.PENDING and "So far: 3 at step 50" in result.message
     ended = L.check(lesson, evals(3), start, ended=True)
     assert ended.state == L.FAILED and "ended before its last evaluation" in ended.message
-    failed = L.check(lesson, evals(3, 5), start)
+    tried = L.lesson_config(lesson, {"optim.lr_d": 5e-4})
+    failed = L.check(lesson, evals(3, 5), tried)
     assert failed.state == L.FAILED and failed.value == 5 and failed.step == 100
     assert "modes covered 5 at step 100; the lesson needs modes covered ≥ 8. Hint: Faster G." in failed.message
+    untouched = L.check(lesson, evals(3, 5), start)
+    assert untouched.state == L.FAILED and "Hint" not in untouched.message, "no cure was tried: no hint about one"
+    assert "the lesson's start as given: it changes none of the settings you may change (optim.lr_g, " \
+           "optim.lr_d)" in untouched.message
     passed = L.check(lesson, evals(3, 8), start)
     assert passed.passed and passed.value == 8 and "Passed: modes covered 8 at step 100 (needed ≥ 8)" in passed.message
 
@@ -422,7 +427,7 @@ def test_the_check_under_the_live_view_turns_green_or_red_for_the_watched_lesson
 
     at.selectbox(key="train.job.select").select("20260101-000001-start").run()
     missed = [e.value for e in at.error if "Check missed" in e.value]
-    assert missed and "modes covered 1 at step 2,000" in missed[0] and "Hint: A D that learns" in missed[0]
+    assert missed and "modes covered 1 at step 2,000" in missed[0] and "the lesson's start as given" in missed[0]
 
     # another run (here a ring8-gan preset run that covers 8 modes) is not offered: its numbers
     # beside the lesson's check would read as the lesson's

@@ -499,6 +499,9 @@ def check(lesson: Lesson, rows: list[dict], cfg: Config, ended: bool = False) ->
         return CheckResult(PASSED, f"Passed: {lesson.check.label} {_num(value)} at step {step:,} "
                                    f"(needed {lesson.check.bounds()}).", value, step)
     hint = f" Hint: {lesson.check.hint}" if lesson.check.hint else ""
+    if not changed:  # the hint is about the cure tried; here none was
+        hint = (f" This run is the lesson's start as given: it changes none of the settings you may "
+                f"change ({', '.join(lesson.unlock)}).")
     return CheckResult(FAILED, f"Not this time: {lesson.check.label} {_num(value)} at step {step:,}; "
                                f"the lesson needs {goal}.{hint}", value, step)
 
