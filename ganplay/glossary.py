@@ -22,12 +22,14 @@ METRICS = {
     # 2D mixtures (the VEEGAN/PacGAN protocol) and digit coverage
     "modes": Metric("modes covered", "modes with at least one generated sample within 3 std of their "
                     "centre", "higher"),
-    "hq": Metric("high-quality samples", "share of generated samples within 3 std of some mode's centre "
-                 "(the rest fall between modes)", "higher"),
+    "hq": Metric("high-quality samples", "share (0..1) of generated samples within 3 std of some mode's "
+                 "centre (the rest fall between modes)", "higher"),
     "kl": Metric("uneven spread (KL)", "how far the samples' spread over the modes is from even (KL "
                  "divergence of the mode histogram from uniform); 0 is perfectly even", "lower"),
     "classes": Metric("digit classes produced", "classes the bundled classifier finds among the samples",
                       "higher"),
+    "class_kl": Metric("uneven digit mix (KL)", "how far the mix of digits the classifier reads is from "
+                       "even (KL divergence from uniform): 0 is an even mix, 2.30 one digit only", "lower"),
     # images, measured with our MNIST classifier's features
     "fid": Metric("FID", "(Fréchet distance) how far the generated pictures' features, taken together, "
                   "are from real pictures' (0 = the same)", "lower"),
@@ -47,10 +49,13 @@ METRICS = {
                    "pixel; a blurry average scores well", "higher"),
     "confidence": Metric("classifier's confidence", "the classifier's mean top probability on the samples "
                          "(image-to-image: on the answers): how plainly each looks like a digit", "higher"),
-    "class_min_share": Metric("rarest digit's share", "the share of the samples that the least common digit "
-                              "gets (an even share is 10%; 0 when a digit never comes up)", "higher"),
+    "class_min_share": Metric("rarest digit's share", "the share (0..1) of the samples that the least common "
+                              "digit gets (an even share is 0.1; 0 when a digit never comes up)", "higher"),
     "ssim": Metric("SSIM", "(image-to-image) how alike the answer and the true image are in local "
                    "brightness, contrast and structure (1 = identical)", "higher"),
+    "density": Metric("density", "(quality) how many real pictures' neighbourhoods each generated one "
+                      "falls in, scaled so real data scores about 1; above 1 means crowded round typical "
+                      "digits"),
     "coverage": Metric("coverage", "(variety, 0..1) the share of real pictures with a generated one close "
                        "by; less fooled by odd pictures than recall", "higher"),
     # training signals: their scale depends on the loss

@@ -75,3 +75,12 @@ def test_architecture_layer_block_is_the_import_linter_contract():
     block = doc.split("### The layer contract")[1].split("```")[1].strip().splitlines()
     got = [[name.strip() for name in re.split(r"\s{2,}", line)[0].split(",")] for line in block]
     assert got == want
+
+
+def test_every_number_an_evaluation_reports_has_a_label_a_learner_can_read():
+    """The charts title each metric by the glossary's label; a missing entry showed "class_kl"."""
+    from ganplay.glossary import METRICS
+    from ganplay.metrics.evaluation import ROWS
+
+    missing = [key for key in ROWS if key not in METRICS]
+    assert missing == [], f"no glossary entry (the pages would show the raw key): {missing}"
