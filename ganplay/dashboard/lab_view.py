@@ -235,7 +235,8 @@ def coverage_caption(sc: Scenario) -> str:
 
 def hist_caption(n: int) -> str:
     return (f"Which digits G draws, as our classifier reads them: best is an even {100 / max(1, n):.0f}% "
-            "each (the dashed line); one tall bar is mode collapse.")
+            "each (the dashed line); one tall bar is mode collapse. The classifier names a digit for "
+            "any picture, noise too: look at the samples to see whether G draws that digit at all.")
 
 
 SAMPLES_CAPTION = "Colour: G's samples; grey: the real data. The more grey blobs covered, the better."
