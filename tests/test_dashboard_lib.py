@@ -350,7 +350,7 @@ def test_generated_points_beyond_the_view_are_drawn_on_its_edge_and_counted():
     edge = by_name["generated, beyond the view"]
     assert sorted(zip(edge.x, edge.y)) == [(0.0, -3.0), (3.0, 0.0)]  # on the edge, where they left
     notes = [a.text for a in fig.layout.annotations]
-    assert notes == ["3 of 5 generated points lie beyond the view (1 not finite)"]
+    assert notes == ["3 of 5 points beyond the view (1 not finite)"]
     assert not view2d.figure_2d(_snap(fake[:2])).layout.annotations  # all inside: no note
 
 

@@ -265,8 +265,9 @@ def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker
                                            "color": edge_colour}, hoverinfo="skip"))
     if away.any():
         lost = int(away.sum() - len(finite_away))
-        text = f"{int(away.sum()):,} of {len(fake):,} generated points lie beyond the view"
-        text += f" ({lost:,} not finite)" if lost else " (drawn on its edge)"
+        # short enough for a phone's plot (a longer note lost its first digits there)
+        text = f"{int(away.sum()):,} of {len(fake):,} points beyond the view"
+        text += f" ({lost:,} not finite)" if lost else " (on its edge)"
         fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
                            showarrow=False, font={"color": edge_colour, "size": note_size})
 
