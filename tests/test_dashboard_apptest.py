@@ -203,13 +203,13 @@ def test_a_running_job_shows_one_speed_in_its_progress_bar_and_its_tile(runs):
     RunDir(path).write_status(state="running", step=130, steps=6000, device="cpu")
     at = app("views/train.py")
     bar = [p.proto.text for p in at.get("progress")]
-    assert len(bar) == 1 and "images/s" in bar[0], bar
-    shown = float(re.search(r"([\d,]+) images/s", bar[0]).group(1).replace(",", ""))
-    tile = {m.label: m.value for m in at.metric}["images/s"]  # shortened to fit: 14.6k
+    assert len(bar) == 1 and "points/s" in bar[0], bar  # a 2D run trains on points, not images
+    shown = float(re.search(r"([\d,]+) points/s", bar[0]).group(1).replace(",", ""))
+    tile = {m.label: m.value for m in at.metric}["points/s"]  # shortened to fit: 14.6k
     in_tile = float(tile[:-1]) * 1000 if tile.endswith("k") else float(tile.replace(",", ""))
     assert abs(in_tile - shown) <= 50 and shown > 10_000, (tile, bar[0])  # not the newest line's 2,560
     table = app("views/runs.py").dataframe[0].value  # the Runs page gives the same speed
-    assert float(table.loc[0, "images/s"].replace(",", "")) == shown
+    assert float(table.loc[0, "speed"].removesuffix(" points/s").replace(",", "")) == shown
     assert list(table.columns)[-1] == "setup"  # the long text last: the numbers stay in view
 
 
@@ -245,7 +245,7 @@ def test_the_runs_table_shows_no_none_for_a_run_that_logged_nothing_yet(runs):
     at = app("views/runs.py")
     table = at.dataframe[0].value
     row = table[table["run"] == path.name].iloc[0]
-    assert (row["D loss"], row["images/s"], row["state"]) == ("–", "–", "starting")
+    assert (row["D loss"], row["speed"], row["state"]) == ("–", "–", "starting")
     assert "None" not in table.astype(str).to_numpy().ravel().tolist()
     assert row["setup"] == "8 Gaussians in a ring · small fully connected nets · standard GAN loss"
 

@@ -94,6 +94,7 @@ def test_progress_eta_is_honest():
     p = progress.progress(status, rows(6), now=1002.0)
     assert p.eta_s == pytest.approx(1000 / 20.0 - 2.0)
     assert "step 100 / 1,100" in p.text() and "1,280 images/s" in p.text() and "on cpu" in p.text()
+    assert "1,280 points/s" in progress.progress(status, rows(6), now=1002.0, config=Config.from_preset("ring8-gan")).text()
     paused = progress.progress({**status, "state": "paused"}, rows(6))
     assert paused.eta_s is None and "paused" in paused.text()
     assert progress.format_duration(3725) == "1 h 02 min"

@@ -74,7 +74,7 @@ def _header(info: RunInfo) -> None:
     st.markdown(f"{badge_markdown(info.state)} &nbsp; **{info.name}** · {info.settings.summary()}")
 
 
-def _tiles(rows: list[dict], state: str, images_per_s: float | None) -> None:
+def _tiles(rows: list[dict], state: str, images_per_s: float | None, unit: str = "images") -> None:
     """The newest value of each metric; the speed is the progress bar's (`images_per_s`, smoothed
     over whole cycles of periodic work), so the page shows one speed, not that and the last line's."""
     last = {k: v for k, v in charts.last_values(rows).items() if k not in ("images_per_s", "steps_per_s")}
@@ -85,6 +85,7 @@ def _tiles(rows: list[dict], state: str, images_per_s: float | None) -> None:
         return
     cols = st.columns(len(shown))
     for col, (key, label) in zip(cols, shown):
+        label = f"{unit}/s" if key == "images_per_s" else label
         m = metric(key)
         col.metric(label, _short(key, last[key]),
                    help=f"{m.label}: {m.meaning}" + (f" ({m.better} is better)" if m.better else "") + f". Logged as `{key}`.")
@@ -169,7 +170,7 @@ def run_view(info: RunInfo, root: Path) -> None:
                       "It had not saved a checkpoint yet, so it cannot continue."),
                    icon=":material/warning:")
 
-    _tiles(rows, info.state, prog.images_per_s)
+    _tiles(rows, info.state, prog.images_per_s, prog.unit)
     if rows:
         st.plotly_chart(charts.loss_figure(rows), key=f"loss-chart-{info.id}", width="stretch")
         quality = charts.eval_figure(rows)

@@ -40,6 +40,7 @@ class Progress:
     images_per_s: float | None
     steps_per_s: float | None
     eta_s: float | None
+    unit: str = "images"  # what a training example is: "points" for 2D data
 
     @property
     def fraction(self) -> float:
@@ -48,7 +49,7 @@ class Progress:
     def text(self) -> str:
         parts = [f"step {self.step:,} / {self.steps:,}"]
         if self.images_per_s and self.state == "running":
-            parts.append(f"{self.images_per_s:,.0f} images/s")
+            parts.append(f"{self.images_per_s:,.0f} {self.unit}/s")
         if self.state == "running":
             if self.eta_s is not None:
                 parts.append(f"about {format_duration(self.eta_s)} left")
@@ -112,4 +113,5 @@ def progress(status: dict, rows: list[dict], now: float | None = None, config: C
             now = now or time.time()
             since = max(0.0, now - float(status.get("updated", now)))
             eta = max(0.0, (steps - step) / speed - since)
-    return Progress(step, steps, state, str(status.get("device", "")), images, speed, eta)
+    unit = "points" if config is not None and config.is_points else "images"
+    return Progress(step, steps, state, str(status.get("device", "")), images, speed, eta, unit)

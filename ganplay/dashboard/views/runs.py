@@ -34,11 +34,12 @@ for r in runs:
     last = charts.last_values(rows)
     # the speed as the Train page's progress bar gives it (whole cycles of periodic work), not the
     # newest line's interval alone
-    speed = progress(r.status, rows, config=r.settings).images_per_s if rows else None
+    prog = progress(r.status, rows, config=r.settings) if rows else None
     # the long setup last: the numbers stay in view without scrolling sideways
     table.append({"run": r.name, "state": r.state, "step": f"{r.step:,} of {r.steps:,}" if r.steps else "–",
                   "D loss": _number(last.get("loss_d"), ".3f"), "G loss": _number(last.get("loss_g"), ".3f"),
-                  "images/s": _number(speed, ",.0f"), "device": r.status.get("device") or "–",
+                  "speed": f"{_number(prog.images_per_s, ',.0f')} {prog.unit}/s" if prog and prog.images_per_s
+                  else "–", "device": r.status.get("device") or "–",
                   "updated": ago(r.status.get("updated")) or "–",
                   "setup": r.settings.summary() if r.config else ""})
 st.dataframe(table, hide_index=True, width="stretch")
