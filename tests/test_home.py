@@ -116,7 +116,7 @@ def test_first_visit_draws_every_shipped_grid_without_sampling(monkeypatch):
     # "What you can do here" leads with the two pages learners like best
     links = [el.proto.label for el in at.get("page_link")]
     assert links[1:3] == ["Mode collapse lab", "Explore"], links
-    assert {"Train", "2D playground", "Runs"} <= set(links)
+    assert {"Train", "2D playground", "Runs", "Does synthetic data help?"} <= set(links), "every page in the menu"
 
 
 def test_new_samples_samples_every_grid_live(monkeypatch):

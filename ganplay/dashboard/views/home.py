@@ -114,6 +114,9 @@ PLACES = (  # the two learners like best first
      "is pushed; scrub through a run, or step one by hand like GAN Lab."),
     ("views/runs.py", "Runs", ":material/folder_open:",
      "**Runs**: compare runs' curves and quality, download checkpoints and sample grids."),
+    ("views/augment.py", "Does synthetic data help?", ":material/dataset:",
+     "**Does synthetic data help?** A small digit classifier trained with and without GAN samples "
+     "added, measured over seeds."),
 )
 for row in (PLACES[:3], PLACES[3:]):
     for col, (page, label, icon, text) in zip(st.columns(3), row):
