@@ -321,6 +321,22 @@ def test_a_comparison_opens_on_a_quality_measure_and_gives_each_run_its_colour()
     lines = [(t.line.color, t.line.dash) for t in fig.data]
     assert len(set(lines)) == 12  # ten colours, then the same colours dashed
     assert fig.layout.yaxis.title.text == "modes covered (higher is better)"
+    assert not fig.layout.annotations
+    # an MNIST run beside a 2D one: the MNIST run is named as missing, the one line has its legend
+    alone = charts.overlay_figure({"ring": rows, "digits": [{"step": 10, "fid": 3.0}]}, "modes")
+    assert [t.name for t in alone.data] == ["ring"] and alone.layout.showlegend is True
+    assert [a.text for a in alone.layout.annotations] == ["not logged by digits"]
+
+
+def test_the_comparison_table_names_metrics_as_the_charts_do(tmp_path):
+    from ganplay.dashboard import run_files
+
+    for name, loss in (("a", 1.2), ("b", 0.7)):
+        run = RunDir(tmp_path / name)
+        run.create()
+        run.append_metrics({"step": 10, "loss_d": loss, "images_per_s": 100.0})
+    table = run_files.comparison_table(tmp_path, ["a", "b"])
+    assert float(table["a"]["D loss"]) == 1.2 and float(table["b"]["D loss"]) == 0.7 and "loss_d" not in table["a"]
 
 
 def _snap(fake, field=None, grad=None, extent=(-3.0, 3.0)):

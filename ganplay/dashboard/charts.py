@@ -120,10 +120,14 @@ RUN_DASHES = ("solid", "dash", "dot")
 
 
 def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> go.Figure:
-    """One metric of several runs on one chart, each run its own colour (and dash past ten)."""
+    """One metric of several runs on one chart, each run its own colour (and dash past ten),
+    named in a legend even when alone; the runs that never logged it are named above the chart."""
     fig = go.Figure()
+    missing = []
     for i, (name, rows) in enumerate(runs.items()):
         xs, ys = series(rows, key, event=MEASURED)
+        if not xs:
+            missing.append(name)
         if xs:
             line = {"color": RUN_COLOURS[i % len(RUN_COLOURS)], "width": 2,
                     "dash": RUN_DASHES[i // len(RUN_COLOURS) % len(RUN_DASHES)]}
@@ -132,7 +136,12 @@ def overlay_figure(runs: dict[str, list[dict]], key: str, height: int = 380) -> 
     m = metric(key)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, xaxis_title="step",
                       yaxis_title=m.label + (f" ({m.better} is better)" if m.better else ""),
-                      legend={"orientation": "h", "y": -0.2})
+                      legend={"orientation": "h", "y": -0.2}, showlegend=True)
+    if missing:
+        fig.update_layout(margin={"t": 40})
+        fig.add_annotation(text=f"not logged by {', '.join(missing)}", xref="paper", yref="paper", x=0,
+                           y=1.0, xanchor="left", yanchor="bottom", showarrow=False,
+                           font={"size": 12, "color": "#6b6b6b"})
     return fig
 
 

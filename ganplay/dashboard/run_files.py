@@ -11,6 +11,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.dashboard import charts
 from ganplay.dashboard.form_spec import flatten
+from ganplay.glossary import metric
 from ganplay.jobs import JobError, RunInfo
 from ganplay.train.rundir import RunDir
 
@@ -29,7 +30,8 @@ def comparison_table(root: Path, names: list[str]) -> dict[str, dict]:
         status = run.read_status()
         columns[name] = {"state": status.get("state", "?"), "step": status.get("step", 0),
                          "wall time (s)": status.get("wall_time")}
-        columns[name].update({k: v for k, v in last.items() if k not in ("step", "time")})
+        # the glossary's labels, as the charts title them (the logged names are in its help)
+        columns[name].update({metric(k).label: v for k, v in last.items() if k not in ("step", "time")})
         try:
             configs[name] = flatten(json.loads(run.config_path.read_text()))
         except (OSError, json.JSONDecodeError):
