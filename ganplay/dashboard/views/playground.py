@@ -185,9 +185,10 @@ def step_by_hand() -> None:
 
 
 def draw() -> None:
-    st.markdown("Draw the real data yourself: **click** to add points, **drag** to spray them along a "
-                "stroke, or **erase**; start from a built-in set and edit it, or load a CSV. Then step a "
-                "GAN on it by hand, or train it for real.")
+    st.markdown("Draw the real data yourself: **drag** to spray points along a stroke (the tool it "
+                "opens with), pick **Add points** to place them one click at a time, or **Erase**; start "
+                "from a built-in set and edit it, or load a CSV. Then step a GAN on it by hand, or train "
+                "it for real.")
     points_editor.editor("pg.draw")
     problem = points_editor.problem()
     if problem:
