@@ -104,6 +104,12 @@ def test_the_labels_tab_opens_drawn_and_says_nothing_of_labels_for_an_unconditio
     assert not differ(every, H.all_classes(DCGAN, 4, 1.0)) and not differ(seeds, H.seed_grid(DCGAN, 4, 2, 1.0, 3))
     every, seeds = H.labels_on_open(None, "mnist-dcgan", 4, 2, 1.0, 3)  # no label to vary: no error either
     assert every is None and seeds.size == grid(9, 3)
+    from ganplay.panel import blocks  # choosing the generator turns "All classes" off, and says why
+
+    *_, off = blocks.describe("mnist-dcgan")
+    *_, on = blocks.describe(DCGAN)
+    assert off["interactive"] is False and off["value"] == "All classes: for a conditional generator only"
+    assert on["interactive"] is True and on["value"] == "All classes for this seed"
     with pytest.raises(E.ExploreError, match="Image to image"):
         H.labels_on_open(None, "mnist-srgan", 4, 2, 1.0, 3)
     g = E.get_generator(STYLE).G  # a projected w code holds its label: no row, the grid still drawn

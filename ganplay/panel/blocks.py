@@ -50,8 +50,9 @@ def image(label: str, **kw) -> gr.Image:
 
 
 def describe(generator: str):
-    """Widget updates for a newly chosen generator: labels, its blurb, the timeline's range and the
-    direction sliders' labels (each with its share of the variation)."""
+    """Widget updates for a newly chosen generator: labels, its blurb, the timeline's range, the
+    direction sliders' labels (each with its share of the variation) and the Labels tab's "All
+    classes" button (a button that could only fail is off, and says why)."""
     info = H.describe(generator)
     classes = info["classes"]
     explained = info["explained"] + [None] * (H.N_SLIDERS - len(info["explained"]))
@@ -60,6 +61,8 @@ def describe(generator: str):
         info["text"],
         gr.update(maximum=max(info["checkpoints"] - 1, 1), value=info["checkpoints"] - 1),
         *[gr.update(label=H.direction_label(i, v)) for i, v in enumerate(explained[:H.N_SLIDERS])],
+        gr.update(interactive=bool(classes), value="All classes for this seed" if classes
+                  else "All classes: for a conditional generator only"),
     )
 
 
@@ -130,7 +133,7 @@ def build() -> gr.Blocks:
         compare_tab.select(**c.compare_call, api_name="compare_on_open", api_visibility="undocumented") \
             .then(**c.mix_call, api_name="style_mix_on_open", api_visibility="undocumented")
 
-        described = [label, info, c.timeline_index, *c.sliders]
+        described = [label, info, c.timeline_index, *c.sliders, c.all_classes_button]
         c.redraw(generator.change(ui(describe), generator, described, api_name="describe"), "generator")
         demo.load(**c.map_call, api_name="map_on_load", api_visibility="undocumented")
         generator.change(**c.map_call, api_name="map_on_generator", api_visibility="undocumented")

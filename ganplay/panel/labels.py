@@ -12,6 +12,7 @@ def build(c) -> None:
                 "label (what the label controls); the grid uses **one label** with different seeds "
                 "(what the noise controls).")
     go_all = gr.Button("All classes for this seed", variant="primary", elem_id="gp-all-classes-button")
+    c.all_classes_button = go_all  # off for an unconditional generator (see blocks.describe)
     all_out = c.image("Same z, every label", elem_id="gp-all-classes")
     go_all.click(c.ui(H.all_classes_from), [c.start, c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
                  **c.heavy)
