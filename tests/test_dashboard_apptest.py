@@ -314,6 +314,22 @@ def test_deleting_a_run_asks_first(trained_2d_run, tmp_path, monkeypatch):
     assert not [p for p in root.iterdir() if RunDir(p).is_run()]
 
 
+def test_a_session_holds_one_onnx_export_the_newest(trained_2d_run, monkeypatch):
+    """Each export is tens of MB for a large run: a session keeps the one it made last."""
+    from ganplay.dashboard.run_files import ONNX_KEY
+
+    monkeypatch.setenv("GANPLAY_RUNS", str(trained_2d_run))
+    at = app("views/runs.py")
+    [b for b in at.button if b.label == "Export ONNX"][0].click().run()
+    assert not at.exception and not at.error
+    run_id, onnx = at.session_state[ONNX_KEY]
+    assert len(onnx) > 1000 and [d for d in at.get("download_button") if d.proto.label == "Download ONNX"]
+    at.session_state[ONNX_KEY] = ("another-run", b"its export")  # the session exported another run since
+    at.run()
+    assert not [d for d in at.get("download_button") if d.proto.label == "Download ONNX"]
+    assert [b for b in at.button if b.label == "Export ONNX"], "this run's export was let go: it can be made again"
+
+
 @pytest.mark.parametrize("native", ["0", "1"])
 def test_the_form_warns_before_a_bf16_run_on_a_cpu_that_emulates_it(runs, monkeypatch, native):
     monkeypatch.setenv("GANPLAY_BF16_NATIVE", native)  # what the CPU's flags would say

@@ -620,3 +620,15 @@ def test_modes_total_is_the_mixtures_count_or_the_drawn_runs_own(tmp_path):
     np.savez(samples / "step-0000010.npz", centres=np.zeros((5, 2), np.float32))
     assert view2d.modes_total(tmp_path, "points") == 5
     assert view2d.modes_total(tmp_path, "spiral") is None, "no snapshot centres, no mixture modes"
+
+
+def test_heavy_work_in_the_server_runs_two_at_a_time_and_refuses_after_waiting():
+    from ganplay.dashboard import widgets
+
+    assert widgets.HEAVY_SLOTS == 2
+    with widgets.heavy_work("a"), widgets.heavy_work("b"):
+        with pytest.raises(widgets.Busy, match="try the third again in a minute"):
+            with widgets.heavy_work("the third", wait_s=0.05):
+                pass
+    with widgets.heavy_work("c"), widgets.heavy_work("d"):  # both slots came back
+        pass

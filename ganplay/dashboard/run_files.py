@@ -11,9 +11,12 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.dashboard import charts
 from ganplay.dashboard.form_spec import flatten
+from ganplay.dashboard.widgets import Busy, heavy_work
 from ganplay.glossary import metric
 from ganplay.jobs import JobError, RunInfo
 from ganplay.train.rundir import RunDir
+
+ONNX_KEY = "runs.onnx"  # (run id, bytes): the newest export only (each can be tens of MB)
 
 
 def metrics(root: Path, name: str) -> list[dict]:
@@ -86,19 +89,21 @@ def downloads(info: RunInfo) -> None:
                            mime="image/png", disabled=not samples, icon=":material/image:",
                            width="stretch", key=f"dl-grid-{info.id}")
     with cols[2]:
-        key = f"onnx-{info.id}"
-        if st.session_state.get(key) is None:
+        held = st.session_state.get(ONNX_KEY)
+        if not (held and held[0] == info.id):
             if st.button("Export ONNX", icon=":material/conversion_path:", width="stretch",
                          disabled=ckpt is None, key=f"onnx-btn-{info.id}",
                          help="The generator as an ONNX model (inputs: noise z, and labels when "
                               "conditional; an image-to-image model's input image)."):
                 try:
-                    with st.spinner("Exporting…"):
-                        st.session_state[key] = _onnx_bytes(info.path)
+                    with heavy_work("the ONNX export"), st.spinner("Exporting…"):
+                        st.session_state[ONNX_KEY] = held = (info.id, _onnx_bytes(info.path))
+                except Busy as exc:
+                    st.warning(str(exc), icon=":material/hourglass_top:")
                 except Exception as exc:  # missing onnxscript, unsupported op: say so, keep the page
                     st.error(f"ONNX export failed: {exc}")
-        if st.session_state.get(key) is not None:
-            st.download_button("Download ONNX", data=st.session_state[key], icon=":material/download:",
+        if held and held[0] == info.id:
+            st.download_button("Download ONNX", data=held[1], icon=":material/download:",
                                file_name=f"{info.path.name}.onnx", width="stretch", key=f"dl-onnx-{info.id}")
 
 
@@ -142,11 +147,13 @@ def d_verdict(info: RunInfo) -> None:
         from ganplay.explore import png_bytes
 
         try:
-            with st.spinner("D is scoring…"):
+            with heavy_work("D's verdict"), st.spinner("D is scoring…"):
                 v = inside.d_verdict(info.path, 24, 8, seed=0)
             st.session_state[key] = (png_bytes(inside.verdict_image(v)), inside.verdict_text(v))
         except ValueError as exc:  # a PacGAN D, missing data, ...: say why, keep the page
             st.session_state[key] = (None, str(exc))
+        except Busy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
     shown = st.session_state.get(key)
     if shown:
         if shown[0] is not None:

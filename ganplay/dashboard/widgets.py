@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import streamlit as st
 
@@ -114,3 +117,29 @@ def pick_run(runs: list[RunInfo], key: str, label: str = "Run", preferred: str |
                           help=help, on_change=remember)
     st.session_state[key] = chosen
     return by_id[chosen]
+
+
+# -- work in the server's own process ------------------------------------------------------------
+# D's verdict, ONNX export and step mode run in the server process, not as jobs: each takes a core
+# and up to a few hundred MB, and every visitor can press them. Two at a time; the rest wait.
+HEAVY_SLOTS = 2
+HEAVY_WAIT_S = 60.0
+_heavy = threading.BoundedSemaphore(HEAVY_SLOTS)
+
+
+class Busy(RuntimeError):
+    """No slot came free in HEAVY_WAIT_S: the message says so."""
+
+
+@contextmanager
+def heavy_work(what: str, wait_s: float | None = None) -> Iterator[None]:
+    """Hold one of the server's HEAVY_SLOTS while `what` runs; wait (with a spinner) while others
+    hold them, and raise Busy after `wait_s` (HEAVY_WAIT_S)."""
+    if not _heavy.acquire(blocking=False):
+        with st.spinner(f"Waiting: other visitors' work is running ({what} starts next)…"):
+            if not _heavy.acquire(timeout=HEAVY_WAIT_S if wait_s is None else wait_s):
+                raise Busy(f"The server is busy with other visitors' work: try {what} again in a minute.")
+    try:
+        yield
+    finally:
+        _heavy.release()

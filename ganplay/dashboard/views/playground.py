@@ -9,7 +9,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.config import DRAWN_DATASET, LOGIT_LOSSES, POINT_DATASETS, Config
 from ganplay.dashboard import points_editor, view2d
-from ganplay.dashboard.widgets import pick_run, runs_root
+from ganplay.dashboard.widgets import Busy, heavy_work, pick_run, runs_root
 
 WATCH, STEP, DRAW = "Watch a run", "Step by hand", "Draw your data"
 DATA_LABELS = {DRAWN_DATASET: "your points (Draw your data)"}
@@ -148,18 +148,24 @@ def step_by_hand() -> None:
 
             stepper = Stepper(cfg)
         st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
-    b = st.columns(4)
+    b, asked = st.columns(4), None
     if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
                    help="Update the discriminator once: the background shifts a little (20 steps show more)."):
-        stepper.step("d")
+        asked = ("d", 1)
     if b[1].button("One G step", icon=":material/looks_two:", width="stretch",
                    help="Update the generator once: the orange points move along the arrows."):
-        stepper.step("g")
+        asked = ("g", 1)
     if b[2].button("D + G step", icon=":material/skip_next:", width="stretch",
                    help=f"n_critic ({cfg.optim.n_critic}) D steps, then one G step: one training step."):
-        stepper.step("both")
+        asked = ("both", 1)
     if b[3].button("20 training steps", icon=":material/fast_forward:", width="stretch"):
-        stepper.step("both", 20)
+        asked = ("both", 20)
+    if asked:
+        try:
+            with heavy_work("your steps"):
+                stepper.step(*asked)
+        except Busy as exc:
+            st.warning(str(exc), icon=":material/hourglass_top:")
     snap = stepper.snapshot()
     left, right = st.columns([3, 1])
     with left:
