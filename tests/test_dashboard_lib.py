@@ -72,20 +72,24 @@ def rows(n=10, **overrides):
     return out
 
 
-def test_loss_figure_has_three_panels_event_markers_and_skips_nonfinite():
+def test_loss_figures_are_three_panels_with_event_markers_and_skip_nonfinite():
     data = rows(5, loss_d=lambda i: float("nan") if i == 3 else 1.0)
     data.insert(3, {"step": 30, "event": "set", "lr_g": 1e-4})
     data.append({"step": 50, "event": "eval", "modes": 3.0, "hq": 0.2})
-    fig = charts.loss_figure(data)
-    by_name = {t.name: t for t in fig.data}
-    assert set(by_name) == {"D loss", "G loss", "D(x) real", "D(G(z)) fake", "‖∇D‖", "‖∇G‖"}
-    assert len(by_name["D loss"].x) == 4  # the NaN row is skipped
-    assert len(fig.layout.shapes) == 3  # one marker per panel for the one event
-    assert "lr_g=0.0001" in fig.layout.annotations[-1].hovertext
-    assert charts.eval_figure(data).data[0].meta == "modes"
-    assert charts.eval_figure(rows(3)) is None
+    figs = charts.loss_figures(data)
+    assert [f.layout.title.text for f in figs] == list(charts.PANELS)
+    assert [[t.name for t in f.data] for f in figs] == [["D loss", "G loss"], ["D(x) real", "D(G(z)) fake"],
+                                                         ["‖∇D‖", "‖∇G‖"]]
+    assert len(figs[0].data[0].x) == 4  # the NaN row is skipped
+    assert [len(f.layout.shapes) for f in figs] == [1, 1, 1]  # one marker per panel for the one event
+    assert all("lr_g=0.0001" in f.layout.annotations[-1].hovertext for f in figs)
+    assert figs[2].layout.yaxis.type == "log" and figs[0].layout.yaxis.type != "log"
+    quality = charts.eval_figures(data)
+    assert [f.data[0].meta for f in quality] == ["modes", "hq"]
+    assert [f.layout.title.text for f in quality] == ["modes covered", "high-quality samples"]  # not raw keys
+    assert charts.eval_figures(rows(3)) == []
     assert charts.last_values(data)["modes"] == 3.0
-    assert "wasserstein" in {t.meta for t in charts.loss_figure(rows(3, wasserstein=0.5)).data}
+    assert "wasserstein" in {t.meta for t in charts.loss_figures(rows(3, wasserstein=0.5))[0].data}
 
 
 def test_progress_eta_is_honest():
@@ -209,10 +213,11 @@ def test_eta_of_a_real_training_loop_on_a_fake_clock(tiny_cfg, monkeypatch, tmp_
 
 
 def test_first_points_are_drawn_as_markers():
-    fig = charts.loss_figure(rows(1))
-    assert {t.mode for t in fig.data} == {"lines+markers"}  # one point of a line is invisible
-    assert {t.mode for t in charts.loss_figure(rows(5)).data} == {"lines"}
-    assert len(charts.loss_figure([]).data) == 0  # the empty frame a starting job shows
+    modes = lambda figs: {t.mode for f in figs for t in f.data}  # noqa: E731
+    assert modes(charts.loss_figures(rows(1))) == {"lines+markers"}  # one point of a line is invisible
+    assert modes(charts.loss_figures(rows(5))) == {"lines"}
+    empty = charts.loss_figures([])  # the empty frames a starting job shows
+    assert len(empty) == 3 and not any(f.data for f in empty)
 
 
 def titles(alarms):

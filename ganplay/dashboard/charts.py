@@ -11,7 +11,6 @@ from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from ganplay.glossary import metric
 from ganplay.train.rundir import MEASURED, series
@@ -59,19 +58,20 @@ def eval_keys(rows: Iterable[dict]) -> list[str]:
     return list(dict.fromkeys(k for r in rows if r.get("event") == "eval" for k in _numeric(r)))
 
 
-def eval_figure(rows: list[dict], height: int = 230) -> go.Figure | None:
-    """One small panel per eval metric (modes covered, classes, ...); None if none were logged."""
-    keys = eval_keys(rows)
-    if not keys:
-        return None
-    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[metric(k).label for k in keys],
-                        horizontal_spacing=0.06)
-    for col, key in enumerate(keys, start=1):
+def eval_figures(rows: list[dict], height: int = 230) -> list[go.Figure]:
+    """One small chart per eval metric (modes covered, classes, ...), titled by the glossary; []
+    if none were logged. Separate figures, so a phone's page stacks them (four panels in one
+    figure were unreadable there)."""
+    figs = []
+    for key in eval_keys(rows):
         xs, ys = series(rows, key)
-        fig.add_trace(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
-                                 line={"color": "#9467bd"}, showlegend=False, meta=key), row=1, col=col)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
-    return fig
+        fig = go.Figure(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
+                                   line={"color": "#9467bd"}, meta=key))
+        fig.update_xaxes(title_text="step")
+        fig.update_layout(title={"text": metric(key).label, "font": {"size": 14}}, height=height,
+                          showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
+        figs.append(fig)
+    return figs
 
 
 def event_label(event: dict) -> str:
@@ -80,38 +80,33 @@ def event_label(event: dict) -> str:
     return f"step {event.get('step', 0)}: {event.get('event', 'event')} {changes}".strip()
 
 
-def loss_figure(rows: list[dict], height: int = 330) -> go.Figure:
-    """Three panels side by side: losses (+ Wasserstein estimate), D's outputs, gradient norms;
-    steering events as dotted vertical lines on each."""
+def loss_figures(rows: list[dict], height: int = 330) -> list[go.Figure]:
+    """Losses (+ Wasserstein estimate), D's outputs, gradient norms: one figure each (side by side
+    on a wide page, one under another on a phone), each with its legend under it and steering
+    events as dotted vertical lines."""
     _, events = split_events(rows)
-    fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.07)
-    for col, group in enumerate((LOSS_SERIES, SCORE_SERIES, GRAD_SERIES), start=1):
-        legend = "legend" if col == 1 else f"legend{col}"
+    figs = []
+    for title, group in zip(PANELS, (LOSS_SERIES, SCORE_SERIES, GRAD_SERIES)):
+        fig = go.Figure()
         for key, label, colour in group:
             xs, ys = series(rows, key, event=None)
             if not xs:
                 continue
             fig.add_trace(go.Scatter(x=xs, y=ys, name=label, mode="lines" if len(xs) > 2 else "lines+markers",
                                      line={"color": colour, "width": 2},  # a new run's first points show
-                                     legend=legend, meta=key), row=1, col=col)
-    for event in events:
-        for col in (1, 2, 3):
-            fig.add_vline(x=event.get("step", 0), line={"dash": "dot", "color": "#7f7f7f", "width": 1},
-                          row=1, col=col)
-        fig.add_annotation(x=event.get("step", 0), y=1.0, yref="paper", xref="x", text="set",
-                           hovertext=event_label(event), showarrow=False, yanchor="bottom",
-                           font={"size": 10, "color": "#7f7f7f"})
-    fig.update_yaxes(type="log", dtick=1, row=1, col=3)  # one tick per decade
-    fig.update_xaxes(title_text="step")
-    # a legend under each panel, so each colour is read against its own panel
-    legends = {}
-    for col, name in enumerate(("legend", "legend2", "legend3"), start=1):
-        domain = fig.layout[f"xaxis{'' if col == 1 else col}"].domain
-        legends[name] = {"orientation": "h", "x": domain[0], "xanchor": "left", "y": -0.3,
-                         "yanchor": "top", "font": {"size": 11}}
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep",
-                      **legends)
-    return fig
+                                     meta=key))
+        for event in events:
+            fig.add_vline(x=event.get("step", 0), line={"dash": "dot", "color": "#7f7f7f", "width": 1})
+            fig.add_annotation(x=event.get("step", 0), y=1.0, yref="paper", xref="x", text="set",
+                               hovertext=event_label(event), showarrow=False, yanchor="bottom",
+                               font={"size": 10, "color": "#7f7f7f"})
+        fig.update_xaxes(title_text="step")
+        fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height, showlegend=True,
+                          legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top", "font": {"size": 11}},
+                          margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
+        figs.append(fig)
+    figs[2].update_yaxes(type="log", dtick=1)  # one tick per decade
+    return figs
 
 
 RUN_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",

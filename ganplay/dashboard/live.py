@@ -118,7 +118,13 @@ def _empty_chart(info: RunInfo) -> None:
     # The empty panels where the curves will be. Also a head start: the browser loads Plotly's
     # script (4.7 MB) for the first chart a tab shows, seconds on a busy laptop, and it does that
     # now, while the job starts, instead of after the first points exist.
-    st.plotly_chart(charts.loss_figure([]), key=f"loss-chart-empty-{info.id}", width="stretch")
+    _side_by_side(charts.loss_figures([]), f"loss-chart-empty-{info.id}")
+
+
+def _side_by_side(figs: list, key: str) -> None:
+    """Charts in one row of columns: side by side on a wide page, stacked on a phone."""
+    for i, (col, fig) in enumerate(zip(st.columns(len(figs)), figs)):
+        col.plotly_chart(fig, key=f"{key}-{i}", width="stretch")
 
 
 def waiting_for_points(info: RunInfo) -> bool:
@@ -172,10 +178,10 @@ def run_view(info: RunInfo, root: Path) -> None:
 
     _tiles(rows, info.state, prog.images_per_s, prog.unit)
     if rows:
-        st.plotly_chart(charts.loss_figure(rows), key=f"loss-chart-{info.id}", width="stretch")
-        quality = charts.eval_figure(rows)
-        if quality is not None:
-            st.plotly_chart(quality, key=f"eval-chart-{info.id}", width="stretch")
+        _side_by_side(charts.loss_figures(rows), f"loss-chart-{info.id}")
+        quality = charts.eval_figures(rows)
+        if quality:
+            _side_by_side(quality, f"eval-chart-{info.id}")
             st.markdown(charts.explain(charts.eval_keys(rows)))
     else:
         st.info("The first points appear after the first training step.", icon=":material/hourglass_top:")
