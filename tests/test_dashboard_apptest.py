@@ -371,3 +371,19 @@ def test_the_augmentation_page_shows_a_study_as_measured(runs, monkeypatch):
     assert "changed accuracy by less than the seeds' spread" in page  # n = 50: 86.0% -> 85.0%
     assert not at.warning  # all 20 cells are in
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_the_form_turns_off_what_the_chosen_data_does_not_read(runs):
+    at = app("views/train.py")
+    at.selectbox(key="form.preset").select("ring8-gan").run()
+    off = lambda: {w.key for kind in ("number_input", "text_input", "toggle", "selectbox") for w in at.get(kind)  # noqa: E731
+                   if w.proto.disabled}
+    assert {"cfg.data.image_size", "cfg.data.channels", "cfg.data.root", "cfg.data.download",
+            "cfg.data.per_class", "cfg.data.modes"} <= off()
+    at.selectbox(key="cfg.data.name").select("mnist5k").run()
+    assert not {"cfg.data.image_size", "cfg.data.channels"} & off() and "cfg.data.modes" in off()
+    at.selectbox(key="cfg.data.name").select("points").run()
+    assert "cfg.data.modes" not in off() and "cfg.data.image_size" in off()
+    at.number_input(key="cfg.data.modes").set_value(3).run()
+    at.selectbox(key="cfg.data.name").select("ring8").run()  # a value ring8 refuses stays fixable
+    assert "cfg.data.modes" not in off() and any("data.modes" in e for e in errors(at))

@@ -14,7 +14,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from ganplay.config import ARCHS, Config, ConfigError, field_help
+from ganplay.config import ARCHS, DRAWN_DATASET, POINT_DATASETS, Config, ConfigError, field_help
 
 SECTIONS = {
     "data": "Data",
@@ -41,6 +41,18 @@ class FieldSpec:
 
     def applies_to(self, arch: str) -> bool:
         return not self.archs or arch in self.archs
+
+    def read_by(self, data_name: str) -> bool:
+        """Whether a run on `data_name` reads this field (2D points have no image size, ...)."""
+        if self.key in IMAGE_DATA_FIELDS:
+            return data_name not in POINT_DATASETS
+        if self.key == "data.modes":
+            return data_name == DRAWN_DATASET
+        return True
+
+
+# the data fields only image data sets read (the 2D sets are generated or drawn points)
+IMAGE_DATA_FIELDS = ("data.root", "data.download", "data.image_size", "data.channels", "data.per_class")
 
 
 def _bounds(key: str) -> tuple[float | None, float | None]:

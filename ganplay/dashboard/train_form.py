@@ -186,10 +186,18 @@ def validate(flat: dict) -> FormResult:
     return result
 
 
-def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits, locked: bool = False) -> None:
+def _data_for(spec: FieldSpec, flat: dict, data_name: str) -> str:
+    """The data set a field is drawn for: "" (enabled whatever the data) while it holds a value
+    other than its default, so a value the validator refuses with this data can still be fixed."""
+    return data_name if flat.get(spec.key, spec.default) == spec.default else ""
+
+
+def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits, locked: bool = False, data_name: str = "") -> None:
     key, label = _wkey(spec), spec.label
-    disabled = locked or not spec.applies_to(arch)
+    unread = bool(data_name) and not spec.read_by(data_name)
+    disabled = locked or not spec.applies_to(arch) or unread
     help_text = spec.help + ("\n\n*Locked by the lesson.*" if locked else
+                             f"\n\n*Not used with {data_name} data.*" if unread else
                              f"\n\n*Not used by {arch}.*" if disabled else "")
     if spec.kind == "choice":
         st.selectbox(label, spec.options, key=key, help=help_text, disabled=disabled)
@@ -244,14 +252,14 @@ def render(locked: frozenset[str] = frozenset()) -> FormResult:
         st.caption(st.session_state[NOTICE_KEY])
 
     specs = form_fields()
-    arch = flat.get("model.arch", "mlp")
+    arch, data_name = flat.get("model.arch", "mlp"), str(flat.get("data.name", ""))
     # in a lesson (most fields locked) the settings open on the first tab with one to change
     open_tab = next((SECTIONS[s.section] for s in specs if s.section and s.key not in locked), None) \
         if locked else None
     with st.expander("All settings", expanded=bool(result.errors) or open_tab is not None):
         specs = [s for s in specs if s.key not in PAGE_SET]
         for spec in (s for s in specs if not s.section):
-            _widget(spec, arch, lim, spec.key in locked)
+            _widget(spec, arch, lim, spec.key in locked, _data_for(spec, flat, data_name))
             _field_errors(spec, result)
         labels = [SECTIONS[s] + (" ⚠" if any(k.startswith(s + ".") for k in result.errors) else "")
                   for s in SECTIONS]
@@ -263,7 +271,7 @@ def render(locked: frozenset[str] = frozenset()) -> FormResult:
                 cols = st.columns(3)
                 for i, spec in enumerate(fields):
                     with cols[i % 3]:
-                        _widget(spec, arch, lim, spec.key in locked)
+                        _widget(spec, arch, lim, spec.key in locked, _data_for(spec, flat, data_name))
                         _field_errors(spec, result)
     warning = precision_warning(flat.get("train.precision", ""), "cpu") \
         if flat.get("train.device") in ("cpu", "auto") else None
