@@ -34,6 +34,12 @@ MIN_MODE_STD = 0.02  # a cluster of identical clicks still gets a 3-sigma radius
 SPRAY_PER_UNIT = 30  # sprayed points per unit of stroke length
 ERASE_RADIUS_STDS = 2.0  # the eraser removes points within this many `spread`s of its path
 ERASE_MIN_RADIUS = 0.1  # a spread of 0 still erases what the stroke touches
+# A stroke is thinned evenly to this many positions. The canvas records one per 4 CSS pixels of
+# pointer travel (12 for points) on a canvas 480 px wide: 1,000 is a 4,000 px scribble, 8 widths
+# of the canvas; a long real drag has a few hundred. It bounds an erase to N x 1,000 distances.
+MAX_STROKE_VERTICES = 1_000
+_PAIRS_PER_CHUNK = 1 << 15  # point-segment pairs per block of an erase: about 0.5 MB per temporary
+_SEGMENTS_PER_CHUNK = 64  # consecutive segments sharing one bounding box (points outside it are skipped)
 STORE_KEEP = 200  # point files kept in a runs folder's store (the newest; see `store`)
 TOOLS = ("point", "spray", "erase")
 
@@ -180,27 +186,54 @@ def apply_stroke(points: PointSet, tool: str, path, spread: float, seed: int) ->
     one point): "point" adds the path's points, "spray" adds SPRAY_PER_UNIT points per unit of
     length (one for a click), each moved by Gaussian noise of std `spread`, "erase" removes
     the points within `erase_radius(spread)` of the path. Seeded: the same
-    stroke gives the same points. Raises PointsError (and changes nothing) past MAX_POINTS."""
+    stroke gives the same points. Raises PointsError (and changes nothing) past MAX_POINTS,
+    before the new points are made.
+
+    The path is what the canvas can draw (`stroke_path`): at most MAX_STROKE_VERTICES positions
+    (a longer one is thinned evenly), inside the view [-VIEW, VIEW]^2: a drag that leaves the
+    drawing area sprays and erases along its edge, and adds no points out there."""
     if tool not in TOOLS:
         raise PointsError(f"Unknown tool {tool!r}; use one of {', '.join(TOOLS)}.")
-    path = np.asarray(path, np.float64).reshape(-1, 2)
-    path = path[np.isfinite(path).all(axis=1)]
+    path = stroke_path(path, clamp=tool != "point")
     if not len(path):
         return points
-    spread = float(min(max(spread, 0.0), VIEW))
+    spread = float(spread)
+    spread = min(max(spread, 0.0), VIEW) if math.isfinite(spread) else 0.0
     if tool == "erase":
-        keep = _distance_to_path(points.xy.astype(np.float64), path) > erase_radius(spread)
+        keep = ~_near_path(points.xy.astype(np.float64), path, erase_radius(spread))
         return PointSet(points.xy[keep], points.labels[keep] if points.labels is not None else None)
-    rng = np.random.default_rng(seed)
-    new = path if tool == "point" else _spray(path, spread, rng)
-    if len(points) + len(new) > MAX_POINTS:
-        raise PointsError(f"That stroke would make {len(points) + len(new):,} points; the limit is "
+    count = len(path) if tool == "point" else _spray_count(path)
+    if len(points) + count > MAX_POINTS:
+        raise PointsError(f"That stroke would make {len(points) + count:,} points; the limit is "
                           f"{MAX_POINTS:,}. Erase some first, or spray a shorter stroke.")
+    new = path if tool == "point" else _spray(path, spread, np.random.default_rng(seed))
     xy = np.concatenate([points.xy, new.astype(np.float32)])
     labels = None
     if points.labels is not None:  # new points take the label 0 next to loaded labels
         labels = np.concatenate([points.labels, np.zeros(len(new), np.int64)])
     return PointSet(xy, labels)
+
+
+def stroke_path(path, clamp: bool = True) -> np.ndarray:
+    """A stroke's positions as float64 (M, 2), M <= MAX_STROKE_VERTICES (a longer path keeps
+    evenly spaced positions, its first and last among them, chosen before the rest is
+    converted), without non-finite ones, and inside the view: moved onto its edge (`clamp`)
+    or left out. Raises ValueError or TypeError for what is not a list of [x, y] pairs."""
+    if not isinstance(path, (list, tuple, np.ndarray)):
+        raise TypeError(f"A stroke is a list of [x, y] positions, not {type(path).__name__}.")
+    if len(path) > MAX_STROKE_VERTICES:
+        path = [path[i] for i in _evenly(len(path))]
+    path = np.asarray(path, np.float64).reshape(-1, 2)
+    if len(path) > MAX_STROKE_VERTICES:  # pairs nested deeper than a list of [x, y]
+        path = path[_evenly(len(path))]
+    path = path[np.isfinite(path).all(axis=1)]
+    if clamp:
+        return np.clip(path, -VIEW, VIEW)
+    return path[(np.abs(path) <= VIEW).all(axis=1)]
+
+
+def _evenly(n: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, MAX_STROKE_VERTICES).round().astype(np.int64))
 
 
 def erase_radius(spread: float) -> float:
@@ -209,12 +242,18 @@ def erase_radius(spread: float) -> float:
     return max(ERASE_RADIUS_STDS * float(spread), ERASE_MIN_RADIUS)
 
 
+def _spray_count(path: np.ndarray) -> int:
+    """How many points `_spray` lays along `path`, known before any is made."""
+    total = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
+    return max(len(path) if total == 0 else int(round(total * SPRAY_PER_UNIT)), 1)
+
+
 def _spray(path: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
     """Points spaced evenly along the polyline `path` (SPRAY_PER_UNIT per unit), with noise."""
     seg = np.diff(path, axis=0)
     length = np.linalg.norm(seg, axis=1)
     total = float(length.sum())
-    n = max(len(path) if total == 0 else int(round(total * SPRAY_PER_UNIT)), 1)
+    n = _spray_count(path)
     if total == 0:
         centres = np.repeat(path[:1], n, axis=0)
     else:
@@ -226,18 +265,41 @@ def _spray(path: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndar
     return centres + spread * rng.standard_normal(centres.shape)
 
 
-def _distance_to_path(xy: np.ndarray, path: np.ndarray) -> np.ndarray:
-    """Each point's distance to the polyline `path` (to its vertex when it has one)."""
+def _near_path(xy: np.ndarray, path: np.ndarray, radius: float) -> np.ndarray:
+    """Which points lie within `radius` of the polyline `path` (of its vertex when it has one).
+
+    In bounded memory: the segments go _SEGMENTS_PER_CHUNK at a time, each block compared only
+    with the points inside its bounding box grown by `radius` and not yet reached, in blocks of
+    at most _PAIRS_PER_CHUNK point-segment pairs."""
+    near = np.zeros(len(xy), bool)
     if len(xy) == 0:
-        return np.zeros(0)
+        return near
     if len(path) == 1:
-        return np.linalg.norm(xy - path[0], axis=1)
-    a, b = path[:-1], path[1:]
+        return np.linalg.norm(xy - path[0], axis=1) <= radius
+    starts, ends = path[:-1], path[1:]
+    for s in range(0, len(starts), _SEGMENTS_PER_CHUNK):
+        a, b = starts[s:s + _SEGMENTS_PER_CHUNK], ends[s:s + _SEGMENTS_PER_CHUNK]
+        lo = np.minimum(a, b).min(axis=0) - radius
+        hi = np.maximum(a, b).max(axis=0) + radius
+        todo = np.flatnonzero(~near & (xy >= lo).all(axis=1) & (xy <= hi).all(axis=1))
+        step = max(_PAIRS_PER_CHUNK // len(a), 1)
+        for i in range(0, len(todo), step):
+            block = todo[i:i + step]
+            near[block] = _squared_distance_to_segments(xy[block], a, b).min(axis=1) <= radius * radius
+    return near
+
+
+def _squared_distance_to_segments(xy: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, S): each point's squared distance to each segment a[j]-b[j] (per coordinate: no
+    (N, S, 2) temporaries)."""
     ab = b - a
-    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
-    t = np.clip(((xy[:, None, :] - a[None]) * ab[None]).sum(axis=2) / denom[None], 0.0, 1.0)
-    nearest = a[None] + t[:, :, None] * ab[None]
-    return np.linalg.norm(xy[:, None, :] - nearest, axis=2).min(axis=1)
+    denom = np.maximum(ab[:, 0] ** 2 + ab[:, 1] ** 2, 1e-12)
+    dx = xy[:, 0, None] - a[None, :, 0]
+    dy = xy[:, 1, None] - a[None, :, 1]
+    t = np.clip((dx * ab[:, 0] + dy * ab[:, 1]) / denom, 0.0, 1.0)
+    dx -= t * ab[:, 0]
+    dy -= t * ab[:, 1]
+    return dx * dx + dy * dy
 
 
 # -- modes -----------------------------------------------------------------------------------

@@ -88,3 +88,32 @@ def test_the_store_keeps_one_file_per_set_and_only_the_newest(tmp_path, monkeypa
     assert len(list(pointsets.store_dir(tmp_path).glob("*.csv"))) == 3
     with pytest.raises(pointsets.PointsError, match="no points yet"):
         pointsets.store(PointSet.empty(), tmp_path)
+
+
+@pytest.mark.parametrize("stroke, says", [
+    ({"tool": "spray", "path": [[-5.0, -5.0], [5.0, 5.0]] * 500_000}, "would make 424,020 points"),  # + 180
+    ({"tool": "spray", "path": {"x": 1}}, "A stroke is a list of [x, y] positions"),
+    ({"tool": "spray", "path": [[0, 0], [1]]}, ""),  # ragged: numpy's own words, nothing raised
+    ({"tool": "lasso", "path": [[0, 0]]}, "Unknown tool 'lasso'"),
+])
+def test_a_forged_stroke_from_the_canvas_is_refused_with_a_reason(monkeypatch, stroke, says):
+    from types import SimpleNamespace
+
+    from ganplay.dashboard import points_editor
+
+    state = {"points.canvas": SimpleNamespace(stroke=stroke), SET_KEY: BLOBS}
+    monkeypatch.setattr(points_editor.st, "session_state", state)
+    points_editor._on_stroke("points")
+    assert state[SET_KEY] is BLOBS and says in state[points_editor.ERROR_KEY] and state[points_editor.ERROR_KEY]
+
+
+def test_a_canvas_stroke_past_the_view_sprays_along_its_edge(monkeypatch):
+    from types import SimpleNamespace
+
+    from ganplay.dashboard import points_editor
+
+    state = {"points.canvas": SimpleNamespace(stroke={"tool": "spray", "path": [[0, 0], [666, 0]]}),
+             "points.spread": 0.0}
+    monkeypatch.setattr(points_editor.st, "session_state", state)
+    points_editor._on_stroke("points")
+    assert len(state[SET_KEY]) == 150 and state[SET_KEY].xy[:, 0].max() == pointsets.VIEW

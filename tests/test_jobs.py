@@ -350,3 +350,89 @@ def test_a_standby_process_becomes_the_next_job_and_leaves_with_its_server(root,
     subprocess_run([sys.executable, "-c", script], check=True, timeout=60)
     pids = wait_for(lambda: [s["pid"] for s in start._standbys(tmp_path / "other")], timeout=10)
     wait_for(lambda: not jobs.process_alive(pids[0]), timeout=30)
+
+
+# -- drawn points: a job keeps its own copy from the moment it is submitted --------------------
+def _blobs(seed: int):
+    import numpy as np
+
+    from ganplay.pointsets import PointSet
+
+    rng = np.random.default_rng(seed)
+    return PointSet(np.concatenate([rng.normal(c, 0.1, (40, 2)) for c in [(-2, 0), (2, 0), (0, 2)]]).astype("float32"))
+
+
+def _store_many_newer_sets(root, n: int) -> None:
+    """What another visitor does with n strokes: each new set is stored, the oldest pruned."""
+    from ganplay import pointsets
+
+    for i in range(n):
+        pointsets.store(_blobs(1000 + i), root)
+
+
+def _drawn(root, seed: int, steps: int = 20) -> Config:
+    from ganplay import pointsets
+
+    return tiny(steps, "data.name=points", f"data.path={pointsets.store(_blobs(seed), root)}")
+
+
+def test_a_queued_job_keeps_its_points_when_the_store_drops_them(root, monkeypatch):
+    import subprocess
+
+    import numpy as np
+
+    from ganplay import pointsets
+
+    def spawn(args, log_path, **env):  # a job that holds its slot and does nothing
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as log:
+            return subprocess.Popen(["sleep", "60"], stdout=log, start_new_session=True)
+
+    monkeypatch.setattr(start, "_spawn", spawn)
+    monkeypatch.setenv("GANPLAY_RUNS", str(root))  # the demo's store is this runs folder's
+    lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
+    running = jobs.submit(_drawn(root, 1), root, lim, visitor="visitor-a-0123456789abcdef")
+    cfg = _drawn(root, 2)
+    queued = jobs.submit(cfg, root, lim, visitor="visitor-b-0123456789abcdef")
+    assert running.state == "launching" and queued.state == "queued"
+    _store_many_newer_sets(root, pointsets.STORE_KEEP + 5)
+    assert not Path(cfg.data.path).exists()  # the store kept only the newest: B's original is gone
+    for info, seed in ((running, 1), (queued, 2)):
+        own = Path(jobs.find(root, info.id).config["data"]["path"])
+        assert own.name == "points.csv" and own.parent.name == info.name  # in its reserved run folder
+        assert np.array_equal(pointsets.read_file(own).xy, _blobs(seed).xy)
+    launched = json.loads(next((root / ".jobs").glob("*.config.json")).read_text())
+    assert launched["data"]["path"] == jobs.find(root, running.id).config["data"]["path"]
+
+
+def test_a_job_whose_points_are_gone_is_refused_and_reserves_nothing(root):
+    cfg = _drawn(root, 3)
+    Path(cfg.data.path).unlink()
+    with pytest.raises(jobs.JobError, match=r"^data.path: cannot read \w+\.csv: No such file or directory; draw"):
+        jobs.submit(cfg, root)
+    assert not [p for p in root.iterdir() if not p.name.startswith(".")]  # no run folder left behind
+    assert jobs.list_runs(root) == []
+
+
+@pytest.mark.slow
+def test_a_queued_job_on_drawn_points_trains_after_hundreds_of_newer_sets(root, monkeypatch):
+    from ganplay import pointsets
+
+    monkeypatch.setenv("GANPLAY_RUNS", str(root))
+    lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
+    first = jobs.submit(tiny(60), root, lim, visitor="visitor-a-0123456789abcdef")
+    cfg = _drawn(root, 4, steps=40)
+    second = jobs.submit(cfg, root, lim, visitor="visitor-b-0123456789abcdef")
+    assert second.state == "queued"
+    _store_many_newer_sets(root, pointsets.STORE_KEEP + 5)  # 205 sets by another visitor
+    assert not Path(cfg.data.path).exists()
+    wait_for(lambda: jobs.find(root, first.id).state == "done", timeout=90)
+
+    def second_ended():
+        jobs.start_queued(root, lim)  # what every page's poll does
+        info = jobs.find(root, second.id)
+        return info if info is not None and info.state in ("done", "failed") else None
+
+    run = wait_for(second_ended, timeout=90)
+    assert run.state == "done", run.status
+    assert (run.path / "points.csv").read_bytes() == pointsets.to_csv(_blobs(4))

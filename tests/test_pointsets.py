@@ -2,6 +2,8 @@
 
 import json
 import shutil
+import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -120,6 +122,102 @@ def test_a_stroke_past_the_cap_changes_nothing():
     with pytest.raises(PointsError, match="the limit is 20,000"):
         pointsets.apply_stroke(full, "spray", [[-4.0, 0.0], [4.0, 0.0]], 0.1, 0)
     assert len(full) == pointsets.MAX_POINTS - 1
+
+
+def _peak_bytes(fn):
+    """`fn()`'s result (or its PointsError) and the peak of memory Python allocated meanwhile."""
+    tracemalloc.start()
+    try:
+        try:
+            out = fn()
+        except PointsError as exc:
+            out = exc
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+ZIGZAG = np.array([[-5.0, -5.0], [5.0, 5.0]] * 500)  # 1,000 positions, corner to corner: 14,128 units
+
+
+def test_a_forged_long_spray_is_refused_before_its_points_are_made():
+    # the old engine made all 423,840 points (tens of MB; a 10^6-unit stroke took 2 GB) to refuse them
+    pointsets.stroke_path(ZIGZAG.tolist() * 2)  # warm: what thinning imports the first time
+    refused, peak = _peak_bytes(lambda: pointsets.apply_stroke(PointSet.empty(), "spray", ZIGZAG, 0.1, 0))
+    assert isinstance(refused, PointsError) and "would make 423,840 points" in str(refused)
+    assert peak < 250_000
+    forged = (ZIGZAG.tolist() * 1000)  # a million positions, as a page receives them (parsed JSON)
+    refused, peak = _peak_bytes(lambda: pointsets.apply_stroke(PointSet.empty(), "spray", forged, 0.1, 0))
+    assert isinstance(refused, PointsError) and "the limit is 20,000" in str(refused)
+    assert peak < 250_000  # only MAX_STROKE_VERTICES of them are converted
+
+
+def test_a_stroke_past_the_view_runs_along_its_edge_and_adds_no_points_out_there():
+    v = pointsets.VIEW
+    far = pointsets.apply_stroke(PointSet.empty(), "spray", [[0, 0], [666, 0]], 0.0, 0)
+    assert len(far) == round(v * pointsets.SPRAY_PER_UNIT)  # 5 units inside the view, not 666
+    assert far.xy[:, 0].min() == 0 and far.xy[:, 0].max() == v and not far.xy[:, 1].any()
+    clicks = pointsets.apply_stroke(PointSet.empty(), "point", [[1, 1], [v + 2, 0], [0, -1e9]], 0.0, 0)
+    assert clicks.xy.tolist() == [[1, 1]]
+    near_edge = PointSet(np.array([[v - 0.05, 3.0], [0, 0]], np.float32))
+    left = pointsets.apply_stroke(near_edge, "erase", [[2 * v, -2 * v], [2 * v, 2 * v]], 0.0, 0)
+    assert left.xy.tolist() == [[0, 0]]  # the eraser followed the right edge
+
+
+def test_a_long_stroke_is_thinned_evenly_keeping_its_ends():
+    line = np.stack([np.linspace(-4, 4, 5_000), np.zeros(5_000)], axis=1)
+    thin = pointsets.stroke_path(line)
+    assert len(thin) == pointsets.MAX_STROKE_VERTICES
+    assert thin[0].tolist() == [-4, 0] and thin[-1].tolist() == [4, 0]
+    assert np.diff(thin[:, 0]).max() < 2.01 * 8 / pointsets.MAX_STROKE_VERTICES  # evenly: no gaps
+    sprayed = pointsets.apply_stroke(PointSet.empty(), "spray", line, 0.1, 0)
+    assert len(sprayed) == 8 * pointsets.SPRAY_PER_UNIT  # as long as the stroke it came from
+    dotted = pointsets.apply_stroke(PointSet.empty(), "point", line[:1_500], 0.0, 0)
+    assert len(dotted) == pointsets.MAX_STROKE_VERTICES
+    with pytest.raises(TypeError, match="list of"):
+        pointsets.stroke_path({"x": 1})
+
+
+def _old_distance_to_path(xy, path):
+    """The engine's erase before it was bounded: (N, M, 2) temporaries, kept as the reference."""
+    if len(path) == 1:
+        return np.linalg.norm(xy - path[0], axis=1)
+    a, b = path[:-1], path[1:]
+    ab = b - a
+    denom = np.maximum((ab * ab).sum(axis=1), 1e-12)
+    t = np.clip(((xy[:, None, :] - a[None]) * ab[None]).sum(axis=2) / denom[None], 0.0, 1.0)
+    nearest = a[None] + t[:, :, None] * ab[None]
+    return np.linalg.norm(xy[:, None, :] - nearest, axis=2).min(axis=1)
+
+
+@pytest.mark.parametrize("vertices", [1, 2, 7, 150])
+@pytest.mark.parametrize("spread", [0.0, 0.1, 0.6])
+def test_erase_removes_what_it_removed_before(vertices, spread):
+    rng = np.random.default_rng(vertices)
+    xy = rng.uniform(-4.5, 4.5, (3_000, 2)).astype(np.float32)
+    path = np.cumsum(rng.normal(0, 0.4, (vertices, 2)), axis=0).clip(-4.5, 4.5)
+    path[len(path) // 2:len(path) // 2 + 2] = path[len(path) // 2]  # a zero-length segment too
+    keep = _old_distance_to_path(xy.astype(np.float64), path) > pointsets.erase_radius(spread)
+    left = pointsets.apply_stroke(PointSet(xy), "erase", path, spread, 0)
+    assert 0 < keep.sum() and np.array_equal(left.xy, xy[keep])
+
+
+def test_erase_on_a_full_set_with_a_long_stroke_stays_in_bounded_memory():
+    xy = np.random.default_rng(0).uniform(-4.5, 4.5, (pointsets.MAX_POINTS, 2)).astype(np.float32)
+    wiggle = np.stack([np.linspace(-4.5, 4.5, 2_000), 3 * np.sin(np.linspace(0, 20, 2_000))], axis=1)
+    started = time.process_time()
+    left, peak = _peak_bytes(lambda: pointsets.apply_stroke(PointSet(xy), "erase", wiggle, 0.05, 0))
+    assert 0 < len(left) < len(xy)
+    assert peak < 8_000_000  # the old engine: 2.9 GB for this stroke, 575 MB for its first 400 positions
+    # the worst stroke for it: every segment's box is the whole view (old engine: 2.9 GB, 12 s CPU)
+    left, peak = _peak_bytes(lambda: pointsets.apply_stroke(PointSet(xy), "erase", ZIGZAG + [0, 0.3], 0.0, 0))
+    assert 0 < len(left) < len(xy) and peak < 8_000_000
+    assert time.process_time() - started < 5  # about 0.3 s on one core
+
+
+def test_a_spread_that_is_not_a_number_sprays_on_the_stroke():
+    ps = pointsets.apply_stroke(PointSet.empty(), "spray", [[0, 0], [1, 0]], float("nan"), 0)
+    assert np.isfinite(ps.xy).all() and not ps.xy[:, 1].any()
 
 
 # -- modes ------------------------------------------------------------------------------------

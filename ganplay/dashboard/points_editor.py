@@ -180,11 +180,11 @@ def problem() -> str:
 def _on_stroke(key: str) -> None:
     result = st.session_state.get(f"{key}.canvas")
     stroke = getattr(result, "stroke", None) if result is not None else None
-    if not stroke:
+    if not stroke or not isinstance(stroke, dict):
         return
-    tool = stroke.get("tool") if isinstance(stroke, dict) else None
+    tool = stroke.get("tool")
     try:
-        path = np.asarray(stroke.get("path", []), np.float64).reshape(-1, 2)[:2_000]
+        path = stroke.get("path") or []  # the engine thins, bounds and converts it (`stroke_path`)
         seed = int(st.session_state.get("points.strokes", 0))
         st.session_state["points.strokes"] = seed + 1
         set_points(pointsets.apply_stroke(current(), tool or "", path,

@@ -19,12 +19,13 @@ try:
 except ImportError:  # pragma: no cover - Windows: the thread lock alone
     fcntl = None
 
-from ganplay.config import Config
+from ganplay import pointsets
+from ganplay.config import DRAWN_DATASET, Config
 from ganplay.jobs.limits import Limits, _check_control, _cost_module, limit_errors, limits, owner_id
 from ganplay.jobs.listing import RunInfo, _queued, active_jobs, find, list_runs, run_info
 from ganplay.jobs.records import (JOB_FILE, LAUNCH_DIR, LOG_FILE, PHASE_FILE, QUEUE_DIR, JobError, _new_id,
                                   _proc_start_ticks, _read_json_or, process_alive)
-from ganplay.train.rundir import RunDir, atomic_write_json, new_run_dir, runs_root
+from ganplay.train.rundir import RunDir, atomic_write_bytes, atomic_write_json, new_run_dir, runs_root
 
 def _spawn(args: list[str], log_path: Path, **env_extra: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1", **env_extra)
@@ -158,6 +159,37 @@ def _reserve_run_dir(root: Path, cfg_dict: dict) -> Path:
     return new_run_dir(root, Config.from_dict(cfg_dict).run_label).path
 
 
+def _own_points(cfg_dict: dict, run_dir: Path) -> dict:
+    """Drawn data: the job's own copy of its points (`data.path`), made as it is submitted, in its
+    reserved run directory, where the trainer keeps it (`POINTS_FILE`). The pages' store keeps
+    only its newest files: other visitors' sets would drop the original while the job waits.
+    Returns the config naming the copy; JobError (nothing copied) when the file can't be read."""
+    data = cfg_dict.get("data") or {}
+    if data.get("name") != DRAWN_DATASET or not data.get("path"):
+        return cfg_dict
+    source, copy = Path(data["path"]), RunDir(run_dir).points_path
+    try:
+        pointsets.check_size(source.stat().st_size, f"data.path: {source.name}")
+        atomic_write_bytes(copy, source.read_bytes())
+    except OSError as exc:
+        raise JobError(f"data.path: cannot read {source.name}: {exc.strerror or exc}; draw or load the "
+                       "points again") from None
+    except pointsets.PointsError as exc:
+        raise JobError(str(exc)) from None
+    return {**cfg_dict, "data": {**data, "path": str(copy.resolve())}}
+
+
+def _reserve_with_points(root: Path, cfg_dict: dict) -> tuple[Path, dict]:
+    """A new job's run directory, reserved, holding its own copy of drawn points (`_own_points`),
+    and the config that names the copy. Raises JobError and reserves nothing when the copy fails."""
+    run_dir = _reserve_run_dir(root, cfg_dict)
+    try:
+        return run_dir, _own_points(cfg_dict, run_dir)
+    except JobError:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
 def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None,
             run_dir: Path | None = None) -> RunInfo:
     job_id = job_id or _new_id()
@@ -239,7 +271,8 @@ def _enqueue(root: Path, entry: dict, lim: Limits) -> RunInfo:
     qdir.mkdir(parents=True, exist_ok=True)
     job_id = _new_id()
     if "config" in entry:  # a new run: its name from now on, as it will be while it trains
-        entry = {**entry, "run_dir": str(_reserve_run_dir(root, entry["config"]))}
+        run_dir, config = _reserve_with_points(root, entry["config"])
+        entry = {**entry, "config": config, "run_dir": str(run_dir)}
     atomic_write_json(qdir / f"{job_id}.json", {"queued": time.time(), **entry})
     return next(q for q in _queued(root) if q.id == job_id)
 
@@ -309,7 +342,8 @@ def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = Non
         _check_visitor_cap(root, owner, lim)
         if _has_free_slot(root, lim) and not _queued(root):
             _make_room_for(root, cfg.to_dict(), lim)
-            return _launch(cfg.to_dict(), root, owner=owner)
+            run_dir, cfg_dict = _reserve_with_points(root, cfg.to_dict())
+            return _launch(cfg_dict, root, owner=owner, run_dir=run_dir)
         entry = {"config": cfg.to_dict(), **({"owner": owner} if owner else {})}
         queued = _enqueue(root, entry, lim)  # first come, first served
         _start_queued(root, lim)
