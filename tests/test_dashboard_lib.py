@@ -88,6 +88,8 @@ def test_loss_figures_are_three_panels_with_event_markers_and_skip_nonfinite():
     assert [f.data[0].meta for f in quality] == ["modes", "hq"]
     assert [f.layout.title.text for f in quality] == ["modes covered", "high-quality samples"]  # not raw keys
     assert charts.eval_figures(rows(3)) == []
+    assert (quality[0].layout.yaxis.dtick, quality[0].layout.yaxis.tick0) == (1, 0), "whole modes: no tick at 0.5"
+    assert quality[1].layout.yaxis.dtick is None, "a share keeps plotly's ticks"
     assert charts.last_values(data)["modes"] == 3.0
     assert "wasserstein" in {t.meta for t in charts.loss_figures(rows(3, wasserstein=0.5))[0].data}
 

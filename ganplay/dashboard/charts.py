@@ -7,6 +7,7 @@ and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their 
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
@@ -20,6 +21,7 @@ LOSS_SERIES = (("loss_d", "D loss", "#1f77b4"), ("loss_g", "G loss", "#ff7f0e"),
                ("wasserstein", "Wasserstein estimate", "#2ca02c"))
 SCORE_SERIES = (("d_real", "D(x) real", "#2ca02c"), ("d_fake", "D(G(z)) fake", "#d62728"))
 GRAD_SERIES = (("grad_norm_d", "‖∇D‖", "#1f77b4"), ("grad_norm_g", "‖∇G‖", "#ff7f0e"))
+COUNTS = ("modes", "classes")  # eval metrics that count whole things
 PANELS = ("Losses", "Discriminator outputs", "Gradient norms")
 
 
@@ -68,6 +70,8 @@ def eval_figures(rows: list[dict], height: int = 230) -> list[go.Figure]:
         fig = go.Figure(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
                                    line={"color": "#9467bd"}, meta=key))
         fig.update_xaxes(title_text="step")
+        if key in COUNTS and ys:  # whole numbers of modes or classes: no tick at 0.5
+            fig.update_yaxes(rangemode="tozero", tick0=0, dtick=max(1, math.ceil(max(ys) / 5)))
         fig.update_layout(title={"text": metric(key).label, "font": {"size": 14}}, height=height,
                           showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
         figs.append(fig)
