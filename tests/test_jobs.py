@@ -156,16 +156,19 @@ def test_demo_mode_caps_settings_and_queues_jobs_beyond_the_limit(root, monkeypa
     assert jobs.find(root, second.id).name == second.name and "(" not in second.name
 
 
-def test_visitors_pressing_start_together_get_no_more_than_the_limits(root, monkeypatch):
+def _idle_job(args, log_path, **env):
+    """Stands in for `start._spawn`: a job that holds its slot and does nothing."""
     import subprocess
+
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(["sleep", "60"], stdout=log, start_new_session=True)
+
+
+def test_visitors_pressing_start_together_get_no_more_than_the_limits(root, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    def spawn(args, log_path, **env):  # a job that holds its slot and does nothing
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
-            return subprocess.Popen(["sleep", "60"], stdout=log, start_new_session=True)
-
-    monkeypatch.setattr(start, "_spawn", spawn)
+    monkeypatch.setattr(start, "_spawn", _idle_job)
     lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
 
     def press(visitor):
@@ -377,18 +380,11 @@ def _drawn(root, seed: int, steps: int = 20) -> Config:
 
 
 def test_a_queued_job_keeps_its_points_when_the_store_drops_them(root, monkeypatch):
-    import subprocess
-
     import numpy as np
 
     from ganplay import pointsets
 
-    def spawn(args, log_path, **env):  # a job that holds its slot and does nothing
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(log_path, "ab") as log:
-            return subprocess.Popen(["sleep", "60"], stdout=log, start_new_session=True)
-
-    monkeypatch.setattr(start, "_spawn", spawn)
+    monkeypatch.setattr(start, "_spawn", _idle_job)
     monkeypatch.setenv("GANPLAY_RUNS", str(root))  # the demo's store is this runs folder's
     lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
     running = jobs.submit(_drawn(root, 1), root, lim, visitor="visitor-a-0123456789abcdef")
