@@ -26,6 +26,7 @@ import threading
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from ganplay.cpu import passive_waits
@@ -34,6 +35,7 @@ passive_waits()  # before the warm-up imports torch: idle OpenMP threads must no
 
 from ganplay import jobs  # noqa: E402
 from ganplay.dashboard import hosting  # noqa: E402
+from ganplay.dashboard.guard import UploadGuard  # noqa: E402
 from ganplay.panel.mount import LazyPanel  # noqa: E402
 
 DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
@@ -51,6 +53,10 @@ OPTIONS = {
     # from a hand-written request (Streamlit's default is 200 MB)
     "server.maxUploadSize": 2,
 }
+
+# ASGI middleware on the st.App: Streamlit's upload endpoint holds at most a few files per session
+# and a bounded total in memory (ganplay/dashboard/guard.py)
+MIDDLEWARE = [Middleware(UploadGuard)]
 
 # --- extra apps on the same port ----------------------------------------------------------------
 #   ROUTES: Starlette routes, e.g. Mount("/panel", app=gr.mount_gradio_app(FastAPI(), blocks,
