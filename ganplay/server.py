@@ -52,6 +52,9 @@ OPTIONS = {
     # the dashboard's uploads (a config, a point set) are at most 1 MB each: what the server holds
     # from a hand-written request (Streamlit's default is 200 MB)
     "server.maxUploadSize": 2,
+    # the largest message a page sends is about 0.8 MB (the canvas with 20,000 points); Streamlit's
+    # default (200 MB) let a hand-written websocket frame of 190 MB be buffered before its refusal
+    "server.maxMessageSize": 16,
 }
 
 # ASGI middleware on the st.App: Streamlit's upload endpoint holds at most a few files per session
