@@ -57,6 +57,32 @@ OPTIONS = {
     "server.maxMessageSize": 16,
 }
 
+# Options for a public demo (`jobs.demo_mode()`: GANPLAY_DEMO=1 or a Space), set as this module is
+# imported: both ways of serving import it while Streamlit starts (after it has read config.toml and
+# the flags), before any page runs; config.toml cannot depend on the environment. A visitor's page
+# says that something went wrong, without the exception's type, message or traceback (the server's
+# log has them).
+DEMO_OPTIONS = {"client.showErrorDetails": "none"}
+
+
+def apply_demo_options() -> dict:
+    """Set `DEMO_OPTIONS` in Streamlit's config when demo mode is on, again whenever Streamlit
+    reads its config anew (it does when config.toml changes); what was set."""
+    if not jobs.demo_mode():
+        return {}
+    from streamlit import config
+
+    def apply() -> None:
+        for key, value in DEMO_OPTIONS.items():
+            config.set_option(key, value, "ganplay demo mode")
+
+    apply()
+    config.on_config_parsed(apply, force_connect=True)
+    return dict(DEMO_OPTIONS)
+
+
+apply_demo_options()
+
 # ASGI middleware on the st.App: Streamlit's upload endpoint holds at most a few files per session
 # and a bounded total in memory (ganplay/dashboard/guard.py)
 MIDDLEWARE = [Middleware(UploadGuard)]
