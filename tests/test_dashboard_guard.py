@@ -136,7 +136,12 @@ def test_an_upload_states_its_length(uploads):
 
 
 def test_other_requests_pass_untouched(uploads):
-    client, _ = uploads
+    client, manager = uploads
+    for _ in range(SESSION_FILES):
+        assert put(client, "live-full").status_code == 204
+    # a length Streamlit refuses unread (over server.maxUploadSize) is its to refuse, full or not
+    over = put(client, "live-full", size=2 * 2**20 + 1)
+    assert over.status_code == 413 and over.text == "File too large"
     # Streamlit answers these itself: a dead session, a missing token, the preflight
     assert put(client, "gone").status_code == 400
     assert client.put(f"/_stcore/upload_file/live-a/{uuid.uuid4()}",

@@ -16,6 +16,12 @@ holds, plus the uploads under way, before a PUT's body is read:
   replaces one under the same id counts once: what it replaces is not counted);
 - all sessions together hold at most `total_bytes()` (`GANPLAY_UPLOADS_MB`, 64 MB), else 507.
 
+A refused body is read and dropped (it is at most `server.maxUploadSize`: a longer stated length
+goes on to Streamlit, which refuses it unread), so a client sending it whole gets the reason, not
+a reset connection; Streamlit's uploader shows only the status ("Request failed with status code
+429"). 150 uploads of 2 MB to one session: the server held 302 MB more without the guard, 6 MB
+with it (two files held, 148 refused).
+
 The bounds apply in every mode: a legitimate page never comes near them, and `ganplay app` listens
 on every interface by default.
 """
@@ -85,10 +91,13 @@ class UploadGuard:
         if b"transfer-encoding" in headers or not length.isdigit():
             return await _refuse(scope, receive, send, 411,
                                  "say the upload's length (Content-Length), without chunks")
-        why = self.refusal(session_id, file_id, int(length))
-        if why:
-            return await _refuse(scope, receive, send, *why)
         size = int(length)
+        if size > _streamlit_cap():
+            return await self.app(scope, receive, send)  # Streamlit refuses it (413) unread
+        why = self.refusal(session_id, file_id, size)
+        if why:
+            await _drain(receive)  # so the browser reads the reason, not a reset connection
+            return await _refuse(scope, receive, send, *why, close=False)
         mine = self.pending[session_id]
         mine[0] += 1
         mine[1] += size
@@ -119,7 +128,23 @@ class UploadGuard:
         return None
 
 
-async def _refuse(scope, receive, send, status: int, text: str) -> None:
-    # plain text, as Streamlit's own upload errors; the connection closes, so an unread body goes
-    response = PlainTextResponse(text, status_code=status, headers={"connection": "close"})
+def _streamlit_cap() -> int:
+    """`server.maxUploadSize` in bytes: Streamlit refuses a longer stated length before reading."""
+    from streamlit import config
+
+    return config.get_option("server.maxUploadSize") * 2**20
+
+
+async def _drain(receive) -> None:
+    """Read a request's body (its stated length, at most `_streamlit_cap()`) and keep none."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+async def _refuse(scope, receive, send, status: int, text: str, close: bool = True) -> None:
+    # plain text, as Streamlit's own upload errors; `close`: the body was not read, so it goes
+    # with the connection
+    response = PlainTextResponse(text, status_code=status, headers={"connection": "close"} if close else None)
     await response(scope, receive, send)
