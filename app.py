@@ -7,4 +7,5 @@ import streamlit as st
 
 from ganplay import server
 
-app = st.App(server.DASHBOARD, routes=server.ROUTES, lifespan=server.lifespan)
+app = st.App(server.DASHBOARD, routes=server.ROUTES, lifespan=server.lifespan,
+             middleware=server.MIDDLEWARE)

@@ -26,6 +26,7 @@ import threading
 from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
+from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from ganplay.cpu import passive_waits
@@ -34,6 +35,7 @@ passive_waits()  # before the warm-up imports torch: idle OpenMP threads must no
 
 from ganplay import jobs  # noqa: E402
 from ganplay.dashboard import hosting  # noqa: E402
+from ganplay.dashboard.guard import UploadGuard  # noqa: E402
 from ganplay.panel.mount import LazyPanel  # noqa: E402
 
 DASHBOARD = Path(hosting.__file__).resolve().parent / "main.py"
@@ -50,7 +52,40 @@ OPTIONS = {
     # the dashboard's uploads (a config, a point set) are at most 1 MB each: what the server holds
     # from a hand-written request (Streamlit's default is 200 MB)
     "server.maxUploadSize": 2,
+    # the largest message a page sends is about 0.8 MB (the canvas with 20,000 points); Streamlit's
+    # default (200 MB) let a hand-written websocket frame of 190 MB be buffered before its refusal
+    "server.maxMessageSize": 16,
 }
+
+# Options for a public demo (`jobs.demo_mode()`: GANPLAY_DEMO=1 or a Space), set as this module is
+# imported: both ways of serving import it while Streamlit starts (after it has read config.toml and
+# the flags), before any page runs; config.toml cannot depend on the environment. A visitor's page
+# says that something went wrong, without the exception's type, message or traceback (the server's
+# log has them).
+DEMO_OPTIONS = {"client.showErrorDetails": "none"}
+
+
+def apply_demo_options() -> dict:
+    """Set `DEMO_OPTIONS` in Streamlit's config when demo mode is on, again whenever Streamlit
+    reads its config anew (it does when config.toml changes); what was set."""
+    if not jobs.demo_mode():
+        return {}
+    from streamlit import config
+
+    def apply() -> None:
+        for key, value in DEMO_OPTIONS.items():
+            config.set_option(key, value, "ganplay demo mode")
+
+    apply()
+    config.on_config_parsed(apply, force_connect=True)
+    return dict(DEMO_OPTIONS)
+
+
+apply_demo_options()
+
+# ASGI middleware on the st.App: Streamlit's upload endpoint holds at most a few files per session
+# and a bounded total in memory (ganplay/dashboard/guard.py)
+MIDDLEWARE = [Middleware(UploadGuard)]
 
 # --- extra apps on the same port ----------------------------------------------------------------
 #   ROUTES: Starlette routes, e.g. Mount("/panel", app=gr.mount_gradio_app(FastAPI(), blocks,

@@ -90,6 +90,27 @@ def test_a_costly_link_is_refused_with_what_to_lower(demo):
     assert jobs.limit_errors(fixed, lim) == []
 
 
+def test_a_visitor_names_no_data_folder_on_the_server(demo, monkeypatch):
+    lim = jobs.limits()
+    for name in ("cifar10", "mnist", "fashion-mnist"):
+        cfg = Config.from_preset("mnist-dcgan", [f"data.name={name}", "data.root=/etc", "train.steps=10"])
+        errors = jobs.limit_errors(cfg, lim)
+        assert [e for e in errors if e.startswith("data.root: this demo reads data sets only from its own")], errors
+        with pytest.raises(jobs.JobError, match="data.root"):
+            jobs.submit(cfg, demo, lim, visitor="a" * 32)
+        # the default folder is not the visitor's choice: nothing about data.root
+        default = Config.from_preset("mnist-dcgan", [f"data.name={name}", "train.steps=10"])
+        assert default.data.root == ""
+        assert not [e for e in jobs.limit_errors(default, lim) if "data.root" in e]
+    # a folder data set is refused once, for what it is
+    folder = Config.from_preset("mnist-dcgan", ["data.name=folder", "data.root=/etc", "train.steps=10"])
+    assert [e.split(":")[0] for e in jobs.limit_errors(folder, lim)] == ["data.name"]
+    # outside demo mode the learner's own folders are theirs to name
+    monkeypatch.setenv("GANPLAY_DEMO", "0")
+    local = Config.from_preset("mnist-dcgan", ["data.name=cifar10", "data.root=/tmp/sets", "train.steps=10"])
+    assert not [e for e in jobs.limit_errors(local, jobs.limits()) if "data.root" in e]
+
+
 def test_fewer_steps_make_a_long_preset_fit_and_the_note_says_so(demo):
     lim = jobs.limits()
     cfg = Config.from_preset("mnist-cwgan-gp")

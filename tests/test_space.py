@@ -4,6 +4,7 @@ a temporary venv (Docker can't run here)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -161,6 +162,30 @@ def test_streamlit_config_hides_developer_chrome_and_sends_no_statistics_both_wa
     assert argv[argv.index("--browser.gatherUsageStats") + 1] == "false"  # as Streamlit's flag parser reads it
     # what a hand-written upload can make the server hold: the uploaders take 1 MB files
     assert argv[argv.index("--server.maxUploadSize") + 1] == "2"
+    # a websocket frame is refused past 16 MB, not buffered up to Streamlit's 200 MB (a page's
+    # largest message is about 0.8 MB: the canvas with 20,000 points)
+    assert argv[argv.index("--server.maxMessageSize") + 1] == "16"
+    # demo mode's options depend on the environment, so neither file nor flags hold them
+    assert not set(server.DEMO_OPTIONS) & set(server.OPTIONS)
+
+
+SHOWN = """
+import json, sys
+from streamlit import config
+from ganplay import server
+before = config.get_option("client.showErrorDetails")
+config.get_config_options(force_reparse=True)  # what Streamlit does when config.toml changes
+print(json.dumps([before, config.get_option("client.showErrorDetails")]))
+"""
+
+
+@pytest.mark.parametrize("env,shown", [({"GANPLAY_DEMO": "1"}, "none"), ({"SPACE_ID": "me/ganplay"}, "none"),
+                                       ({}, "full")], ids=["demo", "space", "local"])
+def test_demo_mode_shows_visitors_no_error_details(env, shown):
+    base = {k: v for k, v in os.environ.items() if k not in ("GANPLAY_DEMO", "SPACE_ID")}
+    out = subprocess.run([sys.executable, "-c", SHOWN], cwd=ROOT, env={**base, **env},
+                         capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [shown, shown]
 
 
 # -- LFS -------------------------------------------------------------------------------------------

@@ -157,6 +157,9 @@ def limit_errors(cfg: Config, lim: Limits) -> list[str]:
         errors.append("data.download: this demo does not download data sets; use mnist5k or digits")
     if lim.demo and cfg.data.name == "folder":
         errors.append("data.name: this demo cannot read folders on the server; use a bundled data set")
+    elif lim.demo and cfg.data.root:
+        errors.append("data.root: this demo reads data sets only from its own folders; leave data.root "
+                      "empty (a visitor names no folder on the server)")
     if lim.demo and cfg.data.name == DRAWN_DATASET and not _in_points_store(cfg.data.path):
         errors.append("data.path: this demo trains only on points drawn or loaded on its pages "
                       "(the 2D playground's Draw your data, or Your points on the Train page)")
