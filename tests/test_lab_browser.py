@@ -224,7 +224,9 @@ def test_the_lab_opens_at_step_0_ready_to_play(lab_server, browser):
     data = charts(page)
     assert data["now:collapse"]["x"] == [0] and data[f"now:{CURE}"]["x"] == [0], "both markers at step 0"
     labels = page.locator("[data-testid='stMetricLabel']").all_inner_texts()
-    assert sum("step 0" in label for label in labels) == 2, labels
+    assert labels.count("modes covered") == 2, labels  # the slider above says the step
+    assert "measured at step" not in page.locator("[data-testid='stMain']").inner_text(), \
+        "both sides have a frame at step 0: no side names another step"
     # the page says why "8 / 8 modes" can sit beside a low share of high-quality samples
     text = page.locator("[data-testid='stMain']").inner_text()
     assert "within 3" in text and "between" in text, "the explanation of covered vs. high quality"
