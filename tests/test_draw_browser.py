@@ -141,6 +141,20 @@ def test_strokes_become_the_points_a_run_trains_on(page, served):
     kill_jobs(runs)
 
 
+def test_quick_clicks_each_make_a_point(page, served):
+    """Clicks that land while the page reruns arrive as one trigger value, the newest: 12 clicks
+    20 ms apart made 8 or 9 points before the canvas numbered and re-sent its strokes."""
+    open_drawing(page, served[0])  # a new session: no points
+    tool(page, "Add points")
+    canvas = Canvas(page)
+    for i in range(12):
+        canvas.click(-4 + i * 0.7, (-1) ** i * 2.0)
+        page.wait_for_timeout(20)
+    wait_count(page, 12, "12 quick clicks")
+    page.wait_for_timeout(1500)
+    assert Canvas(page).count() == 12, "and no click counted twice"
+
+
 @pytest.mark.parametrize("name, body, says", [
     ("words.csv", b"x,y\n1,2\n3,abc\n", "Row 3: 'abc' is not a number"),
     ("nan.csv", b"1,2\nnan,1\n", "Row 2: nan is not a finite number"),

@@ -117,3 +117,26 @@ def test_a_canvas_stroke_past_the_view_sprays_along_its_edge(monkeypatch):
     monkeypatch.setattr(points_editor.st, "session_state", state)
     points_editor._on_stroke("points")
     assert len(state[SET_KEY]) == 150 and state[SET_KEY].xy[:, 0].max() == pointsets.VIEW
+
+
+def test_strokes_sent_again_until_acknowledged_are_applied_once_each(monkeypatch):
+    """Quick clicks reach the server as one trigger value, the newest: the canvas numbers its
+    strokes and sends the unacknowledged ones again, and the server applies each id once."""
+    from types import SimpleNamespace
+
+    from ganplay.dashboard import points_editor
+
+    state = {}
+    monkeypatch.setattr(points_editor.st, "session_state", state)
+
+    def send(*ids):
+        state["points.canvas"] = SimpleNamespace(stroke={"strokes": [
+            {"id": i, "tool": "point", "path": [[i / 10, 0.0]]} for i in ids]})
+        points_editor._on_stroke("points")
+        return sorted(round(float(x), 1) for x in state[SET_KEY].xy[:, 0])
+
+    assert send(1) == [0.1]
+    assert send(1, 2, 3) == [0.1, 0.2, 0.3], "1 was applied: only 2 and 3 are new"
+    assert send(2, 3, 4) == [0.1, 0.2, 0.3, 0.4] and state["points.applied"] == 4
+    many = list(range(5, 5 + 3 * points_editor.MAX_STROKES_AT_ONCE))
+    assert len(send(*many)) == 4 + points_editor.MAX_STROKES_AT_ONCE, "a forged backlog is cut to the newest"

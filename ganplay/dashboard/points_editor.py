@@ -21,6 +21,7 @@ from ganplay.pointsets import PointSet, PointsError
 SET_KEY = "points.set"
 UNDO_KEY = "points.undo"
 ERROR_KEY = "points.error"
+MAX_STROKES_AT_ONCE = 8  # strokes a canvas sends again while unacknowledged (the JS's MAX_RESENT)
 MODES_KEY = "points.modes"  # (set hash, k) -> (centres, stds)
 UNDO_DEPTH = 20
 PRESET_POINTS = 1_000  # points sampled when a built-in mixture is loaded for editing
@@ -34,6 +35,8 @@ canvas { display: block; touch-action: none; cursor: crosshair; border: 1px soli
 
 # Draws the set (and its found modes) and reports each finished stroke in data coordinates.
 _JS = """
+const MAX_RESENT = 8;  // = points_editor.MAX_STROKES_AT_ONCE
+
 export default function (component) {
   const { data, setTriggerValue, parentElement } = component;
   const view = data.view, dpr = window.devicePixelRatio || 1;
@@ -90,24 +93,33 @@ export default function (component) {
       ctx.stroke();
     }
   }
-  paint(null);
-  let path = null, last = null;
+  // the stroke under way lives on the canvas: a rerun between pointerdown and pointerup calls this
+  // function again (new listeners), and a stroke kept in its closure was dropped at pointerup
+  const s = canvas._gpStroke || (canvas._gpStroke = { path: null, last: null });
+  paint(s.path);
   const down = (e) => {
     if (e.button !== 0) return;
     canvas.setPointerCapture(e.pointerId);
-    path = [toData(e)]; last = [e.clientX, e.clientY]; paint(path);
+    s.path = [toData(e)]; s.last = [e.clientX, e.clientY]; paint(s.path);
   };
   const move = (e) => {
-    if (!path) return;
+    if (!s.path) return;
     const gap = data.tool === "point" ? 12 : 4;  // CSS pixels between recorded positions
-    if (Math.hypot(e.clientX - last[0], e.clientY - last[1]) < gap) return;
-    path.push(toData(e)); last = [e.clientX, e.clientY]; paint(path);
+    if (Math.hypot(e.clientX - s.last[0], e.clientY - s.last[1]) < gap) return;
+    s.path.push(toData(e)); s.last = [e.clientX, e.clientY]; paint(s.path);
   };
+  // Strokes are numbered and sent again until the server says it applied them (data.applied):
+  // strokes made while the page reruns reach it as one trigger value, the newest, and the ones it
+  // replaced were lost (12 quick clicks made 8 points)
+  const q = canvas._gpQueue || (canvas._gpQueue = { next: data.applied + 1, pending: [] });
+  q.pending = q.pending.filter((k) => k.id > data.applied);
+  q.next = Math.max(q.next, data.applied + 1);
   const up = () => {
-    if (!path) return;
-    const stroke = path.map(([x, y]) => [Math.round(x * 1e4) / 1e4, Math.round(y * 1e4) / 1e4]);
-    path = null;
-    setTriggerValue("stroke", { tool: data.tool, path: stroke });
+    if (!s.path) return;
+    const stroke = s.path.map(([x, y]) => [Math.round(x * 1e4) / 1e4, Math.round(y * 1e4) / 1e4]);
+    s.path = null;
+    q.pending.push({ id: q.next++, tool: data.tool, path: stroke });
+    setTriggerValue("stroke", { strokes: q.pending.slice(-MAX_RESENT) });
   };
   // Streamlit calls this function again with new data and keeps the canvas: one set of listeners
   const handlers = [["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", up]];
@@ -178,16 +190,38 @@ def problem() -> str:
 
 # -- the controls ----------------------------------------------------------------------------
 def _on_stroke(key: str) -> None:
+    """Apply the canvas's new strokes: `{"strokes": [{"id", "tool", "path"}, ...]}`, those it has
+    not acknowledged yet (ids above `<key>.applied`, which the canvas reads back), at most
+    MAX_STROKES_AT_ONCE; a bare `{"tool", "path"}` is one stroke."""
     result = st.session_state.get(f"{key}.canvas")
-    stroke = getattr(result, "stroke", None) if result is not None else None
-    if not stroke or not isinstance(stroke, dict):
+    payload = getattr(result, "stroke", None) if result is not None else None
+    if not payload or not isinstance(payload, dict):
         return
-    tool = stroke.get("tool")
+    strokes = payload.get("strokes", [payload])
+    if not isinstance(strokes, list):
+        return
+    for stroke in strokes[-MAX_STROKES_AT_ONCE:]:
+        if not isinstance(stroke, dict):
+            continue
+        sid = stroke.get("id")
+        numbered = type(sid) is int
+        if numbered and sid <= _applied(key):
+            continue  # applied on an earlier run; sent again until the canvas heard so
+        _apply_stroke(key, stroke)
+        if numbered:  # beside the points it made: a run cut short keeps both or neither
+            st.session_state[f"{key}.applied"] = sid
+
+
+def _applied(key: str) -> int:
+    return int(st.session_state.get(f"{key}.applied", 0))
+
+
+def _apply_stroke(key: str, stroke: dict) -> None:
     try:
         path = stroke.get("path") or []  # the engine thins, bounds and converts it (`stroke_path`)
         seed = int(st.session_state.get("points.strokes", 0))
         st.session_state["points.strokes"] = seed + 1
-        set_points(pointsets.apply_stroke(current(), tool or "", path,
+        set_points(pointsets.apply_stroke(current(), stroke.get("tool") or "", path,
                                           float(st.session_state.get(f"{key}.spread", 0.15)), seed))
     except (PointsError, ValueError, TypeError) as exc:
         _fail(exc)
@@ -239,6 +273,7 @@ def editor(key: str = "points", modes: int = 0) -> PointSet:
     _canvas(key=f"{key}.canvas", data={
         "xy": np.round(points.xy, 3).ravel().tolist(), "view": pointsets.VIEW, "tool": tool,
         "spread": spread, "erase_radius": pointsets.erase_radius(spread), "modes": shown,
+        "applied": _applied(key),
     }, on_stroke_change=lambda: _on_stroke(key), width="stretch")
     if st.session_state.get(ERROR_KEY):
         st.error(st.session_state[ERROR_KEY], icon=":material/error:")
