@@ -297,15 +297,16 @@ def render_sharing(result: FormResult, locked: bool = False) -> None:
         exported = (cfg.with_overrides(["data.path=points.csv"]) if cfg.data.name == DRAWN_DATASET
                     else cfg).to_json()
     with cols[0]:
-        st.download_button("Export config JSON", data=exported,
+        st.download_button("Export config", data=exported,
                            file_name=f"{(cfg.name if cfg else '') or 'ganplay-config'}.json",
                            mime="application/json", disabled=cfg is None, icon=":material/download:",
-                           help="The exact config, seed included: `ganplay train --config FILE` "
+                           help="The exact config as JSON, seed included: `ganplay train --config FILE` "
                                 "trains the same run. Drawn points: save them (Your points → CSV) "
                                 "as points.csv beside it.", width="stretch")
     with cols[1]:
-        with st.popover("Import config JSON", icon=":material/upload:", width="stretch", disabled=locked):
-            st.file_uploader("A config exported from here (or written by hand)", type=["json"],
+        # short labels: at 1366 px "Import config JSON" was cut to "Import confi…"
+        with st.popover("Import config", icon=":material/upload:", width="stretch", disabled=locked):
+            st.file_uploader("A config JSON exported from here (or written by hand)", type=["json"],
                              key="form.import", on_change=_on_import, max_upload_size=1)
     with cols[2]:
         with st.popover("Share link", icon=":material/link:", width="stretch", disabled=cfg is None):
