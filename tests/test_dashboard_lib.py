@@ -217,6 +217,7 @@ def test_eta_of_a_real_training_loop_on_a_fake_clock(tiny_cfg, monkeypatch, tmp_
 def test_first_points_are_drawn_as_markers():
     modes = lambda figs: {t.mode for f in figs for t in f.data}  # noqa: E731
     assert modes(charts.loss_figures(rows(1))) == {"lines+markers"}  # one point of a line is invisible
+    assert {f.layout.xaxis.rangemode for f in charts.loss_figures(rows(1))} == {"tozero"}, "steps from 0"
     assert modes(charts.loss_figures(rows(5))) == {"lines"}
     empty = charts.loss_figures([])  # the empty frames a starting job shows
     assert len(empty) == 3 and not any(f.data for f in empty)

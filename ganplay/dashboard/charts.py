@@ -69,7 +69,7 @@ def eval_figures(rows: list[dict], height: int = 230) -> list[go.Figure]:
         xs, ys = series(rows, key)
         fig = go.Figure(go.Scatter(x=xs, y=ys, name=metric(key).label, mode="lines+markers",
                                    line={"color": "#9467bd"}, meta=key))
-        fig.update_xaxes(title_text="step")
+        fig.update_xaxes(title_text="step", rangemode="tozero")  # one point: not an axis of 249..251
         if key in COUNTS and ys:  # whole numbers of modes or classes: no tick at 0.5
             fig.update_yaxes(rangemode="tozero", tick0=0, dtick=max(1, math.ceil(max(ys) / 5)))
         fig.update_layout(title={"text": metric(key).label, "font": {"size": 14}}, height=height,
@@ -104,7 +104,7 @@ def loss_figures(rows: list[dict], height: int = 330) -> list[go.Figure]:
             fig.add_annotation(x=event.get("step", 0), y=1.0, yref="paper", xref="x", text="set",
                                hovertext=event_label(event), showarrow=False, yanchor="bottom",
                                font={"size": 10, "color": "#7f7f7f"})
-        fig.update_xaxes(title_text="step")
+        fig.update_xaxes(title_text="step", rangemode="tozero")  # one point: not an axis of 249..251
         fig.update_layout(title={"text": title, "font": {"size": 14}}, height=height, showlegend=True,
                           legend={"orientation": "h", "x": 0, "y": -0.3, "yanchor": "top", "font": {"size": 11}},
                           margin={"l": 10, "r": 10, "t": 40, "b": 10}, uirevision="keep")
