@@ -620,14 +620,15 @@ def test_one_frame_with_stray_points_does_not_set_the_whole_runs_view(tmp_path):
     assert view2d.run_view(paths) == pytest.approx((-3.0, 3.0))
 
 
-def test_modes_total_is_the_mixtures_count_or_the_drawn_runs_own(tmp_path):
-    assert view2d.modes_total(tmp_path, "ring8") == 8 and view2d.modes_total(tmp_path, "grid25") == 25
-    assert view2d.modes_total(tmp_path, "points") is None, "a drawn run with no snapshot yet"
+def test_mode_count_is_the_mixtures_count_or_the_drawn_runs_own(tmp_path):
+    """What the collapse alarm counts a 2D run's coverage against (0: unknown, no claim)."""
+    assert view2d.mode_count([], "ring8") == 8 and view2d.mode_count([], "grid25") == 25
+    assert view2d.mode_count([], "points") == 0, "a drawn run with no snapshot yet"
     samples = tmp_path / "samples"
     samples.mkdir()
     np.savez(samples / "step-0000010.npz", centres=np.zeros((5, 2), np.float32))
-    assert view2d.modes_total(tmp_path, "points") == 5
-    assert view2d.modes_total(tmp_path, "spiral") is None, "no snapshot centres, no mixture modes"
+    assert view2d.mode_count(RunDir(tmp_path).sample_paths(".npz"), "points") == 5
+    assert view2d.mode_count([], "spiral") == 0, "no snapshot centres, no mixture modes"
 
 
 def test_heavy_work_in_the_server_runs_two_at_a_time_and_refuses_after_waiting():

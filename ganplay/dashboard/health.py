@@ -84,7 +84,7 @@ def _collapse(points: list[tuple[int, float]], what: str, total: int | None) -> 
 def diagnose(rows: list[dict], loss_name: str, state: str, error: str = "",
              coverage: list[tuple[int, float]] | None = None, modes_total: int | None = None) -> list[Alarm]:
     """The run's alarms; `coverage` is (step, modes hit) counted on 2D snapshots when the run logs
-    no `modes` of its own, `modes_total` how many modes its data has (None: unknown)."""
+    no `modes` of its own, `modes_total` how many modes its data has (0 or None: unknown)."""
     alarms: list[Alarm] = []
     if state == "failed":
         alarms.append(Alarm("error", "The run failed", error or "the job stopped with an error "

@@ -167,7 +167,7 @@ def run_view(info: RunInfo, root: Path) -> None:
     # modes hit per snapshot, when the run logs no eval metrics of its own
     data_name = info.settings.data.name
     coverage = view2d.snapshot_coverage(rows, info.path, data_name) if info.is_points else []
-    total = view2d.modes_total(info.path, data_name) if info.is_points else None
+    total = view2d.mode_count(info.run.sample_paths(".npz"), data_name) if info.is_points else 0
     for alarm in health.diagnose(rows, loss_name, info.state, info.error, coverage, total):
         (st.error if alarm.level == "error" else st.warning)(f"**{alarm.title}.** {alarm.text}")
     if info.state == "interrupted":

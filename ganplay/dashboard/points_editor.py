@@ -21,7 +21,7 @@ from ganplay.pointsets import PointSet, PointsError
 SET_KEY = "points.set"
 UNDO_KEY = "points.undo"
 ERROR_KEY = "points.error"
-MAX_STROKES_AT_ONCE = 8  # strokes a canvas sends again while unacknowledged (the JS's MAX_RESENT)
+MAX_STROKES_AT_ONCE = 8  # strokes a canvas sends again while unacknowledged, and the server takes
 MODES_KEY = "points.modes"  # (set hash, k) -> (centres, stds)
 UNDO_DEPTH = 20
 PRESET_POINTS = 1_000  # points sampled when a built-in mixture is loaded for editing
@@ -35,8 +35,6 @@ canvas { display: block; touch-action: none; cursor: crosshair; border: 1px soli
 
 # Draws the set (and its found modes) and reports each finished stroke in data coordinates.
 _JS = """
-const MAX_RESENT = 8;  // = points_editor.MAX_STROKES_AT_ONCE
-
 export default function (component) {
   const { data, setTriggerValue, parentElement } = component;
   const view = data.view, dpr = window.devicePixelRatio || 1;
@@ -119,7 +117,7 @@ export default function (component) {
     const stroke = s.path.map(([x, y]) => [Math.round(x * 1e4) / 1e4, Math.round(y * 1e4) / 1e4]);
     s.path = null;
     q.pending.push({ id: q.next++, tool: data.tool, path: stroke });
-    setTriggerValue("stroke", { strokes: q.pending.slice(-MAX_RESENT) });
+    setTriggerValue("stroke", { strokes: q.pending.slice(-data.resend) });
   };
   // Streamlit calls this function again with new data and keeps the canvas: one set of listeners
   const handlers = [["pointerdown", down], ["pointermove", move], ["pointerup", up], ["pointercancel", up]];
@@ -273,7 +271,7 @@ def editor(key: str = "points", modes: int = 0) -> PointSet:
     _canvas(key=f"{key}.canvas", data={
         "xy": np.round(points.xy, 3).ravel().tolist(), "view": pointsets.VIEW, "tool": tool,
         "spread": spread, "erase_radius": pointsets.erase_radius(spread), "modes": shown,
-        "applied": _applied(key),
+        "applied": _applied(key), "resend": MAX_STROKES_AT_ONCE,
     }, on_stroke_change=lambda: _on_stroke(key), width="stretch")
     if st.session_state.get(ERROR_KEY):
         st.error(st.session_state[ERROR_KEY], icon=":material/error:")

@@ -101,21 +101,7 @@ def snapshot_coverage(rows: list[dict], run_path: str | Path, data_name: str) ->
 def modes_over_time(rows: list[dict], run_path: str | Path, data_name: str) -> list[tuple[int, float]]:
     """(step, covered modes): the run's own eval lines when it logs them, else counted on its
     snapshots."""
-    return logged_modes(rows) or snapshot_coverage(rows, run_path, data_name)
-
-
-def modes_total(run_path: str | Path, data_name: str) -> int | None:
-    """How many modes a 2D run's coverage counts against: the mixture's, or those its newest
-    snapshot carries (drawn data); None when unknown."""
-    known = mode_centres(data_name)
-    if known is not None or data_name != DRAWN_DATASET:
-        return len(known[0]) if known is not None else None
-    paths = RunDir(run_path).sample_paths(".npz")
-    try:
-        with np.load(paths[-1]) as z:
-            return len(z["centres"]) if "centres" in z else None
-    except (IndexError, OSError, KeyError, ValueError, EOFError):
-        return None
+    return logged_modes(rows) or coverage_history(RunDir(run_path).sample_paths(".npz"), data_name)
 
 
 def coverage_history(paths: list[Path], data_name: str) -> list[tuple[int, float]]:

@@ -118,16 +118,16 @@ def step_by_hand() -> None:
     cols = st.columns([2, 2, 1.6, 1], vertical_alignment="bottom")
     preset = cols[0].selectbox("Setup", STEP_PRESETS, key="pg.step_preset",
                                help="The preset's models, loss and optimiser, trained right here.")
+    base = Config.from_preset(preset)
     data = cols[1].selectbox("Data", POINT_DATASETS, key="pg.step_data",
-                             index=POINT_DATASETS.index(Config.from_preset(preset).data.name),
+                             index=POINT_DATASETS.index(base.data.name),
                              format_func=lambda name: DATA_LABELS.get(name, name),
                              help="Any 2D data set, or the points you drew (Draw your data); the "
                                   "preset's models are used as they are.")
-    base = Config.from_preset(preset).optim
     rate = cols[2].select_slider("Learning rate", STEP_RATES, value=STEP_RATE, key="pg.step_lr",
                                  format_func=lambda r: f"{r:g}",
-                                 help=f"For D and G alike. The preset trains at {base.lr_d:g} (D) and "
-                                      f"{base.lr_g:g} (G), where one update moves too little to see; "
+                                 help=f"For D and G alike. The preset trains at {base.optim.lr_d:g} (D) and "
+                                      f"{base.optim.lr_g:g} (G), where one update moves too little to see; "
                                       "step mode starts faster. Changing it starts over.")
     overrides = [f"data.name={data}", f"optim.lr_d={rate}", f"optim.lr_g={rate}"]
     if data == DRAWN_DATASET:
@@ -137,7 +137,7 @@ def step_by_hand() -> None:
             st.info(points_editor.problem(), icon=":material/draw:")
             return
         overrides.append(f"data.path={points_editor.stored_path(runs_root())}")
-    cfg = Config.from_preset(preset, overrides)
+    cfg = base.with_overrides(overrides)
     ident = cfg.to_json()
     reset = cols[3].button("Reset", icon=":material/restart_alt:", width="stretch",
                            help="New models from the same seed.")
