@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ganplay.protocol import MEMO_FLAG_SHARE
 from ganplay.readme import README, read_block, write_block
 from ganplay.zoo import NOISE_Z, PRETRAINED, at_floor, cards, estimate, plus_minus, training_seeds_words, within_noise
 
@@ -118,7 +119,8 @@ def readme_table(root: Path = PRETRAINED) -> str:
             out.append("†The memorisation check: each sample's distance to its nearest training digit in the "
                        "classifier's features (the median), and the share of samples suspiciously close to a "
                        "training digit: closer than 95% of the held-out digits are. New digits show 5%; a "
-                       "generator that copies its training digits shows far more (flagged from 10%). "
+                       "generator that copies its training digits shows far more "
+                       f"(flagged from {MEMO_FLAG_SHARE:.0%}). "
                        + (f"Flagged here: {', '.join(f'`{n}`' for n in flagged)}." if flagged
                           else "None of these is flagged."))
         out.append("")

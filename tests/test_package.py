@@ -74,7 +74,7 @@ def test_no_module_looks_for_pretrained_by_itself():
 
 def test_dashboard_and_server_modules_import_without_torch():
     code = ("import sys, ganplay.assets, ganplay.server, ganplay.space, ganplay.dashboard.gallery, "
-            "ganplay.lab.replay; bad = [m for m in ('torch', 'gradio') if m in sys.modules]; "
+            "ganplay.lab.replay, ganplay.protocol; bad = [m for m in ('torch', 'gradio') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr

@@ -18,23 +18,20 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ganplay import protocol
 from ganplay.data import mixture
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import judge, scenario, side_config
 from ganplay.metrics.classifier import classify, load_classifier
-from ganplay.metrics.evaluation import CHEAP_N
 from ganplay.metrics.image import class_stats
 from ganplay.metrics.points import mode_metrics
-from ganplay.metrics.stacked import PROTOCOL_N as PROTOCOL_N_STACKED
 from ganplay.metrics.stacked import channel_probs, stacked_mode_metrics
 from ganplay.train import Trainer
 from ganplay.train.snapshots import image_grid
 
 N_POINTS = 500  # points per 2D frame
 GRID_SIDE = 6  # digits per frame: a 6 x 6 grid
-# samples per frame: the training-time eval's counts, but Stacked MNIST's full protocol (its cheap
-# eval uses 5,000), so a replay's curve is on the published anchors' scale
-FRAME_N = {**CHEAP_N, "stacked": PROTOCOL_N_STACKED}
+FRAME_N = protocol.FRAME_N  # samples per frame
 
 
 def frame_steps(total: int, frames: int) -> list[int]:

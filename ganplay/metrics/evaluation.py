@@ -12,6 +12,7 @@ from typing import Iterable, Sequence
 import torch
 from torch import Tensor
 
+from ganplay import protocol
 from ganplay.config import DRAWN_DATASET, Config
 from ganplay.data import mixture, modes_of, read_points
 from ganplay.data.images import mnist5k, stacked_mnist
@@ -27,7 +28,7 @@ FLOOR_RESAMPLES = 10  # bootstrap resamples behind the real-data floor's standar
 FLOOR_N = 500  # the floor's size (mnist5k's held-out digits): models are also measured at it
 AT_FLOOR_SETS = 10  # disjoint sets of FLOOR_N of a model's samples for the comparison with the floor
 NO_SPREAD = ("kid_std", "is_std")  # spreads over a metric's own subsets or splits, not metrics themselves
-CHEAP_N = {"points": pts.PROTOCOL_N, "digits": 1000, "stacked": 5000}
+CHEAP_N = protocol.CHEAP_N
 CHUNK = 1000  # images generated and classified at a time
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ganplay import protocol
 from ganplay.data.images import mnist5k
 from ganplay.metrics import classifier as clf
 from ganplay.metrics.evaluation import _digit_samples, reference_set
@@ -36,7 +37,7 @@ from ganplay.metrics.registry import DIGIT_DATASETS
 
 SPACES = ("features", "pixels")
 MAX_K = 50
-FLAG_SHARE = 0.10  # twice the 5% that new (held-out) digits show by construction
+FLAG_SHARE = protocol.MEMO_FLAG_SHARE
 QUANTILES = [q / 100 for q in range(0, 101, 2)]
 READING = ("how to read it: a generator that copies its training digits sits left of the held-out "
            "curve (nearest distances near 0, many samples closer than the held-out 5th percentile, "

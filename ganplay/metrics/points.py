@@ -34,9 +34,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ganplay import modes
+from ganplay import modes, protocol
 
-PROTOCOL_N = 2500
+PROTOCOL_N = protocol.POINTS_N
 HQ_STDS = modes.HQ_STDS
 
 

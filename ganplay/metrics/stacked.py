@@ -18,9 +18,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from ganplay import protocol
 from ganplay.metrics.points import kl_from_uniform
 
-PROTOCOL_N = 26_000
+PROTOCOL_N = protocol.STACKED_N
 N_MODES = 1000
 CHANNELS = 3
 

@@ -13,7 +13,7 @@ import time
 
 import streamlit as st
 
-from ganplay import jobs
+from ganplay import jobs, protocol
 from ganplay.dashboard import lab_view as lv
 from ganplay.dashboard import view2d, visitor
 from ganplay.dashboard.progress import progress
@@ -385,14 +385,9 @@ def live_side(side: str, info) -> None:
                 st.image(str(pngs[-1]), width="stretch" if big else 360,
                          caption=f"step {view2d.step_of(pngs[-1]):,}")
     if ys:
-        # imported here, not at the top: they bring torch, which the replay (the page's first view)
-        # does not need, and a cold first visit would wait seconds for it
-        from ganplay.lab.record import FRAME_N
-        from ganplay.metrics.evaluation import CHEAP_N
-
-        if CHEAP_N[sc.kind] < FRAME_N[sc.kind]:
-            st.caption(f"Live counts use {CHEAP_N[sc.kind]:,} samples per check, not the replay's and "
-                       f"the papers' {FRAME_N[sc.kind]:,}, so they read lower.")
+        if protocol.CHEAP_N[sc.kind] < protocol.FRAME_N[sc.kind]:
+            st.caption(f"Live counts use {protocol.CHEAP_N[sc.kind]:,} samples per check, not the replay's "
+                       f"and the papers' {protocol.FRAME_N[sc.kind]:,}, so they read lower.")
         with coverage:
             chart(lv.coverage_figure(sc, side, xs, ys, current=(xs[-1], ys[-1]), hq=play.live_hq(rows, xs),
                                      anchor=play.anchor_for(sc, side), big=big, x_max=info.steps,
