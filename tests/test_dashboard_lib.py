@@ -609,6 +609,17 @@ def test_the_augmentation_chart_labels_only_the_measured_data_set_sizes():
     assert [t.line.dash for t in fig.data] == ["solid", "dash"]  # the zoo's arm, which saw more data
 
 
+def test_the_augmentation_charts_legend_wraps_each_arms_words_to_fit_a_phone():
+    """Plotly never wraps a legend entry: the zoo arm's 80 characters ran off a 390 px chart."""
+    from ganplay.augmentation import ARM_TEXT
+
+    summary = [{"arm": arm, "n": 10, "mean": 0.9, "std": 0.01} for arm in ARM_TEXT]
+    fig = charts.augmentation_figure(summary, ARM_TEXT)
+    lines = [line for t in fig.data for line in t.name.split("<br>")]
+    assert max(map(len, lines)) <= charts.LEGEND_WRAP < max(map(len, ARM_TEXT.values()))
+    assert [t.name.replace("<br>", " ") for t in fig.data] == list(ARM_TEXT.values())  # no word lost
+
+
 def test_one_frame_with_stray_points_does_not_set_the_whole_runs_view(tmp_path):
     """A run's frames share the square every frame's field covers: one frame whose points flew to
     ±10 does not shrink the ring in all the others or leave their fields in white (issue audit)."""

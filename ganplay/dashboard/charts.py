@@ -8,6 +8,7 @@ and `{"step", "event": "eval", ...}` lines with periodic quality metrics (their 
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import Iterable
 
 import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
@@ -180,6 +181,9 @@ def last_values(rows: list[dict]) -> dict:
     return out
 
 
+LEGEND_WRAP = 48  # characters per legend line: what a phone's (390 px) chart shows
+
+
 def augmentation_figure(summary: list[dict], arm_text: dict[str, str], height: int = 380) -> go.Figure:
     """Held-out accuracy (mean over seeds, the bars spanning one standard deviation) against real
     digits per class, one line per arm; the arm whose generator saw more data is dashed."""
@@ -188,7 +192,9 @@ def augmentation_figure(summary: list[dict], arm_text: dict[str, str], height: i
     for arm in dict.fromkeys(r["arm"] for r in summary):
         rows = sorted((r for r in summary if r["arm"] == arm), key=lambda r: r["n"])
         fig.add_trace(go.Scatter(
-            x=[r["n"] for r in rows], y=[100 * r["mean"] for r in rows], name=arm_text.get(arm, arm),
+            x=[r["n"] for r in rows], y=[100 * r["mean"] for r in rows],
+            # wrapped: plotly never wraps a legend entry, and a phone cut the longest off
+            name=textwrap.fill(arm_text.get(arm, arm), LEGEND_WRAP).replace("\n", "<br>"),
             mode="lines+markers", line={"dash": "dash" if arm.startswith("zoo") else "solid"},
             error_y={"type": "data", "array": [100 * r["std"] for r in rows], "visible": True},
             hovertemplate="%{x} real per class: %{y:.1f}%<extra>" + arm + "</extra>"))
