@@ -261,9 +261,11 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     # -- the shared controls on top ---------------------------------------------------------
     img = p.src("gp-walk-image")
     opened_map = p.src("gp-map-image")  # drawn as the page opens, before any click
+    opened_strip = p.src("gp-strip")  # the interpolation too: an empty box hid what it does
     p.choose("gp-generator", f"zoo: {DCGAN}")
     img = p.changed("gp-walk-image", img)
     p.changed("gp-map-image", opened_map)  # another generator: its own map
+    p.changed("gp-strip", opened_strip)  # and its own interpolation
     wait_until(lambda: DCGAN in p.doc.locator(".prose").all_inner_texts().__str__(), 30,
                "the generator's description")
     p.number("gp-seed", 5)
@@ -298,11 +300,12 @@ def test_every_control_of_every_tab_is_inside_the_frame_and_works(server, browse
     p.changed("gp-map-image", grid)
     p.fits()
 
+    strip = p.src("gp-strip")  # drawn as the page opens (seed 0 to 1), and again for the new generator
     p.number("gp-interp-seed", 7)
     p.drag("gp-interp-frames", 0.1)
     p.click("#gp-interp-path label:has-text('straight')")
     p.click("#gp-interp-button")  # the button the fixed 900 px frame left out of reach
-    p.changed("gp-strip", None)
+    p.changed("gp-strip", strip)
     wait_until(lambda: p.doc.locator("#gp-gif a").count() > 0, 30, "the GIF's download link")
     p.fits()
     page.screenshot(path=str(ARTIFACTS / "explore-walk.png"))

@@ -128,6 +128,13 @@ def test_the_map_drawn_unasked_is_the_asked_one_or_nothing():
         H.latent_map_from(None, "mnist-srgan", *args)
 
 
+def test_the_interpolation_drawn_unasked_is_the_asked_one_or_nothing():
+    args = (1, 2, 6, "spherical", 0, 1.0)
+    shown, asked = H.interpolation_shown(None, STYLE, *args), H.interpolation_from(None, STYLE, *args)
+    assert not differ(shown[0], asked[0]) and shown[1] == asked[1]  # the strip and its GIF
+    assert H.interpolation_shown(None, "mnist-srgan", *args) == (None, None)  # the walk says why, once
+
+
 def test_slider_moves_that_wait_together_share_one_pass():
     """The first call holds the pass; the 9 that arrive meanwhile are drawn together in the next."""
     import threading
@@ -280,7 +287,8 @@ def test_demo_mode_caps_of_the_panel(runs_dir, monkeypatch):
     texts = [b.value for b in demo.blocks.values() if type(b).__name__ == "Markdown" and b.value]
     assert any(f"up to {lim.frames} frames" in t and f"{lim.grid} x {lim.grid}" in t for t in texts)
     heavy = {f.api_name for f in demo.fns.values() if f.concurrency_id == "heavy"}
-    assert {"interpolate", "latent_map", "map_on_load", "map_on_generator", "seed_grid", "all_classes",
+    assert {"interpolate", "latent_map", "map_on_load", "map_on_generator", "interpolate_on_load",
+            "interpolate_on_generator", "seed_grid", "all_classes",
             "labels_on_open", "compare", "compare_interpolation"} <= heavy
     assert all(f.concurrency_limit == 1 for f in demo.fns.values() if f.concurrency_id == "heavy")
     from ganplay.panel import show_errors

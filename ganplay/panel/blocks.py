@@ -137,6 +137,8 @@ def build() -> gr.Blocks:
         c.redraw(generator.change(ui(describe), generator, described, api_name="describe"), "generator")
         demo.load(**c.map_call, api_name="map_on_load", api_visibility="undocumented")
         generator.change(**c.map_call, api_name="map_on_generator", api_visibility="undocumented")
+        demo.load(**c.interp_call, api_name="interpolate_on_load", api_visibility="undocumented")
+        generator.change(**c.interp_call, api_name="interpolate_on_generator", api_visibility="undocumented")
         c.redraw(demo.load(ui(describe), generator, described, api_name="on_load", api_visibility="undocumented"),
                  "load")
         # runs trained since the server started show up on the next page load

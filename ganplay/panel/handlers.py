@@ -253,6 +253,12 @@ def interpolation_from(start, generator: str, seed_a, seed_b, frames, mode, labe
     return interpolation(generator, origin(start, generator, seed_a), seed_b, frames, mode, label, truncation)
 
 
+def interpolation_shown(start, generator: str, seed_a, seed_b, frames, mode, label,
+                        truncation) -> tuple[Image.Image | None, bytes | None]:
+    return _unasked(interpolation_from, start, generator, seed_a, seed_b, frames, mode, label,
+                    truncation) or (None, None)
+
+
 def all_classes_from(start, generator: str, seed, truncation) -> Image.Image:
     return all_classes(generator, origin(start, generator, seed), truncation)
 

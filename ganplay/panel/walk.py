@@ -71,5 +71,12 @@ def build(c) -> None:
         img, data = H.interpolation_from(start, generator, seed_a, seed_b, frames, mode, label, truncation)
         return img, c.gif_file(data)
 
-    go_interp.click(ui(interpolate), [c.start, c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation],
-                    [strip, gif], api_name="interpolate", **c.heavy)
+    def interpolate_shown(start, generator, seed_a, seed_b, frames, mode, label, truncation):
+        img, data = H.interpolation_shown(start, generator, seed_a, seed_b, frames, mode, label, truncation)
+        return img, c.gif_file(data) if data else None
+
+    interp_inputs = [c.start, c.generator, c.seed, seed_b, frames, mode, c.label, c.truncation]
+    go_interp.click(ui(interpolate), interp_inputs, [strip, gif], api_name="interpolate", **c.heavy)
+    # like the map: the page opens with a strip (an empty box hid what the tab does), and a new
+    # generator draws its own; blocks.py wires it
+    c.interp_call = dict(fn=ui(interpolate_shown), inputs=interp_inputs, outputs=[strip, gif], **c.heavy)
