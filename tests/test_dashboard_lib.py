@@ -520,11 +520,28 @@ def test_step_mode_view_only_widens_as_g_closes_in():
     stepper = Stepper(Config.from_preset("ring8-gan", ["model.g_hidden=[16]", "model.d_hidden=[16]",
                                                        "model.z_dim=4", "train.batch_size=32"]))
     fixed = stepper.trainer.generate_fixed
-    stepper.trainer.generate_fixed = lambda: fixed() * 0 + 9.0  # G's points far out: the view widens
+    stepper.trainer.generate_fixed = lambda: fixed() * 0 + 3.5  # G's points out past the ring: the view widens
     wide = stepper.snapshot().extent
     stepper.trainer.generate_fixed = lambda: fixed() * 0  # then all at the centre
-    assert wide[1] > 9.0 and stepper.snapshot().extent == wide  # the same view: the ring keeps its size
+    assert wide[1] > 3.5 and stepper.snapshot().extent == wide  # the same view: the ring keeps its size
     assert Stepper(stepper.cfg).snapshot().extent[1] < wide[1]  # (a fresh start's own view)
+
+
+def test_step_mode_view_follows_points_flying_off_only_to_twice_the_datas_square():
+    """A vanilla GAN's points fly to 4-8x the ring within 40-100 steps at step mode's rates; a
+    view that followed them left the ring a speck for the rest of the session."""
+    from ganplay.dashboard.stepper import VIEW_WIDENING, Stepper
+    from ganplay.train.snapshots import points_bounds
+
+    stepper = Stepper(Config.from_preset("ring8-gan", ["model.g_hidden=[16]", "model.d_hidden=[16]",
+                                                       "model.z_dim=4", "train.batch_size=32"]))
+    data_hi = points_bounds(stepper.trainer.real_points)[1]
+    fixed = stepper.trainer.generate_fixed
+    stepper.trainer.generate_fixed = lambda: fixed() * 0 + 40.0
+    snap = stepper.snapshot()
+    assert snap.extent[1] == pytest.approx(VIEW_WIDENING * data_hi)
+    fig = view2d.figure_2d(snap)  # the points past it: on the edge, counted
+    assert f"{len(snap.fake):,} of {len(snap.fake):,} points beyond the view" in fig.layout.annotations[0].text
 
 
 def test_step_mode_critic_colours_only_widen_and_a_probability_keeps_0_to_1():

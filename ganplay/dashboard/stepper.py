@@ -23,6 +23,13 @@ class StepLog:
     history: list[dict] = field(default_factory=list)  # {"kind": "d"|"g", "loss": float}
 
 
+# how far the view follows G's points past the data's own square: a vanilla GAN's points fly out
+# to 4-8x the ring within 40-100 steps at step mode's learning rates, and a view that followed
+# them all the way (a run's snapshots go to 4x) left the ring a speck for the rest of the session;
+# at 2x it keeps half the view, and the points beyond are drawn on its edge and counted
+VIEW_WIDENING = 2.0
+
+
 class Stepper:
     def __init__(self, cfg: Config):
         from ganplay.train import Trainer
@@ -88,10 +95,10 @@ class Stepper:
     def snapshot(self) -> Snapshot2D:
         """What the page draws now. The view only widens from one snapshot to the next (as a
         critic's colour scale does on the page): shrinking it as G's points close in would make
-        the data seem to grow."""
+        the data seem to grow. It widens to at most `VIEW_WIDENING` times the data's square."""
         t = self.trainer
         fake = t.generate_fixed()
-        extent, field_values, grad = t.view_2d(fake, at_least=self._reach)
+        extent, field_values, grad = t.view_2d(fake, at_least=self._reach, max_widening=VIEW_WIDENING)
         self._reach = max(self._reach, extent[1])
         return Snapshot2D(self.log.g_steps, t.real_points, fake.numpy(), field_values, extent, grad,
                           manifold=t.manifold(), manifold_z_dim=t.G.z_dim, **t.mode_arrays())

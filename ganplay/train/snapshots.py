@@ -73,13 +73,14 @@ def points_bounds(real: np.ndarray, margin: float = 0.25) -> tuple[float, float]
 MAX_WIDENING = 4.0  # the view follows generated points out to this many times the data's reach
 
 
-def view_bounds(real: np.ndarray, fake: np.ndarray, margin: float = 0.25) -> tuple[float, float]:
+def view_bounds(real: np.ndarray, fake: np.ndarray, margin: float = 0.25,
+                max_widening: float = MAX_WIDENING) -> tuple[float, float]:
     """A square view around the data, widened to hold the generated points too (up to
-    MAX_WIDENING times the data's reach; a page marks any beyond it on the edge)."""
+    `max_widening` times the data's reach; a page marks any beyond it on the edge)."""
     lo, hi = points_bounds(real, margin)
     finite = fake[np.isfinite(fake).all(axis=1)] if fake.size else fake
     if finite.size:
-        reach = min(float(np.abs(finite).max()) * (1 + margin), MAX_WIDENING * hi)
+        reach = min(float(np.abs(finite).max()) * (1 + margin), max_widening * hi)
         hi = max(hi, reach)
     return -hi, hi
 

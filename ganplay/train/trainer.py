@@ -730,11 +730,13 @@ class Trainer:
             D.train(was_training)
         return field, grad.detach()
 
-    def view_2d(self, fake: Tensor, at_least: float = 0.0) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
+    def view_2d(self, fake: Tensor, at_least: float = 0.0, max_widening: float = snapshots.MAX_WIDENING,
+                ) -> tuple[tuple[float, float], np.ndarray, np.ndarray]:
         """What the 2D view draws for generated points `fake`: the square extent (around the data,
-        widened to hold `fake`, and to at least -at_least..at_least), D's field over it
-        (FIELD_RES x FIELD_RES, row = y) and G's push at each point."""
-        lo, hi = snapshots.view_bounds(self.real_points, fake.detach().cpu().numpy())
+        widened to hold `fake` up to `max_widening` times the data's reach, and to at least
+        -at_least..at_least), D's field over it (FIELD_RES x FIELD_RES, row = y) and G's push at
+        each point."""
+        lo, hi = snapshots.view_bounds(self.real_points, fake.detach().cpu().numpy(), max_widening=max_widening)
         lo, hi = min(lo, -at_least), max(hi, at_least)
         field, grad = self.field_and_arrows(fake, snapshots.field_grid(lo, hi, FIELD_RES).to(self.device))
         return (lo, hi), field.reshape(FIELD_RES, FIELD_RES).cpu().numpy(), grad.cpu().numpy()
