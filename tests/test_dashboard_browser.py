@@ -241,7 +241,7 @@ def test_playground_follows_the_running_job(server, page):
             total = len(z["fake"])
         assert view["inside"] + view["edge"] == total, view
         if view["edge"]:
-            assert view["notes"] == [f"{view['edge']:,} of {total:,} points beyond the view (on its edge)"], view
+            assert view["notes"] == [f"{view['edge']:,} of {total:,} points<br>beyond the view (on its edge)"], view
 
 
 def test_playground_step_mode(server, page):

@@ -375,7 +375,7 @@ def test_generated_points_beyond_the_view_are_drawn_on_its_edge_and_counted():
     edge = by_name["generated, beyond the view"]
     assert sorted(zip(edge.x, edge.y)) == [(0.0, -3.0), (3.0, 0.0)]  # on the edge, where they left
     notes = [a.text for a in fig.layout.annotations]
-    assert notes == ["3 of 5 points beyond the view (1 not finite)"]
+    assert notes == ["3 of 5 points<br>beyond the view (1 not finite)"]
     assert not view2d.figure_2d(_snap(fake[:2])).layout.annotations  # all inside: no note
 
 
@@ -541,7 +541,7 @@ def test_step_mode_view_follows_points_flying_off_only_to_twice_the_datas_square
     snap = stepper.snapshot()
     assert snap.extent[1] == pytest.approx(VIEW_WIDENING * data_hi)
     fig = view2d.figure_2d(snap)  # the points past it: on the edge, counted
-    assert f"{len(snap.fake):,} of {len(snap.fake):,} points beyond the view" in fig.layout.annotations[0].text
+    assert f"{len(snap.fake):,} of {len(snap.fake):,} points<br>beyond the view" in fig.layout.annotations[0].text
 
 
 def test_step_mode_critic_colours_only_widen_and_a_probability_keeps_0_to_1():
@@ -669,3 +669,18 @@ def test_heavy_work_in_the_server_runs_two_at_a_time_and_refuses_after_waiting()
                 pass
     with widgets.heavy_work("c"), widgets.heavy_work("d"):  # both slots came back
         pass
+
+
+def test_the_playgrounds_coverage_chart_starts_at_step_0_and_counts_whole_modes():
+    fig = view2d.coverage_figure([(250, 3.0), (500, 1.0)], 8, steps=2000)
+    assert tuple(fig.layout.xaxis.range) == (0, 2000) and fig.layout.xaxis.title.text == "training step"
+    assert tuple(fig.layout.yaxis.range) == (0, 8.5) and fig.layout.yaxis.tickformat == "d"
+    assert fig.layout.xaxis.range[1] == 2000 < view2d.coverage_figure([(2500, 3.0)], 8, 2000).layout.xaxis.range[1]
+
+
+def test_the_playgrounds_note_tells_the_collapse_story_only_where_the_run_shows_it():
+    """A fixed 'the points bunch on one or two modes' sat under runs that covered 4 of 5."""
+    assert view2d.coverage_note(1, 8, "ns").startswith("Mode collapse: the orange points sit on 1 of the 8")
+    assert "collapse" not in view2d.coverage_note(4, 5, "ns").split(".")[0]
+    assert view2d.coverage_note(4, 5, "ns").startswith("The orange points reach 4 of the 5 modes")
+    assert view2d.coverage_note(8, 8, "wasserstein").startswith("The orange points reach all 8 modes")

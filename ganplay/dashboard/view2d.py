@@ -250,12 +250,19 @@ def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker
                                    marker={"size": marker.get("size", 5) + 3, "symbol": "triangle-up-open",
                                            "color": edge_colour}, hoverinfo="skip"))
     if away.any():
-        lost = int(away.sum() - len(finite_away))
-        # short enough for a phone's plot (a longer note lost its first digits there)
-        text = f"{int(away.sum()):,} of {len(fake):,} points beyond the view"
-        text += f" ({lost:,} not finite)" if lost else " (on its edge)"
-        fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=1.0, yanchor="bottom",
-                           showarrow=False, font={"color": edge_colour, "size": note_size})
+        fig.add_annotation(text=beyond_note(int(away.sum()), len(fake), int(away.sum() - len(finite_away))),
+                           # over the plot's right end, clear of the title on the left and of the data
+                           xref="x domain", yref="y domain", x=1.0, y=1.0, xanchor="right", yanchor="bottom",
+                           align="right", showarrow=False,
+                           font={"color": edge_colour, "size": note_size})
+
+
+def beyond_note(away: int, total: int, not_finite: int) -> str:
+    """The count of generated points beyond the view, as two short lines in the plot's corner: one
+    line centred over the plot ran past both edges of a phone's half-width chart and of the
+    presenter view's (a note of 45 characters at 18 px)."""
+    return (f"{away:,} of {total:,} points<br>beyond the view "
+            + (f"({not_finite:,} not finite)" if not_finite else "(on its edge)"))
 
 
 MANIFOLD_NAME = "G's manifold (noise grid)"
@@ -357,8 +364,45 @@ def figure_2d(snap: Snapshot2D, scale: FieldScale = PROBABILITY, show_field: boo
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="G's push (mean per cell)",
                                  line={"color": "#1a7f1a", "width": 2}, hoverinfo="skip"))
     fig.update_xaxes(range=[lo, hi], constrain="domain", showgrid=False, zeroline=False)
-    fig.update_yaxes(range=[lo, hi], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False)
+    # constrained on both axes: a plot taller than wide (a phone) otherwise stretched y past the view,
+    # and blank bands framed a field that stops at the view's edge
+    fig.update_yaxes(range=[lo, hi], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=False,
+                     zeroline=False)
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 50, "b": 10},
                       legend={"orientation": "h", "y": -0.08}, title=title or f"step {snap.step:,}",
                       uirevision="keep")
     return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage over a run, beside the figure
+# ---------------------------------------------------------------------------------------------
+COVERAGE_COLOUR = "#ff7f0e"  # the generated points' orange
+
+
+def coverage_figure(coverage: list[tuple[int, float]], total: int, steps: int, height: int = 220) -> go.Figure:
+    """Modes covered at each check, on a step axis from 0 to the run's length (so the line grows
+    across the run instead of filling a frame that starts at the first check) and whole-mode ticks."""
+    fig = go.Figure(go.Scatter(x=[c[0] for c in coverage], y=[c[1] for c in coverage], mode="lines+markers",
+                               line={"color": COVERAGE_COLOUR},
+                               hovertemplate="step %{x:,}: %{y:g} modes<extra></extra>"))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10}, title="modes covered over time",
+                      yaxis={"range": [0, total + 0.5], "rangemode": "tozero", "tickformat": "d"},
+                      xaxis={"range": [0, max(steps, max((c[0] for c in coverage), default=0))],
+                             "title": "training step", "tickformat": "~s"})
+    return fig
+
+
+def coverage_note(now: float, total: int, loss_name: str) -> str:
+    """What to look for, said of this run: the collapse story where the run shows it, else what it
+    shows (a fixed "the points bunch on one or two modes" sat under runs that covered them all)."""
+    if now <= total / 4:
+        return (f"Mode collapse: the orange points sit on {now:.0f} of the {total} modes. A vanilla GAN's "
+                "points tend to bunch on one or two modes and hop between them; a Wasserstein loss with "
+                "gradient penalty (WGAN-GP) usually spreads them over far more.")
+    if now >= total:
+        return (f"The orange points reach all {total} modes. Watch whether they stay there: a vanilla "
+                "GAN's points often bunch on one or two modes later and hop between them (mode collapse).")
+    return (f"The orange points reach {now:.0f} of the {total} modes. Fewer over time would be mode collapse "
+            f"(the points bunching on a few modes); {'this loss' if loss_name == 'wasserstein' else 'WGAN-GP'} "
+            "tends to spread them over more.")

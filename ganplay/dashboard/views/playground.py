@@ -2,8 +2,6 @@
 G's manifold (a noise grid mapped into the plane).
 Watch a run (live, or scrub back through its snapshots), or step a small GAN by hand (GAN Lab)."""
 
-import pandas  # noqa: F401  (before plotly: see docs/ARCHITECTURE.md, 'pandas before plotly')
-import plotly.graph_objects as go
 import streamlit as st
 
 from ganplay import jobs
@@ -99,13 +97,9 @@ def watch() -> None:
                           help="Modes with at least one generated sample within 3σ of the centre "
                                "(the VEEGAN/PacGAN protocol; the run's own eval metric when it "
                                "logs one).")
-                fig = go.Figure(go.Scatter(x=[c[0] for c in coverage], y=[c[1] for c in coverage],
-                                           mode="lines+markers", line={"color": "#ff7f0e"}))
-                fig.update_layout(height=220, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                                  title="modes covered over time", yaxis={"range": [0, total + 0.5]})
-                st.plotly_chart(fig, key="pg-coverage", width="stretch")
-            st.caption("A vanilla GAN's orange points tend to bunch on one or two modes and hop "
-                       "between them (mode collapse); WGAN-GP spreads out over far more of them.")
+                st.plotly_chart(view2d.coverage_figure(coverage, total, info.steps), key="pg-coverage",
+                                width="stretch", config={"displayModeBar": False})  # (it covered the title)
+                st.caption(view2d.coverage_note(now[0], total, loss_name))
 
     view()
 
