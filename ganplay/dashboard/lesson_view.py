@@ -82,7 +82,7 @@ def banner(lesson: Lesson) -> None:
     with st.container(border=True):
         head, out = st.columns([3, 1], vertical_alignment="center")
         head.markdown(f"#### :material/school: Lesson: {lesson.title}")
-        out.button("Leave the lesson", on_click=leave, icon=":material/close:", width="stretch",
+        out.button("Leave the lesson", on_click=leave, icon=":material/close:", width="stretch", wrap=True,
                    help="Back to the normal Train page: every setting unlocked, the default preset.")
         st.markdown(lesson.task)
         places = sorted({SECTIONS[k.partition(".")[0]] for k in lesson.unlock if "." in k})

@@ -204,7 +204,8 @@ def _widget(spec: FieldSpec, arch: str, lim: jobs.Limits, locked: bool = False, 
     elif spec.kind == "multichoice":
         st.multiselect(label, spec.options, key=key, help=help_text, disabled=disabled)
     elif spec.kind == "bool":
-        st.toggle(label, key=key, help=help_text, disabled=disabled)
+        # wrap: in a column a long label was cut to "Show D the bat…" at 1024 px
+        st.toggle(label, key=key, help=help_text, disabled=disabled, wrap=True)
     elif spec.kind in ("int", "float"):
         lo, hi = _bounds(spec, lim)
         cast = int if spec.kind == "int" else float
@@ -289,36 +290,37 @@ def _display_roundtrip(flat: dict, lim: jobs.Limits) -> dict:
 
 def render_sharing(result: FormResult, locked: bool = False) -> None:
     """Export / import the exact config as JSON, a link that opens this page filled in, and the
-    setup as one plain PyTorch script (`ganplay.eject`). No import while a lesson locks the form."""
-    cols = st.columns(4)
+    setup as one plain PyTorch script (`ganplay.eject`). No import while a lesson locks the form.
+    Four buttons drawn as they come, for the caller's row (a wrapping horizontal container: fixed
+    columns cut their labels to "Imp…" and "Sha…" in a 1024 px projector's main column); an
+    import's error goes under the row (`import_error`)."""
     cfg = result.config if result.ok else None
     exported = ""
     if cfg is not None:  # drawn points travel as points.csv beside the JSON (the editor's CSV button)
         exported = (cfg.with_overrides(["data.path=points.csv"]) if cfg.data.name == DRAWN_DATASET
                     else cfg).to_json()
-    with cols[0]:
-        st.download_button("Export config", data=exported,
-                           file_name=f"{(cfg.name if cfg else '') or 'ganplay-config'}.json",
-                           mime="application/json", disabled=cfg is None, icon=":material/download:",
-                           help="The exact config as JSON, seed included: `ganplay train --config FILE` "
-                                "trains the same run. Drawn points: save them (Your points → CSV) "
-                                "as points.csv beside it.", width="stretch")
-    with cols[1]:
-        # short labels: at 1366 px "Import config JSON" was cut to "Import confi…"
-        with st.popover("Import config", icon=":material/upload:", width="stretch", disabled=locked):
-            st.file_uploader("A config JSON exported from here (or written by hand)", type=["json"],
-                             key="form.import", on_change=_on_import, max_upload_size=1)
-    with cols[2]:
-        with st.popover("Share link", icon=":material/link:", width="stretch", disabled=cfg is None):
-            if cfg is not None:
-                base = (st.context.url or "").split("?")[0] or "train"
-                st.code(f"{base}?{share.query_string(cfg)}", language=None, wrap_lines=True)
-                st.caption("Opens the Train page with this setup filled in (only the settings "
-                           "that differ from the defaults are in the link)." +
-                           (" Points don't fit in a link: send your points as CSV (Your points → "
-                            "CSV) with it." if cfg.data.name == DRAWN_DATASET else ""))
-    with cols[3]:
-        _script_button(cfg)
+    st.download_button("Export config", data=exported,
+                       file_name=f"{(cfg.name if cfg else '') or 'ganplay-config'}.json",
+                       mime="application/json", disabled=cfg is None, icon=":material/download:",
+                       help="The exact config as JSON, seed included: `ganplay train --config FILE` "
+                            "trains the same run. Drawn points: save them (Your points → CSV) "
+                            "as points.csv beside it.")
+    with st.popover("Import config", icon=":material/upload:", disabled=locked):
+        st.file_uploader("A config JSON exported from here (or written by hand)", type=["json"],
+                         key="form.import", on_change=_on_import, max_upload_size=1)
+    with st.popover("Share link", icon=":material/link:", disabled=cfg is None):
+        if cfg is not None:
+            base = (st.context.url or "").split("?")[0] or "train"
+            st.code(f"{base}?{share.query_string(cfg)}", language=None, wrap_lines=True)
+            st.caption("Opens the Train page with this setup filled in (only the settings "
+                       "that differ from the defaults are in the link)." +
+                       (" Points don't fit in a link: send your points as CSV (Your points → "
+                        "CSV) with it." if cfg.data.name == DRAWN_DATASET else ""))
+    _script_button(cfg)
+
+
+def import_error() -> None:
+    """Why the last config import failed (under the buttons' row), if it did."""
     if st.session_state.get("form.import_error"):
         st.error(st.session_state["form.import_error"])
 
@@ -340,4 +342,4 @@ def _script_button(cfg) -> None:
         why = "Not available: " + "; ".join(refused)
     st.download_button("Python script", data=b"" if refused else functools.partial(eject.download_bytes, cfg),
                        file_name=name, mime=mime, disabled=bool(refused), icon=":material/code:",
-                       help=why, width="stretch")
+                       help=why)

@@ -29,11 +29,11 @@ mode = st.segmented_control("Mode", [WATCH, STEP, DRAW], default=WATCH, key="pg.
 show_field = show_arrows = show_manifold = False  # Draw your data: no GAN, no layers
 if mode != DRAW:
     show = st.columns(4)
-    show_field = show[0].toggle("D's field", value=True, key="pg.field", help="Heatmap of D's output.")
-    show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows",
+    show_field = show[0].toggle("D's field", value=True, key="pg.field", wrap=True, help="Heatmap of D's output.")
+    show_arrows = show[1].toggle("G's arrows", value=True, key="pg.arrows", wrap=True,
                                  help="The negative gradient of G's loss, averaged over the generated "
                                       "points in each cell of a 12 x 12 grid.")
-    show_manifold = show[2].toggle("G's manifold", value=False, key="pg.manifold",
+    show_manifold = show[2].toggle("G's manifold", value=False, key="pg.manifold", wrap=True,
                                    help="A regular grid of noise vectors as G maps it into the plane: where the "
                                         "mesh is stretched G spreads its noise thin, where it folds G maps "
                                         "different noise to the same place.")
@@ -56,7 +56,7 @@ def watch() -> None:
         st.page_link("views/train.py", label="Train", icon=":material/model_training:")
         return
     info = pick_run(runs, "pg.run", "Run", preferred=st.session_state.get("train.job"))
-    follow = show[3].toggle("Follow the newest step", value=True, key="pg.follow",
+    follow = show[3].toggle("Follow the newest step", value=True, key="pg.follow", wrap=True,
                             help="Off: scrub back through the run's history with the slider.")
     data_name = info.settings.data.name
     loss_name = info.settings.loss.name
@@ -109,7 +109,7 @@ def _updates(n: int) -> str:
 
 
 def step_by_hand() -> None:
-    cols = st.columns([2, 2, 1.6, 1], vertical_alignment="bottom")
+    cols = st.columns([2, 2, 1.6], vertical_alignment="bottom")
     preset = cols[0].selectbox("Setup", STEP_PRESETS, key="pg.step_preset",
                                help="The preset's models, loss and optimiser, trained right here.")
     base = Config.from_preset(preset)
@@ -133,8 +133,22 @@ def step_by_hand() -> None:
         overrides.append(f"data.path={points_editor.stored_path(runs_root())}")
     cfg = base.with_overrides(overrides)
     ident = cfg.to_json()
-    reset = cols[3].button("Reset", icon=":material/restart_alt:", width="stretch",
-                           help="New models from the same seed.")
+    asked = None
+    # one row that wraps where the page is narrow: in fixed columns a 1024 px projector's main
+    # column cut "20 training steps" and broke "Reset" in two
+    with st.container(horizontal=True, key="pg-step-buttons"):
+        if st.button("One D step", icon=":material/looks_one:",
+                     help="Update the discriminator once: the background shifts a little (20 steps show more)."):
+            asked = ("d", 1)
+        if st.button("One G step", icon=":material/looks_two:",
+                     help="Update the generator once: the orange points move along the arrows."):
+            asked = ("g", 1)
+        if st.button("D + G step", icon=":material/skip_next:",
+                     help=f"n_critic ({cfg.optim.n_critic}) D steps, then one G step: one training step."):
+            asked = ("both", 1)
+        if st.button("20 training steps", icon=":material/fast_forward:"):
+            asked = ("both", 20)
+        reset = st.button("Reset", icon=":material/restart_alt:", help="New models from the same seed.")
     stepper = st.session_state.get("pg.stepper")
     if reset or stepper is None or st.session_state.get("pg.stepper_cfg") != ident:
         with st.spinner("Building the models…"):
@@ -142,18 +156,6 @@ def step_by_hand() -> None:
 
             stepper = Stepper(cfg)
         st.session_state["pg.stepper"], st.session_state["pg.stepper_cfg"] = stepper, ident
-    b, asked = st.columns(4), None
-    if b[0].button("One D step", icon=":material/looks_one:", width="stretch",
-                   help="Update the discriminator once: the background shifts a little (20 steps show more)."):
-        asked = ("d", 1)
-    if b[1].button("One G step", icon=":material/looks_two:", width="stretch",
-                   help="Update the generator once: the orange points move along the arrows."):
-        asked = ("g", 1)
-    if b[2].button("D + G step", icon=":material/skip_next:", width="stretch",
-                   help=f"n_critic ({cfg.optim.n_critic}) D steps, then one G step: one training step."):
-        asked = ("both", 1)
-    if b[3].button("20 training steps", icon=":material/fast_forward:", width="stretch"):
-        asked = ("both", 20)
     if asked:
         try:
             with heavy_work("your steps"):

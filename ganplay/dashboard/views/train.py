@@ -31,13 +31,14 @@ errors = result.all_errors()
 if errors:
     st.error("Fix these before starting:\n" + "\n".join(f"- {e}" for e in errors), icon=":material/error:")
 
-start_col, share_col = st.columns([1, 4.6], vertical_alignment="bottom")
-with start_col:
+# one row that wraps where the page is narrow (a projector's 1024 px with the sidebar open): fixed
+# columns cut the labels to "Start…", "Imp…", "Sha…"
+with st.container(horizontal=True, key="train-actions"):
     start = st.button("Start training", type="primary", icon=":material/play_arrow:", disabled=not result.ok,
-                      width="stretch", help="Starts a separate training process that writes a new "
-                      "run directory; closing the browser does not stop it.")
-with share_col:
+                      help="Starts a separate training process that writes a new run directory; closing "
+                      "the browser does not stop it.")
     train_form.render_sharing(result, locked=lesson is not None)
+train_form.import_error()
 if start and result.ok:
     try:
         info = jobs.submit(result.config, root, lim, visitor=visitor.token())
