@@ -34,7 +34,8 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from ganplay.sampling import LoadedGenerator, load_generator, nonfinite_warning
+from ganplay.sampling import LoadedGenerator, SamplingError, load_generator, nonfinite_warning
+from ganplay.train.checkpoint import missing_checkpoint
 from ganplay.train.rundir import NoCheckpointError, RunDir, runs_root
 from ganplay.zoo import cards, has_card, weights_path
 
@@ -216,13 +217,20 @@ def cached_generator(path: Path, label: str | None = None) -> LoadedGenerator:
     cached by path and mtime. Refuses 2D generators and ones whose weights or outputs hold NaN."""
     try:
         key = (str(Path(path).resolve()), Path(path).stat().st_mtime)
+    except FileNotFoundError:  # listed a moment ago, then removed by the run's checkpoint rotation
+        raise missing_checkpoint(path) from None
     except OSError as exc:
         raise ExploreError(f"cannot read {Path(path).name}: {exc.strerror}") from None
     label = label or Path(path).name
     with _LOCK:
         gen = _GENERATORS.get(key)
         if gen is None:
-            gen = load_generator(path)
+            try:
+                gen = load_generator(path)
+            except SamplingError:
+                if not Path(path).exists():  # removed while it was being read
+                    raise missing_checkpoint(path) from None
+                raise
             if gen.is_points:
                 raise ExploreError(f"{label} makes 2D points, not images: explore it in the Playground")
             probe = gen.translate(torch.zeros(2, *gen.G.in_shape)) if gen.is_translator else gen.sample(2, seed=0)[0]

@@ -14,6 +14,7 @@ SSIM too (`metrics.translation.scores`). A drawing has no true image: readings o
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -30,7 +31,9 @@ from ganplay.zoo import weights_path
 
 SIDE = 28
 INK_BOX = 20  # MNIST: each digit's ink scaled into a 20x20 box, centred by mass in 28x28
-MAX_DRAWING_SIDE = 4096  # a canvas larger than this is refused, not resized
+MAX_DRAWING_SIDE = 1024  # a canvas or picture larger than this is refused (as panel.guard.MAX_SIDE)
+MAX_PHOTO_SIDE = 4 * MAX_DRAWING_SIDE  # a JPEG: decoded at 1/8 of that at most (`draft`), so taken
+WORK_SIDE = 512  # what `_ink` computes on: a larger picture is reduced first (a 280 px canvas is not)
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,14 @@ PICTURE_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
 
 
 def read_picture(path) -> np.ndarray:
-    """An uploaded file as a picture `mnist_like` reads: uint8 (H, W) grey or (H, W, 4) RGBA.
-    Refused with a message: a missing, empty or too large file (over MAX_UPLOAD_BYTES), anything
-    PIL cannot read as a picture, one under MIN_PICTURE_SIDE or over MAX_DRAWING_SIDE px a side
-    (checked from its header, before decoding: a small PNG can hold a huge canvas). Any mode is
-    converted (palette, 16-bit, CMYK, ...; transparency kept); an animation gives its first frame."""
+    """An uploaded file as a picture `mnist_like` reads: uint8 (H, W) grey or (H, W, 4) RGBA, at
+    most WORK_SIDE px a side. Refused with a message: a missing, empty or too large file (over
+    MAX_UPLOAD_BYTES), anything PIL cannot read as a picture, one under MIN_PICTURE_SIDE or over
+    MAX_DRAWING_SIDE px a side (MAX_PHOTO_SIDE for a JPEG) from its header, before decoding: a
+    328-byte PNG can hold a 4000 x 4000 canvas. What is decoded stays small: a JPEG decodes at
+    1/2, 1/4 or 1/8 of its size (`draft`), anything larger than WORK_SIDE is reduced (box
+    averages) before its mode is converted and before any float arithmetic (`_ink`). Any mode is
+    read (palette, 16-bit, CMYK, ...; transparency kept); an animation gives its first frame."""
     from PIL import Image, UnidentifiedImageError
 
     if path is None or str(path) == "":
@@ -148,23 +154,55 @@ def read_picture(path) -> np.ndarray:
     try:
         with Image.open(path, formats=PICTURE_FORMATS) as img:
             w, h = img.size
-            if max(w, h) > MAX_DRAWING_SIDE:
-                raise ExploreError(f"The picture is {w}x{h} px; at most {MAX_DRAWING_SIDE} px a side.")
+            jpeg = img.format == "JPEG"
+            cap = MAX_PHOTO_SIDE if jpeg else MAX_DRAWING_SIDE
+            if max(w, h) > cap:
+                raise ExploreError(f"The picture is {w}x{h} px; at most {cap} px a side"
+                                   + (" (a JPEG photo)." if jpeg else f" ({MAX_PHOTO_SIDE} for a JPEG photo)."))
             if min(w, h) < MIN_PICTURE_SIDE:
                 raise ExploreError(f"The picture is {w}x{h} px: too small to hold a digit (at least "
                                    f"{MIN_PICTURE_SIDE} px a side).")
+            if jpeg:  # decoded at the smallest of 1/1, 1/2, 1/4, 1/8 that keeps WORK_SIDE px
+                img.draft(img.mode, _fit(w, h, WORK_SIDE))
             img.seek(0)
-            alpha = "A" in img.getbands() or "transparency" in img.info
-            if img.mode.startswith("I"):  # 16/32-bit grey: scaled down to 8 bits
-                a = np.asarray(img, dtype=np.float64)
-                return np.rint(255 * (a - a.min()) / max(float(a.max() - a.min()), 1e-9)).astype(np.uint8)
-            return np.asarray(img.convert("RGBA" if alpha else "L"), dtype=np.uint8).copy()
+            return _decoded(img)
     except (UnidentifiedImageError, Image.DecompressionBombError):
         raise ExploreError("That file is not a picture this page can read: upload a PNG or JPEG of a digit.") from None
     except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, ExploreError):
             raise
         raise ExploreError("That picture is damaged or cut short: upload a PNG or JPEG of a digit.") from None
+
+
+def _fit(w: int, h: int, side: int) -> tuple[int, int]:
+    """(w, h) scaled so the longer side is `side` (at least 1 px each)."""
+    big = max(w, h)
+    return max(1, w * side // big), max(1, h * side // big)
+
+
+# modes PIL's `reduce` averages as they are; others are converted first (palette, 1-bit, CMYK,
+# 16-bit: at most MAX_DRAWING_SIDE square, 4 bytes a pixel)
+_REDUCIBLE = ("L", "LA", "RGB", "RGBA", "I", "F")
+
+
+def _decoded(img) -> np.ndarray:
+    """An opened picture (header checked) as uint8 grey or RGBA of at most WORK_SIDE px a side."""
+    alpha = "A" in img.getbands() or "transparency" in img.info
+    if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit grey: reduced, then stretched to 8 bits
+        img = img if img.mode in ("I", "F") else img.convert("I")
+        a = np.asarray(_reduced(img), dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        return np.rint(255 * (a - lo) / max(hi - lo, 1e-9)).astype(np.uint8)
+    if img.mode not in _REDUCIBLE:
+        img = img.convert("RGBA" if alpha else "L")
+    img = _reduced(img)
+    return np.asarray(img.convert("RGBA" if alpha else "L"), dtype=np.uint8).copy()
+
+
+def _reduced(img):
+    """`img` reduced by a whole factor (box averages) to at most WORK_SIDE px a side."""
+    factor = math.ceil(max(img.size) / WORK_SIDE)
+    return img.reduce(factor) if factor > 1 else img
 
 
 def _ink(drawing: np.ndarray | None) -> np.ndarray:
@@ -175,6 +213,7 @@ def _ink(drawing: np.ndarray | None) -> np.ndarray:
         raise ExploreError(f"expected a grey or RGB(A) picture; got an array of shape {a.shape}")
     if max(a.shape[:2]) > MAX_DRAWING_SIDE:
         raise ExploreError(f"the picture is {a.shape[1]}x{a.shape[0]} px; at most {MAX_DRAWING_SIDE} px a side")
+    a = _reduced_array(a)
     a = a.astype(np.float32) / (255.0 if a.dtype == np.uint8 or a.max() > 1 else 1.0)
     if a.ndim == 2:
         a = a[:, :, None]
@@ -184,6 +223,22 @@ def _ink(drawing: np.ndarray | None) -> np.ndarray:
         return alpha
     paper = float(np.median(grey))  # most of a canvas is paper, dark or white
     return alpha * np.abs(grey - paper) / max(paper, 1.0 - paper, 1e-6)
+
+
+def _reduced_array(a: np.ndarray) -> np.ndarray:
+    """A drawing larger than WORK_SIDE px (a canvas on a high-density screen) reduced by a whole
+    factor, as `read_picture` reduces an upload: box averages, kept uint8 when it was."""
+    if max(a.shape[:2]) <= WORK_SIDE:
+        return a
+    from PIL import Image
+
+    if a.dtype == np.uint8 and (a.ndim == 2 or a.shape[2] in (3, 4)):
+        return np.asarray(_reduced(Image.fromarray(a)))
+    f = math.ceil(max(a.shape[:2]) / WORK_SIDE)  # other dtypes: the mean of each f x f block
+    h, w = -(-a.shape[0] // f) * f, -(-a.shape[1] // f) * f
+    pad = [(0, h - a.shape[0]), (0, w - a.shape[1])] + [(0, 0)] * (a.ndim - 2)
+    a = np.pad(a, pad, mode="edge")
+    return a.reshape(h // f, f, w // f, f, *a.shape[2:]).mean(axis=(1, 3))
 
 
 def answers(kind: str, inputs: Tensor, truth: Tensor | None = None) -> list[Answer]:

@@ -20,6 +20,7 @@ Every picture is a PIL image; inputs are checked with `ExploreError` messages, a
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -50,6 +51,8 @@ FAKE_COLOUR = (150, 150, 150)
 TEXT = (40, 40, 40)
 # a viridis-like ramp for feature maps (dark = low, yellow = high): they are not pictures
 RAMP = np.array([(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)], np.float32)
+
+log = logging.getLogger(__name__)
 
 
 def _font(size: int = 13):
@@ -249,7 +252,10 @@ def d_verdict(run_dir: str | Path, n_fake: int = 24, n_real: int = 8, seed: int 
     try:
         data = load_dataset(cfg)
     except Exception as exc:  # noqa: BLE001 (a data set that is not here: say which, keep the page)
-        raise VerdictError(f"the run's training data could not be loaded: {exc}") from None
+        log.warning("D's verdict: %s's training data could not be loaded", ckpt.shown_path(latest), exc_info=True)
+        # the reason may name a server folder: a public page shows it through checkpoint.scrub_paths
+        raise VerdictError(f"the run's training data ({cfg.data.name}) could not be loaded: "
+                           f"{type(exc).__name__}: {str(exc)[:300]}") from None
     pick = torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:n_real]
     real, real_labels = data.batch(pick)
     real = real.float()

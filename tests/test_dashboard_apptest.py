@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.train.rundir import RunDir, atomic_write_json
-from servers import wait_until
+from servers import two_checkpoint_run, wait_until
 
 MAIN = Path(__file__).resolve().parents[1] / "ganplay" / "dashboard" / "main.py"
 TINY_FORM = {"model.g_hidden": "32, 32", "model.d_hidden": "32", "model.z_dim": 8,
@@ -387,3 +387,19 @@ def test_the_form_turns_off_what_the_chosen_data_does_not_read(runs):
     at.number_input(key="cfg.data.modes").set_value(3).run()
     at.selectbox(key="cfg.data.name").select("ring8").run()  # a value ring8 refuses stays fixable
     assert "cfg.data.modes" not in off() and any("data.modes" in e for e in errors(at))
+
+
+def test_a_damaged_checkpoint_is_named_without_the_servers_folders_in_demo_mode(runs, monkeypatch):
+    """The Runs page's D's verdict and ONNX export say which checkpoint is damaged as
+    `runs/<run id>/checkpoints/...`, and the run's folder as `runs/<run id>`, not where the server keeps them."""
+    broken = two_checkpoint_run(runs, "mnist-cdcgan", "broken-run")
+    (broken / "checkpoints" / "step-0000002.safetensors").write_bytes(b"not a safetensors file at all")
+    monkeypatch.setenv("GANPLAY_DEMO", "1")
+    at = app("views/runs.py")
+    [b for b in at.button if b.label == "Ask D"][0].click().run()
+    [b for b in at.button if b.label == "Export ONNX"][0].click().run()
+    shown = [m.value for m in at.markdown] + errors(at)
+    said = [t for t in shown if "is not a safetensors file" in t]
+    assert len(said) == 2 and all("runs/broken-run/checkpoints/step-0000002.safetensors" in t for t in said), shown
+    assert not [t for t in shown if str(runs) in t], shown
+    assert any(t.startswith("`runs/broken-run`") for t in shown)

@@ -29,7 +29,7 @@ def test_a_drawing_becomes_a_digit_as_mnist_prepared_them():
 
 @pytest.mark.parametrize("drawing, message", [
     (None, "empty"), (np.zeros((280, 280, 4), np.uint8), "empty"), (np.full((50, 50), 255, np.uint8), "empty"),
-    (np.zeros((5000, 10), np.uint8), "at most 4096"), (np.zeros((3, 3, 2), np.uint8), "grey or RGB"),
+    (np.zeros((5000, 10), np.uint8), f"at most {img2img.MAX_DRAWING_SIDE}"), (np.zeros((3, 3, 2), np.uint8), "grey or RGB"),
 ])
 def test_bad_drawings_are_refused_with_a_reason(drawing, message):
     with pytest.raises(ExploreError, match=message):

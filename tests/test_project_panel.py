@@ -14,6 +14,7 @@ from PIL import Image, ImageChops
 
 from ganplay import explore as E
 from ganplay import projection as P
+from ganplay.img2img import MAX_DRAWING_SIDE
 from ganplay.panel import handlers as H
 from ganplay.panel import project
 from servers import panel_server, wait_until
@@ -149,7 +150,7 @@ def test_bad_input_and_one_projection_at_a_time(panel, digit, tmp_path):
         ((CDCGAN, {"background": None, "layers": [], "composite": None}, "z", 100, "auto"), "/project_drawing",
          "draw a digit first"),
         ((CDCGAN, handle_file(str(tmp_path / "notes.png")), "z", 100, "auto"), "/project_upload", "not a picture"),
-        ((CDCGAN, handle_file(str(tmp_path / "wide.png")), "z", 100, "auto"), "/project_upload", "at most 4096 px"),
+        ((CDCGAN, handle_file(str(tmp_path / "wide.png")), "z", 100, "auto"), "/project_upload", f"at most {MAX_DRAWING_SIDE} px"),
         ((CDCGAN, handle_file(str(digit)), "w+", 100, "auto"), "/project_upload", "has no w space"),
     ]:
         shown, recon, text, row = client.predict(*args, api_name=api)

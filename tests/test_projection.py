@@ -15,7 +15,7 @@ from PIL import Image
 
 from ganplay import explore as E
 from ganplay import projection as P
-from ganplay.img2img import read_picture
+from ganplay.img2img import MAX_DRAWING_SIDE, read_picture
 
 DCGAN, CDCGAN, STYLE = "mnist-dcgan", "mnist-cdcgan", "mnist-cstylegan-lite"
 
@@ -102,7 +102,7 @@ def test_bad_projection_input_is_a_clear_value_error(dcgan, style, tmp_path):
         (lambda: P.project(style, target, label=12), "label must be 0..9"),
         (lambda: P.target_from_picture(dcgan, None), "draw something first"),
         (lambda: P.target_from_picture(dcgan, np.full((280, 280, 4), 255, np.uint8)), "draw something first"),
-        (lambda: P.target_from_picture(dcgan, np.zeros((5000, 10), np.uint8)), "at most 4096 px"),
+        (lambda: P.target_from_picture(dcgan, np.zeros((5000, 10), np.uint8)), f"at most {MAX_DRAWING_SIDE} px"),
         (lambda: P.target_from_picture(dcgan, np.zeros((10, 10, 7), np.uint8)), "grey or RGB"),
         (lambda: P.project(dcgan, "a picture"), "picture tensor"),
     ]
@@ -114,7 +114,7 @@ def test_bad_projection_input_is_a_clear_value_error(dcgan, style, tmp_path):
     (tmp_path / "big.png").write_bytes(b"\x89PNG" + bytes(2_000_000))
     # an ICO is opened by decoding it whole (a 657 kB one held 640 MB): not read at all
     Image.new("L", (64, 64)).save(tmp_path / "digit.ico", sizes=[(64, 64)])
-    for name, message in [("notes.png", "not a picture"), ("wide.png", "at most 4096 px"), ("big.png", "at most 1 MB"),
+    for name, message in [("notes.png", "not a picture"), ("wide.png", f"at most {MAX_DRAWING_SIDE} px"), ("big.png", "at most 1 MB"),
                           ("digit.ico", "not a picture")]:
         with pytest.raises(ValueError, match=message):
             read_picture(tmp_path / name)

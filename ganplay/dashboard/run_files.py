@@ -11,7 +11,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.dashboard import charts
 from ganplay.dashboard.form_spec import flatten
-from ganplay.dashboard.widgets import Busy, heavy_work
+from ganplay.dashboard.widgets import Busy, heavy_work, public_error, shown_run_path
 from ganplay.glossary import metric
 from ganplay.jobs import JobError, RunInfo
 from ganplay.train.rundir import RunDir
@@ -101,7 +101,7 @@ def downloads(info: RunInfo) -> None:
                 except Busy as exc:
                     st.warning(str(exc), icon=":material/hourglass_top:")
                 except Exception as exc:  # missing onnxscript, unsupported op: say so, keep the page
-                    st.error(f"ONNX export failed: {exc}")
+                    st.error(f"ONNX export failed: {public_error(exc)}")
         if held and held[0] == info.id:
             st.download_button("Download ONNX", data=held[1], icon=":material/download:",
                                file_name=f"{info.path.name}.onnx", width="stretch", key=f"dl-onnx-{info.id}")
@@ -150,8 +150,8 @@ def d_verdict(info: RunInfo) -> None:
             with heavy_work("D's verdict"), st.spinner("D is scoring…"):
                 v = inside.d_verdict(info.path, 24, 8, seed=0)
             st.session_state[key] = (png_bytes(inside.verdict_image(v)), inside.verdict_text(v))
-        except ValueError as exc:  # a PacGAN D, missing data, ...: say why, keep the page
-            st.session_state[key] = (None, str(exc))
+        except ValueError as exc:  # a PacGAN D, missing data, a damaged checkpoint: say why, keep the page
+            st.session_state[key] = (None, public_error(exc))
         except Busy as exc:
             st.warning(str(exc), icon=":material/hourglass_top:")
     shown = st.session_state.get(key)
@@ -162,7 +162,7 @@ def d_verdict(info: RunInfo) -> None:
 
 
 def detail(info: RunInfo, root: Path) -> None:
-    st.markdown(f"`{info.path}` · {info.summary()}")
+    st.markdown(f"`{shown_run_path(info)}` · {info.summary()}")
     if info.error:
         st.error(info.error)
     if info.kind == "run":

@@ -143,3 +143,24 @@ def heavy_work(what: str, wait_s: float | None = None) -> Iterator[None]:
         yield
     finally:
         _heavy.release()
+
+
+def public_error(exc: BaseException | str) -> str:
+    """An error's text as a page shows it: whole on a person's own machine; in demo mode with every
+    server path replaced (`checkpoint.scrub_paths`: a run's checkpoint reads `runs/<run id>/...`)."""
+    if not jobs.demo_mode():
+        return str(exc)
+    from ganplay.train.checkpoint import scrub_paths  # (torch: only once an error is shown)
+
+    return scrub_paths(str(exc))
+
+
+def shown_run_path(info: RunInfo) -> str:
+    """Where a run's files are, as its page says it: the folder itself, or in demo mode its name
+    under the runs folder (`runs/<run id>`), not the server's path."""
+    if not jobs.demo_mode():
+        return str(info.path)
+    try:
+        return "runs/" + info.path.resolve().relative_to(runs_root().resolve()).as_posix()
+    except ValueError:
+        return "runs/" + info.path.name

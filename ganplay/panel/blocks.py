@@ -20,13 +20,16 @@ from ganplay.panel import (CONCURRENCY, QUEUE_SIZE, SESSIONS, compare, files, ha
                            walk)
 from ganplay.panel import inside  # the Inside the GAN tab
 from ganplay.panel import project
+from ganplay.panel.errors import public_message, quiet_refusals
+from ganplay.panel.numbers import Number, Slider
 
 TITLE = "ganplay explorer"
 
 
 def make_ui(budget: "files.CacheBudget | None" = None):
     """A decorator for handlers: prune the cache first (`budget`); bad input becomes a message in
-    the page (and in the client's exception)."""
+    the page (and in the client's exception), as `errors.public_message` words it: in demo mode
+    our refusals without server paths, anything else a generic line (its traceback in the log)."""
 
     def ui(fn):
         @functools.wraps(fn)
@@ -36,7 +39,7 @@ def make_ui(budget: "files.CacheBudget | None" = None):
             try:
                 return fn(*args)
             except ValueError as exc:
-                raise gr.Error(str(exc), print_exception=False) from None
+                raise gr.Error(public_message(exc), print_exception=False) from None
 
         return wrapper
 
@@ -82,6 +85,7 @@ def build() -> gr.Blocks:
     lim = H.limits()
     # demo mode: the large pictures share one concurrency group of `heavy_at_once`
     heavy = dict(concurrency_id="heavy", concurrency_limit=lim.heavy_at_once) if lim.demo else {}
+    quiet_refusals()  # demo mode: Gradio's refusals of malformed calls, one log line a minute, not a traceback each
     # no telemetry: Gradio would otherwise ask api.gradio.app for its latest version and report the
     # panel's build there from a learner's laptop (offline first; the environment cannot turn it on)
     with gr.Blocks(title=TITLE, delete_cache=files.DELETE_CACHE, analytics_enabled=False) as demo:
@@ -97,13 +101,13 @@ def build() -> gr.Blocks:
             # minimum widths: on a phone each gets a line of its own instead of a clipped name
             generator = gr.Dropdown(choices, value=default, label="Generator", scale=3, min_width=260,
                                     allow_custom_value=True, elem_id="gp-generator")
-            seed = gr.Number(value=0, label="Seed", info=H.SEED_INFO, precision=0, scale=1, min_width=160,
+            seed = Number(value=0, label="Seed", info=H.SEED_INFO, precision=0, scale=1, min_width=160,
                              elem_id="gp-seed")
             reseed = gr.Button("New seed", scale=0, min_width=110, elem_id="gp-new-seed")
             label = gr.Dropdown([(str(i), i) for i in range(10)], value=0, label="Label", scale=1, min_width=160,
                                 info="Which class (digit) a conditional generator draws",
                                 allow_custom_value=True, elem_id="gp-label")
-            truncation = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Closeness to the average picture "
+            truncation = Slider(0.0, 1.0, value=1.0, step=0.05, label="Closeness to the average picture "
                                    "(truncation)", info=H.TRUNCATION_INFO, scale=2, min_width=260,
                                    elem_id="gp-truncation")
         info = gr.Markdown()

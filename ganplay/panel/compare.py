@@ -6,6 +6,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ganplay.panel import handlers as H
+from ganplay.panel.numbers import Number, Slider
 
 
 def build(c) -> None:
@@ -48,8 +49,8 @@ def build(c) -> None:
     c.compare_call = dict(fn=compare_fn, **compare_io)
     c.extras = extras
     with gr.Row():
-        seed_b = gr.Number(value=1, label="Interpolate to seed", precision=0, elem_id="gp-compare-interp-seed")
-        frames = gr.Slider(2, min(16, c.limits.frames), value=8, step=1, label="Pictures (frames)", min_width=200,
+        seed_b = Number(value=1, label="Interpolate to seed", precision=0, elem_id="gp-compare-interp-seed")
+        frames = Slider(2, min(16, c.limits.frames), value=8, step=1, label="Pictures (frames)", min_width=200,
                            elem_id="gp-compare-interp-frames")
         mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
                         elem_id="gp-compare-interp-path")
@@ -60,7 +61,7 @@ def build(c) -> None:
                **c.heavy)
 
     with gr.Accordion("Timeline: the seed through a run's saved checkpoints (generator chosen above)", open=False):
-        index = gr.Slider(0, 1, value=1, step=1, label="Checkpoint (0 = oldest)", elem_id="gp-timeline")
+        index = Slider(0, 1, value=1, step=1, label="Checkpoint (0 = oldest)", elem_id="gp-timeline")
         t_img = c.image("At this checkpoint", height=230, width=230, elem_id="gp-timeline-image")
         t_info = gr.Markdown(elem_id="gp-timeline-info")
     index.release(ui(H.timeline), [c.generator, index, c.seed, c.label, c.truncation], [t_img, t_info],
@@ -72,12 +73,12 @@ def build(c) -> None:
         with gr.Row():
             sgen = gr.Dropdown(styles, value=styles[0][1] if styles else None, label="Generator",
                                allow_custom_value=True, min_width=260, elem_id="gp-mix-generator")
-            cross = gr.Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)", min_width=260,
+            cross = Slider(0, 6, value=3, step=1, label="Crossover layer (A before, B from here)", min_width=260,
                               elem_id="gp-crossover")
         with gr.Row():
-            seed_a = gr.Number(value=0, label="Seed A (overall shape)", info="coarse styles", precision=0,
+            seed_a = Number(value=0, label="Seed A (overall shape)", info="coarse styles", precision=0,
                                elem_id="gp-mix-seed-a")
-            seed_b2 = gr.Number(value=1, label="Seed B (details)", info="fine styles", precision=0,
+            seed_b2 = Number(value=1, label="Seed B (details)", info="fine styles", precision=0,
                                 elem_id="gp-mix-seed-b")
         mix = c.image("A | B | mix", elem_id="gp-style-mix")
     mix_inputs = [sgen, seed_a, seed_b2, cross, c.label, c.truncation]

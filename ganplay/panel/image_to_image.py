@@ -10,6 +10,7 @@ import gradio as gr
 from ganplay import img2img
 from ganplay.explore import grid_image
 from ganplay.panel import guard
+from ganplay.panel.numbers import Number
 
 N_ANSWERS = max(len(t.methods) for t in img2img.TASKS.values())
 SCALE = 6  # 28 px shown at 168 px, pixels kept sharp
@@ -77,7 +78,7 @@ def build(c) -> None:
                     elem_id="gp-i2i-task")
     with gr.Row():
         with gr.Column(scale=2, min_width=300):
-            index = gr.Number(value=0, precision=0, minimum=0, maximum=img2img.EVAL_N - 1,
+            index = Number(value=0, precision=0, minimum=0, maximum=img2img.EVAL_N - 1,
                               label=f"Held-out digit (0..{img2img.EVAL_N - 1})", elem_id="gp-i2i-index")
             go_pick = gr.Button("Answer this held-out digit", variant="primary", elem_id="gp-i2i-pick")
             pad = guard.Sketchpad(label="Or draw (pick the brush first)", type="numpy", canvas_size=(280, 280),

@@ -17,6 +17,8 @@ from ganplay import explore as E
 from ganplay import inside as I
 from ganplay.metrics.memorisation import NotDigitsError, reading
 from ganplay.panel import handlers as H
+from ganplay.panel.errors import public_message
+from ganplay.panel.numbers import Slider
 
 TITLE = "Inside the GAN"
 N_DIRECTIONS = 3  # this tab's own sliders (the Walk tab's first directions)
@@ -40,7 +42,7 @@ def sample_view(generator: str, seed, label, truncation, *amounts):
     try:
         nb = I.neighbours(gen, seed, label, truncation, amounts, k=K)
     except NotDigitsError as exc:  # the maps still answer; the neighbours say why they do not
-        return None, str(exc), maps, maps_md
+        return None, public_message(exc), maps, maps_md
     return I.neighbours_image(nb), I.neighbours_table(nb), maps, maps_md
 
 
@@ -102,7 +104,7 @@ def verdict(generator: str, n_fake, n_real, seed):
     try:
         v = I.d_verdict(source, n_fake, n_real, E.check_seed(seed))
     except I.VerdictError as exc:
-        return None, str(exc)
+        return None, public_message(exc)  # (demo mode: a data set's path in its reason is not shown)
     return I.verdict_image(v), I.verdict_text(v)
 
 
@@ -116,7 +118,7 @@ def build(c, tab) -> None:
     gr.Markdown("What the generator's sample is made of, and whether it copies. The sample is the one the "
                 "controls above name (generator, seed, label, truncation), moved along these directions:")
     with gr.Row():
-        sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
+        sliders = [Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
                              min_width=180, elem_id=f"gp-inside-pc{i + 1}") for i in range(N_DIRECTIONS)]
     with gr.Accordion("Nearest real digits: is this sample a copy?", open=True):
         gr.Markdown("Distances between the classifier's 128 features (a digit that reads the same is near) and "
@@ -142,9 +144,9 @@ def build(c, tab) -> None:
         gr.Markdown("G's samples and real training digits, scored by the run's D and sorted most real first; the "
                     "real ones are outlined in orange.")
         with gr.Row():
-            n_fake = gr.Slider(2, 24 if c.limits.demo else 48, value=24, step=1, label="Generated images",
+            n_fake = Slider(2, 24 if c.limits.demo else 48, value=24, step=1, label="Generated images",
                                min_width=200, elem_id="gp-verdict-fake")
-            n_real = gr.Slider(0, 8 if c.limits.demo else 16, value=8, step=1, label="Real images", min_width=200,
+            n_real = Slider(0, 8 if c.limits.demo else 16, value=8, step=1, label="Real images", min_width=200,
                                elem_id="gp-verdict-real")
             ask = gr.Button("Ask D", variant="primary", scale=0, min_width=110, elem_id="gp-verdict-button")
         v_img = c.image("D's verdict, most real first", elem_id="gp-inside-verdict", show_label=False)

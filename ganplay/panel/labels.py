@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ganplay.panel import handlers as H
+from ganplay.panel.numbers import Slider
 
 
 def build(c) -> None:
@@ -17,7 +18,7 @@ def build(c) -> None:
     go_all.click(c.ui(H.all_classes_from), [c.start, c.generator, c.seed, c.truncation], all_out, api_name="all_classes",
                  **c.heavy)
     with gr.Row():
-        side = gr.Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side",
+        side = Slider(2, c.limits.grid, value=min(8, c.limits.grid), step=1, label="Seeds per side",
                          elem_id="gp-seed-grid-side")
         go_grid = gr.Button("Seeds grid for this label", elem_id="gp-seed-grid-button")
     grid_out = c.image("Same label, different seeds", elem_id="gp-seed-grid")

@@ -30,6 +30,8 @@ from ganplay import projection as P
 from ganplay.img2img import read_picture
 from ganplay.panel import CONCURRENCY, guard
 from ganplay.panel import handlers as H
+from ganplay.panel.errors import public_message
+from ganplay.panel.numbers import Slider
 
 SCALE = 6  # 28 px shown at 168 px, pixels kept sharp
 DEMO_STEPS = 300
@@ -185,7 +187,7 @@ def project_drawing(generator, drawing, space, steps, label, request: gr.Request
         with one_at_a_time(getattr(request, "session_hash", None)):
             return _show(run(generator, composite, space, steps, label, _reporter(progress, space)))
     except ValueError as exc:
-        return _refused(str(exc))
+        return _refused(public_message(exc))
 
 
 def project_upload(generator, upload, space, steps, label, request: gr.Request = None,
@@ -196,7 +198,7 @@ def project_upload(generator, upload, space, steps, label, request: gr.Request =
         with one_at_a_time(getattr(request, "session_hash", None)):
             return _show(run(generator, picture, space, steps, label, _reporter(progress, space), EMPTY_UPLOAD))
     except ValueError as exc:
-        return _refused(str(exc))
+        return _refused(public_message(exc))
 
 
 def note_text(start: H.Start) -> str:
@@ -259,7 +261,7 @@ def build(c) -> None:
                          info="StyleGAN-lite has w and w+; the others z only", elem_id="gp-project-space")
         label = gr.Dropdown(LABEL_CHOICES, value=AUTO, label="Label to search under", scale=2, min_width=220,
                             info="Conditional generators only", elem_id="gp-project-label")
-        steps = gr.Slider(20, steps_cap, value=min(P.DEFAULT_STEPS, steps_cap), step=10, scale=2, min_width=220,
+        steps = Slider(20, steps_cap, value=min(P.DEFAULT_STEPS, steps_cap), step=10, scale=2, min_width=220,
                           label="Search steps", info=f"More: closer, slower (at most {steps_cap})",
                           elem_id="gp-project-steps")
     with gr.Row():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ganplay.panel import handlers as H
+from ganplay.panel.numbers import Number, Slider
 
 
 def build(c) -> None:
@@ -16,7 +17,7 @@ def build(c) -> None:
         with gr.Column(scale=1, min_width=260):
             out = c.image("Sample", elem_id="gp-walk-image", height=260, width=260)
         with gr.Column(scale=2):
-            sliders = [gr.Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
+            sliders = [Slider(-H.SLIDER_RANGE, H.SLIDER_RANGE, value=0.0, step=0.1, label=H.direction_label(i),
                                  info=H.DIRECTION_INFO if i == 0 else None, elem_id=f"gp-pc{i + 1}")
                        for i in range(H.N_SLIDERS)]
             reset = gr.Button("Reset sliders", size="sm", elem_id="gp-reset")
@@ -44,9 +45,9 @@ def build(c) -> None:
             dir_x = gr.Dropdown(directions, value="PC1", label="Across", elem_id="gp-map-across")
             dir_y = gr.Dropdown(directions, value="PC2", label="Down", elem_id="gp-map-down")
         with gr.Row():
-            side = gr.Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Pictures per side",
+            side = Slider(3, c.limits.grid, value=min(7, c.limits.grid), step=1, label="Pictures per side",
                              elem_id="gp-map-side")
-            extent = gr.Slider(0.5, 4.0, value=2.0, step=0.5, label="How far out",
+            extent = Slider(0.5, 4.0, value=2.0, step=0.5, label="How far out",
                                info="Standard deviations each way from the current point", elem_id="gp-map-extent")
         go_map = gr.Button("Draw map", variant="primary", elem_id="gp-map-button")
         map_out = c.image("Latent map", elem_id="gp-map-image")
@@ -58,8 +59,8 @@ def build(c) -> None:
 
     with gr.Accordion("Interpolate between two seeds", open=True):
         with gr.Row():
-            seed_b = gr.Number(value=1, label="To seed", precision=0, elem_id="gp-interp-seed")
-            frames = gr.Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Pictures (frames)",
+            seed_b = Number(value=1, label="To seed", precision=0, elem_id="gp-interp-seed")
+            frames = Slider(2, c.limits.frames, value=min(12, c.limits.frames), step=1, label="Pictures (frames)",
                                min_width=200, elem_id="gp-interp-frames")
             mode = gr.Radio(H.PATH_CHOICES, value="spherical", label="Path", info=H.PATH_INFO, scale=2,
                             elem_id="gp-interp-path")

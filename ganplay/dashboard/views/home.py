@@ -10,7 +10,7 @@ from ganplay.previews import PREVIEW_SEED
 from ganplay.config import Config
 from ganplay.dashboard import gallery, visitor
 from ganplay.dashboard.notes import RESPONSIBLE_USE, WHAT_A_GAN_DOES
-from ganplay.dashboard.widgets import runs_root
+from ganplay.dashboard.widgets import public_error, runs_root
 
 st.title("ganplay: watch GANs learn")
 intro, action = st.columns([3, 1], vertical_alignment="center")
@@ -78,7 +78,7 @@ if models:
         try:
             png = _zoo_png(str(model.weights), model.weights.stat().st_mtime, gallery.grid_size(model), seed)
         except Exception as exc:  # a broken file must not take the page down
-            slot.warning(f"{model.name}: {exc}")
+            slot.warning(f"{model.name}: {public_error(exc)}")
             continue
         _show(slot, png, model)
     status.caption(f"Seed {seed}" + (" (the samples that ship with the zoo)" if seed == PREVIEW_SEED else "")
