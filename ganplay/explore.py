@@ -26,6 +26,7 @@ import io
 import math
 import re
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -130,8 +131,12 @@ def check_whole(value, what: str) -> int:
 
 # -- generators (loaded once) -------------------------------------------------------------------
 _LOCK = threading.Lock()
+# least recently used first: a sweep through a run's checkpoints (the timeline) no longer pushes
+# out the generator a visitor is walking (a FIFO made each walk after a sweep reload it, 25x slower)
 _GENERATORS: dict[tuple[str, float], LoadedGenerator] = {}
-_DIRECTIONS: dict[tuple[str, int], "Directions"] = {}
+# a generator's directions live as long as its network: keyed by the module itself (weakly), so an
+# evicted generator's entry goes with it and a new network never inherits an old one's by its id
+_DIRECTIONS: "weakref.WeakKeyDictionary[torch.nn.Module, Directions]" = weakref.WeakKeyDictionary()
 # One computation of directions at a time: visitors who arrive together wait for it instead of
 # each computing the same PCA (20 at once starved the panel for seconds).
 _DIRECTIONS_BUILD = threading.Lock()
@@ -223,8 +228,10 @@ def cached_generator(path: Path, label: str | None = None) -> LoadedGenerator:
         raise ExploreError(f"cannot read {Path(path).name}: {exc.strerror}") from None
     label = label or Path(path).name
     with _LOCK:
-        gen = _GENERATORS.get(key)
-        if gen is None:
+        gen = _GENERATORS.pop(key, None)
+        if gen is not None:
+            _GENERATORS[key] = gen  # now the most recently used
+        else:
             try:
                 gen = load_generator(path)
             except SamplingError:
@@ -462,7 +469,7 @@ def directions(gen: LoadedGenerator, k: int = 8) -> Directions:
     """The generator's top-k principal directions, computed once per checkpoint and cached."""
     if not 1 <= int(k) <= MAX_DIRECTIONS:
         raise ExploreError(f"number of directions must be 1..{MAX_DIRECTIONS}, got {k}")
-    key = (str(gen.source), gen.step, id(gen.G))
+    key = gen.G
     with _LOCK:
         cached = _DIRECTIONS.get(key)
     if cached is None or len(cached) < k:

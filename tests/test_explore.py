@@ -156,3 +156,33 @@ def test_grid_image_size():
     img = E.grid_image(x, 4, scale=2, pad=2)
     assert img.size == E.grid_size((1, 28, 28), 10, 4, 2, 2) == (4 * 58 + 2, 3 * 58 + 2)
     assert E.single_image(x, 8).size == (224, 224)
+
+
+def test_the_generator_cache_keeps_the_one_in_use_through_a_sweep_of_checkpoints(tmp_path, monkeypatch):
+    """A timeline's sweep through a run's checkpoints pushed the zoo generator a visitor was walking
+    out of a first-in-first-out cache, and each walk after it reloaded it (an audit: 25x slower)."""
+    import gc
+
+    from ganplay.assets import pretrained_dir
+
+    monkeypatch.setattr(E, "MAX_CACHED", 3)
+    monkeypatch.setattr(E, "_GENERATORS", {})
+    walked = E.get_generator(UNCOND)
+    source = pretrained_dir() / f"{UNCOND}.safetensors"
+    copies = []
+    for i in range(2 * E.MAX_CACHED):  # other checkpoints, each used once, the walked one in between
+        copies.append(tmp_path / f"step-{i}.safetensors")
+        copies[-1].write_bytes(source.read_bytes())
+        E.cached_generator(copies[-1])
+        assert E.get_generator(UNCOND) is walked  # still the loaded one, not a reload
+    assert len(E._GENERATORS) == E.MAX_CACHED
+    # directions go with their generator: an evicted one's are freed, not kept under its old id
+    evicted = E.cached_generator(copies[0])  # (reloaded: it had been pushed out)
+    E.directions(evicted, 2)
+    assert evicted.G in E._DIRECTIONS
+    count = len(E._DIRECTIONS)
+    for path in copies[1:]:
+        E.cached_generator(path)
+    del evicted
+    gc.collect()
+    assert len(E._DIRECTIONS) == count - 1
