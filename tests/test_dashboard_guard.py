@@ -192,3 +192,51 @@ def test_the_total_budget_is_read_from_the_environment(monkeypatch):
     for bad in ("", "lots", "-1", "0"):
         monkeypatch.setenv("GANPLAY_UPLOADS_MB", bad)
         assert guard.total_bytes() == guard.DEFAULT_TOTAL_MB * 2**20
+
+
+@pytest.fixture
+def demo_uploads(monkeypatch):
+    """As `uploads`, with the guard in demo mode and one trusted proxy (X-Forwarded-For names the
+    client)."""
+    monkeypatch.delenv("GANPLAY_UPLOADS_MB", raising=False)
+    monkeypatch.setenv("GANPLAY_PROXY_HOPS", "1")
+    manager = MemoryUploadedFileManager("/_stcore/upload_file")
+    app = Starlette(routes=create_upload_routes(Sessions(), manager, None),
+                    middleware=[Middleware(UploadGuard, manager=lambda: manager, demo=True)])
+    with TestClient(app, cookies={"_streamlit_xsrf": TOKEN}) as client:
+        yield client, manager
+
+
+def put_from(client, address: str, session: str, size: int = 1000):
+    return client.put(f"/_stcore/upload_file/{session}/{uuid.uuid4()}",
+                      files={"file": ("points.csv", b"1" * size, "text/csv")},
+                      headers={"X-Xsrftoken": TOKEN, "X-Forwarded-For": f"10.9.9.9, {address}"})
+
+
+def test_demo_mode_bounds_a_client_over_all_its_sessions(demo_uploads):
+    """A visitor opens sessions at will (each page load is one): new sessions do not reset their
+    bound, while another address and the same address's replaced files are unaffected."""
+    client, manager = demo_uploads
+    for n in range(guard.CLIENT_FILES):  # SESSION_FILES per session, over several sessions
+        assert put_from(client, "203.0.113.5", f"live-a{n // SESSION_FILES}").status_code == 204, n
+    fresh = put_from(client, "203.0.113.5", "live-a-fresh-session")
+    assert fresh.status_code == 429 and "per visitor" in fresh.text
+    assert put_from(client, "198.51.100.1", "live-b").status_code == 204  # someone else
+    # bytes: a quarter of the total per address
+    big = 2**20  # (Streamlit takes at most 2 MB, multipart framing included)
+    sent = 0
+    for n in range(64):
+        answer = put_from(client, "192.0.2.7", f"live-c{n}", size=big)
+        if answer.status_code != 204:
+            assert answer.status_code == 429 and "MB (this public demo's bound per visitor)" in answer.text
+            break
+        sent += big
+    assert sent <= guard.client_bytes() < sent + 2 * big  # (a stated length has multipart framing too)
+    manager.remove_session_files("live-a0")  # a session that ended frees its share
+    assert put_from(client, "203.0.113.5", "live-a-fresh-session").status_code == 204
+
+
+def test_outside_demo_mode_sessions_are_bounded_one_by_one(uploads):
+    client, _ = uploads
+    for n in range(guard.CLIENT_FILES + SESSION_FILES):
+        assert put(client, f"live-{n // SESSION_FILES}").status_code == 204

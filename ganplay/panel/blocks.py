@@ -156,6 +156,8 @@ def build() -> gr.Blocks:
     # a slider move. Read when the queue is made, so set just before; the environment still wins.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "1000")
     os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "1000")
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    # api_open=False: Gradio opens /gradio_api/run/NAME, which runs a handler outside the queue (no
+    # concurrency limit, no per-visitor cap), everywhere but on a Space
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE, api_open=False)
     demo.state_session_capacity = SESSIONS  # (mounted; `launch` is given it too)
     return demo

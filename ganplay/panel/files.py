@@ -2,11 +2,16 @@
 
 - GIFs are written to a folder of this process (`write_gif`) and only the newest `KEEP_GIFS` are
   kept: Gradio copies each into its cache before the event's response goes out, and at most a
-  few interpolations run at once, so an older file is never read again. The folder goes at exit.
+  few interpolations run at once, so an older file is never read again. The folder goes at exit;
+  a process stopped by SIGTERM's or SIGKILL's default action runs no exit handler, so the folder
+  is named after its process (`ganplay-panel-PID-*`) and the next panel to make one deletes those
+  of processes no longer alive (ours only: same owner, nothing but GIFs inside).
 - Gradio's cache holds every output: each image is a PNG there, each GIF a copy. The Blocks get
   `delete_cache=DELETE_CACHE` (Gradio deletes files older than an hour every 5 minutes, and all of
   them at shutdown), and `CacheBudget.prune()`, run before each event, deletes the oldest files
-  once the cache holds more than its budget (`GANPLAY_PANEL_CACHE_MB`, 256 MB). Files younger than
+  once the cache holds more than its budget (`GANPLAY_PANEL_CACHE_MB`, 256 MB, and `MAX_FILES`),
+  visitors' uploads before the pictures events made, until what `full()` counts (the parts
+  below too) is within both limits. Files younger than
   `GANPLAY_PANEL_CACHE_MIN_AGE_S` (30 s) are spared: a browser fetches an image as soon as its
   event ends, so a file is deleted only after whoever caused it has had it. A prune looks at every
   cached file, so it runs at most every `PRUNE_EVERY_S` (0.2 s), not before every one of many
@@ -22,6 +27,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -41,17 +47,68 @@ _gif_lock = threading.Lock()
 _gif_dir: Path | None = None
 
 
+GIF_PREFIX = "interp-"
+GIF_FOLDER_PREFIX = "ganplay-panel-"
+OLD_FOLDER_AGE_S = 86400.0  # a folder named before PIDs were (no way to tell if its process lives)
+
+
 def gif_folder() -> Path:
-    """This process's folder for interpolation GIFs (made on first use, removed at exit)."""
+    """This process's folder for interpolation GIFs (made on first use, removed at exit; those of
+    processes that died without exiting are removed when it is made)."""
     global _gif_dir
     with _gif_lock:
         if _gif_dir is None or not _gif_dir.is_dir():
-            _gif_dir = Path(tempfile.mkdtemp(prefix="ganplay-panel-"))
+            sweep_gif_folders()
+            _gif_dir = Path(tempfile.mkdtemp(prefix=f"{GIF_FOLDER_PREFIX}{os.getpid()}-"))
             atexit.register(shutil.rmtree, _gif_dir, True)
         return _gif_dir
 
 
-GIF_PREFIX = "interp-"
+def sweep_gif_folders(parent: str | os.PathLike | None = None) -> list[str]:
+    """Delete the GIF folders under `parent` (the temp folder) left by panels that are gone: named
+    `ganplay-panel-PID-*` with PID no longer a live process (a folder of a live one is kept,
+    whoever it is), or from before PIDs were in the names and untouched for `OLD_FOLDER_AGE_S`;
+    only folders of this user that hold nothing but interpolation GIFs. Returns those deleted."""
+    parent = Path(parent or tempfile.gettempdir())
+    gone = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return gone
+    for entry in entries:
+        if not entry.name.startswith(GIF_FOLDER_PREFIX):
+            continue
+        named = re.fullmatch(rf"{GIF_FOLDER_PREFIX}(\d+)-\w+", entry.name)
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not entry.is_dir(follow_symlinks=False) or st.st_uid != os.getuid():
+                continue
+            if named:
+                if _alive(int(named.group(1))):
+                    continue
+            elif not re.fullmatch(rf"{GIF_FOLDER_PREFIX}\w{{8}}", entry.name) or \
+                    time.time() - st.st_mtime < OLD_FOLDER_AGE_S:
+                continue
+            inside = os.listdir(entry.path)
+            if any(not (n.startswith(GIF_PREFIX) and n.endswith(".gif")) for n in inside):
+                continue  # not only ours
+            shutil.rmtree(entry.path)
+            gone.append(entry.path)
+        except OSError:
+            continue
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's process: alive
+    return True
 
 
 def write_gif(data: bytes) -> str:
@@ -120,6 +177,7 @@ class CacheBudget:
                 for path in list(temp_set):
                     if path not in keep:
                         owners.setdefault(path, []).append(temp_set)
+            uploads = getattr(self.blocks, "upload_file_set", None) or set()
             files = []
             for path, sets in owners.items():
                 try:
@@ -128,7 +186,8 @@ class CacheBudget:
                     for s in sets:
                         s.discard(path)
                     continue
-                files.append((st.st_ctime, st.st_size, path))
+                # visitors' uploads go first (a flood of them is what fills the cache), oldest first
+                files.append((path not in uploads, st.st_ctime, st.st_size, path))
             now = time.time()
             young_orphans = []
             for ctime, size, path in _orphan_parts():
@@ -137,12 +196,15 @@ class CacheBudget:
                         os.remove(path)
                 else:
                     young_orphans.append(size)
-            total = sum(size for _, size, _ in files) + sum(young_orphans)
+            total = sum(size for _, _, size, _ in files) + sum(young_orphans)
             freed = 0
             files_left = len(files)
-            for ctime, size, path in sorted(files):
-                if (total <= self.max_bytes and files_left <= self.max_files) or now - ctime < self.min_age_s:
+            for _, ctime, size, path in sorted(files):
+                # within both limits, counted as `full()` counts: the young parts too
+                if total <= self.max_bytes and files_left + len(young_orphans) <= self.max_files:
                     break
+                if now - ctime < self.min_age_s:
+                    continue  # too young; an older output may follow the uploads
                 try:
                     os.remove(path)
                 except FileNotFoundError:

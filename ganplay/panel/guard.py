@@ -4,10 +4,22 @@ hand: 1,000 files in one upload, drawings sent in pieces that are kept until an 
 (at any layer index), and images decoded in full before a handler can look at their size.
 
 - `RequestGuard` (ASGI middleware): a request with a body must say its length, without chunked
-  framing (411), and be at most `MAX_BODY` multipart or `MAX_JSON` otherwise (413); a JSON body
-  naming an http(s) address as a file's path is refused (400: Gradio would fetch it); uploads are
-  refused (507) while Gradio's cache is over its budget (`files.CacheBudget.full`, which counts
-  files too), since no event prunes it first.
+  framing (411), and be at most `MAX_BODY` multipart or `MAX_JSON` otherwise (413); a multipart
+  body carries at most `UPLOAD_PARTS` parts to the upload route and `SERVER_FN_PARTS` to any other
+  (413: Gradio's parser takes 1,000, each a file in its cache); a JSON body naming an http(s)
+  address as a file's path is refused (400: Gradio would fetch it); uploads are refused (507)
+  while Gradio's cache is over its budget (`files.CacheBudget.full`, which counts files too),
+  since no event prunes it first.
+- In demo mode, per client address (`ganplay.clients.client_address`; a session hash is the
+  client's to choose): at most `CLIENT_EVENTS` events queued or running at once, and
+  `CLIENT_GROUP_EVENTS` in one concurrency group (the projection, the large pictures, the
+  sliders' walk each have their own allowance), counted in Gradio's queue itself (`Queue`'s
+  waiting lists and running jobs, where an event stays until it has finished, been cancelled or
+  its client has gone) plus the joins under way; and at most `CLIENT_UPLOAD_FILES` files and
+  `CLIENT_UPLOAD_BYTES` bytes uploaded per `UPLOAD_WINDOW_S`. Over a cap: 429 with the reason,
+  which the page shows in its error toast. Before this, 270 concurrent calls from one address
+  filled the shared queue (256) in under a second and every visitor's next event got "Queue is
+  full" for as long as the projections took to drain (about 40 minutes).
 - `Sketchpad`: the panel's drawing canvas, which refuses more than `MAX_LAYERS` layers, anything
   but `DRAWING_FORMATS` and any image over `MAX_SIDE` px from its header, before Gradio decodes
   it, and keeps at most `MAX_PENDING` drawings sent in pieces.
@@ -17,14 +29,18 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
+import time
 import warnings
+from collections import Counter, defaultdict, deque
 
 import gradio as gr
 from fastapi import HTTPException
 from gradio.components.base import server
 from PIL import Image
 
+from ganplay.clients import client_address
 from ganplay.panel import files
 
 MAX_BODY = 4 * 2**20  # a drawing's background, layer and composite, each under the 1 MB file cap
@@ -34,34 +50,64 @@ MAX_SIDE = 1024       # the canvas is 280 px; even at 3 device pixels per px it 
 MAX_PENDING = 16      # drawings sent in pieces and not yet used by an event (oldest dropped)
 DRAWING_FORMATS = ("PNG", "WEBP", "JPEG")
 UPLOAD = "/gradio_api/upload"
+EVENT_PATH = re.compile(r"/gradio_api/(?:queue/join|call/(?:v2/)?([^/]+))/?$")
+# parts of one multipart body: the panel's File sends one file per upload, and a drawing's piece
+# (the canvas's `accept_blobs`) is one file and six fields (id, type, index, component_id,
+# session_hash, fn_name); Gradio's parser would take 1,000 files, each written to its cache
+UPLOAD_PARTS = 4
+SERVER_FN_PARTS = 8
+# demo mode, per client address (`ganplay.clients`)
+CLIENT_EVENTS = 12       # events queued or running at once (a page's load sends 4, a tab 1-2)
+CLIENT_GROUP_EVENTS = 4  # of those, in one concurrency group (a visitor's clicks wait in each)
+CLIENT_UPLOAD_FILES = 32  # files uploaded per window (a picture to project is one)
+CLIENT_UPLOAD_BYTES = 16 * 2**20  # bytes uploaded per window: 1/16 of the cache's 256 MB
+UPLOAD_WINDOW_S = 600.0
+RETRY_AFTER_S = 10
 
 
 class RequestGuard:
     """ASGI middleware in front of the panel: every request with a body states its length (no
     chunked framing, which would let the body outgrow a stated length) and stays within
-    `MAX_BODY` (multipart) or `MAX_JSON` (anything else); a JSON body may not name an address as a
-    file's path (Gradio would download it, whole, into memory and its cache); uploads wait while
-    `blocks`' cache is full."""
+    `MAX_BODY` (multipart, with at most `UPLOAD_PARTS` / `SERVER_FN_PARTS` parts) or `MAX_JSON`
+    (anything else); a JSON body may not name an address as a file's path (Gradio would download
+    it, whole, into memory and its cache); uploads wait while `blocks`' cache is full. In demo mode
+    (`demo`, `jobs.demo_mode()` when None) each client address has its caps on events and uploads
+    (see the module's docstring)."""
 
-    def __init__(self, app, blocks):
+    def __init__(self, app, blocks, demo: bool | None = None):
+        from ganplay.jobs import demo_mode
+
         self.app = app
         self.blocks = blocks
+        self.demo = demo_mode() if demo is None else demo
+        self.joining: dict[str, Counter] = defaultdict(Counter)  # client -> group -> joins under way
+        self.uploads: dict[str, deque] = defaultdict(deque)  # client -> [time, files, bytes] in the window
+        self._groups: dict[str, object] = {}  # api name -> concurrency group
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
         length = headers.get(b"content-length", b"")
-        multipart = headers.get(b"content-type", b"").startswith(b"multipart/")
+        content_type = headers.get(b"content-type", b"")
+        multipart = content_type.startswith(b"multipart/")
         limit = MAX_BODY if multipart else MAX_JSON
         if b"transfer-encoding" in headers or not length.isdigit():
             return await _refuse(send, 411, "say the request's length (Content-Length), without chunks")
         if int(length) > limit:
             return await _refuse(send, 413, f"a request to this panel is at most {limit // 2**20} MB")
-        if scope["path"].rstrip("/").endswith(UPLOAD) and files.budget_for(self.blocks).full():
+        path = scope["path"].rstrip("/")
+        upload = path.endswith(UPLOAD)
+        if upload and files.budget_for(self.blocks).full():
             return await _refuse(send, 507, "the panel's file space is full for now; try again in a minute")
         if multipart:
-            return await self.app(scope, receive, send)
+            client = client_address(scope) if self.demo and upload else None
+            if client is not None:
+                why = self.upload_refusal(client, int(length))
+                if why:
+                    return await _refuse(send, 429, why, retry_after=RETRY_AFTER_S)
+            return await self._multipart(scope, receive, send, content_type,
+                                         UPLOAD_PARTS if upload else SERVER_FN_PARTS, client)
         body, done = b"", False
         while not done:  # at most MAX_JSON: the length was checked and the framing is plain
             message = await receive()
@@ -80,14 +126,187 @@ class RequestGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        return await self.app(scope, replay, send)
+        event = EVENT_PATH.search(path) if self.demo and scope["method"] == "POST" else None
+        if event is None:
+            return await self.app(scope, replay, send)
+        client, group = client_address(scope), self._group_of(event.group(1), body)
+        why = self.event_refusal(client, group)  # checked and reserved with no await between
+        if why:
+            return await _refuse(send, 429, why, retry_after=RETRY_AFTER_S)
+        mine = self.joining[client]
+        mine[group] += 1
+        try:  # the join puts the event in the queue, where `pending` finds it from then on
+            return await self.app(scope, replay, send)
+        finally:
+            mine[group] -= 1
+            if mine[group] <= 0:
+                del mine[group]
+            if not mine:
+                self.joining.pop(client, None)
+
+    # -- events -------------------------------------------------------------------------------
+    def pending(self, client: str) -> Counter:
+        """The events of `client` waiting in Gradio's queue or running, per concurrency group,
+        plus its joins under way. An event leaves the queue's lists when it has finished (its
+        job's `finally`), was cancelled, or its client's stream closed (`clean_events`)."""
+        counts = Counter(self.joining.get(client, ()))
+        for event in _queued_and_running(getattr(self.blocks, "_queue", None)):
+            who = getattr(event, "_ganplay_client", None)
+            if who is None:
+                request = getattr(event, "request", None)
+                who = client_address(request.scope) if request is not None else ""
+                try:
+                    event._ganplay_client = who
+                except AttributeError:
+                    pass
+            if who == client:
+                counts[getattr(event, "concurrency_id", None)] += 1
+        return counts
+
+    def event_refusal(self, client: str, group) -> str | None:
+        """Why one more event of `group` from `client` is refused, or None."""
+        counts = self.pending(client)
+        if sum(counts.values()) >= CLIENT_EVENTS:
+            return (f"you have {sum(counts.values())} requests waiting or running in this public demo "
+                    f"already (at most {CLIENT_EVENTS} at a time from one visitor); wait for them to "
+                    "finish, then try again")
+        if counts[group] >= CLIENT_GROUP_EVENTS:
+            return (f"you have {counts[group]} requests of this kind waiting or running in this public "
+                    f"demo already (at most {CLIENT_GROUP_EVENTS} at a time from one visitor); wait for "
+                    "them to finish, then try again")
+        return None
+
+    def _group_of(self, api_name: str | None, body: bytes):
+        """The concurrency group (`concurrency_id`) of the event a join names: by `api_name` for
+        /call/NAME, by the body's `fn_index` for /queue/join; None when not found (Gradio refuses
+        those itself)."""
+        fns = getattr(self.blocks, "fns", None) or {}
+        if api_name is not None:
+            if api_name not in self._groups:
+                self._groups = {fn.api_name: fn.concurrency_id for fn in list(fns.values())
+                                if isinstance(getattr(fn, "api_name", None), str)}
+            return self._groups.get(api_name)
+        try:
+            index = json.loads(body).get("fn_index")
+            return fns[index].concurrency_id
+        except (ValueError, AttributeError, KeyError, TypeError):
+            return None
+
+    # -- multipart bodies and uploads -----------------------------------------------------------
+    def upload_refusal(self, client: str, size: int) -> str | None:
+        """Why an upload of `size` bytes from `client` is refused, or None; else it is charged
+        (one file and its bytes; `_multipart` adds the files it finds beyond one)."""
+        window, now = self.uploads[client], time.monotonic()
+        while window and now - window[0][0] > UPLOAD_WINDOW_S:
+            window.popleft()
+        nfiles, nbytes = sum(w[1] for w in window), sum(w[2] for w in window)
+        minutes = f"{UPLOAD_WINDOW_S / 60:g} minutes"
+        if nfiles + 1 > CLIENT_UPLOAD_FILES:
+            return (f"this public demo takes {CLIENT_UPLOAD_FILES} uploaded files per {minutes} from one "
+                    "visitor; try again later")
+        if nbytes + size > CLIENT_UPLOAD_BYTES:
+            return (f"this public demo takes {CLIENT_UPLOAD_BYTES // 2**20} MB of uploads per {minutes} "
+                    "from one visitor; try again later")
+        window.append([now, 1, size])
+        self._forget_idle(now)
+        return None
+
+    def _forget_idle(self, now: float) -> None:
+        if len(self.uploads) > 1000:  # clients whose window has passed hold nothing
+            for who in [k for k, w in self.uploads.items() if not w or now - w[-1][0] > UPLOAD_WINDOW_S]:
+                self.uploads.pop(who, None)
+
+    async def _multipart(self, scope, receive, send, content_type: bytes, max_parts: int,
+                         client: str | None):
+        """Pass a multipart body through, counting its parts as it streams; past `max_parts` the
+        route gets a disconnect (it stops parsing) and the client the reason."""
+        boundary = _boundary(content_type)
+        if boundary is None:
+            return await self.app(scope, receive, send)  # Gradio answers it (400)
+        counter = _Delimiters(boundary)
+        over = started = False
+
+        async def counted():
+            nonlocal over
+            if over:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request" and counter.feed(message.get("body", b"")) > max_parts + 1:
+                over = True  # (the closing delimiter counts as one more)
+                await _drain(receive, message)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if over:
+                return  # the route's own answer to a cut body
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, guarded_send)
+        except Exception:
+            if not over:
+                raise
+        finally:
+            if client is not None and counter.seen > 2 and self.uploads.get(client):
+                self.uploads[client][-1][1] += min(counter.seen, max_parts + 1) - 2  # files beyond one
+        if over and not started:
+            await _refuse(send, 413, f"a request to this panel carries at most {max_parts} files or fields")
 
 
-async def _refuse(send, status: int, text: str) -> None:
+def _queued_and_running(queue) -> list:
+    """The events in Gradio's `Queue`: waiting (each concurrency group's list) and running
+    (`active_jobs`); read without awaiting, so the lists do not change under us."""
+    if queue is None:
+        return []
+    found = {}
+    for event_queue in list(getattr(queue, "event_queue_per_concurrency_id", {}).values()):
+        for event in list(event_queue.queue):
+            found[id(event)] = event
+    for job in list(getattr(queue, "active_jobs", ()) or ()):
+        for event in list(job or ()):
+            found[id(event)] = event
+    return list(found.values())
+
+
+def _boundary(content_type: bytes) -> bytes | None:
+    match = re.search(rb'boundary="?([^";,]+)"?', content_type, re.IGNORECASE)
+    return match.group(1) if match else None
+
+
+class _Delimiters:
+    """Counts a multipart boundary's delimiters ("--" + boundary) in a body fed in pieces."""
+
+    def __init__(self, boundary: bytes):
+        self.marker = b"--" + boundary
+        self.tail = b""
+        self.seen = 0
+
+    def feed(self, chunk: bytes) -> int:
+        data = self.tail + chunk
+        self.seen += data.count(self.marker)
+        # what could start a delimiter cut by the next chunk (too short to hold a whole one, so
+        # never counted twice)
+        self.tail = data[-(len(self.marker) - 1):] if len(self.marker) > 1 else b""
+        return self.seen
+
+
+async def _drain(receive, message) -> None:
+    """Read the rest of a body (its length was checked: at most MAX_BODY) and keep none, so the
+    client reads the refusal rather than a reset connection."""
+    while message["type"] == "http.request" and message.get("more_body", False):
+        message = await receive()
+
+
+async def _refuse(send, status: int, text: str, retry_after: int | None = None) -> None:
     body = json.dumps({"detail": text}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close")]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
