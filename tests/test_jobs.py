@@ -187,6 +187,37 @@ def test_visitors_pressing_start_together_get_no_more_than_the_limits(root, monk
     assert jobs.active_jobs(root) == 1 and len([r for r in jobs.list_runs(root) if r.state == "queued"]) == 4
 
 
+def test_one_address_gets_one_visitors_share_however_many_pages_it_opens(root, monkeypatch):
+    """Every page a visitor opens gets a new token; the share is counted per address too, so a
+    stranger opening tabs cannot fill the queue everyone shares."""
+    monkeypatch.setattr(start, "_spawn", _idle_job)
+    lim = jobs.Limits(demo=True, max_jobs=1, max_queue=4, max_per_visitor=2)
+    pages = [f"page-{i}-0123456789abcdef" for i in range(4)]
+    first = jobs.submit(tiny(20), root, lim, visitor=pages[0], address="203.0.113.7")
+    jobs.submit(tiny(20), root, lim, visitor=pages[1], address="203.0.113.7")
+    with pytest.raises(jobs.JobError, match="2 jobs started from your address are running or waiting"):
+        jobs.submit(tiny(20), root, lim, visitor=pages[2], address="203.0.113.7")
+    other = jobs.submit(tiny(20), root, lim, visitor=pages[3], address="198.51.100.2")  # someone else
+    assert other.state == "queued"
+    record = jobs.find(root, first.id).job
+    assert record["address"] != "203.0.113.7" and len(record["address"]) == 32  # hashed, never the address
+    assert all(r.address for r in jobs.list_runs(root) if r.state in ("launching", "queued"))
+    # outside demo mode nothing is recorded and nothing counted
+    free = jobs.submit(tiny(20), root, jobs.Limits(), visitor=pages[2], address="203.0.113.7")
+    assert free.address is None
+
+
+def test_a_pages_address_is_the_trusted_proxys_entry_or_the_peer(monkeypatch):
+    from ganplay.dashboard.visitor import address_from
+
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.delenv("GANPLAY_PROXY_HOPS", raising=False)
+    assert address_from(["1.2.3.4"], "10.0.0.9") == "10.0.0.9"  # no proxy trusted: the peer
+    assert address_from([], None) is None  # a local browser: Streamlit gives no peer
+    monkeypatch.setenv("SPACE_ID", "someone/ganplay")  # one proxy in front (a Space)
+    assert address_from(["6.6.6.6, 203.0.113.7"], "10.0.0.9") == "203.0.113.7"  # made-up entries ignored
+
+
 def test_limits_and_switches_without_processes(monkeypatch, tmp_path):
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.setenv("GANPLAY_DEMO", "0")

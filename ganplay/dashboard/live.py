@@ -61,7 +61,7 @@ def controls(info: RunInfo, root: Path) -> None:
                                            help="Resume from the newest checkpoint "
                                            "(`ganplay train --resume`)."):
             try:
-                jobs.continue_run(info.path, root, visitor=visitor.token())
+                jobs.continue_run(info.path, root, visitor=visitor.token(), address=visitor.address())
                 st.toast(f"Continuing {info.name}", icon=":material/replay:")
             except JobError as exc:
                 st.error(str(exc))

@@ -14,6 +14,8 @@ import secrets
 
 import streamlit as st
 
+from ganplay import clients
+
 COOKIE = "ganplay_visitor"
 SESSION_KEY = "visitor.token"
 WRITTEN_KEY = "visitor.cookie_written"
@@ -34,6 +36,26 @@ def token() -> str:
     if SESSION_KEY not in st.session_state:
         st.session_state[SESSION_KEY] = _cookie() or secrets.token_urlsafe(24)
     return st.session_state[SESSION_KEY]
+
+
+def address() -> str | None:
+    """This visitor's client address as `ganplay.clients` reads it (the trusted proxies'
+    X-Forwarded-For entry, else the connection's peer), for demo mode's per-address share of
+    jobs; None where it cannot be told (a local browser: Streamlit gives no peer for localhost)."""
+    try:
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
+        peer = st.context.ip_address
+    except Exception:  # no request behind this run (a bare script run)
+        return None
+    return address_from(forwarded, peer)
+
+
+def address_from(forwarded: list[str], peer: str | None) -> str | None:
+    """`clients.client_address` for a page's request: its X-Forwarded-For headers and peer."""
+    scope = {"headers": [(b"x-forwarded-for", value.encode("latin-1", "replace")) for value in forwarded],
+             "client": (peer, 0) if peer else None}
+    found = clients.client_address(scope)
+    return None if found == clients.UNKNOWN else found
 
 
 def remember() -> None:

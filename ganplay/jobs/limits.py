@@ -33,7 +33,8 @@ class Limits:
     2-core machine) and disk (`max_job_bytes`), estimated before it starts by
     `ganplay.train.cost`; the demo's runs folder keeps under `max_total_bytes` by deleting its
     oldest finished runs. The queue holds at most `max_queue` jobs, and one visitor may have at
-    most `max_per_visitor` jobs running or waiting."""
+    most `max_per_visitor` jobs running or waiting: counted per visitor token, and per client
+    address (every page a visitor opens gets a new token; `ganplay.clients`)."""
 
     demo: bool = False
     max_steps: int | None = None
@@ -177,6 +178,15 @@ def owner_id(visitor: str | None) -> str | None:
     if not visitor:
         return None
     return hashlib.sha256(f"ganplay-visitor:{visitor}".encode()).hexdigest()[:32]
+
+
+def address_id(address: str | None) -> str | None:
+    """What a job records of the client address it was started from (demo mode, where one address
+    may hold `max_per_visitor` jobs however many pages it opens): a hash, so run files list no
+    visitor's address."""
+    if not address:
+        return None
+    return hashlib.sha256(f"ganplay-address:{address}".encode()).hexdigest()[:32]
 
 
 def may_control(info: "RunInfo", visitor: str | None, lim: Limits | None = None) -> bool:

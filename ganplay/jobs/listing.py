@@ -90,6 +90,11 @@ class RunInfo:
         return (self.job or {}).get("owner")
 
     @property
+    def address(self) -> str | None:
+        """The hashed client address it was started (or continued) from (demo mode), else None."""
+        return (self.job or {}).get("address")
+
+    @property
     def phase(self) -> Phase | None:
         """While launching (or starting a continued run): what the job is doing."""
         if self.state not in ("launching", "starting"):

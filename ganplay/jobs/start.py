@@ -21,7 +21,8 @@ except ImportError:  # pragma: no cover - Windows: the thread lock alone
 
 from ganplay import pointsets
 from ganplay.config import DRAWN_DATASET, Config
-from ganplay.jobs.limits import Limits, _check_control, _cost_module, limit_errors, limits, owner_id
+from ganplay.jobs.limits import (Limits, _check_control, _cost_module, address_id, limit_errors, limits,
+                                 owner_id)
 from ganplay.jobs.listing import RunInfo, _queued, active_jobs, find, list_runs, run_info
 from ganplay.jobs.records import (JOB_FILE, LAUNCH_DIR, LOG_FILE, PHASE_FILE, QUEUE_DIR, JobError, _new_id,
                                   _proc_start_ticks, _read_json_or, process_alive)
@@ -190,7 +191,13 @@ def _reserve_with_points(root: Path, cfg_dict: dict) -> tuple[Path, dict]:
         raise
 
 
-def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | None = None,
+def _marks(owner: str | None, address: str | None) -> dict:
+    """Who a job is for, as its record keeps it: the visitor's hashed token (who may control it)
+    and hashed address (what the per-visitor cap counts too); nothing outside demo mode."""
+    return {key: value for key, value in (("owner", owner), ("address", address)) if value}
+
+
+def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, marks: dict | None = None,
             run_dir: Path | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     launch_dir = root / LAUNCH_DIR
@@ -218,14 +225,13 @@ def _launch(cfg_dict: dict, root: Path, job_id: str | None = None, owner: str | 
     record["config_path"] = str(config_path)
     record["phase_file"] = str(phase_file)
     record["run_dir"] = str(run_dir)
-    if owner:
-        record["owner"] = owner
+    record.update(marks or {})
     record_path = launch_dir / f"{job_id}.json"
     atomic_write_json(record_path, record)
     return RunInfo("launch", job_id, record_path, "launching", cfg_dict, {}, record)
 
 
-def _resume(run_path: Path, job_id: str | None = None, owner: str | None = None) -> RunInfo:
+def _resume(run_path: Path, job_id: str | None = None, marks: dict | None = None) -> RunInfo:
     job_id = job_id or _new_id()
     log = run_path / LOG_FILE
     phase_file = run_path / PHASE_FILE
@@ -235,8 +241,7 @@ def _resume(run_path: Path, job_id: str | None = None, owner: str | None = None)
     proc = _spawn(args, log)
     record = _job_record(proc, job_id, log, ["train", *args], started)
     record["phase_file"] = str(phase_file)
-    if owner:
-        record["owner"] = owner
+    record.update(marks or {})
     atomic_write_json(run_path / JOB_FILE, record)
     return run_info(run_path)  # type: ignore[return-value]
 
@@ -277,16 +282,24 @@ def _enqueue(root: Path, entry: dict, lim: Limits) -> RunInfo:
     return next(q for q in _queued(root) if q.id == job_id)
 
 
-def _check_visitor_cap(root: Path, owner: str | None, lim: Limits) -> None:
+def _check_visitor_cap(root: Path, marks: dict, lim: Limits) -> None:
+    """A visitor's share: `max_per_visitor` jobs running or waiting for their token, and as many
+    for their address (a new page is a new token; `ganplay.clients`)."""
     if not lim.max_per_visitor:
         return
-    if owner is None:
+    if not marks.get("owner"):
         raise JobError("this demo starts jobs only for a visitor it can tell apart; reload the page")
-    mine = [r for r in list_runs(root) if r.owner == owner and (r.is_active or r.state == "queued")]
+    waiting = [r for r in list_runs(root) if r.is_active or r.state == "queued"]
+    mine = [r for r in waiting if r.owner == marks["owner"]]
     if len(mine) >= lim.max_per_visitor:
         raise JobError(f"you already have {len(mine)} job{'s' if len(mine) > 1 else ''} running or "
                        f"waiting (this demo allows {lim.max_per_visitor} per visitor); stop one or wait "
                        "for it to finish")
+    ours = [r for r in waiting if marks.get("address") and r.address == marks["address"]]
+    if len(ours) >= lim.max_per_visitor:
+        raise JobError(f"{len(ours)} jobs started from your address are running or waiting (this demo "
+                       f"allows {lim.max_per_visitor} per visitor, however many pages they open); stop one "
+                       "or wait for it to finish")
 
 
 def folder_bytes(path: Path) -> int:
@@ -327,24 +340,25 @@ def make_room(root: Path, need: int, lim: Limits, keep: Path | None = None) -> l
 
 
 def submit(cfg: Config, root: str | Path | None = None, lim: Limits | None = None,
-           visitor: str | None = None) -> RunInfo:
+           visitor: str | None = None, address: str | None = None) -> RunInfo:
     """Start training `cfg` as a child process, or queue it when every slot is taken.
     Raises JobError when the limits refuse the config, the queue or the visitor's share is full,
     or (demo mode) the runs folder cannot make room for it. `visitor` is the token of the
-    person starting it (demo mode: only they may control it)."""
+    person starting it (demo mode: only they may control it), `address` their client address
+    (demo mode: counted toward their share too)."""
     root = runs_root(root)
     lim = lim or limits()
     errors = limit_errors(cfg, lim)
     if errors:
         raise JobError("\n".join(errors))
-    owner = owner_id(visitor)
+    marks = _marks(owner_id(visitor), address_id(address) if lim.demo else None)
     with _admitting(root):
-        _check_visitor_cap(root, owner, lim)
+        _check_visitor_cap(root, marks, lim)
         if _has_free_slot(root, lim) and not _queued(root):
             _make_room_for(root, cfg.to_dict(), lim)
             run_dir, cfg_dict = _reserve_with_points(root, cfg.to_dict())
-            return _launch(cfg_dict, root, owner=owner, run_dir=run_dir)
-        entry = {"config": cfg.to_dict(), **({"owner": owner} if owner else {})}
+            return _launch(cfg_dict, root, marks=marks, run_dir=run_dir)
+        entry = {"config": cfg.to_dict(), **marks}
         queued = _enqueue(root, entry, lim)  # first come, first served
         _start_queued(root, lim)
     return find(root, queued.id) or queued
@@ -364,8 +378,9 @@ def _make_room_for(root: Path, cfg_dict: dict, lim: Limits, continuing: Path | N
 
 
 def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits | None = None,
-                 visitor: str | None = None) -> RunInfo:
-    """Continue a stopped or interrupted run from its newest checkpoint (`--resume`)."""
+                 visitor: str | None = None, address: str | None = None) -> RunInfo:
+    """Continue a stopped or interrupted run from its newest checkpoint (`--resume`); `visitor`
+    and `address` as for `submit`."""
     info = run_info(path)
     if info is None:
         raise JobError(f"{path} is not a ganplay run directory")
@@ -375,14 +390,14 @@ def continue_run(path: str | Path, root: str | Path | None = None, lim: Limits |
     lim = lim or limits()
     _check_control(info, visitor, "continue")
     root = runs_root(root)
+    marks = _marks(info.owner, address_id(address) if lim.demo else None)
     with _admitting(root):
         if info.owner:  # (only its owner may continue it: _check_control)
-            _check_visitor_cap(root, info.owner, lim)
+            _check_visitor_cap(root, marks, lim)
         if not _has_free_slot(root, lim):
-            return _enqueue(root, {"resume": str(Path(path).resolve()), **({"owner": info.owner} if info.owner else {})},
-                            lim)
+            return _enqueue(root, {"resume": str(Path(path).resolve()), **marks}, lim)
         _make_room_for(root, info.config, lim, continuing=Path(path))
-        return _resume(Path(path), owner=info.owner)
+        return _resume(Path(path), marks=marks)
 
 
 def start_queued(root: str | Path | None = None, lim: Limits | None = None) -> list[RunInfo]:
@@ -407,7 +422,7 @@ def _start_queued(root: Path, lim: Limits) -> list[RunInfo]:
             continue  # another session took it
         try:
             if entry.job.get("resume"):
-                started.append(_resume(Path(entry.job["resume"]), entry.id, entry.owner))
+                started.append(_resume(Path(entry.job["resume"]), entry.id, _marks(entry.owner, entry.address)))
             else:
                 try:
                     _make_room_for(root, entry.job["config"], lim)
@@ -415,7 +430,7 @@ def _start_queued(root: Path, lim: Limits) -> list[RunInfo]:
                     os.replace(claimed, entry.path)  # no room yet: it waits for a run to finish
                     break
                 reserved = Path(entry.job["run_dir"]) if entry.job.get("run_dir") else None
-                started.append(_launch(entry.job["config"], root, entry.id, entry.owner, reserved))
+                started.append(_launch(entry.job["config"], root, entry.id, _marks(entry.owner, entry.address), reserved))
         finally:
             claimed.unlink(missing_ok=True)
     return started

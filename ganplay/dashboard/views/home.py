@@ -24,7 +24,7 @@ with action:
         try:
             lim = jobs.limits()
             cfg, _ = jobs.fit_to_limits(Config.from_preset("ring8-gan"), lim)
-            info = jobs.submit(cfg, runs_root(), lim, visitor=visitor.token())
+            info = jobs.submit(cfg, runs_root(), lim, visitor=visitor.token(), address=visitor.address())
             st.session_state["train.job"] = info.id
             st.switch_page("views/train.py")
         except jobs.JobError as exc:

@@ -41,7 +41,7 @@ with st.container(horizontal=True, key="train-actions"):
 train_form.import_error()
 if start and result.ok:
     try:
-        info = jobs.submit(result.config, root, lim, visitor=visitor.token())
+        info = jobs.submit(result.config, root, lim, visitor=visitor.token(), address=visitor.address())
         st.session_state[JOB_KEY] = info.id
         st.toast("Queued: a slot frees when a running job ends" if info.state == "queued"
                  else "Started", icon=":material/rocket_launch:")
