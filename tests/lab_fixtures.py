@@ -25,8 +25,8 @@ def ring8_centres() -> np.ndarray:
 
 
 def synthetic_replay(scenario: str, side: str, coverage: list[float], steps: list[int] | None = None,
-                     n: int = 500, seed: int = 0) -> Replay:
-    """A ring8 replay (points) with the given coverage per frame."""
+                     n: int = 500, seed: int = 0, hq: list[float] | None = None) -> Replay:
+    """A ring8 replay (points) with the given coverage (and, if given, high-quality share) per frame."""
     assert scenario == "ring8", "only ring8 is synthesised"
     steps = steps or STEPS[: len(coverage)]
     rng = np.random.default_rng(seed)
@@ -41,7 +41,7 @@ def synthetic_replay(scenario: str, side: str, coverage: list[float], steps: lis
             pts = centres[which] + rng.normal(0.0, 0.02, size=(n, 2))
         frames.append(pts)
     real = centres[rng.integers(0, 8, size=n)] + rng.normal(0.0, 0.02, size=(n, 2))
-    hq = [0.0 if c == 0 else 0.95 for c in coverage]
+    hq = list(hq) if hq is not None else [0.0 if c == 0 else 0.95 for c in coverage]
     verdict = "collapsed" if coverage[-1] <= 2 else "covered" if coverage[-1] >= 7 else "partial"
     return Replay(scenario, side, seed, "points", np.array(steps), np.array(coverage, dtype=np.float32),
                   np.stack(frames).astype(np.float16), {"hq": np.array(hq, dtype=np.float32)},
@@ -50,10 +50,11 @@ def synthetic_replay(scenario: str, side: str, coverage: list[float], steps: lis
 
 
 def write_pair(root: Path, cure: str = "unrolled", left: list[float] = COLLAPSING,
-               right: list[float] = COVERING) -> dict[str, Path]:
-    """ring8/collapse.npz and ring8/<cure>.npz under `root`."""
-    return {side: synthetic_replay("ring8", side, cov, seed=i).save(replay_path("ring8", side, root))
-            for i, (side, cov) in enumerate((("collapse", left), (cure, right)))}
+               right: list[float] = COVERING, right_hq: list[float] | None = None) -> dict[str, Path]:
+    """ring8/collapse.npz and ring8/<cure>.npz under `root` (`right_hq`: the cure's high-quality
+    share per frame, e.g. low where it covers, so the page warns on that side alone)."""
+    return {side: synthetic_replay("ring8", side, cov, seed=i, hq=hq).save(replay_path("ring8", side, root))
+            for i, (side, cov, hq) in enumerate((("collapse", left, None), (cure, right, right_hq)))}
 
 
 def image_replay(scenario: str, side: str, kind: str, coverage: list[float], seed: int = 0) -> Replay:

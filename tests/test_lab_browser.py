@@ -21,12 +21,14 @@ pytestmark = [
     pytest.mark.slow,
 ]
 CURE = "unrolled"  # ring8's first cure: what the page opens with
+RIGHT_HQ = [0.0, 0.95, 0.95, 0.1, 0.1]  # the cure's high-quality share per frame (COVERING: 0, 3, 6, 8, 8)
 
 
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
     replays = tmp_path_factory.mktemp("lab-replays")
-    write_pair(replays, cure=CURE)
+    # the cure covers all 8 at its end with few sharp samples: the page warns on that side alone
+    write_pair(replays, cure=CURE, right_hq=RIGHT_HQ)
     with streamlit_server(tmp_path_factory.mktemp("log"), GANPLAY_LAB_REPLAYS=str(replays),
                           GANPLAY_RUNS=str(tmp_path_factory.mktemp("runs"))) as url:
         yield url
@@ -227,10 +229,48 @@ def test_the_lab_opens_at_step_0_ready_to_play(lab_server, browser):
     assert labels.count("modes covered") == 2, labels  # the slider above says the step
     assert "measured at step" not in page.locator("[data-testid='stMain']").inner_text(), \
         "both sides have a frame at step 0: no side names another step"
-    # the page says why "8 / 8 modes" can sit beside a low share of high-quality samples
+    # why "8 / 8 modes" can sit beside a low share of high-quality samples: not at step 0, where
+    # nothing is covered (it showed there, at 0 / 8); the picture says what it draws
     text = page.locator("[data-testid='stMain']").inner_text()
-    assert "within 3" in text and "between" in text, "the explanation of covered vs. high quality"
+    assert "high-quality samples?" not in text and "are touched, but only" not in text
+    assert text.count("500 of G's samples, touching 0 of the 8 grey modes") == 2
     page.close()
+
+
+# --- the presenter view's figures in a projector's first screen; labels in full at 1,024 px -------
+@pytest.mark.parametrize("width,height", [(1280, 720), (1024, 768), (1920, 1080)])
+def test_presenter_view_shows_the_figures_in_the_first_screen(lab_server, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    open_lab(page, lab_server, "?presenter=1")
+    no_exception(page)
+    page.wait_for_timeout(500)  # (plotly lays the charts out once more after the run)
+    boxes = json.loads(page.evaluate(BOXES))
+    shot(page, f"lab-presenter-{width}x{height}")
+    assert sorted(boxes) == ["coverage", "samples"], boxes
+    for what, found in boxes.items():
+        assert sorted(side for side, *_ in found) == sorted(["collapse", CURE]), boxes
+        for side, top, bottom, left, right in found:
+            # the whole chart on the first screen, the samples' plot (a square at its figure's
+            # top, the rest cut off by PRESENTER_CSS) at least started
+            assert 0 <= top < height * 0.6, f"{what} of {side} starts {top:.0f} px down at {width}x{height}"
+            if what == "coverage":
+                assert bottom <= height, f"the {side} chart ends {bottom:.0f} px down at {width}x{height}"
+    page.close()
+
+
+def test_metric_labels_are_not_cut_short_at_1024_px(lab_server, browser):
+    for query in ("", "?presenter=1"):
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        open_lab(page, lab_server, query)
+        page.wait_for_timeout(300)
+        labels = json.loads(page.evaluate(CUT))
+        assert [text for text, _ in labels].count("high quality") == 2, labels
+        assert not [text for text, cut in labels if cut], f"cut short at 1,024 px{query}: {labels}"
+        legends = page.evaluate("""() => Array.from(document.querySelectorAll('.legendtext')).map(t => {
+            const plot = t.closest('.js-plotly-plot').getBoundingClientRect(), r = t.getBoundingClientRect();
+            return r.right <= plot.right + 1; })""")
+        assert all(legends), f"a legend entry runs off its chart{query}"
+        page.close()
 
 
 # Every visible control a visitor could operate (Streamlit keeps stale copies hidden: skipped).
@@ -285,14 +325,20 @@ BOXES = """() => {
 }"""
 
 
+# metric labels and the delta's words, and whether each is cut short (the box that ends in "…")
+CUT = """() => JSON.stringify(Array.from(document.querySelectorAll(
+    '[data-testid="stMetricLabel"] .stMarkdownEllipsis, [data-testid="stMetricDeltaDescription"]'))
+    .filter(e => { const box = e.closest("[data-testid='stElementContainer']");
+                   return !box || box.dataset.stale !== 'true'; })
+    .map(e => [e.textContent, e.scrollWidth > e.clientWidth + 1]))"""
+
+
 def test_on_a_phone_both_sides_stay_on_screen_together(lab_server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     open_lab(page, lab_server)
     no_exception(page)
     shot(page, "lab-phone")
-    labels = json.loads(page.evaluate("""() => JSON.stringify(Array.from(
-        document.querySelectorAll('[data-testid="stMetricLabel"] .stMarkdownEllipsis'))
-        .map(e => [e.textContent, e.scrollWidth > e.clientWidth + 1]))"""))  # the box that ends in "…"
+    labels = [(t, c) for t, c in json.loads(page.evaluate(CUT)) if t != "vs. best so far"]
     assert [text for text, _ in labels].count("modes covered") == 2, labels
     assert not [text for text, cut in labels if cut], f"metric labels cut short on a phone: {labels}"
     width = page.evaluate("() => document.documentElement.clientWidth")
@@ -306,4 +352,26 @@ def test_on_a_phone_both_sides_stay_on_screen_together(lab_server, browser):
         for side, top, bottom, left, right in boxes:
             assert top < 844 and bottom > 0, f"{what} of {side} off screen together with the other: {boxes}"
             assert left >= -1 and right <= width + 1, f"{what} of {side} wider than the phone: {boxes}"
+        tops = [top for _, top, *_ in boxes]
+        assert abs(tops[0] - tops[1]) <= 2, f"the two sides' {what} figures are not level: {boxes}"
+    page.close()
+
+
+def test_on_a_phone_a_warning_on_one_side_leaves_the_figures_level(lab_server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    open_lab(page, lab_server)
+    page.locator(".st-key-lab-play:not([data-stale='true'])").get_by_role("button", name="Play").click()
+    wait_until(lambda: charts(page).get("now:collapse", {}).get("x") == [STEPS[-1]]
+               and page.locator(".st-key-lab-play:not([data-stale='true'])").filter(has_text="Play").count() == 1,
+               90, "the replay at its end")
+    settled(page)
+    page.wait_for_timeout(500)
+    no_exception(page)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    assert text.count("are touched, but only 10% of the samples") == 1, "the cure's side warns, alone"
+    boxes = json.loads(page.evaluate(BOXES))
+    shot(page, "lab-phone-warning")
+    for what in ("samples", "coverage"):
+        tops = [top for _, top, *_ in boxes[what]]
+        assert len(tops) == 2 and abs(tops[0] - tops[1]) <= 2, f"{what} not level beside the warning: {boxes}"
     page.close()

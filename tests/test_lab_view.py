@@ -34,7 +34,10 @@ def test_coverage_figure_draws_the_replays_numbers_with_a_marker_now_and_the_ful
     assert list(line.x) == STEPS and list(line.y) == COLLAPSING
     now = trace(fig, "now:collapse")
     assert (list(now.x), list(now.y)) == ([2250], [2.0])
-    assert list(trace(fig, "hq:collapse").y) == pytest.approx([0, 95, 95, 95, 95], abs=1e-4)
+    # a gap where G covers at most one mode (COLLAPSING: 0, 3, 5, 2, 1): all samples sharp on one
+    # mode is collapse, not quality (the grid's untrained G read "74%" at step 0)
+    hq = list(trace(fig, "hq:collapse").y)
+    assert hq[0] is None and hq[4] is None and hq[1:4] == pytest.approx([95, 95, 95], abs=1e-4)
     assert trace(fig, "hq:collapse").yaxis == "y2"
     lines = {(s.y0, s.line.dash) for s in fig.layout.shapes}
     assert (8, "dash") in lines, "a dashed line at the full count"
@@ -59,7 +62,10 @@ def test_presenter_figures_are_larger():
     # legends only in presenter view: the normal view's captions say what the lines are (a legend
     # under a half-width chart on a phone covered the axis title)
     assert small.layout.showlegend is False and pts_small.layout.showlegend is False
-    assert big.layout.showlegend is True and pts_big.layout.showlegend is True
+    assert big.layout.showlegend is True
+    # the samples figure has none in either: in presenter view, a quarter of the screen wide, its
+    # legend took the plot's room (its note names the points)
+    assert pts_big.layout.showlegend is False
     # (but not for a single line, as on the digits' charts: its axis title names it)
     assert lv.coverage_figure(RING8, COLLAPSE, rep.steps, rep.coverage, big=True).layout.showlegend is False
     assert small.layout.xaxis.tickformat == "~s", "1k, 2k, 3k: not turned sideways on a phone"
@@ -267,3 +273,101 @@ def test_stamped_figures_are_never_sent_twice_the_same(tmp_path):
     assert one.data == cached.data
     fresh = lv.coverage_figure(RING8, COLLAPSE, [0, 1], [0, 1])
     assert lv.stamped(fresh, 3, copy=False) is fresh and fresh.layout.meta == {"draw": 3}
+
+
+# --- the educator's audit: what the picture draws, hq at one mode, noise, anchors, digit-likeness --
+def shipped(scenario: str, side: str):
+    from ganplay.lab.replay import REPLAY_DIR, load_replay, replay_path
+
+    return load_replay(replay_path(scenario, side, REPLAY_DIR))
+
+
+def test_the_drawn_points_are_counted_by_the_same_rule_and_the_caption_says_both():
+    rep = synthetic_replay("ring8", COLLAPSE, COLLAPSING)  # frame k's points sit on COLLAPSING[k] modes
+    assert [play.numbers(rep, i).drawn for i in range(len(rep))] == COLLAPSING
+    # the shipped minibatch-std replay at step 938: the count (2,500 samples) says 7 of 8, its 500
+    # drawn points (other noise) touch 1: the caption and the figure's note say both
+    rep = shipped("ring8", "minibatch-std")
+    i = rep.frame_at(938)
+    num = play.numbers(rep, i)
+    assert (num.step, num.coverage, num.drawn, num.drawn_n, num.counted_n) == (938, 7, 1, 500, 2500)
+    text = lv.drawn_caption(num, "modes")
+    assert "500 of G's samples, touching 1 of the 8" in text and "counts 2,500 other samples" in text
+    assert "a bigger draw finds more" in text
+    assert lv.drawn_note(num) == "500 drawn: on 1 of 8"
+    fig = lv.points_figure(rep.frames[i], rep.real, "minibatch-std", note=lv.drawn_note(num))
+    assert "500 drawn: on 1 of 8" in [a.text for a in fig.layout.annotations]
+    # where the picture touches as many as counted, no excuse is made
+    same = play.Numbers(0, 3, 8, 3, drawn=3, drawn_n=500, counted_n=2500)
+    assert "bigger draw" not in lv.drawn_caption(same, "modes")
+
+
+def test_the_high_quality_share_is_not_shown_on_one_mode():
+    rep = shipped("grid25", "collapse")
+    start = play.numbers(rep, 0)  # an untrained G on the grid's centre blob: "74%" before
+    assert start.coverage == 1 and start.hq > 0.5 and not start.hq_means_something
+    assert "untrained G sits in the middle" in lv.hq_hidden_note(start, "modes")
+    later = play.Numbers(500, 1, 25, 2, hq=0.9)
+    assert not later.hq_means_something and "collapse, however sharp" in lv.hq_hidden_note(later, "modes")
+    assert play.Numbers(500, 2, 25, 2, hq=0.9).hq_means_something
+    # the slide says no share either at step 0
+    from ganplay.lab import slides
+
+    fig = slides.render(rep, shipped("grid25", "spectral-norm"), 0, 0)
+    titles = [ax.get_title() for ax in fig.axes[:4] if ax.get_title()]
+    assert titles and not any("high quality" in t for t in titles), titles
+    fig = slides.render(rep, shipped("grid25", "spectral-norm"))
+    assert any("24 / 25 modes, 3% high quality" in ax.get_title() for ax in fig.axes)
+
+
+def test_a_small_fall_from_the_best_is_noise_not_collapse():
+    stacked, ring, grid = SCENARIOS["stacked-mnist"], SCENARIOS["ring8"], SCENARIOS["grid25"]
+    assert play.Numbers(3000, 971, 1000, 985).fall_is_noise(stacked), "971 vs 985: 1.4% of 1,000"
+    assert play.Numbers(3000, 23, 25, 24).fall_is_noise(grid), "still at or above 22 (covered)"
+    assert play.Numbers(3000, 7, 8, 8).fall_is_noise(ring)
+    assert not play.Numbers(3000, 1, 8, 5).fall_is_noise(ring), "5 -> 1 is G giving modes up"
+    assert not play.Numbers(3000, 700, 1000, 985).fall_is_noise(stacked)
+    assert not play.Numbers(3000, 5, 8, 5).fall_is_noise(ring), "no fall at all"
+
+
+def test_no_dcgan_number_for_a_fully_connected_left_side():
+    stacked = SCENARIOS["stacked-mnist"]
+    assert stacked.base["model"]["arch"] == "mlp"
+    assert play.anchor_for(stacked, COLLAPSE) is None, "the published 99 is a DCGAN's"
+    assert play.anchor_for(stacked, "wgan-gp")[0] == "WGAN-GP"
+    assert play.anchor_for(SCENARIOS["ring8"], COLLAPSE)[0] == "GAN"
+    assert "(of 1,000)" in lv.anchors_markdown(stacked)
+
+
+def test_a_side_that_never_drew_a_digit_is_told_from_its_frames():
+    for scenario, left, right in (("mnist5k", "collapse", "spectral-norm"), ("stacked-mnist", "collapse", "wgan-gp")):
+        assert play.never_digit_like(shipped(scenario, left)), scenario
+        cure = shipped(scenario, right)
+        assert not play.never_digit_like(cure), scenario
+        assert min(play.smoothness(f) for f in cure.frames[1:]) > play.DIGIT_LIKE
+    assert not play.never_digit_like(shipped("ring8", COLLAPSE)), "points: no such thing"
+    rng = np.random.default_rng(0)
+    assert abs(play.smoothness(rng.integers(0, 256, (182, 182), dtype=np.uint8))) < 0.1
+    rep = shipped("mnist5k", "collapse")
+    note = lv.no_digit_note(rep, play.numbers(rep, len(rep) - 1))
+    assert "no digit-like picture" in note and "counts as 1 class." in note
+
+
+def test_the_mnist_lesson_says_the_extra_d_steps_do_the_work_as_the_readme_does():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[1] / "README.md").read_text().split())
+    assert "5 D steps alone also did (seed 0: 10 digits, class KL 0.018)" in readme
+    assert "5 D steps alone also covered all 10 digits" in SCENARIOS["mnist5k"].blurb
+    why = CURES["spectral-norm"].why_on("mnist5k")
+    assert why.startswith(CURES["spectral-norm"].why) and "the extra D steps do the work" in why
+    assert CURES["spectral-norm"].why_on("ring8") == CURES["spectral-norm"].why
+
+
+def test_the_grid_lesson_says_how_its_vanilla_gan_differs_from_the_preset():
+    from ganplay.presets import PRESETS
+
+    grid, preset = SCENARIOS["grid25"], PRESETS["grid25-gan"]["config"]
+    assert "not the grid25-gan preset" in grid.blurb
+    assert f"{preset['train']['steps']:,} steps of batch {preset['train']['batch_size']}" in grid.blurb
+    assert f"{grid.base['train']['steps']:,} steps of batch {grid.base['train']['batch_size']}" in grid.blurb

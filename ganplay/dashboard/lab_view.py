@@ -33,7 +33,9 @@ import plotly.graph_objects as go
 from ganplay import jobs
 from ganplay.config import Config
 from ganplay.dashboard import view2d
-from ganplay.lab.play import REAL_COLOUR, anchor_for, points_limit, side_colour, side_title
+from ganplay.lab.play import (HQ_MIN_MODES, REAL_COLOUR, Numbers, anchor_for, points_limit, side_colour,
+                              side_title)
+from ganplay.lab.play import numbers as play_numbers
 from ganplay.lab.replay import Replay, load_replay, replay_path
 from ganplay.lab.scenarios import LabError, Scenario, scenario, side_config, side_overrides
 
@@ -119,7 +121,8 @@ def _replay_figure(key: tuple, what: str, i: int, big: bool, height: int) -> go.
     rep = _load_cached(*key)
     sc = scenario(rep.scenario)
     if what == "samples":
-        return points_figure(rep.frames[i], rep.real, rep.side, big=big, height=height)
+        return points_figure(rep.frames[i], rep.real, rep.side, big=big, height=height,
+                             note=drawn_note(play_numbers(rep, i)))
     # the curve so far, on the whole run's axis: opened at step 0, the chart gives nothing away
     # ("what will happen next?"); scrubbed back, it shows what had happened by then
     n, hq = i + 1, rep.series.get("hq")
@@ -167,7 +170,7 @@ def anchors_markdown(sc: Scenario) -> str:
     if not sc.anchors:
         return ""
     items = " · ".join(f"{method} **{fmt(value)}** ({source})" for method, value, source in sc.anchors)
-    return f"Published {sc.unit} covered (of {sc.n_modes}) on this data: {items}."
+    return f"Published {sc.unit} covered (of {sc.n_modes:,}) on this data: {items}."
 
 
 def overrides_text(scenario_name: str, cure_name: str) -> str:
@@ -242,22 +245,70 @@ def hist_caption(n: int) -> str:
 SAMPLES_CAPTION = "Colour: G's samples; grey: the real data. The more grey blobs covered, the better."
 
 
-SHARP_SHARE = 0.5  # under this share of high-quality samples, full coverage is said to be a spread
+def drawn_caption(num: Numbers, unit: str) -> str:
+    """What the samples picture draws beside what the big number counts (2D): the picture's points
+    are a separate, smaller draw, so they can touch fewer modes than the number says."""
+    if num.drawn is None:
+        return SAMPLES_CAPTION
+    counted = f"{num.counted_n:,}" if num.counted_n else "more"
+    text = (f"Colour: {num.drawn_n:,} of G's samples, touching {num.drawn:,} of the {num.full:,} "
+            f"grey {unit} (within 3 std). The number above counts {counted} other samples")
+    if num.drawn < num.coverage:
+        return text + (": with so few samples near any mode, a bigger draw finds more of them.")
+    return text + "."
 
 
-def touched_not_sharp(full: int, hq: float, unit: str) -> str:
-    """What full coverage with few high-quality samples means, said where it happens."""
-    return (f"All {full:,} {unit} are touched, but only {100 * hq:.0f}% of the samples lie near one "
+def drawn_note(num: Numbers) -> str | None:
+    """The samples figure's own line saying what it draws (short: it fits a phone's half-width
+    chart, and the presenter view has no captions)."""
+    if num.drawn is None:
+        return None
+    return f"{num.drawn_n:,} drawn: on {num.drawn:,} of {num.full:,}"
+
+
+SHARP_SHARE = 0.5  # under this share of high-quality samples, a covered side is said to be a spread
+HQ_LABEL = "high quality"  # the metric's label in the lab (the glossary's "high-quality samples" was
+# cut to "high-quality s…" in a half-width tile at 1,024 px)
+
+
+def touched_not_sharp(coverage: float, full: int, hq: float, unit: str) -> str:
+    """What coverage at the lesson's "covered" line with few high-quality samples means, said
+    where it happens."""
+    touched = f"All {full:,} {unit} are" if coverage >= full else f"{fmt(coverage)} of the {full:,} {unit} are"
+    return (f"{touched} touched, but only {100 * hq:.0f}% of the samples lie near one "
             "(within 3 std): most fall between them.")
 
 
-def covered_vs_quality(sc: Scenario) -> str:
-    """Why "8 / 8 modes" can sit beside "10% high-quality samples" (2D lessons)."""
-    n = f"{sc.n_modes:,}"
-    return (f"**{n} / {n} {sc.unit} beside a low share of high-quality samples?** A mode counts as "
-            "covered when at least one sample lands within 3 standard deviations of its centre; "
-            "\"high quality\" is the share of *all* samples that land that close. So G can touch "
-            f"every mode with a few samples while most of its samples fall between the modes.")
+def hq_hidden_note(num: Numbers, unit: str) -> str:
+    """Why the high-quality share is not shown while G covers at most one mode."""
+    if num.step == 0:
+        return (f"Not shown on {fmt(num.coverage)} {unit}: an untrained G sits in the middle "
+                "(on the grid, on its centre blob), so its share near a mode says nothing yet.")
+    return (f"Not shown on {fmt(num.coverage)} {unit}: samples piled on one mode are collapse, "
+            "however sharp.")
+
+
+def no_digit_note(rep: Replay, num: Numbers) -> str:
+    """For an image side that never drew a digit-like picture (`play.never_digit_like`): what its
+    count is, then."""
+    unit = rep.meta.get("unit") or scenario(rep.scenario).unit
+    one = {"classes": "class", "modes": "mode"}.get(unit, unit) if num.coverage == 1 else unit
+    return (f"This G drew no digit-like picture in any recorded frame, only speckle (neighbouring "
+            f"pixels agree far less than in real digits). The classifier names a digit for any "
+            f"picture, so the speckle still counts as {fmt(num.coverage)} {one}.")
+
+
+def covered_vs_quality(sc: Scenario, nums: Iterable[Numbers]) -> str | None:
+    """Why "7 / 8 modes" can sit beside "1% high-quality samples" (2D lessons), when a side on show
+    does that (at its lesson's "covered" line with a low share); None otherwise."""
+    shown = [n for n in nums if n is not None and n.touched_not_sharp(sc, SHARP_SHARE)]
+    if not shown:
+        return None
+    num = shown[0]
+    return (f"**{fmt(num.coverage)} / {num.full:,} {sc.unit} beside {100 * num.hq:.0f}% high-quality samples?** "
+            "A mode counts as covered when at least one sample lands within 3 standard deviations of "
+            "its centre; \"high quality\" is the share of *all* samples that land that close. So G "
+            "can touch the modes with a few samples while most of its samples fall between them.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +350,10 @@ def coverage_figure(sc: Scenario, side: str, steps: Iterable[int], values: Itera
                              marker={"size": 8 if big else 6},
                              hovertemplate="step %{x:,}: %{y:g} " + sc.unit + "<extra></extra>"))
     if hq is not None:
-        fig.add_trace(go.Scatter(x=steps, y=[100 * float(v) for v in hq], name="high-quality samples (%)",
+        # a gap while G covers at most one mode: all samples sharp on one mode is no quality
+        # (an untrained G on the grid's centre blob read "74%" at step 0)
+        shares = [100 * float(h) if c > HQ_MIN_MODES else None for h, c in zip(hq, values)]
+        fig.add_trace(go.Scatter(x=steps, y=shares, name="% high quality",
                                  mode="lines", yaxis="y2", meta=f"hq:{side}", opacity=0.55,
                                  line={"color": colour, "width": 2, "dash": "dot"},
                                  hovertemplate="step %{x:,}: %{y:.0f}% high quality<extra></extra>"))
@@ -343,9 +397,10 @@ def _x_range(steps: list[int]) -> list[float] | None:
 
 
 def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: bool = False,
-                  height: int = 400, title: str | None = None) -> go.Figure:
+                  height: int = 400, title: str | None = None, note: str | None = None) -> go.Figure:
     """Generated points (the side's colour; points off the square are drawn on its edge and
-    counted) over the grey real points, on fixed, equal axes."""
+    counted) over the grey real points, on fixed, equal axes; `note` at the foot of the plot
+    (what the picture draws, where that differs from what the page counts)."""
     lim = points_limit(real)
     fig = go.Figure()
     if real is not None:
@@ -363,8 +418,14 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
     # column, where PHONE_CSS then cuts the empty rest of the figure off
     fig.update_yaxes(range=[-lim, lim], scaleanchor="x", scaleratio=1, showgrid=False, zeroline=False,
                      showticklabels=False, fixedrange=True, constrain="domain", constraintoward="top")
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0.5, y=0.0, yanchor="bottom",
+                           showarrow=False, bgcolor="rgba(255,255,255,0.8)",
+                           font={"color": side_colour(side), "size": 18 if big else 12})
     fig = _style(fig, big, height, title)
-    fig.update_layout(plot_bgcolor="white", legend={"y": -0.02})
+    # no legend in presenter view either: under a quarter-width figure it took the room of the
+    # plot (the note names the points; the presenter says grey is the data)
+    fig.update_layout(plot_bgcolor="white", showlegend=False)
     return fig
 
 
@@ -430,20 +491,34 @@ def _watchable(cfg: Config) -> Config:
 # ---------------------------------------------------------------------------------------------
 PRESENTER_QUERY = "presenter"
 
+# Presenter figure heights (before `_style`'s x1.35): the figures start about 330 px down (a one-line
+# title, the timeline, a side's name and its numbers), so samples and chart fit a 1280 x 720
+# projector's first screen; the samples figure is cut to its column's width below (its plot is a
+# square at the top), so a narrower screen shows no empty space under it.
+PRESENTER_FIG_H = 275  # samples and coverage chart
+PRESENTER_HIST_CHART_H, PRESENTER_HIST_H = 150, 130  # digits: the chart and the histogram under it
+
 PRESENTER_CSS = """<style>
-/* ganplay presenter view: no sidebar or toolbar, large type, for a projector */
+/* ganplay presenter view: no sidebar or toolbar, large type, for a projector; the figures start in
+   the first screen of a 1280 x 720 projector (a compact head: one-line title, tighter gaps) */
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stHeader"] { display: none !important; }
-[data-testid="stMainBlockContainer"], .block-container { padding-top: 1.2rem !important;
+[data-testid="stMainBlockContainer"], .block-container { padding-top: 0.8rem !important;
   padding-left: 2rem !important; padding-right: 2rem !important; max-width: 100% !important; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.55rem; }
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
 [data-testid="stMain"] [data-testid="stMarkdownContainer"] li { font-size: 1.45rem; line-height: 1.45; }
-[data-testid="stMain"] h1 { font-size: 2.8rem !important; }
-[data-testid="stMain"] h3 { font-size: 2.1rem !important; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 4.5rem !important; line-height: 1.1 !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.5rem !important; }
-[data-testid="stMetricDelta"] p, [data-testid="stMetricDeltaDescription"] p { font-size: 1.4rem !important; }
-[data-testid="stCaptionContainer"] { font-size: 1.2rem !important; }
+[data-testid="stMain"] h1 { font-size: 2rem !important; line-height: 1.25 !important; padding: 0 0 0.4rem 0 !important; }
+[data-testid="stMain"] h3 { font-size: 1.8rem !important; padding: 0 !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] p { font-size: 3.4rem !important; line-height: 1.1 !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.35rem !important; }
+[data-testid="stMetricDelta"] p, [data-testid="stMetricDeltaDescription"] p { font-size: 1.25rem !important; }
+[data-testid="stCaptionContainer"] { font-size: 1.15rem !important; }
+/* the samples figure: a square plot at its top; cut to its column's width (two sides of two
+   columns, 2rem padding each side, 4rem between the sides, 1rem between a side's columns) */
+[data-testid="stElementContainer"][class*="st-key-lab-samples-"],
+[data-testid="stElementContainer"][class*="st-key-lab-live-samples-"] {
+  max-height: calc((100vw - 10rem) / 4 + 0.75rem); overflow: hidden; }
 [data-testid="stCode"] code { font-size: 1.3rem !important; }
 [data-testid="stMain"] [data-testid="stSelectbox"] input { font-size: 1.25rem !important; }
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem; }

@@ -13,14 +13,29 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from ganplay.config import MODE_CENTRES
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import COLLAPSE, CURES, Scenario, scenario
+from ganplay.modes import modes_hit
 from ganplay.train.rundir import series
 
 # which published number belongs to which side: words the method's name contains (spaces as "-")
 ANCHOR_MATCH = {"unrolled": ("unrolled",), "spectral-norm": ("sn-gan", "sngan", "spectral"),
                 "minibatch-std": ("minibatch",), "pacgan": ("pacgan",), "wgan-gp": ("wgan-gp",)}
-COLLAPSE_METHODS = ("gan", "dcgan", "vanilla-gan")
+COLLAPSE_METHODS = ("gan", "vanilla-gan")  # a fully connected GAN, as every lesson's left side
+CONV_COLLAPSE_METHODS = ("dcgan",)  # ... and a convolutional one: only for a left side that is one
+CONV_ARCHS = ("dcgan",)
+# The share of high-quality samples says nothing about variety while G covers at most this many
+# modes (an untrained G sits on the grid's centre blob: "74% high quality" at step 0)
+HQ_MIN_MODES = 1
+# A fall from the best so far smaller than this share of all the modes is a wobble, not G giving
+# modes up (Stacked MNIST's cure wobbles between 971 and 985 of 1,000 at its end)
+NOISE_SHARE = 0.02
+# Digit-like pictures: the correlation of neighbouring pixels in a sample (median over a frame's
+# samples and channels). Real MNIST-5k and Stacked MNIST grids measure 0.80, uniform noise 0.00,
+# the shipped collapsing sides at most 0.35 over all their frames, their cures 0.56 and more from
+# step 188 on (tests/test_lab_view.py keeps the shipped replays on their side of this line).
+DIGIT_LIKE = 0.5
 # one colour per side, the same on the page and the slides; the real data grey under both
 LEFT_COLOUR, RIGHT_COLOUR, REAL_COLOUR = "#d62728", "#1f77b4", "#b8b8b8"
 
@@ -88,32 +103,106 @@ class Numbers:
     hq: float | None = None  # share of high-quality points (2D), 0..1
     hist: np.ndarray | None = None  # class shares (digits), sums to 1
     kl: float | None = None  # KL(generated || uniform) over the 1,000 triples (Stacked MNIST)
+    drawn: int | None = None  # modes the frame's drawn points touch (2D), by the same 3-std rule
+    drawn_n: int = 0  # how many points the frame draws (2D)
+    counted_n: int = 0  # how many samples `coverage` counted
 
     @property
     def delta(self) -> float:
         """Coverage minus its best so far: 0 while climbing, negative once G gives modes up."""
         return self.coverage - self.peak
 
+    @property
+    def hq_means_something(self) -> bool:
+        """Whether the high-quality share is worth showing: not while G covers at most
+        `HQ_MIN_MODES` modes (all its samples sharp on one mode is collapse, not quality)."""
+        return self.hq is not None and self.coverage > HQ_MIN_MODES
+
+    def fall_is_noise(self, sc: Scenario) -> bool:
+        """A fall from the best so far too small to mean anything: under `NOISE_SHARE` of all the
+        modes, or while the side still covers the data (`covered_at_least`)."""
+        return self.delta < 0 and (-self.delta < NOISE_SHARE * self.full or self.coverage >= sc.covered_at_least)
+
+    def touched_not_sharp(self, sc: Scenario, sharp: float) -> bool:
+        """The side covers the data (its lesson's threshold) with few high-quality samples."""
+        return self.hq is not None and self.coverage >= sc.covered_at_least and self.hq < sharp
+
 
 def numbers(replay: Replay, i: int) -> Numbers:
     sc = scenario(replay.scenario)
     hq = replay.series.get("hq")
     kl = replay.series.get("kl") if replay.kind == "stacked" else None
+    drawn = drawn_modes(replay, i)
     return Numbers(
         step=int(replay.steps[i]), coverage=float(replay.coverage[i]), full=sc.n_modes,
         peak=float(np.max(replay.coverage[: i + 1])),
         hq=float(hq[i]) if hq is not None and len(hq) > i else None,
         kl=float(kl[i]) if kl is not None and len(kl) > i else None,
-        hist=(np.asarray(replay.hist[i], dtype=float) if replay.hist is not None else None))
+        hist=(np.asarray(replay.hist[i], dtype=float) if replay.hist is not None else None),
+        drawn=drawn, drawn_n=len(replay.frames[i]) if drawn is not None else 0,
+        counted_n=int(replay.meta.get("final_n") or 0))
+
+
+def drawn_modes(replay: Replay, i: int) -> int | None:
+    """How many modes the points frame `i` draws touch, by the rule the count uses (a point within
+    3 std of a mode's centre). A replay's points are a separate draw of G's samples (500 on other
+    noise than the 2,500 the count uses), so they can touch fewer modes than the count says; None
+    for images, or data without known modes."""
+    if replay.kind != "points":
+        return None
+    data = scenario(replay.scenario).base.get("data", {}).get("name")
+    if data not in MODE_CENTRES:
+        return None
+    centres, std = MODE_CENTRES[data]
+    return modes_hit(np.asarray(replay.frames[i], dtype=np.float32), np.asarray(centres), std)
+
+
+def smoothness(frame: np.ndarray, side: int = 6, pad: int = 2) -> float:
+    """How much neighbouring pixels agree in a frame's samples: the median, over the samples of a
+    `side` x `side` grid (`pad` px apart) and their channels, of the correlation between each pixel
+    and its right and lower neighbours. Handwriting is smooth strokes (real digits: 0.80), speckle
+    is not (uniform noise: 0.00). A frame that is not such a grid is measured whole."""
+    img = np.asarray(frame, dtype=np.float64)
+    if img.ndim == 2:
+        img = img[..., None]
+    n = (img.shape[0] - pad) / side - pad
+    if n == int(n) and n > 2 and img.shape[0] == img.shape[1]:
+        n = int(n)
+        tiles = [img[pad + r * (n + pad):pad + r * (n + pad) + n, pad + c * (n + pad):pad + c * (n + pad) + n]
+                 for r in range(side) for c in range(side)]
+    else:
+        tiles = [img]
+    values = []
+    for tile in tiles:
+        for ch in range(tile.shape[-1]):
+            a = tile[..., ch]
+            pairs = ((a[:, :-1], a[:, 1:]), (a[:-1], a[1:]))
+            for u, v in pairs:
+                u, v = u.ravel(), v.ravel()
+                if u.std() > 0 and v.std() > 0:
+                    values.append(float(np.corrcoef(u, v)[0, 1]))
+    return float(np.median(values)) if values else 0.0
+
+
+def never_digit_like(replay: Replay) -> bool:
+    """Whether no recorded frame of an image replay looks like handwriting (`smoothness` under
+    `DIGIT_LIKE` at every frame): its count then is the classifier naming a digit for speckle."""
+    if replay.kind == "points":
+        return False
+    return all(smoothness(frame) < DIGIT_LIKE for frame in replay.frames)
 
 
 # -- published numbers ------------------------------------------------------------------------------
 def anchor_for(sc: Scenario, side: str) -> tuple[str, float, str] | None:
-    """The published number for this side's method, when the scenario lists one."""
+    """The published number for this side's method, when the scenario lists one. The left side
+    takes a published vanilla GAN's number only for its own kind of net (Stacked MNIST's DCGAN
+    number is not the fully connected GAN's)."""
+    conv = sc.base.get("model", {}).get("arch") in CONV_ARCHS
+    collapse_methods = COLLAPSE_METHODS + (CONV_COLLAPSE_METHODS if conv else ())
     for method, value, source in sc.anchors:
         name = method.lower().strip().replace(" ", "-")
         if side == COLLAPSE:
-            if name in COLLAPSE_METHODS:
+            if name in collapse_methods:
                 return method, value, source
         elif any(word in name for word in ANCHOR_MATCH.get(side, (side,))):
             return method, value, source

@@ -12,7 +12,7 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-from ganplay.lab.play import REAL_COLOUR, outside_view, points_limit, side_colour, side_title
+from ganplay.lab.play import REAL_COLOUR, numbers, outside_view, points_limit, side_colour, side_title
 from ganplay.lab.replay import Replay
 from ganplay.lab.scenarios import scenario
 
@@ -38,6 +38,12 @@ def _draw_samples(ax, replay: Replay, i: int, colour: str) -> None:
             ax.text(0.5, 0.01, f"{int(away.sum()):,} of {len(pts):,} beyond the view (on its edge)",
                     transform=ax.transAxes, ha="center", va="bottom", fontsize=13, color=colour,
                     bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
+        num = numbers(replay, i)
+        if num.drawn is not None:  # the picture is a separate, smaller draw than the count
+            others = f" (count: {num.counted_n:,} others)" if num.counted_n else ""
+            ax.text(0.5, 0.99, f"{num.drawn_n:,} drawn: on {num.drawn:,} of {num.full:,}{others}",
+                    transform=ax.transAxes, ha="center", va="top", fontsize=13, color=colour,
+                    bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
@@ -60,6 +66,10 @@ def _draw_coverage(ax, replay: Replay, i: int, colour: str) -> None:
     ax.grid(alpha=0.3)
 
 
+def lab_count(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int | None = None,
            dpi: int = 100) -> Figure:
     """The figure at frame `i_left` / `i_right` (default: the last frames)."""
@@ -71,10 +81,12 @@ def render(left: Replay, right: Replay, i_left: int | None = None, i_right: int 
     for col, (rep, i) in enumerate(((left, i_left), (right, i_right))):
         colour = side_colour(rep.side)
         _draw_samples(axes[0, col], rep, i, colour)
-        hq = rep.series.get("hq")
-        quality = f", {100 * float(hq[i]):.0f}% high quality" if hq is not None else ""
-        axes[0, col].set_title(f"{side_title(rep.side)}\nstep {int(rep.steps[i]):,}: "
-                               f"{rep.coverage[i]:,g} / {sc.n_modes:,} {sc.unit}{quality}",
+        num = numbers(rep, i)
+        # the share of high-quality samples only where G covers more than one mode (an untrained G
+        # on the grid's centre blob read "74% high quality" at step 0)
+        quality = f", {100 * num.hq:.0f}% high quality" if num.hq_means_something else ""
+        axes[0, col].set_title(f"{side_title(rep.side)}\nstep {num.step:,}: "
+                               f"{lab_count(num.coverage)} / {sc.n_modes:,} {sc.unit}{quality}",
                                fontsize=20 if not quality else 17, color=colour)
         _draw_coverage(axes[1, col], rep, i, colour)
     fig.suptitle(f"Mode collapse lab: {sc.title}", fontsize=24)

@@ -62,14 +62,17 @@ def _presenter_on() -> None:
 
 
 big = lv.presenter_from_query(st.query_params)
-FIG_H = 380 if big else 360  # samples figure (presenter figures are scaled up by lab_view)
+FIG_H = lv.PRESENTER_FIG_H if big else 360  # samples figure (presenter figures are scaled up by lab_view)
+HIST_CHART_H, HIST_H = lv.PRESENTER_HIST_CHART_H, lv.PRESENTER_HIST_H  # presenter view, digits
 st.html(lv.PRESENTER_CSS if big else lv.PHONE_CSS)
 if big:
-    st.title("Mode collapse lab")
     scenario_name = _query_choice(QUERY_DATA, names) or names[0]
     sc = scenario(scenario_name)
     cure = _query_choice(QUERY_CURE, sc.cures) or sc.cures[0]
     mode = LIVE if st.query_params.get(QUERY_MODE) == "live" else REPLAY
+    # one line: the figures are to start in a 1280 x 720 projector's first screen (the blurb goes
+    # under them, with what to watch)
+    st.title(f"Mode collapse lab: {sc.title}")
 else:
     head, toggle_col = st.columns([4, 1], vertical_alignment="bottom")
     head.title("Mode collapse lab")
@@ -100,8 +103,8 @@ else:
         # a stale ?presenter=1 goes (the "Leave presenter view" link reruns with new parameters but
         # leaves the address bar as it was)
         _lesson_to_query()
-st.markdown(f"**{sc.title}.** {sc.blurb}")
 if not big:
+    st.markdown(f"**{sc.title}.** {sc.blurb}")
     st.markdown(WHAT_IS_COLLAPSE)
 sides = (COLLAPSE, cure)
 reliability = load_reliability()
@@ -111,7 +114,7 @@ def differs() -> None:
     """Exactly what the right side changes, and why it helps."""
     st.subheader("What differs")
     why, changes = st.columns([3, 2])
-    why.markdown(f"**Why {CURES[cure].title} helps.** {CURES[cure].why}")
+    why.markdown(f"**Why {CURES[cure].title} helps.** {CURES[cure].why_on(scenario_name)}")
     with changes:
         words, config_lines = lv.changes_markdown(scenario_name, cure)
         st.markdown("**The right side is the left's GAN, except:**", help=tip(config_lines))
@@ -146,12 +149,18 @@ def caption(text: str) -> None:
 
 def coverage_metric(num: play.Numbers, say_step: bool) -> None:
     """The side's coverage; `say_step`: name the step it was measured at, under the number (a
-    label with the step in it was cut short on a phone; the timeline's slider says it otherwise)."""
+    label with the step in it was cut short on a phone; the timeline's slider says it otherwise).
+    A fall from the best so far is red; a small one (`Numbers.fall_is_noise`) is grey, without an
+    arrow: a covered side wobbles by a few modes, which is not G giving them up."""
+    noise = num.fall_is_noise(sc)
     st.metric(lv.UNIT_LABEL.get(sc.unit, sc.unit), f"{lv.fmt(num.coverage)} / {num.full:,}",
               delta=_delta(num) if num.peak > 0 else None,
-              delta_description="vs. its best so far" if num.peak > 0 else None,
-              help=tip(f"How many of the {num.full:,} {sc.unit} the generator's samples reach (a number "
-                       "that falls means G is giving modes up)."))
+              delta_color="off" if noise else "normal", delta_arrow="off" if noise else "auto",
+              delta_description="vs. best so far" if num.peak > 0 else None,
+              help=tip(f"How many of the {num.full:,} {sc.unit} the generator's samples reach, and how "
+                       "far that is below its best so far. A red fall means G is giving modes up; a "
+                       f"grey one is a wobble (under {100 * play.NOISE_SHARE:g}% of all {num.full:,}, "
+                       f"or while at least {sc.covered_at_least:,} are still covered)."))
     if say_step:
         st.caption(f"measured at step {num.step:,}")
 
@@ -193,22 +202,31 @@ def areas():
     return st.container(), st.container()
 
 
-def replay_side(side: lv.Side, step: int) -> None:
+def replay_side(side: lv.Side, step: int) -> play.Numbers | None:
+    """One side at the timeline's step; returns the numbers it shows (None without a replay).
+    Notes that only one side may need (a warning, a hidden share) go under its figures, so the two
+    sides' numbers and figures stay level (on a phone too)."""
     side_header(side.side)
     st.caption(f"Measured: {rate_text(scenario_name, side.side, reliability)}")
     if not side.ok:
         (st.warning if side.missing else st.error)(side.message(), icon=":material/warning:")
-        return
+        return None
     rep = side.replay
     i = rep.frame_at(step)
     num = play.numbers(rep, i)
-    tiles = st.columns(2 if num.hq is not None or num.kl is not None else 1)
+    # the count gets the wider tile: at 1,024 px the labels of two equal tiles were cut short
+    tiles = st.columns([3, 2]) if num.hq is not None or num.kl is not None else [st.container()]
     with tiles[0]:
         coverage_metric(num, num.step != step)  # this side has no frame at the timeline's step
+    notes: list[str] = []
     if num.hq is not None:
-        tiles[1].metric(metric("hq").label, f"{100 * num.hq:.0f}%",
+        shown = num.hq_means_something
+        tiles[1].metric(lv.HQ_LABEL, f"{100 * num.hq:.0f}%" if shown else "—",
                         help=tip("Share of all samples within 3 standard deviations of a mode's centre "
-                                 "(quality, not variety; higher is better)."))
+                                 "(quality, not variety; higher is better)."
+                                 + ("" if shown else " " + lv.hq_hidden_note(num, sc.unit))))
+        if not shown:
+            notes.append(lv.hq_hidden_note(num, sc.unit))
     if num.kl is not None:
         tiles[1].metric(metric("kl").label, f"{num.kl:.2f}",
                         help=tip(f"KL(histogram of triples ‖ uniform): how unevenly the samples fall on "
@@ -216,29 +234,34 @@ def replay_side(side: lv.Side, step: int) -> None:
                                  f"{math.log(num.full):.2f} is every sample the same triple."
                                  + (" Published: " + ", ".join(f"{m} {v:g} ({src})" for m, v, src in sc.kl_anchors)
                                     + "." if sc.kl_anchors else "")))
-    if num.hq is not None and num.coverage >= num.full and num.hq < lv.SHARP_SHARE:
-        st.markdown(f":orange[**{lv.touched_not_sharp(num.full, num.hq, sc.unit)}**]")
     samples, coverage = areas()
     with samples:
         if rep.kind == "points":
             chart(lv.samples_figure(side, i, big, FIG_H), f"lab-samples-{side.side}")
-            caption(lv.SAMPLES_CAPTION)
+            caption(lv.drawn_caption(num, sc.unit))
         else:
             st.image(lv.grid_image(rep.frames[i]), width="stretch" if big else 360,
                      caption=f"generated samples at step {num.step:,}")
     with coverage:
-        # presenter view with a histogram under it: both in a 1080p projector's first screen
-        height = (FIG_H if num.hist is None else 210) if big else 300
+        # presenter view with a histogram under it: both on a projector's first screen
+        height = (FIG_H if num.hist is None else HIST_CHART_H) if big else 300
         chart(lv.replay_coverage_figure(side, i, big, height), f"lab-coverage-{side.side}")
         caption(lv.coverage_caption(sc))
     if num.hist is not None:  # presenter view: beside the digits, under the chart (no scrolling)
         with coverage if big else samples:
-            chart(lv.hist_figure(num.hist, side.side, big=big, height=175 if big else 240), f"lab-hist-{side.side}",
+            chart(lv.hist_figure(num.hist, side.side, big=big, height=HIST_H if big else 240), f"lab-hist-{side.side}",
                   copy=False)
             caption(lv.hist_caption(len(num.hist)))
+    if num.touched_not_sharp(sc, lv.SHARP_SHARE):
+        st.markdown(f":orange[**{lv.touched_not_sharp(num.coverage, num.full, num.hq, sc.unit)}**]")
+    if play.never_digit_like(rep):
+        st.markdown(f":orange[**{lv.no_digit_note(rep, num)}**]")
+    for note in notes:
+        caption(note)
     verdict = rep.meta.get("verdict")
     if verdict and i == len(rep) - 1:
         st.caption(f"This recording (seed {rep.seed}) ended **{verdict}**.")
+    return num
 
 
 def export(left: lv.Side, right: lv.Side, step: int) -> None:
@@ -328,11 +351,13 @@ def replay() -> None:
             st.session_state[pos] = step
         # the two sides stay side by side on a phone too (wrap=False: Streamlit stacks columns on
         # screens under 640 px, which put the cure a screen below the collapse)
+        shown = []
         for col, side in zip(st.columns(2, gap="large", wrap=False), (left, right)):
             with col:
-                replay_side(side, step)
-        if sc.kind == "points" and not big:
-            st.caption(lv.covered_vs_quality(sc))
+                shown.append(replay_side(side, step))
+        why = lv.covered_vs_quality(sc, shown) if sc.kind == "points" and not big else None
+        if why:
+            st.caption(why)
         anchors()
         export(left, right, step)
 
@@ -407,8 +432,11 @@ def live() -> None:
     root = runs_root()
     runs = jobs.poll(root)
     pair = play.live_pair(runs, scenario_name, sides, st.session_state.get("lab.live"))
-    if not big:
-        start_pair(root, busy=any(r.is_active or r.state == "queued" for r in pair.values()))
+    if not big and start_pair(root, busy=any(r.is_active or r.state == "queued" for r in pair.values())):
+        # just submitted: find the new jobs now, so this run draws them and starts polling (the
+        # pair found above, before the press, was empty on a first start: the page said "Nothing
+        # of this lesson has trained here yet" until a reload)
+        pair = play.live_pair(jobs.poll(root), scenario_name, sides, st.session_state.get("lab.live"))
     if not pair:
         st.info("Nothing of this lesson has trained here yet: press **Train this pair live**"
                 + (" (leave presenter view first)" if big else "")
@@ -435,9 +463,9 @@ def live() -> None:
     panel()
 
 
-def start_pair(root, busy: bool = False) -> None:
+def start_pair(root, busy: bool = False) -> bool:
     """Seed, steps and the button that starts both sides as jobs (not in presenter view); while
-    the pair on show trains (`busy`), the button waits for it."""
+    the pair on show trains (`busy`), the button waits for it. True when this run started jobs."""
     lim = jobs.limits()
     default_steps = sc.base["train"]["steps"]
     cols = st.columns([1, 1, 2], vertical_alignment="bottom")
@@ -447,12 +475,12 @@ def start_pair(root, busy: bool = False) -> None:
                                  value=min(default_steps, lim.max_steps or default_steps), step=100,
                                  key=f"lab.steps.{scenario_name}",
                                  help=f"The recorded lesson trains {default_steps:,} steps.")
+    started: dict[str, str] = {}
     if cols[2].button("Train this pair live", type="primary", icon=":material/play_arrow:", width="stretch",
                       disabled=busy,
                       help="This pair is still training (or waiting): its charts fill in below." if busy
                       else "Starts both configs as background jobs in the runs folder; they keep "
                            "running if you leave the page."):
-        started = {}
         try:
             for side in sides:
                 cfg, notes = lv.live_config(scenario_name, side, int(seed), int(steps), lim)
@@ -466,6 +494,7 @@ def start_pair(root, busy: bool = False) -> None:
     st.caption(f"Both jobs write to `{root}` (see them on **Runs**); coverage is logged "
                f"{lv.LIVE_EVALS} times per run. "
                + (f"This server allows {lim.describe()}." if lim.demo else ""))
+    return bool(started)
 
 
 if mode == LIVE:
@@ -473,6 +502,7 @@ if mode == LIVE:
 else:
     replay()
 if big:  # the teacher says it; it is here to read afterwards
+    st.markdown(f"**{sc.title}.** {sc.blurb}")
     st.info(WHAT_TO_WATCH, icon=":material/visibility:")
 differs()
 if big:
