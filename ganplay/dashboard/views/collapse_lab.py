@@ -484,7 +484,7 @@ def start_pair(root, busy: bool = False) -> bool:
         try:
             for side in sides:
                 cfg, notes = lv.live_config(scenario_name, side, int(seed), int(steps), lim)
-                started[side] = jobs.submit(cfg, root, lim, visitor=visitor.token()).id
+                started[side] = jobs.submit(cfg, root, lim, visitor=visitor.token(), address=visitor.address()).id
                 for note in notes:
                     st.caption(f"{lv.side_title(side)}: {note}")
             st.toast("Started both sides", icon=":material/rocket_launch:")
