@@ -86,6 +86,7 @@ def test_points_figure_has_fixed_equal_axes_and_keeps_stray_points_in_view():
     assert (edge.x[0], edge.y[0]) == pytest.approx((lim, -lim)), "... but drawn on the edge, not lost"
     assert [a.text for a in fig.layout.annotations] == [
         f"1 of {len(far):,} points<br>beyond the view (on its edge)"]  # and counted
+    assert fig.layout.margin.t >= 2 * 12  # its two lines sit over the plot, not cut off by the page
     # in the side's colour: on the cure's (blue) side, red marks would read as the vanilla GAN's
     cured = lv.points_figure(far, rep.real, "pacgan")
     edge = [t for t in cured.data if t.name == "generated, beyond the view"][0]

@@ -409,7 +409,7 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
                                  marker={"size": 6 if big else 4, "color": REAL_COLOUR}, hoverinfo="skip"))
     # the same square on both sides and at every frame (nothing jumps); points beyond it are
     # drawn on its edge and counted
-    view2d.add_generated(fig, np.asarray(fake, dtype=np.float32), -lim, lim,
+    room = view2d.add_generated(fig, np.asarray(fake, dtype=np.float32), -lim, lim,
                          {"size": 7 if big else 5, "color": side_colour(side), "opacity": 0.6},
                          meta=f"samples:{side}", note_size=18 if big else 12, webgl=False)
     fig.update_xaxes(range=[-lim, lim], constrain="domain", showgrid=False, zeroline=False,
@@ -426,6 +426,8 @@ def points_figure(fake: np.ndarray, real: np.ndarray | None, side: str, *, big: 
     # no legend in presenter view either: under a quarter-width figure it took the room of the
     # plot (the note names the points; the presenter says grey is the data)
     fig.update_layout(plot_bgcolor="white", showlegend=False)
+    if room:  # the count of points beyond the view, over the plot: its two lines' room
+        fig.update_layout(margin_t=max(fig.layout.margin.t or 0, room))
     return fig
 
 

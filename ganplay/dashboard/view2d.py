@@ -232,11 +232,12 @@ def _arrow_segments(points: np.ndarray, vectors: np.ndarray, length: float) -> t
 
 
 def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker: dict, meta: str | None = None,
-                  note_size: int = 12, webgl: bool = True) -> None:
+                  note_size: int = 12, webgl: bool = True) -> int:
     """Generated points into `fig`: those inside the square view as they are, those beyond it on
     its edge as open triangles of the same colour (whose points they are), with a note counting
     them (and any that are not numbers). `webgl=False` draws them as SVG: a page that redraws
-    several plots a second (the lab's Play) would otherwise run out of the browser's WebGL contexts."""
+    several plots a second (the lab's Play) would otherwise run out of the browser's WebGL contexts.
+    Returns the height in px the note needs above the plot (0 without one): the caller's top margin."""
     Scatter = go.Scattergl if webgl else go.Scatter
     edge_colour = marker.get("color", "#d62728")
     away = outside_view(fake, lo, hi)
@@ -255,6 +256,8 @@ def add_generated(fig: go.Figure, fake: np.ndarray, lo: float, hi: float, marker
                            xref="x domain", yref="y domain", x=1.0, y=1.0, xanchor="right", yanchor="bottom",
                            align="right", showarrow=False,
                            font={"color": edge_colour, "size": note_size})
+        return int(2.7 * note_size)  # two lines
+    return 0
 
 
 def beyond_note(away: int, total: int, not_finite: int) -> str:
