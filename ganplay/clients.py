@@ -9,7 +9,10 @@ of the server the client is the `hops`-th entry from the right (the rightmost fo
 a client that rotates made-up entries at the left still counts as one address.
 
 `GANPLAY_PROXY_HOPS` says how many proxies to trust; unset, it is 1 on a Space (`SPACE_ID` set)
-and 0 elsewhere: the socket's peer, whatever the headers say. Stdlib only.
+and 0 elsewhere: the socket's peer, whatever the headers say.
+
+A class behind one school address is one address: `GANPLAY_VISITORS_PER_ADDRESS` (default 1), set
+on a copy hosted for a class, multiplies every per-address cap (`per_address`). Stdlib only.
 """
 
 from __future__ import annotations
@@ -25,6 +28,18 @@ def proxy_hops() -> int:
     if raw.isdigit():
         return int(raw)
     return 1 if os.environ.get("SPACE_ID") else 0
+
+
+def visitors_per_address() -> int:
+    """How many visitors one client address stands for: `GANPLAY_VISITORS_PER_ADDRESS` (a whole
+    number >= 1; e.g. a class's size behind one school address), else 1."""
+    raw = os.environ.get("GANPLAY_VISITORS_PER_ADDRESS", "").strip()
+    return max(1, int(raw)) if raw.isdigit() else 1
+
+
+def per_address(cap: int) -> int:
+    """A per-visitor cap as one client address gets it: `cap` times `visitors_per_address()`."""
+    return cap * visitors_per_address()
 
 
 def forwarded_for(headers) -> list[str]:

@@ -202,6 +202,9 @@ def test_one_address_gets_one_visitors_share_however_many_pages_it_opens(root, m
     record = jobs.find(root, first.id).job
     assert record["address"] != "203.0.113.7" and len(record["address"]) == 32  # hashed, never the address
     assert all(r.address for r in jobs.list_runs(root) if r.state in ("launching", "queued"))
+    monkeypatch.setenv("GANPLAY_VISITORS_PER_ADDRESS", "2")  # a copy hosted for a class: more per address
+    assert jobs.submit(tiny(20), root, lim, visitor=pages[2], address="203.0.113.7").state == "queued"
+    monkeypatch.delenv("GANPLAY_VISITORS_PER_ADDRESS")
     # outside demo mode nothing is recorded and nothing counted
     free = jobs.submit(tiny(20), root, jobs.Limits(), visitor=pages[2], address="203.0.113.7")
     assert free.address is None

@@ -133,6 +133,18 @@ def test_every_group_counts_towards_a_clients_total(held_panel, monkeypatch):
     assert call(url, "cheap", B).status_code == 200
 
 
+def test_a_copy_hosted_for_a_class_lets_one_address_stand_for_many_visitors(held_panel, monkeypatch):
+    """A class behind one school address is one address: GANPLAY_VISITORS_PER_ADDRESS multiplies
+    every per-address cap (30 students opening the panel at once sent 150 load events)."""
+    url, _ = held_panel
+    monkeypatch.setenv("GANPLAY_VISITORS_PER_ADDRESS", "3")
+    codes = [r.status_code for r in burst(url, "slow", A, 20)]
+    assert codes.count(200) == 3 * guard.CLIENT_GROUP_EVENTS and codes.count(429) == 20 - 3 * guard.CLIENT_GROUP_EVENTS
+    monkeypatch.setenv("GANPLAY_VISITORS_PER_ADDRESS", "zero")  # not a number: one visitor per address
+    from ganplay import clients
+
+    assert clients.visitors_per_address() == 1 and clients.per_address(4) == 4
+
 def test_the_browsers_own_join_route_is_counted_too(held_panel):
     url, _ = held_panel
     info = httpx.get(f"{url}/config").json()

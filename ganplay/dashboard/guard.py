@@ -38,7 +38,7 @@ from collections import defaultdict
 
 from starlette.responses import PlainTextResponse
 
-from ganplay.clients import client_address
+from ganplay.clients import client_address, per_address
 
 SESSION_FILES = 8            # two uploaders (one file each), with room for files of pages left behind
 SESSION_BYTES = 4 * 2**20    # each uploader takes 1 MB; a hand-written upload is at most 2 MB
@@ -60,8 +60,8 @@ def total_bytes() -> int:
 
 def client_bytes() -> int:
     """What the sessions of one client address may hold together in demo mode: a quarter of
-    `total_bytes()` (16 MB by default)."""
-    return total_bytes() // CLIENT_SHARE
+    `total_bytes()` (16 MB by default), times `clients.visitors_per_address()`, at most the total."""
+    return min(total_bytes(), per_address(total_bytes() // CLIENT_SHARE))
 
 
 def streamlit_uploads():
@@ -168,8 +168,8 @@ class UploadGuard:
             f, b, _ = held(manager, session, except_file=file_id if session == session_id else None)
             pending = self.pending.get(session, (0, 0))
             files, nbytes = files + f + pending[0], nbytes + b + pending[1]
-        if files + 1 > CLIENT_FILES:
-            return 429, (f"your pages hold {CLIENT_FILES} uploaded files already (this public demo's "
+        if files + 1 > per_address(CLIENT_FILES):
+            return 429, (f"your pages hold {per_address(CLIENT_FILES)} uploaded files already (this public demo's "
                          "bound per visitor); remove some (their x) or close other tabs of it")
         if nbytes + size > client_bytes():
             return 429, (f"your pages' uploads would pass {client_bytes() / 2**20:g} MB (this public "

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - Windows: the thread lock alone
     fcntl = None
 
 from ganplay import pointsets
+from ganplay.clients import per_address
 from ganplay.config import DRAWN_DATASET, Config
 from ganplay.jobs.limits import (Limits, _check_control, _cost_module, address_id, limit_errors, limits,
                                  owner_id)
@@ -296,10 +297,10 @@ def _check_visitor_cap(root: Path, marks: dict, lim: Limits) -> None:
                        f"waiting (this demo allows {lim.max_per_visitor} per visitor); stop one or wait "
                        "for it to finish")
     ours = [r for r in waiting if marks.get("address") and r.address == marks["address"]]
-    if len(ours) >= lim.max_per_visitor:
+    if len(ours) >= per_address(lim.max_per_visitor):
         raise JobError(f"{len(ours)} jobs started from your address are running or waiting (this demo "
-                       f"allows {lim.max_per_visitor} per visitor, however many pages they open); stop one "
-                       "or wait for it to finish")
+                       f"allows {per_address(lim.max_per_visitor)} per address, however many pages it "
+                       "opens); stop one or wait for it to finish")
 
 
 def folder_bytes(path: Path) -> int:

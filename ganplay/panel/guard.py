@@ -40,7 +40,7 @@ from fastapi import HTTPException
 from gradio.components.base import server
 from PIL import Image
 
-from ganplay.clients import client_address
+from ganplay.clients import client_address, per_address
 from ganplay.panel import files
 
 MAX_BODY = 4 * 2**20  # a drawing's background, layer and composite, each under the 1 MB file cap
@@ -166,13 +166,14 @@ class RequestGuard:
     def event_refusal(self, client: str, group) -> str | None:
         """Why one more event of `group` from `client` is refused, or None."""
         counts = self.pending(client)
-        if sum(counts.values()) >= CLIENT_EVENTS:
+        events, in_group = per_address(CLIENT_EVENTS), per_address(CLIENT_GROUP_EVENTS)
+        if sum(counts.values()) >= events:
             return (f"you have {sum(counts.values())} requests waiting or running in this public demo "
-                    f"already (at most {CLIENT_EVENTS} at a time from one visitor); wait for them to "
+                    f"already (at most {events} at a time from one visitor); wait for them to "
                     "finish, then try again")
-        if counts[group] >= CLIENT_GROUP_EVENTS:
+        if counts[group] >= in_group:
             return (f"you have {counts[group]} requests of this kind waiting or running in this public "
-                    f"demo already (at most {CLIENT_GROUP_EVENTS} at a time from one visitor); wait for "
+                    f"demo already (at most {in_group} at a time from one visitor); wait for "
                     "them to finish, then try again")
         return None
 
@@ -201,11 +202,12 @@ class RequestGuard:
             window.popleft()
         nfiles, nbytes = sum(w[1] for w in window), sum(w[2] for w in window)
         minutes = f"{UPLOAD_WINDOW_S / 60:g} minutes"
-        if nfiles + 1 > CLIENT_UPLOAD_FILES:
-            return (f"this public demo takes {CLIENT_UPLOAD_FILES} uploaded files per {minutes} from one "
+        max_files, max_bytes = per_address(CLIENT_UPLOAD_FILES), per_address(CLIENT_UPLOAD_BYTES)
+        if nfiles + 1 > max_files:
+            return (f"this public demo takes {max_files} uploaded files per {minutes} from one "
                     "visitor; try again later")
-        if nbytes + size > CLIENT_UPLOAD_BYTES:
-            return (f"this public demo takes {CLIENT_UPLOAD_BYTES // 2**20} MB of uploads per {minutes} "
+        if nbytes + size > max_bytes:
+            return (f"this public demo takes {max_bytes // 2**20} MB of uploads per {minutes} "
                     "from one visitor; try again later")
         window.append([now, 1, size])
         self._forget_idle(now)
