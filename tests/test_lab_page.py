@@ -442,15 +442,21 @@ def test_image_lessons_show_grids_and_their_own_counts(kind, unit, full, tmp_pat
                                                                         f"{right[1]:,} / {full:,}"]
 
 
-def test_shipped_stacked_mnist_end_a_wobble_is_grey_and_the_left_never_drew_a_digit(tmp_path, monkeypatch):
-    """The shipped Stacked MNIST pair at its end: the cure's 971 vs its best 985 is a grey wobble,
-    not a red fall; the fully connected left side gets no DCGAN number and says it drew no digit."""
+def shipped_lab(scenario_name: str, tmp_path, monkeypatch):
+    """The lab page on the replays that ship with ganplay (not the test fixtures'), at a lesson."""
     for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_LAB_REPLAYS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path / "runs"))
     at = lab(cure=None)
-    at.selectbox(key="lab.scenario").select("stacked-mnist").run()
+    at.selectbox(key="lab.scenario").select(scenario_name).run()
     ok(at)
+    return at
+
+
+def test_shipped_stacked_mnist_end_a_wobble_is_grey_and_the_left_never_drew_a_digit(tmp_path, monkeypatch):
+    """The shipped Stacked MNIST pair at its end: the cure's 971 vs its best 985 is a grey wobble,
+    not a red fall; the fully connected left side gets no DCGAN number and says it drew no digit."""
+    at = shipped_lab("stacked-mnist", tmp_path, monkeypatch)
     slider(at).set_value(3000).run()
     ok(at)
     left, right = [m for m in at.metric if m.label == "modes covered"]
@@ -469,12 +475,7 @@ def test_shipped_stacked_mnist_end_a_wobble_is_grey_and_the_left_never_drew_a_di
 
 
 def test_the_grid_opens_without_a_high_quality_share_on_one_mode(tmp_path, monkeypatch):
-    for name in ("GANPLAY_DEMO", "SPACE_ID", "GANPLAY_LAB_REPLAYS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GANPLAY_RUNS", str(tmp_path / "runs"))
-    at = lab(cure=None)
-    at.selectbox(key="lab.scenario").select("grid25").run()
-    ok(at)
+    at = shipped_lab("grid25", tmp_path, monkeypatch)
     assert slider(at).value == 0
     assert [m.value for m in at.metric if m.label == lv.HQ_LABEL] == ["—", "—"], "not 74% on the centre blob"
     assert texts(at).count("an untrained G sits in the middle") == 2
