@@ -112,7 +112,8 @@ def test_one_client_holds_at_most_a_few_events_and_others_still_get_in(held_pane
     codes = [r.status_code for r in answers]
     assert codes.count(200) == guard.CLIENT_GROUP_EVENTS and codes.count(429) == 40 - guard.CLIENT_GROUP_EVENTS
     refused = next(r for r in answers if r.status_code == 429)
-    assert "at most 4 at a time from one visitor" in refused.json()["detail"] and refused.headers["retry-after"]
+    assert f"at most {guard.CLIENT_GROUP_EVENTS} at a time from one visitor" in refused.json()["detail"]
+    assert refused.headers["retry-after"]
     # the same client's cheap calls have their own allowance, up to the total
     cheap = [call(url, "cheap", A, i).status_code for i in range(guard.CLIENT_EVENTS)]
     assert cheap.count(200) == min(guard.CLIENT_GROUP_EVENTS, guard.CLIENT_EVENTS - guard.CLIENT_GROUP_EVENTS)
@@ -138,12 +139,22 @@ def test_a_copy_hosted_for_a_class_lets_one_address_stand_for_many_visitors(held
     every per-address cap (30 students opening the panel at once sent 150 load events)."""
     url, _ = held_panel
     monkeypatch.setenv("GANPLAY_VISITORS_PER_ADDRESS", "3")
-    codes = [r.status_code for r in burst(url, "slow", A, 20)]
-    assert codes.count(200) == 3 * guard.CLIENT_GROUP_EVENTS and codes.count(429) == 20 - 3 * guard.CLIENT_GROUP_EVENTS
+    codes = [r.status_code for r in burst(url, "slow", A, 30)]
+    assert codes.count(200) == 3 * guard.CLIENT_GROUP_EVENTS and codes.count(429) == 30 - 3 * guard.CLIENT_GROUP_EVENTS
     monkeypatch.setenv("GANPLAY_VISITORS_PER_ADDRESS", "zero")  # not a number: one visitor per address
     from ganplay import clients
 
     assert clients.visitors_per_address() == 1 and clients.per_address(4) == 4
+
+
+def test_a_projection_group_holds_fewer_waiting_events_than_a_cheap_one(held_panel, monkeypatch):
+    """Large pictures take ~0.1-0.2 s and a page's load sends two; a projection takes ~10 s."""
+    url, _ = held_panel
+    monkeypatch.setattr(guard, "GROUP_EVENTS", {"slow": 2})
+    codes = [call(url, "slow", A, i).status_code for i in range(4)]
+    assert codes == [200, 200, 429, 429]
+    assert [call(url, "cheap", A, i).status_code for i in range(3)] == [200] * 3
+
 
 def test_the_browsers_own_join_route_is_counted_too(held_panel):
     url, _ = held_panel
@@ -176,6 +187,7 @@ def test_an_upload_carries_a_few_files_and_a_client_a_few_megabytes(held_panel, 
         refused = httpx.post(f"{url}/gradio_api/upload", content=body, headers={**headers, "X-Forwarded-For": B})
         assert refused.status_code == 413 and "at most 4 files" in refused.json()["detail"], refused.text
     # a client's uploads per window: files, then bytes
+    monkeypatch.setattr(guard, "CLIENT_UPLOAD_FILES", 24)  # (the real cap is 1,000: the canvas's pieces)
     sent = guard.UPLOAD_PARTS
     body, headers = multipart(1)
     while sent < guard.CLIENT_UPLOAD_FILES:

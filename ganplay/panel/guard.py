@@ -57,9 +57,16 @@ EVENT_PATH = re.compile(r"/gradio_api/(?:queue/join|call/(?:v2/)?([^/]+))/?$")
 UPLOAD_PARTS = 4
 SERVER_FN_PARTS = 8
 # demo mode, per client address (`ganplay.clients`)
-CLIENT_EVENTS = 12       # events queued or running at once (a page's load sends 4, a tab 1-2)
-CLIENT_GROUP_EVENTS = 4  # of those, in one concurrency group (a visitor's clicks wait in each)
-CLIENT_UPLOAD_FILES = 32  # files uploaded per window (a picture to project is one)
+# Waiting events count, and a page's load sends about 6 (2 of them large pictures, which run one
+# at a time for everyone): at 4 per group, 6 windows opened at once behind one address (a family)
+# got empty pictures and a refusal
+CLIENT_EVENTS = 24       # events queued or running at once
+CLIENT_GROUP_EVENTS = 8  # of those, in one concurrency group (a map or a strip: ~0.1-0.2 s each)
+GROUP_EVENTS = {"project": 4}  # a projection takes up to ~10 s: fewer of those wait per address
+# files uploaded per window: the drawing canvas sends its 3 pieces about twice a second while a
+# projection runs (~75 per projection), so a visitor who projected twice passed 32 and every
+# drawing then hung; the bytes cap below is what bounds the disk
+CLIENT_UPLOAD_FILES = 1000
 CLIENT_UPLOAD_BYTES = 16 * 2**20  # bytes uploaded per window: 1/16 of the cache's 256 MB
 UPLOAD_WINDOW_S = 600.0
 RETRY_AFTER_S = 10
@@ -166,7 +173,7 @@ class RequestGuard:
     def event_refusal(self, client: str, group) -> str | None:
         """Why one more event of `group` from `client` is refused, or None."""
         counts = self.pending(client)
-        events, in_group = per_address(CLIENT_EVENTS), per_address(CLIENT_GROUP_EVENTS)
+        events, in_group = per_address(CLIENT_EVENTS), per_address(GROUP_EVENTS.get(group, CLIENT_GROUP_EVENTS))
         if sum(counts.values()) >= events:
             return (f"you have {sum(counts.values())} requests waiting or running in this public demo "
                     f"already (at most {events} at a time from one visitor); wait for them to "
