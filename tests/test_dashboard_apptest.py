@@ -403,3 +403,13 @@ def test_a_damaged_checkpoint_is_named_without_the_servers_folders_in_demo_mode(
     assert len(said) == 2 and all("runs/broken-run/checkpoints/step-0000002.safetensors" in t for t in said), shown
     assert not [t for t in shown if str(runs) in t], shown
     assert any(t.startswith("`runs/broken-run`") for t in shown)
+
+
+def test_an_empty_runs_folder_is_named_without_the_servers_folders_in_demo_mode(runs, monkeypatch):
+    monkeypatch.setenv("GANPLAY_DEMO", "1")
+    at = app("views/train.py")
+    said = [i.value for i in at.info if "No runs in" in i.value]
+    assert said and "No runs in `runs/` yet" in said[0] and str(runs) not in said[0], said
+    monkeypatch.setenv("GANPLAY_DEMO", "0")  # on a person's own machine: where the runs are
+    at = app("views/train.py")
+    assert [i.value for i in at.info if f"No runs in `{runs}` yet" in i.value]

@@ -155,6 +155,12 @@ def public_error(exc: BaseException | str) -> str:
     return scrub_paths(str(exc))
 
 
+def shown_runs_root(root) -> str:
+    """The runs folder as a page names it: the folder itself, or in demo mode just `runs/` (a
+    visitor learns nothing of the server's folders)."""
+    return "runs/" if jobs.demo_mode() else str(root)
+
+
 def shown_run_path(info: RunInfo) -> str:
     """Where a run's files are, as its page says it: the folder itself, or in demo mode its name
     under the runs folder (`runs/<run id>`), not the server's path."""

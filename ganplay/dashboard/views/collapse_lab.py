@@ -17,7 +17,7 @@ from ganplay import jobs, protocol
 from ganplay.dashboard import lab_view as lv
 from ganplay.dashboard import view2d, visitor
 from ganplay.dashboard.progress import progress
-from ganplay.dashboard.widgets import badge_markdown, runs_root
+from ganplay.dashboard.widgets import badge_markdown, runs_root, shown_runs_root
 from ganplay.glossary import metric
 from ganplay.lab import play
 from ganplay.lab.measure import load_reliability, pair_time_text, rate_text
@@ -491,7 +491,7 @@ def start_pair(root, busy: bool = False) -> bool:
         except (jobs.JobError, ValueError) as exc:
             st.error(str(exc))
         st.session_state["lab.live"] = {**st.session_state.get("lab.live", {}), **started}
-    st.caption(f"Both jobs write to `{root}` (see them on **Runs**); coverage is logged "
+    st.caption(f"Both jobs write to `{shown_runs_root(root)}` (see them on **Runs**); coverage is logged "
                f"{lv.LIVE_EVALS} times per run. "
                + (f"This server allows {lim.describe()}." if lim.demo else ""))
     return bool(started)

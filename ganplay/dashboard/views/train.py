@@ -5,7 +5,7 @@ import streamlit as st
 from ganplay import jobs
 from ganplay.config import DRAWN_DATASET
 from ganplay.dashboard import lesson_view, live, points_editor, train_form, visitor
-from ganplay.dashboard.widgets import pick_run, runs_root
+from ganplay.dashboard.widgets import pick_run, runs_root, shown_runs_root
 
 JOB_KEY = "train.job"  # the job this session is watching (a job id or run directory name)
 
@@ -57,7 +57,7 @@ if not runs:
     if lesson is not None:
         lesson_view.check_panel(lesson, None)
     st.info("No run of this lesson yet: press **Start training**." if lesson is not None else
-            f"No runs in `{root}` yet. Pick a preset above and press **Start training**.",
+            f"No runs in `{shown_runs_root(root)}` yet. Pick a preset above and press **Start training**.",
             icon=":material/info:")
     st.stop()
 
