@@ -254,7 +254,7 @@ def replay_side(side: lv.Side, step: int) -> play.Numbers | None:
             caption(lv.hist_caption(len(num.hist)))
     if num.touched_not_sharp(sc, lv.SHARP_SHARE):
         st.markdown(f":orange[**{lv.touched_not_sharp(num.coverage, num.full, num.hq, sc.unit)}**]")
-    if play.never_digit_like(rep):
+    if lv.never_digit_like(side):
         st.markdown(f":orange[**{lv.no_digit_note(rep, num)}**]")
     for note in notes:
         caption(note)
